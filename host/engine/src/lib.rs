@@ -1,0 +1,7 @@
+//! Offload's CPU compute engine: MSM and NTT on rayon.
+//!
+//! This engine is the embedded default backend, the fallback when a device fails, and the
+//! reference that every GPU and FPGA result is checked against, so exactness comes first.
+
+pub mod msm;
+pub mod ntt;
