@@ -1,0 +1,199 @@
+//! Number-theoretic transforms over the scalar fields of BN254 and BLS12-381, BabyBear and
+//! Goldilocks: forward and inverse, natural or bit-reversed order on either side, on a coset,
+//! one column or a batch.
+//!
+//! Definitions (ω = [`NttField::root_of_unity`] of the size, g = coset shift, default 1):
+//! forward y_i = Σ_j a_j·(g·ω^i)^j; inverse recovers a from y. These equal arkworks'
+//! `Radix2EvaluationDomain` (`fft`, `ifft`, `get_coset(g)`) and Plonky3's `dft`, `idft`,
+//! `coset_dft`, `coset_idft`, element for element.
+
+pub mod field;
+pub mod kernels;
+pub mod twiddles;
+
+pub use field::NttField;
+
+use rayon::prelude::*;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Direction {
+    #[default]
+    Forward,
+    Inverse,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Order {
+    #[default]
+    Natural,
+    BitReversed,
+}
+
+/// How to transform: direction, orderings of input and output, and an optional coset shift.
+/// The default is a forward transform, natural order in and out, on the subgroup itself.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NttConfig<F> {
+    pub direction: Direction,
+    pub input: Order,
+    pub output: Order,
+    /// Evaluate on (forward) or interpolate from (inverse) the coset g·⟨ω⟩.
+    pub coset: Option<F>,
+}
+
+impl<F> Default for NttConfig<F> {
+    fn default() -> Self {
+        Self {
+            direction: Direction::Forward,
+            input: Order::Natural,
+            output: Order::Natural,
+            coset: None,
+        }
+    }
+}
+
+impl<F> NttConfig<F> {
+    pub fn forward() -> Self {
+        Self::default()
+    }
+
+    pub fn inverse() -> Self {
+        Self {
+            direction: Direction::Inverse,
+            ..Self::default()
+        }
+    }
+
+    pub fn orders(self, input: Order, output: Order) -> Self {
+        Self { input, output, ..self }
+    }
+
+    pub fn coset(self, shift: F) -> Self {
+        Self {
+            coset: Some(shift),
+            ..self
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NttError {
+    #[error("length {len} is not a power of two")]
+    NotPowerOfTwo { len: usize },
+    #[error("size 2^{log_n} exceeds the largest {field} domain, 2^{max}")]
+    TooLarge {
+        field: &'static str,
+        log_n: u32,
+        max: u32,
+    },
+    #[error("input has {len} elements but the domain has {size}")]
+    LengthMismatch { len: usize, size: usize },
+    #[error("coset shift must be nonzero")]
+    ZeroShift,
+}
+
+/// A transform size, checked against the field's two-adicity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Domain<F> {
+    log_n: u32,
+    _field: std::marker::PhantomData<F>,
+}
+
+impl<F: NttField> Domain<F> {
+    pub fn new(log_n: u32) -> Result<Self, NttError> {
+        if log_n > F::TWO_ADICITY {
+            return Err(NttError::TooLarge {
+                field: F::NAME,
+                log_n,
+                max: F::TWO_ADICITY,
+            });
+        }
+        Ok(Self {
+            log_n,
+            _field: std::marker::PhantomData,
+        })
+    }
+
+    /// The domain whose size is `len`, which must be a power of two.
+    pub fn for_len(len: usize) -> Result<Self, NttError> {
+        if !len.is_power_of_two() {
+            return Err(NttError::NotPowerOfTwo { len });
+        }
+        Self::new(len.trailing_zeros())
+    }
+
+    pub fn log_size(&self) -> u32 {
+        self.log_n
+    }
+
+    pub fn size(&self) -> usize {
+        1 << self.log_n
+    }
+
+    /// The generator ω of the domain.
+    pub fn root(&self) -> F {
+        F::root_of_unity(self.log_n)
+    }
+
+    /// Transform one column in place; its length must be the domain size.
+    pub fn ntt(&self, data: &mut [F], cfg: &NttConfig<F>) -> Result<(), NttError> {
+        if data.len() != self.size() {
+            return Err(NttError::LengthMismatch {
+                len: data.len(),
+                size: self.size(),
+            });
+        }
+        self.ntt_batch(data, cfg)
+    }
+
+    /// Transform a batch of columns stored one after another, each of the domain size.
+    pub fn ntt_batch(&self, data: &mut [F], cfg: &NttConfig<F>) -> Result<(), NttError> {
+        let n = self.size();
+        if data.len() % n != 0 {
+            return Err(NttError::LengthMismatch {
+                len: data.len(),
+                size: n,
+            });
+        }
+        if matches!(cfg.coset, Some(g) if g.is_zero()) {
+            return Err(NttError::ZeroShift);
+        }
+        let tw = twiddles::twiddles::<F>(self.log_n);
+        data.par_chunks_mut(n)
+            .for_each(|col| transform(col, cfg, &tw));
+        Ok(())
+    }
+}
+
+/// Transform one column whose length is the size of its domain.
+pub fn ntt<F: NttField>(data: &mut [F], cfg: &NttConfig<F>) -> Result<(), NttError> {
+    Domain::<F>::for_len(data.len())?.ntt(data, cfg)
+}
+
+fn transform<F: NttField>(a: &mut [F], cfg: &NttConfig<F>, tw: &twiddles::Twiddles<F>) {
+    let n = a.len();
+    let inverse = cfg.direction == Direction::Inverse;
+    if let (false, Some(g)) = (inverse, cfg.coset) {
+        // Coefficient j is scaled by g^j; in bit-reversed input it sits at position rev(j).
+        kernels::mul_powers(a, g, F::one(), cfg.input == Order::BitReversed);
+    }
+    match (cfg.input, cfg.output) {
+        (Order::Natural, Order::BitReversed) => kernels::dif(a, tw, inverse),
+        (Order::BitReversed, Order::Natural) => kernels::dit(a, tw, inverse),
+        (Order::Natural, Order::Natural) => {
+            kernels::dif(a, tw, inverse);
+            kernels::bit_reverse(a);
+        }
+        (Order::BitReversed, Order::BitReversed) => {
+            kernels::bit_reverse(a);
+            kernels::dif(a, tw, inverse);
+        }
+    }
+    if inverse {
+        let n_inv = F::from_u64(n as u64).inv();
+        match cfg.coset {
+            None => F::scale(a, n_inv),
+            // Coefficient j is scaled by g^{−j}/n, at position j or rev(j).
+            Some(g) => kernels::mul_powers(a, g.inv(), n_inv, cfg.output == Order::BitReversed),
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! The fields the NTT engine serves, and what it needs of each.
+//!
+//! Roots of unity: the size-2^k transform uses ω_k = g^(2^(s−k)), where g is the field's fixed
+//! primitive 2^s-th root of unity (s = two-adicity). For BN254 and BLS12-381 g is arkworks'
+//! `FftField::TWO_ADIC_ROOT_OF_UNITY`, so ω_k is `get_root_of_unity(2^k)`, the generator of
+//! `Radix2EvaluationDomain`; for BabyBear and Goldilocks ω_k is Plonky3's
+//! `TwoAdicField::two_adic_generator(k)`. The forward transform is y_i = Σ_j a_j·ω^{ij} in both
+//! libraries, so outputs match theirs element for element.
+
+use p3_field::{Field as P3Field, PackedValue, PrimeCharacteristicRing, TwoAdicField};
+use std::fmt::Debug;
+use std::ops::{Add, Mul, Sub};
+
+/// Field arithmetic the transform needs, with the butterfly loops as overridable hooks so a
+/// field with SIMD packing can run them many lanes at a time.
+pub trait NttField:
+    Copy
+    + Send
+    + Sync
+    + PartialEq
+    + Debug
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + 'static
+{
+    /// Wire and report name, e.g. `bn254`.
+    const NAME: &'static str;
+    const TWO_ADICITY: u32;
+
+    fn zero() -> Self;
+    fn one() -> Self;
+    fn from_u64(v: u64) -> Self;
+    /// Multiplicative inverse; callers never pass zero.
+    fn inv(&self) -> Self;
+    fn is_zero(&self) -> bool {
+        *self == Self::zero()
+    }
+    /// The primitive 2^log_n-th root of unity that defines the size-2^log_n transform.
+    fn root_of_unity(log_n: u32) -> Self;
+
+    fn pow(&self, mut e: u64) -> Self {
+        let (mut base, mut acc) = (*self, Self::one());
+        while e > 0 {
+            if e & 1 == 1 {
+                acc = acc * base;
+            }
+            base = base * base;
+            e >>= 1;
+        }
+        acc
+    }
+
+    /// (lo[i], hi[i]) ← (lo[i] + hi[i], (lo[i] − hi[i])·tw[i]): decimation in frequency.
+    #[inline]
+    fn dif_butterflies(lo: &mut [Self], hi: &mut [Self], tw: &[Self]) {
+        for ((a, b), w) in lo.iter_mut().zip(hi.iter_mut()).zip(tw) {
+            let (x, y) = (*a, *b);
+            *a = x + y;
+            *b = (x - y) * *w;
+        }
+    }
+
+    /// (lo[i], hi[i]) ← (lo[i] + hi[i]·tw[i], lo[i] − hi[i]·tw[i]): decimation in time.
+    #[inline]
+    fn dit_butterflies(lo: &mut [Self], hi: &mut [Self], tw: &[Self]) {
+        for ((a, b), w) in lo.iter_mut().zip(hi.iter_mut()).zip(tw) {
+            let t = *b * *w;
+            let x = *a;
+            *a = x + t;
+            *b = x - t;
+        }
+    }
+
+    /// data[i] ← data[i]·c.
+    #[inline]
+    fn scale(data: &mut [Self], c: Self) {
+        data.iter_mut().for_each(|x| *x = *x * c);
+    }
+}
+
+macro_rules! ark_ntt_field {
+    ($f:ty, $name:literal) => {
+        impl NttField for $f {
+            const NAME: &'static str = $name;
+            const TWO_ADICITY: u32 = <$f as ark_ff::FftField>::TWO_ADICITY;
+            fn zero() -> Self {
+                <$f as ark_ff::Zero>::zero()
+            }
+            fn one() -> Self {
+                <$f as ark_ff::One>::one()
+            }
+            fn from_u64(v: u64) -> Self {
+                <$f>::from(v)
+            }
+            fn inv(&self) -> Self {
+                ark_ff::Field::inverse(self).unwrap_or_else(<$f as ark_ff::Zero>::zero)
+            }
+            fn root_of_unity(log_n: u32) -> Self {
+                let g = <$f as ark_ff::FftField>::TWO_ADIC_ROOT_OF_UNITY;
+                let mut w = g;
+                for _ in log_n..Self::TWO_ADICITY {
+                    ark_ff::Field::square_in_place(&mut w);
+                }
+                w
+            }
+        }
+    };
+}
+
+ark_ntt_field!(ark_bn254::Fr, "bn254");
+ark_ntt_field!(ark_bls12_381::Fr, "bls12-381");
+
+macro_rules! p3_ntt_field {
+    ($f:ty, $name:literal) => {
+        impl NttField for $f {
+            const NAME: &'static str = $name;
+            const TWO_ADICITY: u32 = <$f as TwoAdicField>::TWO_ADICITY as u32;
+            fn zero() -> Self {
+                <$f>::ZERO
+            }
+            fn one() -> Self {
+                <$f>::ONE
+            }
+            fn from_u64(v: u64) -> Self {
+                <$f as PrimeCharacteristicRing>::from_u64(v)
+            }
+            fn inv(&self) -> Self {
+                P3Field::try_inverse(self).unwrap_or(<$f>::ZERO)
+            }
+            fn root_of_unity(log_n: u32) -> Self {
+                <$f as TwoAdicField>::two_adic_generator(log_n as usize)
+            }
+
+            #[inline]
+            fn dif_butterflies(lo: &mut [Self], hi: &mut [Self], tw: &[Self]) {
+                type P = <$f as P3Field>::Packing;
+                let (lp, ls) = P::pack_slice_with_suffix_mut(lo);
+                let (hp, hs) = P::pack_slice_with_suffix_mut(hi);
+                let (tp, ts) = P::pack_slice_with_suffix(tw);
+                for ((a, b), w) in lp.iter_mut().zip(hp.iter_mut()).zip(tp) {
+                    let (x, y) = (*a, *b);
+                    *a = x + y;
+                    *b = (x - y) * *w;
+                }
+                for ((a, b), w) in ls.iter_mut().zip(hs.iter_mut()).zip(ts) {
+                    let (x, y) = (*a, *b);
+                    *a = x + y;
+                    *b = (x - y) * *w;
+                }
+            }
+
+            #[inline]
+            fn dit_butterflies(lo: &mut [Self], hi: &mut [Self], tw: &[Self]) {
+                type P = <$f as P3Field>::Packing;
+                let (lp, ls) = P::pack_slice_with_suffix_mut(lo);
+                let (hp, hs) = P::pack_slice_with_suffix_mut(hi);
+                let (tp, ts) = P::pack_slice_with_suffix(tw);
+                for ((a, b), w) in lp.iter_mut().zip(hp.iter_mut()).zip(tp) {
+                    let t = *b * *w;
+                    let x = *a;
+                    *a = x + t;
+                    *b = x - t;
+                }
+                for ((a, b), w) in ls.iter_mut().zip(hs.iter_mut()).zip(ts) {
+                    let t = *b * *w;
+                    let x = *a;
+                    *a = x + t;
+                    *b = x - t;
+                }
+            }
+
+            #[inline]
+            fn scale(data: &mut [Self], c: Self) {
+                type P = <$f as P3Field>::Packing;
+                let (dp, ds) = P::pack_slice_with_suffix_mut(data);
+                let cp = P::from(c);
+                dp.iter_mut().for_each(|x| *x = *x * cp);
+                ds.iter_mut().for_each(|x| *x = *x * c);
+            }
+        }
+    };
+}
+
+p3_ntt_field!(p3_baby_bear::BabyBear, "babybear");
+p3_ntt_field!(p3_goldilocks::Goldilocks, "goldilocks");
