@@ -1,1 +1,112 @@
+//! What `offload bench` and the criterion benches measure: seeded workloads, our engine and
+//! the peer libraries behind one [`Runner`] interface, and the timing loop.
+//!
+//! Every contender of a case gets the same inputs (converted to its own types before timing)
+//! and its result is compared with ours after timing, so a ratio is never quoted for a peer
+//! that computed something else.
 
+pub mod convert;
+pub mod msm;
+pub mod ntt;
+pub mod timing;
+
+use std::fmt;
+
+/// Curves served by MSM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Curve {
+    Bn254,
+    Bls12_381,
+}
+
+/// Fields served by NTT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Field {
+    Bn254,
+    Bls12_381,
+    BabyBear,
+    Goldilocks,
+}
+
+impl Curve {
+    pub const ALL: [Curve; 2] = [Curve::Bn254, Curve::Bls12_381];
+    pub fn name(self) -> &'static str {
+        match self {
+            Curve::Bn254 => "bn254",
+            Curve::Bls12_381 => "bls12-381",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == s)
+    }
+}
+
+impl Field {
+    pub const ALL: [Field; 4] = [Field::Bn254, Field::Bls12_381, Field::BabyBear, Field::Goldilocks];
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Bn254 => "bn254",
+            Field::Bls12_381 => "bls12-381",
+            Field::BabyBear => "babybear",
+            Field::Goldilocks => "goldilocks",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == s)
+    }
+}
+
+/// One benchmark case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Case {
+    Msm { curve: Curve, log_n: u32, fixed_bases: bool },
+    Ntt { field: Field, log_n: u32 },
+}
+
+impl Case {
+    pub fn op(&self) -> &'static str {
+        match self {
+            Case::Msm { .. } => "msm",
+            Case::Ntt { .. } => "ntt",
+        }
+    }
+    pub fn log_n(&self) -> u32 {
+        match *self {
+            Case::Msm { log_n, .. } | Case::Ntt { log_n, .. } => log_n,
+        }
+    }
+}
+
+impl fmt::Display for Case {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Case::Msm { curve, log_n, fixed_bases } => write!(
+                f,
+                "msm {} 2^{log_n}{}",
+                curve.name(),
+                if *fixed_bases { " fixed-bases" } else { "" }
+            ),
+            Case::Ntt { field, log_n } => write!(f, "ntt {} 2^{log_n}", field.name()),
+        }
+    }
+}
+
+/// A contender: ours or a peer library, holding its own copy of the inputs.
+pub trait Runner {
+    /// `cpu` for our engine, `peer:NAME` for a peer library.
+    fn name(&self) -> String;
+    /// Restore the inputs before a timed run (untimed): in-place transforms consume them.
+    fn prepare(&mut self) {}
+    /// The timed work.
+    fn run(&mut self);
+    /// The last result in a canonical byte form, for comparison with ours.
+    fn digest(&self) -> Vec<u8>;
+}
+
+/// Our runner first, then the peers of the case when `compare` is set.
+pub fn runners(case: Case, compare: bool) -> Vec<Box<dyn Runner>> {
+    match case {
+        Case::Msm { curve, log_n, fixed_bases } => msm::runners(curve, log_n, fixed_bases, compare),
+        Case::Ntt { field, log_n } => ntt::runners(field, log_n, compare),
+    }
+}

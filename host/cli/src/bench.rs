@@ -1,0 +1,228 @@
+//! `offload bench`: one JSON object (or table row) per backend, case and peer.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use offload_benches::{timing, Case, Curve, Field};
+use serde_json::{json, Map, Value};
+use std::io::Write;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Op {
+    Msm,
+    Ntt,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Json,
+    Table,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Operation; without it, the default suite runs.
+    #[arg(long, value_enum)]
+    op: Option<Op>,
+    /// Curve for MSM: bn254, bls12-381 (default: both).
+    #[arg(long)]
+    curve: Option<String>,
+    /// Field for NTT: bn254, bls12-381, babybear, goldilocks (default: all).
+    #[arg(long)]
+    field: Option<String>,
+    /// log2 of the size; a comma-separated list runs each.
+    #[arg(long = "log-n", value_delimiter = ',')]
+    log_n: Vec<u32>,
+    /// Backend to measure (this build has: cpu).
+    #[arg(long, default_value = "cpu")]
+    backend: String,
+    /// Timed repetitions per contender, after one untimed warm-up.
+    #[arg(long, default_value_t = 7)]
+    reps: usize,
+    /// Also measure the peer libraries in this process, on the same inputs.
+    #[arg(long)]
+    compare: bool,
+    /// MSM with bases precomputed into a fixed-base table (built before timing).
+    #[arg(long)]
+    fixed_bases: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "json")]
+    format: Format,
+    /// Draw median time against size for each backend and peer into this SVG file.
+    #[arg(long)]
+    plot: Option<std::path::PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+/// The default suite: every op, curve and field at sizes that finish in minutes on 2 cores.
+fn default_suite() -> Vec<Case> {
+    let mut v = Vec::new();
+    for curve in Curve::ALL {
+        for log_n in [12, 16] {
+            v.push(Case::Msm { curve, log_n, fixed_bases: false });
+        }
+    }
+    v.push(Case::Msm { curve: Curve::Bn254, log_n: 16, fixed_bases: true });
+    for field in Field::ALL {
+        for log_n in [16, 20] {
+            v.push(Case::Ntt { field, log_n });
+        }
+    }
+    v
+}
+
+fn cases(a: &BenchArgs) -> Result<Vec<Case>> {
+    let Some(op) = a.op else {
+        if a.curve.is_some() || a.field.is_some() || !a.log_n.is_empty() {
+            bail!("--curve, --field and --log-n need --op");
+        }
+        return Ok(default_suite());
+    };
+    let mut v = Vec::new();
+    match op {
+        Op::Msm => {
+            if a.field.is_some() {
+                bail!("--field applies to --op ntt; MSM takes --curve");
+            }
+            let curves = match &a.curve {
+                Some(c) => vec![Curve::parse(c).with_context(|| format!("unknown curve '{c}' (bn254, bls12-381)"))?],
+                None => Curve::ALL.to_vec(),
+            };
+            let sizes = if a.log_n.is_empty() { vec![16] } else { a.log_n.clone() };
+            for curve in curves {
+                for &log_n in &sizes {
+                    if log_n > 26 {
+                        bail!("--log-n {log_n}: MSM sizes up to 2^26 are supported by the bench");
+                    }
+                    v.push(Case::Msm { curve, log_n, fixed_bases: a.fixed_bases });
+                }
+            }
+        }
+        Op::Ntt => {
+            if a.curve.is_some() || a.fixed_bases {
+                bail!("--curve and --fixed-bases apply to --op msm; NTT takes --field");
+            }
+            let fields = match &a.field {
+                Some(f) => vec![Field::parse(f)
+                    .with_context(|| format!("unknown field '{f}' (bn254, bls12-381, babybear, goldilocks)"))?],
+                None => Field::ALL.to_vec(),
+            };
+            let sizes = if a.log_n.is_empty() { vec![20] } else { a.log_n.clone() };
+            for field in fields {
+                for &log_n in &sizes {
+                    if log_n > 26 {
+                        bail!("--log-n {log_n}: NTT sizes up to 2^26 are supported by the bench");
+                    }
+                    v.push(Case::Ntt { field, log_n });
+                }
+            }
+        }
+    }
+    Ok(v)
+}
+
+/// One measured line.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub case: Case,
+    pub backend: String,
+    pub stats: timing::Stats,
+    pub ratio: Option<f64>,
+    pub agrees: bool,
+}
+
+impl Row {
+    fn to_json(&self, threads: usize) -> Value {
+        let mut m = Map::new();
+        m.insert("op".into(), json!(self.case.op()));
+        match self.case {
+            Case::Msm { curve, fixed_bases, .. } => {
+                m.insert("curve".into(), json!(curve.name()));
+                m.insert("fixed_bases".into(), json!(fixed_bases));
+            }
+            Case::Ntt { field, .. } => {
+                m.insert("field".into(), json!(field.name()));
+            }
+        }
+        m.insert("n".into(), json!(1u64 << self.case.log_n()));
+        m.insert("log_n".into(), json!(self.case.log_n()));
+        m.insert("backend".into(), json!(self.backend));
+        m.insert("median_ms".into(), json!(round3(self.stats.median_ms)));
+        m.insert("min_ms".into(), json!(round3(self.stats.min_ms)));
+        m.insert("max_ms".into(), json!(round3(self.stats.max_ms)));
+        m.insert("reps".into(), json!(self.stats.reps));
+        m.insert("threads".into(), json!(threads));
+        if let Some(r) = self.ratio {
+            m.insert("ratio".into(), json!(round3(r)));
+            m.insert("agrees".into(), json!(self.agrees));
+        }
+        Value::Object(m)
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+pub fn run(a: BenchArgs) -> Result<()> {
+    if a.backend != "cpu" {
+        bail!("backend '{}' is not available in this build (available: cpu)", a.backend);
+    }
+    if a.reps == 0 {
+        bail!("--reps must be at least 1");
+    }
+    if let Some(t) = a.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build_global()
+            .context("configuring the thread pool")?;
+    }
+    let threads = rayon::current_num_threads();
+    let cases = cases(&a)?;
+    let mut rows = Vec::new();
+    let mut out = std::io::stdout().lock();
+    if a.format == Format::Table {
+        writeln!(out, "{:<32} {:<36} {:>11} {:>11} {:>11} {:>8}", "case", "backend", "median ms", "min ms", "max ms", "ratio")?;
+    }
+    for case in cases {
+        let mut ours: Option<(f64, Vec<u8>)> = None;
+        for mut r in offload_benches::runners(case, a.compare) {
+            let stats = timing::measure(r.as_mut(), a.reps);
+            let digest = r.digest();
+            let (ratio, agrees) = match &ours {
+                None => {
+                    ours = Some((stats.median_ms, digest));
+                    (None, true)
+                }
+                Some((m, d)) => (Some(stats.median_ms / m), *d == digest),
+            };
+            let row = Row { case, backend: r.name(), stats, ratio, agrees };
+            match a.format {
+                Format::Json => writeln!(out, "{}", row.to_json(threads))?,
+                Format::Table => writeln!(
+                    out,
+                    "{:<32} {:<36} {:>11.3} {:>11.3} {:>11.3} {:>8}",
+                    case.to_string(),
+                    row.backend,
+                    row.stats.median_ms,
+                    row.stats.min_ms,
+                    row.stats.max_ms,
+                    row.ratio.map(|r| format!("{r:.2}{}", if row.agrees { "" } else { "!" })).unwrap_or_default()
+                )?,
+            }
+            out.flush()?;
+            if !agrees {
+                eprintln!("offload bench: {} disagrees with our result on {case}", row.backend);
+            }
+            rows.push(row);
+        }
+    }
+    if let Some(path) = &a.plot {
+        crate::plot::draw(path, &rows).with_context(|| format!("drawing {}", path.display()))?;
+    }
+    if rows.iter().any(|r| !r.agrees) {
+        bail!("a peer's result differs from ours (marked with '!' or \"agrees\": false)");
+    }
+    Ok(())
+}
