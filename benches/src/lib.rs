@@ -42,7 +42,12 @@ impl Curve {
 }
 
 impl Field {
-    pub const ALL: [Field; 4] = [Field::Bn254, Field::Bls12_381, Field::BabyBear, Field::Goldilocks];
+    pub const ALL: [Field; 4] = [
+        Field::Bn254,
+        Field::Bls12_381,
+        Field::BabyBear,
+        Field::Goldilocks,
+    ];
     pub fn name(self) -> &'static str {
         match self {
             Field::Bn254 => "bn254",
@@ -59,8 +64,15 @@ impl Field {
 /// One benchmark case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Case {
-    Msm { curve: Curve, log_n: u32, fixed_bases: bool },
-    Ntt { field: Field, log_n: u32 },
+    Msm {
+        curve: Curve,
+        log_n: u32,
+        fixed_bases: bool,
+    },
+    Ntt {
+        field: Field,
+        log_n: u32,
+    },
 }
 
 impl Case {
@@ -80,7 +92,11 @@ impl Case {
 impl fmt::Display for Case {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Case::Msm { curve, log_n, fixed_bases } => write!(
+            Case::Msm {
+                curve,
+                log_n,
+                fixed_bases,
+            } => write!(
                 f,
                 "msm {} 2^{log_n}{}",
                 curve.name(),
@@ -106,7 +122,11 @@ pub trait Runner {
 /// Our runner first, then the peers of the case when `compare` is set.
 pub fn runners(case: Case, compare: bool) -> Vec<Box<dyn Runner>> {
     match case {
-        Case::Msm { curve, log_n, fixed_bases } => msm::runners(curve, log_n, fixed_bases, compare),
+        Case::Msm {
+            curve,
+            log_n,
+            fixed_bases,
+        } => msm::runners(curve, log_n, fixed_bases, compare),
         Case::Ntt { field, log_n } => ntt::runners(field, log_n, compare),
     }
 }

@@ -23,7 +23,8 @@ pub fn inputs<C: MsmCurve>(n: usize, seed: u64) -> (Vec<Affine<C>>, Vec<C::Scala
         .flat_map_iter(|c| {
             let mut r = ChaCha20Rng::seed_from_u64(seed ^ (c as u64) << 20);
             let len = chunk.min(n - c * chunk);
-            let pts: Vec<Projective<C>> = (0..len).map(|_| g * C::ScalarField::rand(&mut r)).collect();
+            let pts: Vec<Projective<C>> =
+                (0..len).map(|_| g * C::ScalarField::rand(&mut r)).collect();
             Projective::normalize_batch(&pts)
         })
         .collect();
@@ -141,7 +142,11 @@ pub fn runners(curve: Curve, log_n: u32, fixed: bool, compare: bool) -> Vec<Box<
             let (b, s) = (Arc::new(b), Arc::new(s));
             let mut v = vec![ours(&b, &s, fixed)];
             if compare {
-                v.push(Box::new(Arkworks { bases: b.clone(), scalars: s.clone(), out: Projective::default() }));
+                v.push(Box::new(Arkworks {
+                    bases: b.clone(),
+                    scalars: s.clone(),
+                    out: Projective::default(),
+                }));
                 v.push(Box::new(Halo2 {
                     bases: b.par_iter().map(convert::h2_point).collect(),
                     scalars: s.par_iter().map(convert::h2_fr).collect(),
@@ -155,10 +160,17 @@ pub fn runners(curve: Curve, log_n: u32, fixed: bool, compare: bool) -> Vec<Box<
             let (b, s) = (Arc::new(b), Arc::new(s));
             let mut v = vec![ours(&b, &s, fixed)];
             if compare {
-                v.push(Box::new(Arkworks { bases: b.clone(), scalars: s.clone(), out: Projective::default() }));
+                v.push(Box::new(Arkworks {
+                    bases: b.clone(),
+                    scalars: s.clone(),
+                    out: Projective::default(),
+                }));
                 v.push(Box::new(Blst {
                     bases: b.iter().map(convert::blst_point).collect(),
-                    scalars: s.iter().flat_map(|k| k.into_bigint().to_bytes_le()).collect(),
+                    scalars: s
+                        .iter()
+                        .flat_map(|k| k.into_bigint().to_bytes_le())
+                        .collect(),
                     out: Default::default(),
                 }));
             }

@@ -19,12 +19,14 @@ pub fn inputs<F: NttField>(n: usize, seed: u64) -> Vec<F> {
         .collect()
 }
 
+type Transform<T> = Box<dyn FnMut(&mut Vec<T>)>;
+
 /// An in-place transform over a vector of `T`, restored from `input` before each run.
 struct InPlace<T, D> {
     name: String,
     input: Vec<T>,
     data: Vec<T>,
-    run: Box<dyn FnMut(&mut Vec<T>)>,
+    run: Transform<T>,
     digest: D,
 }
 
@@ -68,7 +70,10 @@ fn ours<F: NttField>(input: Vec<F>, digest: impl Fn(&[F]) -> Vec<u8> + 'static) 
 }
 
 fn p3_digest<F: PrimeField64>(v: &[F]) -> Vec<u8> {
-    let bytes: Vec<[u8; 8]> = v.iter().map(|x| x.as_canonical_u64().to_le_bytes()).collect();
+    let bytes: Vec<[u8; 8]> = v
+        .iter()
+        .map(|x| x.as_canonical_u64().to_le_bytes())
+        .collect();
     convert::fingerprint(bytes.iter().map(|b| b.as_slice()))
 }
 
@@ -120,7 +125,9 @@ pub fn runners(field: Field, log_n: u32, compare: bool) -> Vec<Box<dyn Runner>> 
                 v.push(boxed(
                     "peer:halo2curves",
                     h2,
-                    move |d: &mut Vec<halo2curves::bn256::Fr>| halo2curves::fft::best_fft(d, omega, log_n),
+                    move |d: &mut Vec<halo2curves::bn256::Fr>| {
+                        halo2curves::fft::best_fft(d, omega, log_n)
+                    },
                     |v: &[halo2curves::bn256::Fr]| {
                         use halo2curves::ff::PrimeField as _;
                         let reprs: Vec<_> = v.iter().map(|x| x.to_repr()).collect();
@@ -138,7 +145,11 @@ pub fn runners(field: Field, log_n: u32, compare: bool) -> Vec<Box<dyn Runner>> 
             if compare {
                 let rec = p3_monty_31::dft::RecursiveDft::<F>::new(n);
                 v.push(p3_runner("peer:plonky3-recursive-dft", rec, input.clone()));
-                v.push(p3_runner("peer:plonky3-radix2-dit-parallel", Radix2DitParallel::<F>::default(), input));
+                v.push(p3_runner(
+                    "peer:plonky3-radix2-dit-parallel",
+                    Radix2DitParallel::<F>::default(),
+                    input,
+                ));
             }
             v
         }
@@ -147,7 +158,11 @@ pub fn runners(field: Field, log_n: u32, compare: bool) -> Vec<Box<dyn Runner>> 
             let input = inputs::<F>(n, seed);
             let mut v = vec![ours(input.clone(), p3_digest::<F>)];
             if compare {
-                v.push(p3_runner("peer:plonky3-radix2-dit-parallel", Radix2DitParallel::<F>::default(), input.clone()));
+                v.push(p3_runner(
+                    "peer:plonky3-radix2-dit-parallel",
+                    Radix2DitParallel::<F>::default(),
+                    input.clone(),
+                ));
                 v.push(p3_runner("peer:plonky3-radix2-bowers", Radix2Bowers, input));
             }
             v

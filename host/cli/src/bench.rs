@@ -60,10 +60,18 @@ fn default_suite() -> Vec<Case> {
     let mut v = Vec::new();
     for curve in Curve::ALL {
         for log_n in [12, 16] {
-            v.push(Case::Msm { curve, log_n, fixed_bases: false });
+            v.push(Case::Msm {
+                curve,
+                log_n,
+                fixed_bases: false,
+            });
         }
     }
-    v.push(Case::Msm { curve: Curve::Bn254, log_n: 16, fixed_bases: true });
+    v.push(Case::Msm {
+        curve: Curve::Bn254,
+        log_n: 16,
+        fixed_bases: true,
+    });
     for field in Field::ALL {
         for log_n in [16, 20] {
             v.push(Case::Ntt { field, log_n });
@@ -86,16 +94,25 @@ fn cases(a: &BenchArgs) -> Result<Vec<Case>> {
                 bail!("--field applies to --op ntt; MSM takes --curve");
             }
             let curves = match &a.curve {
-                Some(c) => vec![Curve::parse(c).with_context(|| format!("unknown curve '{c}' (bn254, bls12-381)"))?],
+                Some(c) => vec![Curve::parse(c)
+                    .with_context(|| format!("unknown curve '{c}' (bn254, bls12-381)"))?],
                 None => Curve::ALL.to_vec(),
             };
-            let sizes = if a.log_n.is_empty() { vec![16] } else { a.log_n.clone() };
+            let sizes = if a.log_n.is_empty() {
+                vec![16]
+            } else {
+                a.log_n.clone()
+            };
             for curve in curves {
                 for &log_n in &sizes {
                     if log_n > 26 {
                         bail!("--log-n {log_n}: MSM sizes up to 2^26 are supported by the bench");
                     }
-                    v.push(Case::Msm { curve, log_n, fixed_bases: a.fixed_bases });
+                    v.push(Case::Msm {
+                        curve,
+                        log_n,
+                        fixed_bases: a.fixed_bases,
+                    });
                 }
             }
         }
@@ -104,11 +121,16 @@ fn cases(a: &BenchArgs) -> Result<Vec<Case>> {
                 bail!("--curve and --fixed-bases apply to --op msm; NTT takes --field");
             }
             let fields = match &a.field {
-                Some(f) => vec![Field::parse(f)
-                    .with_context(|| format!("unknown field '{f}' (bn254, bls12-381, babybear, goldilocks)"))?],
+                Some(f) => vec![Field::parse(f).with_context(|| {
+                    format!("unknown field '{f}' (bn254, bls12-381, babybear, goldilocks)")
+                })?],
                 None => Field::ALL.to_vec(),
             };
-            let sizes = if a.log_n.is_empty() { vec![20] } else { a.log_n.clone() };
+            let sizes = if a.log_n.is_empty() {
+                vec![20]
+            } else {
+                a.log_n.clone()
+            };
             for field in fields {
                 for &log_n in &sizes {
                     if log_n > 26 {
@@ -137,7 +159,9 @@ impl Row {
         let mut m = Map::new();
         m.insert("op".into(), json!(self.case.op()));
         match self.case {
-            Case::Msm { curve, fixed_bases, .. } => {
+            Case::Msm {
+                curve, fixed_bases, ..
+            } => {
                 m.insert("curve".into(), json!(curve.name()));
                 m.insert("fixed_bases".into(), json!(fixed_bases));
             }
@@ -167,7 +191,10 @@ fn round3(x: f64) -> f64 {
 
 pub fn run(a: BenchArgs) -> Result<()> {
     if a.backend != "cpu" {
-        bail!("backend '{}' is not available in this build (available: cpu)", a.backend);
+        bail!(
+            "backend '{}' is not available in this build (available: cpu)",
+            a.backend
+        );
     }
     if a.reps == 0 {
         bail!("--reps must be at least 1");
@@ -183,7 +210,11 @@ pub fn run(a: BenchArgs) -> Result<()> {
     let mut rows = Vec::new();
     let mut out = std::io::stdout().lock();
     if a.format == Format::Table {
-        writeln!(out, "{:<32} {:<36} {:>11} {:>11} {:>11} {:>8}", "case", "backend", "median ms", "min ms", "max ms", "ratio")?;
+        writeln!(
+            out,
+            "{:<32} {:<36} {:>11} {:>11} {:>11} {:>8}",
+            "case", "backend", "median ms", "min ms", "max ms", "ratio"
+        )?;
     }
     for case in cases {
         let mut ours: Option<(f64, Vec<u8>)> = None;
@@ -197,7 +228,13 @@ pub fn run(a: BenchArgs) -> Result<()> {
                 }
                 Some((m, d)) => (Some(stats.median_ms / m), *d == digest),
             };
-            let row = Row { case, backend: r.name(), stats, ratio, agrees };
+            let row = Row {
+                case,
+                backend: r.name(),
+                stats,
+                ratio,
+                agrees,
+            };
             match a.format {
                 Format::Json => writeln!(out, "{}", row.to_json(threads))?,
                 Format::Table => writeln!(
@@ -208,12 +245,17 @@ pub fn run(a: BenchArgs) -> Result<()> {
                     row.stats.median_ms,
                     row.stats.min_ms,
                     row.stats.max_ms,
-                    row.ratio.map(|r| format!("{r:.2}{}", if row.agrees { "" } else { "!" })).unwrap_or_default()
+                    row.ratio
+                        .map(|r| format!("{r:.2}{}", if row.agrees { "" } else { "!" }))
+                        .unwrap_or_default()
                 )?,
             }
             out.flush()?;
             if !agrees {
-                eprintln!("offload bench: {} disagrees with our result on {case}", row.backend);
+                eprintln!(
+                    "offload bench: {} disagrees with our result on {case}",
+                    row.backend
+                );
             }
             rows.push(row);
         }

@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "offload", version, about = "Offload proof and signature appliance: tools")]
+#[command(
+    name = "offload",
+    version,
+    about = "Offload proof and signature appliance: tools"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

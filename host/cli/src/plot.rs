@@ -10,9 +10,15 @@ pub fn draw(path: &Path, rows: &[Row]) -> Result<()> {
     let mut series: BTreeMap<String, Vec<(u32, f64)>> = BTreeMap::new();
     for r in rows {
         let kind = r.case.to_string();
-        let kind = kind.rsplit_once(" 2^").map(|(k, _)| k.to_string()).unwrap_or(kind);
+        let kind = kind
+            .rsplit_once(" 2^")
+            .map(|(k, _)| k.to_string())
+            .unwrap_or(kind);
         let key = format!("{kind} [{}]", r.backend);
-        series.entry(key).or_default().push((r.case.log_n(), r.stats.median_ms));
+        series
+            .entry(key)
+            .or_default()
+            .push((r.case.log_n(), r.stats.median_ms));
     }
     if series.is_empty() {
         return Err(anyhow!("nothing was measured"));
@@ -29,7 +35,10 @@ pub fn draw(path: &Path, rows: &[Row]) -> Result<()> {
     let root = SVGBackend::new(path, (1000, 640)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
     let mut chart = ChartBuilder::on(&root)
-        .caption("offload bench: median time against size", ("sans-serif", 22))
+        .caption(
+            "offload bench: median time against size",
+            ("sans-serif", 22),
+        )
         .margin(16)
         .x_label_area_size(40)
         .y_label_area_size(70)
@@ -52,7 +61,9 @@ pub fn draw(path: &Path, rows: &[Row]) -> Result<()> {
             .draw_series(LineSeries::new(data.clone(), color.stroke_width(2)))
             .map_err(|e| anyhow!("{e}"))?
             .label(name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
         chart
             .draw_series(data.into_iter().map(|p| Circle::new(p, 3, color.filled())))
             .map_err(|e| anyhow!("{e}"))?;

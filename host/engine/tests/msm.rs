@@ -76,7 +76,11 @@ fn larger_sizes_use_several_window_widths() {
         let n = (1 << log_n) + 17;
         let bases = random_bases::<Bn>(n, &mut r);
         let scalars = random_scalars::<Bn>(n, &mut r);
-        assert_eq!(msm::msm(&bases, &scalars).unwrap(), ark(&bases, &scalars), "n={n}");
+        assert_eq!(
+            msm::msm(&bases, &scalars).unwrap(),
+            ark(&bases, &scalars),
+            "n={n}"
+        );
     }
     let bases = random_bases::<Bls>(1 << 13, &mut r);
     let scalars = random_scalars::<Bls>(1 << 13, &mut r);
@@ -92,7 +96,10 @@ fn check_edges<C: MsmCurve>(seed: u64) {
     let minus_one = -C::ScalarField::one();
     assert_eq!(msm::msm(&p, &[minus_one]).unwrap(), -Projective::from(p[0]));
     assert!(msm::msm(&p, &[C::ScalarField::zero()]).unwrap().is_zero());
-    assert_eq!(msm::msm(&p, &[C::ScalarField::one()]).unwrap(), Projective::from(p[0]));
+    assert_eq!(
+        msm::msm(&p, &[C::ScalarField::one()]).unwrap(),
+        Projective::from(p[0])
+    );
 
     // Bases at infinity and zero scalars mixed into random data.
     let n = 3000;
@@ -111,16 +118,23 @@ fn check_edges<C: MsmCurve>(seed: u64) {
 
     // All bases at infinity; all scalars zero.
     let inf = vec![Affine::<C>::identity(); 100];
-    assert!(msm::msm(&inf, &random_scalars::<C>(100, &mut r)).unwrap().is_zero());
+    assert!(msm::msm(&inf, &random_scalars::<C>(100, &mut r))
+        .unwrap()
+        .is_zero());
     let some = random_bases::<C>(100, &mut r);
-    assert!(msm::msm(&some, &vec![C::ScalarField::zero(); 100]).unwrap().is_zero());
+    assert!(msm::msm(&some, &[C::ScalarField::zero(); 100])
+        .unwrap()
+        .is_zero());
 
     // Thousands of copies of one base with one scalar: every bucket addition is a doubling.
     let base = random_bases::<C>(1, &mut r)[0];
     let k = C::ScalarField::rand(&mut r);
     let copies = 5000;
     let expect = Projective::from(base) * (k * C::ScalarField::from(copies as u64));
-    assert_eq!(msm::msm(&vec![base; copies], &vec![k; copies]).unwrap(), expect);
+    assert_eq!(
+        msm::msm(&vec![base; copies], &vec![k; copies]).unwrap(),
+        expect
+    );
     // P and −P with equal scalars cancel inside buckets.
     let mut pm = vec![base; copies];
     for q in pm.iter_mut().skip(1).step_by(2) {
@@ -128,12 +142,24 @@ fn check_edges<C: MsmCurve>(seed: u64) {
     }
     assert!(msm::msm(&pm, &vec![k; copies]).unwrap().is_zero());
     // One base with scalars k and −k, and small scalars that land in low buckets only.
-    let small: Vec<C::ScalarField> = (0..copies).map(|i| C::ScalarField::from((i % 3) as u64)).collect();
-    assert_eq!(msm::msm(&vec![base; copies], &small).unwrap(), ark(&vec![base; copies], &small));
+    let small: Vec<C::ScalarField> = (0..copies)
+        .map(|i| C::ScalarField::from((i % 3) as u64))
+        .collect();
+    assert_eq!(
+        msm::msm(&vec![base; copies], &small).unwrap(),
+        ark(&vec![base; copies], &small)
+    );
 
     // Lengths differ: an error naming both, never truncation.
     let err = msm::msm(&bases[..10], &scalars[..9]).unwrap_err();
-    assert_eq!(err, MsmError::LengthMismatch { set: 0, bases: 10, scalars: 9 });
+    assert_eq!(
+        err,
+        MsmError::LengthMismatch {
+            set: 0,
+            bases: 10,
+            scalars: 9
+        }
+    );
 }
 
 #[test]
@@ -153,7 +179,13 @@ fn glv_decomposition_recombines_and_stays_short() {
         let lambda = C::LAMBDA;
         let mut r = rng(seed);
         let mut ks: Vec<C::ScalarField> = (0..2000).map(|_| C::ScalarField::rand(&mut r)).collect();
-        ks.extend([C::ScalarField::zero(), C::ScalarField::one(), -C::ScalarField::one(), lambda, -lambda]);
+        ks.extend([
+            C::ScalarField::zero(),
+            C::ScalarField::one(),
+            -C::ScalarField::one(),
+            lambda,
+            -lambda,
+        ]);
         for k in ks {
             let (k1, k2) = params.decompose(&k);
             let to_f = |h: &msm::glv::HalfScalar| {
@@ -161,15 +193,26 @@ fn glv_decomposition_recombines_and_stays_short() {
                 for limb in h.mag.iter().rev() {
                     v = v * C::ScalarField::from(2u64).pow([64]) + C::ScalarField::from(*limb);
                 }
-                if h.neg { -v } else { v }
+                if h.neg {
+                    -v
+                } else {
+                    v
+                }
             };
             assert_eq!(to_f(&k1) + lambda * to_f(&k2), k, "{}", C::NAME);
             assert!(k1.bits() <= params.max_bits && k2.bits() <= params.max_bits);
-            assert!(k1.bits() <= 130 && k2.bits() <= 130, "{} half scalars too long", C::NAME);
+            assert!(
+                k1.bits() <= 130 && k2.bits() <= 130,
+                "{} half scalars too long",
+                C::NAME
+            );
         }
         // λ·P = φ(P): the pairing of k2 with the endomorphism image.
         let p = random_bases::<C>(1, &mut r)[0];
-        assert_eq!(Projective::from(p) * lambda, Projective::from(msm::endomorphism(&p)));
+        assert_eq!(
+            Projective::from(p) * lambda,
+            Projective::from(msm::endomorphism(&p))
+        );
     }
     check::<Bn>(6);
     check::<Bls>(7);
@@ -188,9 +231,15 @@ fn batch_form_equals_separate_calls() {
     let bad = vec![sets[0].clone(), sets[1][..n - 1].to_vec()];
     assert_eq!(
         msm::msm_batch(&bases, &bad).unwrap_err(),
-        MsmError::LengthMismatch { set: 1, bases: n, scalars: n - 1 }
+        MsmError::LengthMismatch {
+            set: 1,
+            bases: n,
+            scalars: n - 1
+        }
     );
-    assert!(msm::msm_batch::<Bn, Vec<_>>(&bases, &[]).unwrap().is_empty());
+    assert!(msm::msm_batch::<Bn, Vec<_>>(&bases, &[])
+        .unwrap()
+        .is_empty());
 }
 
 fn check_fixed<C: MsmCurve>(seed: u64) {

@@ -33,7 +33,9 @@ fn bitrev_perm<F: Copy>(v: &[F]) -> Vec<F> {
         return v.to_vec();
     }
     let bits = n.trailing_zeros();
-    (0..n).map(|i| v[i.reverse_bits() >> (usize::BITS - bits)]).collect()
+    (0..n)
+        .map(|i| v[i.reverse_bits() >> (usize::BITS - bits)])
+        .collect()
 }
 
 /// y_i = Σ_j a_j (g ω^i)^j, straight from the definition.
@@ -65,12 +67,22 @@ fn check_against_naive<F: NttField>(seed: u64) {
                     cfg.coset = shift;
                     let mut data = arrange(&coeffs, input);
                     ntt::ntt(&mut data, &cfg).unwrap();
-                    assert_eq!(data, arrange(&evals, output), "{} fwd n={n} {input:?}->{output:?} {shift:?}", F::NAME);
+                    assert_eq!(
+                        data,
+                        arrange(&evals, output),
+                        "{} fwd n={n} {input:?}->{output:?} {shift:?}",
+                        F::NAME
+                    );
 
                     cfg.direction = Direction::Inverse;
                     let mut back = arrange(&evals, input);
                     ntt::ntt(&mut back, &cfg).unwrap();
-                    assert_eq!(back, arrange(&coeffs, output), "{} inv n={n} {input:?}->{output:?}", F::NAME);
+                    assert_eq!(
+                        back,
+                        arrange(&coeffs, output),
+                        "{} inv n={n} {input:?}->{output:?}",
+                        F::NAME
+                    );
                 }
             }
         }
@@ -90,7 +102,10 @@ fn check_round_trip<F: NttField>(log_n: u32, seed: u64) {
     let coeffs = random::<F>(1 << log_n, &mut r);
     let g = F::from_u64(r.gen_range(2..1000));
     for shift in [None, Some(g)] {
-        for (i, o) in [(Order::Natural, Order::BitReversed), (Order::Natural, Order::Natural)] {
+        for (i, o) in [
+            (Order::Natural, Order::BitReversed),
+            (Order::Natural, Order::Natural),
+        ] {
             let mut fwd = NttConfig::forward().orders(i, o);
             fwd.coset = shift;
             let mut inv = NttConfig::inverse().orders(o, i);
@@ -152,7 +167,13 @@ fn check_p3<F: NttField + p3_field::TwoAdicField>(log_n: u32, seed: u64) {
     let dft = Radix2Dit::<F>::default();
     let mut ours = coeffs.clone();
     ntt::ntt(&mut ours, &NttConfig::forward()).unwrap();
-    assert_eq!(ours, dft.dft_batch(RowMajorMatrix::new_col(coeffs.clone())).values, "{} dft", F::NAME);
+    assert_eq!(
+        ours,
+        dft.dft_batch(RowMajorMatrix::new_col(coeffs.clone()))
+            .values,
+        "{} dft",
+        F::NAME
+    );
     let mut back = ours.clone();
     ntt::ntt(&mut back, &NttConfig::inverse()).unwrap();
     assert_eq!(back, coeffs);
@@ -182,9 +203,14 @@ fn batches_equal_single_columns() {
     let n = 1 << 10;
     let cols = 5;
     let data = random::<Bb>(n * cols, &mut r);
-    let cfg = NttConfig::forward().coset(Bb::from_u64(3)).orders(Order::BitReversed, Order::Natural);
+    let cfg = NttConfig::forward()
+        .coset(Bb::from_u64(3))
+        .orders(Order::BitReversed, Order::Natural);
     let mut batch = data.clone();
-    Domain::<Bb>::new(10).unwrap().ntt_batch(&mut batch, &cfg).unwrap();
+    Domain::<Bb>::new(10)
+        .unwrap()
+        .ntt_batch(&mut batch, &cfg)
+        .unwrap();
     for c in 0..cols {
         let mut one = data[c * n..(c + 1) * n].to_vec();
         ntt::ntt(&mut one, &cfg).unwrap();
@@ -195,16 +221,28 @@ fn batches_equal_single_columns() {
 #[test]
 fn bad_shapes_are_errors() {
     let mut v = vec![Bn::from_u64(1); 12];
-    assert_eq!(ntt::ntt(&mut v, &NttConfig::forward()), Err(NttError::NotPowerOfTwo { len: 12 }));
+    assert_eq!(
+        ntt::ntt(&mut v, &NttConfig::forward()),
+        Err(NttError::NotPowerOfTwo { len: 12 })
+    );
     let mut empty: Vec<Bn> = vec![];
-    assert_eq!(ntt::ntt(&mut empty, &NttConfig::forward()), Err(NttError::NotPowerOfTwo { len: 0 }));
+    assert_eq!(
+        ntt::ntt(&mut empty, &NttConfig::forward()),
+        Err(NttError::NotPowerOfTwo { len: 0 })
+    );
     let d = Domain::<Bn>::new(4).unwrap();
     let mut v = vec![Bn::from_u64(1); 8];
-    assert_eq!(d.ntt(&mut v, &NttConfig::forward()), Err(NttError::LengthMismatch { len: 8, size: 16 }));
+    assert_eq!(
+        d.ntt(&mut v, &NttConfig::forward()),
+        Err(NttError::LengthMismatch { len: 8, size: 16 })
+    );
     let mut v = vec![Bn::from_u64(1); 24];
     assert!(d.ntt_batch(&mut v, &NttConfig::forward()).is_err());
     let mut v = vec![Bn::from_u64(1); 16];
-    assert_eq!(d.ntt(&mut v, &NttConfig::forward().coset(Bn::from_u64(0))), Err(NttError::ZeroShift));
+    assert_eq!(
+        d.ntt(&mut v, &NttConfig::forward().coset(Bn::from_u64(0))),
+        Err(NttError::ZeroShift)
+    );
 
     // Largest domains exist; one past the two-adicity is an error.
     fn edge<F: NttField>(expect: u32) {
@@ -212,7 +250,11 @@ fn bad_shapes_are_errors() {
         assert!(Domain::<F>::new(expect).is_ok());
         assert_eq!(
             Domain::<F>::new(expect + 1).unwrap_err(),
-            NttError::TooLarge { field: F::NAME, log_n: expect + 1, max: expect }
+            NttError::TooLarge {
+                field: F::NAME,
+                log_n: expect + 1,
+                max: expect
+            }
         );
         // The largest root has exact order 2^s.
         let w = F::root_of_unity(expect);

@@ -68,7 +68,12 @@ impl GlvParams {
         let b1 = abs(0) + abs(2);
         let b2 = abs(1) + abs(3);
         let max_bits = b1.bits().max(b2.bits()) as u32 + 1;
-        Self { n, g1, g2, max_bits }
+        Self {
+            n,
+            g1,
+            g2,
+            max_bits,
+        }
     }
 
     /// Decompose `k` (canonical, < r) into (k1, k2) with k ≡ k1 + λ·k2 (mod r).
@@ -133,10 +138,10 @@ impl I320 {
     fn add(&self, o: &Self) -> Self {
         let mut out = [0u64; 5];
         let mut carry = false;
-        for i in 0..5 {
-            let (s1, c1) = self.0[i].overflowing_add(o.0[i]);
+        for (o_i, (a, b)) in out.iter_mut().zip(self.0.iter().zip(&o.0)) {
+            let (s1, c1) = a.overflowing_add(*b);
             let (s2, c2) = s1.overflowing_add(carry as u64);
-            out[i] = s2;
+            *o_i = s2;
             carry = c1 || c2;
         }
         I320(out)
@@ -145,10 +150,10 @@ impl I320 {
     fn sub(&self, o: &Self) -> Self {
         let mut out = [0u64; 5];
         let mut borrow = false;
-        for i in 0..5 {
-            let (s1, b1) = self.0[i].overflowing_sub(o.0[i]);
+        for (o_i, (a, b)) in out.iter_mut().zip(self.0.iter().zip(&o.0)) {
+            let (s1, b1) = a.overflowing_sub(*b);
             let (s2, b2) = s1.overflowing_sub(borrow as u64);
-            out[i] = s2;
+            *o_i = s2;
             borrow = b1 || b2;
         }
         I320(out)

@@ -55,7 +55,8 @@ pub fn msm_batch<C: MsmCurve, S: AsRef<[C::ScalarField]> + Sync>(
         return Ok(vec![Projective::zero(); sets.len()]);
     }
     let points = expand_glv(bases);
-    let halves: Vec<(Vec<HalfScalar>, u32)> = sets.iter().map(|s| decompose::<C>(s.as_ref())).collect();
+    let halves: Vec<(Vec<HalfScalar>, u32)> =
+        sets.iter().map(|s| decompose::<C>(s.as_ref())).collect();
     let threads = rayon::current_num_threads();
 
     // One task per (set, window, point chunk).
@@ -78,7 +79,11 @@ pub fn msm_batch<C: MsmCurve, S: AsRef<[C::ScalarField]> + Sync>(
     for (set, plan) in plans.iter().enumerate() {
         for window in 0..plan.windows {
             for lo in (0..points.len()).step_by(chunk_len) {
-                tasks.push(Task { set, window, range: (lo, (lo + chunk_len).min(points.len())) });
+                tasks.push(Task {
+                    set,
+                    window,
+                    range: (lo, (lo + chunk_len).min(points.len())),
+                });
             }
         }
     }
@@ -118,7 +123,11 @@ fn check_lengths<F, S: AsRef<[F]>>(bases: usize, sets: &[S]) -> Result<(), MsmEr
     for (set, s) in sets.iter().enumerate() {
         let scalars = s.as_ref().len();
         if scalars != bases {
-            return Err(MsmError::LengthMismatch { set, bases, scalars });
+            return Err(MsmError::LengthMismatch {
+                set,
+                bases,
+                scalars,
+            });
         }
     }
     Ok(())
@@ -149,10 +158,12 @@ fn digit_id(k: &HalfScalar, window: u32, c: u32) -> u32 {
 /// [P₀, φ(P₀), P₁, φ(P₁), …]: interleaved so an entry and its image share a cache line run.
 fn expand_glv<C: MsmCurve>(bases: &[Affine<C>]) -> Vec<Affine<C>> {
     let mut out = vec![Affine::<C>::identity(); 2 * bases.len()];
-    out.par_chunks_mut(2).zip(bases.par_iter()).for_each(|(o, p)| {
-        o[0] = *p;
-        o[1] = C::endomorphism_affine(p);
-    });
+    out.par_chunks_mut(2)
+        .zip(bases.par_iter())
+        .for_each(|(o, p)| {
+            o[0] = *p;
+            o[1] = C::endomorphism_affine(p);
+        });
     out
 }
 
@@ -160,11 +171,13 @@ fn expand_glv<C: MsmCurve>(bases: &[Affine<C>]) -> Vec<Affine<C>> {
 fn decompose<C: MsmCurve>(scalars: &[C::ScalarField]) -> (Vec<HalfScalar>, u32) {
     let params = C::glv_params();
     let mut out = vec![HalfScalar::default(); 2 * scalars.len()];
-    out.par_chunks_mut(2).zip(scalars.par_iter()).for_each(|(o, k)| {
-        let (k1, k2) = params.decompose(k);
-        o[0] = k1;
-        o[1] = k2;
-    });
+    out.par_chunks_mut(2)
+        .zip(scalars.par_iter())
+        .for_each(|(o, k)| {
+            let (k1, k2) = params.decompose(k);
+            o[0] = k1;
+            o[1] = k2;
+        });
     let bits = out.par_iter().map(HalfScalar::bits).max().unwrap_or(0);
     (out, bits)
 }
@@ -223,7 +236,11 @@ impl<C: MsmCurve> FixedBaseTable<C> {
                 base += chunk.len();
             }
         }
-        Self { bases: bases.len(), plan, table }
+        Self {
+            bases: bases.len(),
+            plan,
+            table,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -245,7 +262,11 @@ impl<C: MsmCurve> FixedBaseTable<C> {
     }
 
     pub fn msm(&self, scalars: &[C::ScalarField]) -> Result<Projective<C>, MsmError> {
-        Ok(self.msm_batch(&[scalars])?.into_iter().next().unwrap_or_default())
+        Ok(self
+            .msm_batch(&[scalars])?
+            .into_iter()
+            .next()
+            .unwrap_or_default())
     }
 
     pub fn msm_batch<S: AsRef<[C::ScalarField]> + Sync>(
@@ -276,7 +297,11 @@ impl<C: MsmCurve> FixedBaseTable<C> {
                 let chunks = threads.min(entries.div_ceil(MIN_CHUNK)).max(1);
                 let len = entries.div_ceil(chunks);
                 for lo in (0..entries).step_by(len) {
-                    tasks.push(Task { set, pass, range: (lo, (lo + len).min(entries)) });
+                    tasks.push(Task {
+                        set,
+                        pass,
+                        range: (lo, (lo + len).min(entries)),
+                    });
                 }
             }
         }

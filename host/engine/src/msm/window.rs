@@ -18,7 +18,13 @@ pub fn windows_for(bits: u32, c: u32) -> u32 {
 
 /// Window width minimising the critical path when `windows` tasks are spread over `threads`.
 pub fn plan(points: usize, bits: u32, threads: usize) -> Plan {
-    let mut best = (f64::MAX, Plan { c: 1, windows: windows_for(bits, 1) });
+    let mut best = (
+        f64::MAX,
+        Plan {
+            c: 1,
+            windows: windows_for(bits, 1),
+        },
+    );
     for c in 1..=22u32 {
         let windows = windows_for(bits, c);
         let rounds = (windows as usize).div_ceil(threads.max(1)) as f64;
@@ -41,7 +47,14 @@ pub struct FixedPlan {
 }
 
 pub fn fixed_plan(points: usize, bits: u32, threads: usize, max_shifts: u32) -> FixedPlan {
-    let mut best = (f64::MAX, FixedPlan { c: 1, windows: windows_for(bits, 1), shifts: 1 });
+    let mut best = (
+        f64::MAX,
+        FixedPlan {
+            c: 1,
+            windows: windows_for(bits, 1),
+            shifts: 1,
+        },
+    );
     for c in 2..=22u32 {
         let windows = windows_for(bits, c);
         let shifts = windows.min(max_shifts.max(1));

@@ -175,8 +175,8 @@ macro_rules! p3_ntt_field {
                 type P = <$f as P3Field>::Packing;
                 let (dp, ds) = P::pack_slice_with_suffix_mut(data);
                 let cp = P::from(c);
-                dp.iter_mut().for_each(|x| *x = *x * cp);
-                ds.iter_mut().for_each(|x| *x = *x * c);
+                dp.iter_mut().for_each(|x| *x *= cp);
+                ds.iter_mut().for_each(|x| *x *= c);
             }
         }
     };

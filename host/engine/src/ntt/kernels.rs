@@ -113,5 +113,7 @@ pub fn mul_powers<F: NttField>(a: &mut [F], g: F, c: F, bit_reversed: bool) {
         }
     });
     bit_reverse(&mut pw);
-    a.par_iter_mut().zip(pw.par_iter()).for_each(|(x, w)| *x = *x * *w);
+    a.par_iter_mut()
+        .zip(pw.par_iter())
+        .for_each(|(x, w)| *x = *x * *w);
 }

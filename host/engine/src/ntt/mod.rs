@@ -64,7 +64,11 @@ impl<F> NttConfig<F> {
     }
 
     pub fn orders(self, input: Order, output: Order) -> Self {
-        Self { input, output, ..self }
+        Self {
+            input,
+            output,
+            ..self
+        }
     }
 
     pub fn coset(self, shift: F) -> Self {

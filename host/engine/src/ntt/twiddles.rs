@@ -71,7 +71,10 @@ pub fn twiddles<F: NttField>(log_n: u32) -> Arc<Twiddles<F>> {
     let key = TypeId::of::<F>();
     {
         let map = cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(t) = map.get(&key).and_then(|t| t.clone().downcast::<Twiddles<F>>().ok()) {
+        if let Some(t) = map
+            .get(&key)
+            .and_then(|t| t.clone().downcast::<Twiddles<F>>().ok())
+        {
             if t.log_max >= log_n {
                 return t;
             }
@@ -81,7 +84,10 @@ pub fn twiddles<F: NttField>(log_n: u32) -> Arc<Twiddles<F>> {
     let log_max = log_n.max(MIN_LOG).min(F::TWO_ADICITY);
     let built = Arc::new(Twiddles::<F>::build(log_max));
     let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
-    let keep = match map.get(&key).and_then(|t| t.clone().downcast::<Twiddles<F>>().ok()) {
+    let keep = match map
+        .get(&key)
+        .and_then(|t| t.clone().downcast::<Twiddles<F>>().ok())
+    {
         Some(t) if t.log_max >= log_max => t,
         _ => {
             map.insert(key, built.clone());

@@ -1,0 +1,67 @@
+//! Every contender of a case computes the same thing: our engine is checked against blst and
+//! halo2curves as well as arkworks, and the bench's conversions are checked with it.
+
+use offload_benches::{runners, Case, Curve, Field};
+
+fn all_agree(case: Case) {
+    let mut rs = runners(case, true);
+    assert!(rs.len() >= 2, "{case}: no peers");
+    let mut digests = Vec::new();
+    for r in rs.iter_mut() {
+        r.prepare();
+        r.run();
+        digests.push((r.name(), r.digest()));
+    }
+    let (ours_name, ours) = &digests[0];
+    assert_eq!(ours_name, "cpu");
+    assert!(ours.len() > 1, "{case}: degenerate result");
+    for (name, d) in &digests[1..] {
+        assert_eq!(d, ours, "{case}: {name} differs from ours");
+    }
+}
+
+#[test]
+fn msm_peers_agree() {
+    for curve in Curve::ALL {
+        for fixed_bases in [false, true] {
+            all_agree(Case::Msm {
+                curve,
+                log_n: 10,
+                fixed_bases,
+            });
+        }
+    }
+}
+
+#[test]
+fn ntt_peers_agree() {
+    for field in Field::ALL {
+        for log_n in [1, 11] {
+            all_agree(Case::Ntt { field, log_n });
+        }
+    }
+}
+
+#[test]
+fn a_wrong_result_is_caught() {
+    // The digest really depends on the result: a second run on changed input differs.
+    let mut a = runners(
+        Case::Ntt {
+            field: Field::BabyBear,
+            log_n: 8,
+        },
+        false,
+    );
+    let mut b = runners(
+        Case::Ntt {
+            field: Field::BabyBear,
+            log_n: 9,
+        },
+        false,
+    );
+    for r in [&mut a[0], &mut b[0]] {
+        r.prepare();
+        r.run();
+    }
+    assert_ne!(a[0].digest(), b[0].digest());
+}

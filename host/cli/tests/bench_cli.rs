@@ -1,0 +1,150 @@
+//! The `offload bench` command as hardware engineers run it.
+
+use std::process::Command;
+
+fn offload(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_offload"))
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json_lines(s: &str) -> Vec<serde_json::Value> {
+    s.lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect()
+}
+
+#[test]
+fn msm_json_with_compare() {
+    let (ok, out, err) = offload(&[
+        "bench",
+        "--op",
+        "msm",
+        "--curve",
+        "bn254",
+        "--log-n",
+        "8",
+        "--backend",
+        "cpu",
+        "--reps",
+        "3",
+        "--compare",
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{err}");
+    let rows = json_lines(&out);
+    let backends: Vec<&str> = rows
+        .iter()
+        .map(|r| r["backend"].as_str().unwrap())
+        .collect();
+    assert_eq!(backends, ["cpu", "peer:arkworks", "peer:halo2curves"]);
+    for r in &rows {
+        assert_eq!(r["op"], "msm");
+        assert_eq!(r["curve"], "bn254");
+        assert_eq!(r["n"], 256);
+        assert_eq!(r["reps"], 3);
+        let (min, med, max) = (
+            r["min_ms"].as_f64().unwrap(),
+            r["median_ms"].as_f64().unwrap(),
+            r["max_ms"].as_f64().unwrap(),
+        );
+        assert!(min <= med && med <= max && min > 0.0);
+    }
+    assert!(rows[0].get("ratio").is_none());
+    for r in &rows[1..] {
+        assert!(r["ratio"].as_f64().unwrap() > 0.0);
+        assert_eq!(r["agrees"], true);
+    }
+}
+
+#[test]
+fn ntt_table_and_plot() {
+    let dir = std::env::temp_dir().join(format!("offload-plot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("ntt.svg");
+    let (ok, out, err) = offload(&[
+        "bench",
+        "--op",
+        "ntt",
+        "--field",
+        "goldilocks",
+        "--log-n",
+        "6,8",
+        "--reps",
+        "2",
+        "--compare",
+        "--format",
+        "table",
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.lines().next().unwrap().contains("median ms"));
+    assert!(out.contains("ntt goldilocks 2^6") && out.contains("ntt goldilocks 2^8"));
+    assert!(out.contains("peer:plonky3-radix2-dit-parallel"));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        text.starts_with("<svg") && text.contains("polyline"),
+        "an SVG with lines"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn fixed_bases_flag_is_reported() {
+    let (ok, out, err) = offload(&[
+        "bench",
+        "--op",
+        "msm",
+        "--curve",
+        "bls12-381",
+        "--log-n",
+        "7",
+        "--reps",
+        "1",
+        "--fixed-bases",
+    ]);
+    assert!(ok, "{err}");
+    let rows = json_lines(&out);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["fixed_bases"], true);
+    assert_eq!(rows[0]["curve"], "bls12-381");
+}
+
+#[test]
+fn bad_arguments_are_clear_errors() {
+    for (args, needle) in [
+        (
+            vec!["bench", "--op", "msm", "--curve", "secp256k1"],
+            "unknown curve 'secp256k1'",
+        ),
+        (
+            vec!["bench", "--op", "ntt", "--field", "mersenne"],
+            "unknown field 'mersenne'",
+        ),
+        (
+            vec!["bench", "--op", "msm", "--backend", "cuda"],
+            "backend 'cuda' is not available",
+        ),
+        (
+            vec!["bench", "--op", "ntt", "--curve", "bn254"],
+            "apply to --op msm",
+        ),
+        (vec!["bench", "--log-n", "10"], "need --op"),
+        (
+            vec!["bench", "--op", "msm", "--reps", "0"],
+            "--reps must be at least 1",
+        ),
+    ] {
+        let (ok, _, err) = offload(&args);
+        assert!(!ok, "{args:?} should fail");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}
