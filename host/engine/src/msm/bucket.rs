@@ -24,6 +24,9 @@ pub fn entry_id(bucket: u32, negate: bool) -> u32 {
 /// (≈ 100 multiplications), small enough that a batch's operands stay in L1/L2.
 const BATCH: usize = 1024;
 
+/// Independent product chains in the batch inversion.
+const LANES: usize = 4;
+
 /// Reusable buffers for one worker: allocating and faulting in megabytes per window costs more
 /// than the arithmetic at small sizes.
 pub struct Scratch<C: SWCurveConfig> {
@@ -144,24 +147,32 @@ impl<C: SWCurveConfig> Scratch<C> {
         }
         self.den.clear();
         self.prefix.clear();
-        let mut acc = C::BaseField::one();
-        for &(src, _) in &self.pairs {
+        // Four interleaved product chains: a multiplication's latency, not its throughput,
+        // bounds a single chain, and the out-of-order core overlaps independent ones.
+        let mut acc = [C::BaseField::one(); LANES];
+        for (i, &(src, _)) in self.pairs.iter().enumerate() {
             let (a, b) = (&self.pts[src as usize], &self.pts[src as usize + 1]);
             let d = match classify(a, b) {
                 Sum::Chord => b.x - a.x,
                 Sum::Tangent => a.y.double(),
                 Sum::Trivial => C::BaseField::one(),
             };
-            self.prefix.push(acc);
-            acc *= d;
+            let lane = &mut acc[i % LANES];
+            self.prefix.push(*lane);
+            *lane *= d;
             self.den.push(d);
         }
-        // Products of nonzero denominators are nonzero: chords have x1 ≠ x2, tangents y ≠ 0.
-        let mut inv = acc.inverse().expect("product of nonzero denominators");
+        // One inversion for all four chains. Products of nonzero denominators are nonzero:
+        // chords have x1 ≠ x2, tangents y ≠ 0.
+        let (p01, p23) = (acc[0] * acc[1], acc[2] * acc[3]);
+        let all = (p01 * p23).inverse().expect("product of nonzero denominators");
+        let (i01, i23) = (all * p23, all * p01);
+        let mut inv = [i01 * acc[1], i01 * acc[0], i23 * acc[3], i23 * acc[2]];
         for i in (0..self.den.len()).rev() {
             let d = self.den[i];
-            self.den[i] = inv * self.prefix[i];
-            inv *= d;
+            let lane = &mut inv[i % LANES];
+            self.den[i] = *lane * self.prefix[i];
+            *lane *= d;
         }
         for (&(src, dst), inv) in self.pairs.iter().zip(&self.den) {
             let (a, b) = (self.pts[src as usize], self.pts[src as usize + 1]);
