@@ -165,7 +165,9 @@ impl<C: SWCurveConfig> Scratch<C> {
         // One inversion for all four chains. Products of nonzero denominators are nonzero:
         // chords have x1 ≠ x2, tangents y ≠ 0.
         let (p01, p23) = (acc[0] * acc[1], acc[2] * acc[3]);
-        let all = (p01 * p23).inverse().expect("product of nonzero denominators");
+        let all = (p01 * p23)
+            .inverse()
+            .expect("product of nonzero denominators");
         let (i01, i23) = (all * p23, all * p01);
         let mut inv = [i01 * acc[1], i01 * acc[0], i23 * acc[3], i23 * acc[2]];
         for i in (0..self.den.len()).rev() {

@@ -7,7 +7,9 @@
 //! `TwoAdicField::two_adic_generator(k)`. The forward transform is y_i = Σ_j a_j·ω^{ij} in both
 //! libraries, so outputs match theirs element for element.
 
-use p3_field::{Field as P3Field, PackedValue, PrimeCharacteristicRing, TwoAdicField};
+use p3_field::{
+    Field as P3Field, PackedFieldPow2, PackedValue, PrimeCharacteristicRing, TwoAdicField,
+};
 use std::fmt::Debug;
 use std::ops::{Add, Mul, Sub};
 
@@ -69,6 +71,25 @@ pub trait NttField:
             let x = *a;
             *a = x + t;
             *b = x - t;
+        }
+    }
+
+    /// One decimation-in-frequency layer of half-size `h` over `a` (blocks of 2h), `w` the
+    /// layer's h factors.
+    #[inline]
+    fn dif_layer(a: &mut [Self], h: usize, w: &[Self]) {
+        for block in a.chunks_exact_mut(2 * h) {
+            let (lo, hi) = block.split_at_mut(h);
+            Self::dif_butterflies(lo, hi, w);
+        }
+    }
+
+    /// One decimation-in-time layer of half-size `h` over `a`.
+    #[inline]
+    fn dit_layer(a: &mut [Self], h: usize, w: &[Self]) {
+        for block in a.chunks_exact_mut(2 * h) {
+            let (lo, hi) = block.split_at_mut(h);
+            Self::dit_butterflies(lo, hi, w);
         }
     }
 
@@ -167,6 +188,44 @@ macro_rules! p3_ntt_field {
                     let x = *a;
                     *a = x + t;
                     *b = x - t;
+                }
+            }
+
+            #[inline]
+            fn dif_layer(a: &mut [Self], h: usize, w: &[Self]) {
+                type P = <$f as P3Field>::Packing;
+                if h >= P::WIDTH || a.len() < 2 * P::WIDTH {
+                    for block in a.chunks_exact_mut(2 * h) {
+                        let (lo, hi) = block.split_at_mut(h);
+                        Self::dif_butterflies(lo, hi, w);
+                    }
+                    return;
+                }
+                // Butterflies closer than a vector: interleave two vectors so partners share a
+                // lane (x holds the low halves, y the high ones), then back.
+                let t = P::from_fn(|i| w[i % h]);
+                for pair in P::pack_slice_mut(a).chunks_exact_mut(2) {
+                    let (x, y) = pair[0].interleave(pair[1], h);
+                    let (s, d) = (x + y, (x - y) * t);
+                    (pair[0], pair[1]) = s.interleave(d, h);
+                }
+            }
+
+            #[inline]
+            fn dit_layer(a: &mut [Self], h: usize, w: &[Self]) {
+                type P = <$f as P3Field>::Packing;
+                if h >= P::WIDTH || a.len() < 2 * P::WIDTH {
+                    for block in a.chunks_exact_mut(2 * h) {
+                        let (lo, hi) = block.split_at_mut(h);
+                        Self::dit_butterflies(lo, hi, w);
+                    }
+                    return;
+                }
+                let t = P::from_fn(|i| w[i % h]);
+                for pair in P::pack_slice_mut(a).chunks_exact_mut(2) {
+                    let (x, y) = pair[0].interleave(pair[1], h);
+                    let m = y * t;
+                    (pair[0], pair[1]) = (x + m).interleave(x - m, h);
                 }
             }
 

@@ -17,11 +17,7 @@ pub fn dif<F: NttField>(a: &mut [F], tw: &Twiddles<F>, inverse: bool) {
     if n <= BLOCK {
         let mut h = n / 2;
         while h >= 1 {
-            let w = tw.layer(h, inverse);
-            for block in a.chunks_exact_mut(2 * h) {
-                let (lo, hi) = block.split_at_mut(h);
-                F::dif_butterflies(lo, hi, w);
-            }
+            F::dif_layer(a, h, tw.layer(h, inverse));
             h /= 2;
         }
         return;
@@ -42,11 +38,7 @@ pub fn dit<F: NttField>(a: &mut [F], tw: &Twiddles<F>, inverse: bool) {
     if n <= BLOCK {
         let mut h = 1;
         while h < n {
-            let w = tw.layer(h, inverse);
-            for block in a.chunks_exact_mut(2 * h) {
-                let (lo, hi) = block.split_at_mut(h);
-                F::dit_butterflies(lo, hi, w);
-            }
+            F::dit_layer(a, h, tw.layer(h, inverse));
             h *= 2;
         }
         return;
