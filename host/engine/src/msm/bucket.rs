@@ -24,12 +24,17 @@ pub fn entry_id(bucket: u32, negate: bool) -> u32 {
 /// (≈ 100 multiplications), small enough that a batch's operands stay in L1/L2.
 const BATCH: usize = 1024;
 
+/// Entries per sub-pass: their sorted points (≈ 5 MB on BLS12-381) stay in the caches.
+const SUB_PASS: usize = 1 << 16;
+
 /// Independent product chains in the batch inversion.
 const LANES: usize = 4;
 
 /// Reusable buffers for one worker: allocating and faulting in megabytes per window costs more
 /// than the arithmetic at small sizes.
 pub struct Scratch<C: SWCurveConfig> {
+    /// Running bucket sums, carried from one sub-pass to the next.
+    acc: Vec<Affine<C>>,
     ids: Vec<u32>,
     pts: Vec<Affine<C>>,
     start: Vec<u32>,
@@ -42,6 +47,7 @@ pub struct Scratch<C: SWCurveConfig> {
 impl<C: SWCurveConfig> Default for Scratch<C> {
     fn default() -> Self {
         Self {
+            acc: Vec::new(),
             ids: Vec::new(),
             pts: Vec::new(),
             start: Vec::new(),
@@ -66,19 +72,38 @@ impl<C: SWCurveConfig> Scratch<C> {
     where
         C: 'a,
     {
-        self.ids.clear();
-        self.ids.extend((0..num_entries).map(id_of));
-        self.sort_into_buckets(num_buckets, point);
-        self.sum_buckets_pairwise();
+        self.acc.clear();
+        self.acc.resize(num_buckets, Affine::identity());
+        // Sub-passes keep the sorted points within the caches; each carries the bucket sums
+        // so far as one more entry per bucket, so a sub-pass must be large against the buckets.
+        let sub = SUB_PASS.max(8 * num_buckets);
+        let mut lo = 0;
+        while lo < num_entries {
+            let hi = (lo + sub).min(num_entries);
+            self.ids.clear();
+            self.ids.extend((lo..hi).map(&id_of));
+            self.sort_into_buckets(num_buckets, |i| point(lo + i));
+            self.sum_buckets_pairwise();
+            for (b, acc) in self.acc.iter_mut().enumerate() {
+                *acc = if self.len[b] > 0 {
+                    self.pts[self.start[b] as usize]
+                } else {
+                    Affine::identity()
+                };
+            }
+            lo = hi;
+        }
         self.reduce()
     }
 
+    /// Group this sub-pass's entries, after each bucket's carried sum, by bucket.
     fn sort_into_buckets<'a>(&mut self, num_buckets: usize, point: impl Fn(usize) -> &'a Affine<C>)
     where
         C: 'a,
     {
         self.len.clear();
-        self.len.resize(num_buckets, 0);
+        self.len
+            .extend(self.acc.iter().map(|a| u32::from(!a.infinity)));
         for &id in &self.ids {
             if id != SKIP {
                 self.len[(id >> 1) as usize] += 1;
@@ -93,7 +118,13 @@ impl<C: SWCurveConfig> Scratch<C> {
         self.pts.clear();
         self.pts.resize(total as usize, Affine::identity());
         // `len` doubles as the fill cursor, and ends as each bucket's length again.
-        self.len.iter_mut().for_each(|l| *l = 0);
+        for (b, a) in self.acc.iter().enumerate() {
+            self.len[b] = 0;
+            if !a.infinity {
+                self.pts[self.start[b] as usize] = *a;
+                self.len[b] = 1;
+            }
+        }
         for (i, &id) in self.ids.iter().enumerate() {
             if id == SKIP {
                 continue;
@@ -210,9 +241,9 @@ impl<C: SWCurveConfig> Scratch<C> {
     fn reduce(&self) -> Projective<C> {
         let mut running = Projective::<C>::zero();
         let mut total = Projective::<C>::zero();
-        for b in (0..self.len.len()).rev() {
-            if self.len[b] > 0 {
-                running += &self.pts[self.start[b] as usize];
+        for a in self.acc.iter().rev() {
+            if !a.infinity {
+                running += a;
             }
             if !running.is_zero() {
                 total += &running;
