@@ -82,7 +82,7 @@ impl<C: SWCurveConfig> Scratch<C> {
             let hi = (lo + sub).min(num_entries);
             self.ids.clear();
             self.ids.extend((lo..hi).map(&id_of));
-            self.sort_into_buckets(num_buckets, |i| point(lo + i));
+            self.sort_into_buckets(|i| point(lo + i));
             self.sum_buckets_pairwise();
             for (b, acc) in self.acc.iter_mut().enumerate() {
                 *acc = if self.len[b] > 0 {
@@ -97,7 +97,7 @@ impl<C: SWCurveConfig> Scratch<C> {
     }
 
     /// Group this sub-pass's entries, after each bucket's carried sum, by bucket.
-    fn sort_into_buckets<'a>(&mut self, num_buckets: usize, point: impl Fn(usize) -> &'a Affine<C>)
+    fn sort_into_buckets<'a>(&mut self, point: impl Fn(usize) -> &'a Affine<C>)
     where
         C: 'a,
     {
