@@ -304,3 +304,41 @@ fn property_random_small_msms() {
     }
     let _ = (Projective::<Bls>::generator() * ark_bls12_381::Fr::one()).into_affine();
 }
+
+#[test]
+fn portable_and_fastest_arithmetic_agree() {
+    // On a CPU with AVX-512 IFMA the default path is vectorised; the portable path must give the
+    // same answers, and both must equal arkworks.
+    use offload_engine::msm::Arithmetic;
+    fn check<C: MsmCurve>(seed: u64) {
+        let mut r = rng(seed);
+        let n = 1 << 12;
+        let mut bases = random_bases::<C>(n, &mut r);
+        bases[3] = Affine::identity();
+        bases[4] = bases[5];
+        bases[6] = -bases[7];
+        let sets: Vec<Vec<C::ScalarField>> =
+            (0..2).map(|_| random_scalars::<C>(n, &mut r)).collect();
+        let fast = msm::msm_batch_using(Arithmetic::Fastest, &bases, &sets).unwrap();
+        let portable = msm::msm_batch_using(Arithmetic::Portable, &bases, &sets).unwrap();
+        assert_eq!(fast, portable, "{}", C::NAME);
+        assert_eq!(fast[0], ark(&bases, &sets[0]));
+        for arith in [Arithmetic::Fastest, Arithmetic::Portable] {
+            let t = FixedBaseTable::new_using(arith, &bases, 1 << 24);
+            assert_eq!(
+                t.msm_batch(&sets).unwrap(),
+                fast,
+                "{} fixed {arith:?}",
+                C::NAME
+            );
+        }
+        let copies = vec![bases[9]; 3000];
+        let k = vec![C::ScalarField::from(5u64); 3000];
+        assert_eq!(
+            msm::msm_batch_using(Arithmetic::Portable, &copies, &[&k]).unwrap(),
+            msm::msm_batch_using(Arithmetic::Fastest, &copies, &[&k]).unwrap()
+        );
+    }
+    check::<Bn>(12);
+    check::<Bls>(13);
+}

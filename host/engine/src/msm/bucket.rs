@@ -7,9 +7,9 @@
 //! of copies of one point: equal pairs become doublings, opposite pairs vanish, and the depth is
 //! logarithmic in the bucket's size.
 
-use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
-use ark_ec::AdditiveGroup;
-use ark_ff::{Field, One, Zero};
+use super::repr::Repr;
+use ark_ec::short_weierstrass::{Projective, SWCurveConfig};
+use ark_ff::Zero;
 
 /// Marks an entry whose digit is zero in this window.
 pub const SKIP: u32 = u32::MAX;
@@ -27,24 +27,20 @@ const BATCH: usize = 1024;
 /// Entries per sub-pass: their sorted points (≈ 5 MB on BLS12-381) stay in the caches.
 const SUB_PASS: usize = 1 << 16;
 
-/// Independent product chains in the batch inversion.
-const LANES: usize = 4;
-
 /// Reusable buffers for one worker: allocating and faulting in megabytes per window costs more
 /// than the arithmetic at small sizes.
-pub struct Scratch<C: SWCurveConfig> {
+pub struct Scratch<C: SWCurveConfig, R: Repr<C>> {
     /// Running bucket sums, carried from one sub-pass to the next.
-    acc: Vec<Affine<C>>,
+    acc: Vec<R::Point>,
     ids: Vec<u32>,
-    pts: Vec<Affine<C>>,
+    pts: Vec<R::Point>,
     start: Vec<u32>,
     len: Vec<u32>,
     pairs: Vec<(u32, u32)>,
-    den: Vec<C::BaseField>,
-    prefix: Vec<C::BaseField>,
+    work: R::Work,
 }
 
-impl<C: SWCurveConfig> Default for Scratch<C> {
+impl<C: SWCurveConfig, R: Repr<C>> Default for Scratch<C, R> {
     fn default() -> Self {
         Self {
             acc: Vec::new(),
@@ -53,27 +49,27 @@ impl<C: SWCurveConfig> Default for Scratch<C> {
             start: Vec::new(),
             len: Vec::new(),
             pairs: Vec::with_capacity(BATCH),
-            den: Vec::with_capacity(BATCH),
-            prefix: Vec::with_capacity(BATCH),
+            work: R::Work::default(),
         }
     }
 }
 
-impl<C: SWCurveConfig> Scratch<C> {
+impl<C: SWCurveConfig, R: Repr<C>> Scratch<C, R> {
     /// Σ_b (b+1)·(sum of the points sent to bucket b), for `num_entries` entries whose ids
     /// (`entry_id` or `SKIP`) come from `id_of` and whose points come from `point`.
     pub fn bucket_sum<'a>(
         &mut self,
+        repr: &R,
         num_buckets: usize,
         num_entries: usize,
         id_of: impl Fn(usize) -> u32,
-        point: impl Fn(usize) -> &'a Affine<C>,
+        point: impl Fn(usize) -> &'a R::Point,
     ) -> Projective<C>
     where
-        C: 'a,
+        R::Point: 'a,
     {
         self.acc.clear();
-        self.acc.resize(num_buckets, Affine::identity());
+        self.acc.resize(num_buckets, repr.identity());
         // Sub-passes keep the sorted points within the caches; each carries the bucket sums
         // so far as one more entry per bucket, so a sub-pass must be large against the buckets.
         let sub = SUB_PASS.max(8 * num_buckets);
@@ -82,28 +78,28 @@ impl<C: SWCurveConfig> Scratch<C> {
             let hi = (lo + sub).min(num_entries);
             self.ids.clear();
             self.ids.extend((lo..hi).map(&id_of));
-            self.sort_into_buckets(|i| point(lo + i));
-            self.sum_buckets_pairwise();
+            self.sort_into_buckets(repr, |i| point(lo + i));
+            self.sum_buckets_pairwise(repr);
             for (b, acc) in self.acc.iter_mut().enumerate() {
                 *acc = if self.len[b] > 0 {
                     self.pts[self.start[b] as usize]
                 } else {
-                    Affine::identity()
+                    repr.identity()
                 };
             }
             lo = hi;
         }
-        self.reduce()
+        self.reduce(repr)
     }
 
     /// Group this sub-pass's entries, after each bucket's carried sum, by bucket.
-    fn sort_into_buckets<'a>(&mut self, point: impl Fn(usize) -> &'a Affine<C>)
+    fn sort_into_buckets<'a>(&mut self, repr: &R, point: impl Fn(usize) -> &'a R::Point)
     where
-        C: 'a,
+        R::Point: 'a,
     {
         self.len.clear();
         self.len
-            .extend(self.acc.iter().map(|a| u32::from(!a.infinity)));
+            .extend(self.acc.iter().map(|a| u32::from(!repr.is_identity(a))));
         for &id in &self.ids {
             if id != SKIP {
                 self.len[(id >> 1) as usize] += 1;
@@ -116,11 +112,11 @@ impl<C: SWCurveConfig> Scratch<C> {
             total += l;
         }
         self.pts.clear();
-        self.pts.resize(total as usize, Affine::identity());
+        self.pts.resize(total as usize, repr.identity());
         // `len` doubles as the fill cursor, and ends as each bucket's length again.
         for (b, a) in self.acc.iter().enumerate() {
             self.len[b] = 0;
-            if !a.infinity {
+            if !repr.is_identity(a) {
                 self.pts[self.start[b] as usize] = *a;
                 self.len[b] = 1;
             }
@@ -132,31 +128,31 @@ impl<C: SWCurveConfig> Scratch<C> {
             let b = (id >> 1) as usize;
             let p = point(i);
             let slot = (self.start[b] + self.len[b]) as usize;
-            self.pts[slot] = if id & 1 == 1 { -*p } else { *p };
+            self.pts[slot] = if id & 1 == 1 { repr.neg(p) } else { *p };
             self.len[b] += 1;
         }
     }
 
     /// Halve every bucket's list per round until each holds at most one point.
-    fn sum_buckets_pairwise(&mut self) {
+    fn sum_buckets_pairwise(&mut self, repr: &R) {
         loop {
             let mut any = false;
-            let mut b = 0;
-            while b < self.len.len() {
+            for b in 0..self.len.len() {
                 let (s, l) = (self.start[b], self.len[b]);
                 for k in 0..l / 2 {
                     self.pairs.push((s + 2 * k, s + k));
                     if self.pairs.len() == BATCH {
-                        self.add_pairs();
+                        repr.add_pairs(&mut self.work, &mut self.pts, &self.pairs);
+                        self.pairs.clear();
                     }
                 }
                 any |= l >= 2;
-                b += 1;
             }
             if !any {
                 return;
             }
-            self.add_pairs();
+            repr.add_pairs(&mut self.work, &mut self.pts, &self.pairs);
+            self.pairs.clear();
             // An odd bucket's last point moves down behind the pair sums.
             for (s, l) in self.start.iter().zip(self.len.iter_mut()) {
                 if *l >= 2 {
@@ -169,109 +165,18 @@ impl<C: SWCurveConfig> Scratch<C> {
         }
     }
 
-    /// pts[dst] = pts[src] + pts[src + 1] for every queued pair, with one shared inversion.
-    /// Pairs are queued in increasing `src` order within a bucket and `dst ≤ src`, so writing
-    /// results in queue order never overwrites an operand still to be read.
-    fn add_pairs(&mut self) {
-        if self.pairs.is_empty() {
-            return;
-        }
-        self.den.clear();
-        self.prefix.clear();
-        // Four interleaved product chains: a multiplication's latency, not its throughput,
-        // bounds a single chain, and the out-of-order core overlaps independent ones.
-        let mut acc = [C::BaseField::one(); LANES];
-        for (i, &(src, _)) in self.pairs.iter().enumerate() {
-            let (a, b) = (&self.pts[src as usize], &self.pts[src as usize + 1]);
-            let d = match classify(a, b) {
-                Sum::Chord => b.x - a.x,
-                Sum::Tangent => a.y.double(),
-                Sum::Trivial => C::BaseField::one(),
-            };
-            let lane = &mut acc[i % LANES];
-            self.prefix.push(*lane);
-            *lane *= d;
-            self.den.push(d);
-        }
-        // One inversion for all four chains. Products of nonzero denominators are nonzero:
-        // chords have x1 ≠ x2, tangents y ≠ 0.
-        let (p01, p23) = (acc[0] * acc[1], acc[2] * acc[3]);
-        let all = (p01 * p23)
-            .inverse()
-            .expect("product of nonzero denominators");
-        let (i01, i23) = (all * p23, all * p01);
-        let mut inv = [i01 * acc[1], i01 * acc[0], i23 * acc[3], i23 * acc[2]];
-        for i in (0..self.den.len()).rev() {
-            let d = self.den[i];
-            let lane = &mut inv[i % LANES];
-            self.den[i] = *lane * self.prefix[i];
-            *lane *= d;
-        }
-        for (&(src, dst), inv) in self.pairs.iter().zip(&self.den) {
-            let (a, b) = (self.pts[src as usize], self.pts[src as usize + 1]);
-            let sum = match classify(&a, &b) {
-                Sum::Trivial => {
-                    if a.infinity {
-                        b
-                    } else if b.infinity {
-                        a
-                    } else {
-                        Affine::identity()
-                    }
-                }
-                kind => {
-                    let lambda = if kind == Sum::Chord {
-                        (b.y - a.y) * inv
-                    } else {
-                        // Tangent slope 3x² / 2y (a = 0 on both curves).
-                        let xx = a.x.square();
-                        (xx.double() + xx) * inv
-                    };
-                    let x3 = lambda.square() - a.x - b.x;
-                    let y3 = lambda * (a.x - x3) - a.y;
-                    Affine::new_unchecked(x3, y3)
-                }
-            };
-            self.pts[dst as usize] = sum;
-        }
-        self.pairs.clear();
-    }
-
     /// Σ_b (b+1)·B_b as a running sum from the top bucket down.
-    fn reduce(&self) -> Projective<C> {
+    fn reduce(&self, repr: &R) -> Projective<C> {
         let mut running = Projective::<C>::zero();
         let mut total = Projective::<C>::zero();
         for a in self.acc.iter().rev() {
-            if !a.infinity {
-                running += a;
+            if !repr.is_identity(a) {
+                running += repr.decode(a);
             }
             if !running.is_zero() {
                 total += &running;
             }
         }
         total
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Sum {
-    /// Distinct x: the chord through both points.
-    Chord,
-    /// Equal points: the tangent (doubling).
-    Tangent,
-    /// An operand at infinity, or P + (−P): no slope, no inversion.
-    Trivial,
-}
-
-#[inline(always)]
-fn classify<C: SWCurveConfig>(a: &Affine<C>, b: &Affine<C>) -> Sum {
-    if a.infinity || b.infinity {
-        Sum::Trivial
-    } else if a.x != b.x {
-        Sum::Chord
-    } else if a.y == b.y && !a.y.is_zero() {
-        Sum::Tangent
-    } else {
-        Sum::Trivial
     }
 }

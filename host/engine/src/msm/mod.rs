@@ -9,9 +9,13 @@
 pub mod bucket;
 pub mod curve;
 pub mod glv;
+#[cfg(target_arch = "x86_64")]
+pub mod ifma;
+pub mod repr;
 pub mod window;
 
 pub use curve::MsmCurve;
+pub use repr::{ArkRepr, Repr};
 
 use ark_ec::short_weierstrass::{Affine, Projective};
 use ark_ec::{scalar_mul::glv::GLVConfig, AdditiveGroup, CurveGroup};
@@ -44,9 +48,28 @@ pub fn msm<C: MsmCurve>(
         .unwrap_or_default())
 }
 
+/// Which field arithmetic runs the bucket additions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Arithmetic {
+    /// The fastest this CPU has (AVX-512 IFMA where present).
+    #[default]
+    Fastest,
+    /// arkworks' scalar arithmetic, on every CPU.
+    Portable,
+}
+
 /// One MSM per scalar vector, all over the same bases, sharing the endomorphism images and
 /// the thread pool.
 pub fn msm_batch<C: MsmCurve, S: AsRef<[C::ScalarField]> + Sync>(
+    bases: &[Affine<C>],
+    sets: &[S],
+) -> Result<Vec<Projective<C>>, MsmError> {
+    msm_batch_using(Arithmetic::Fastest, bases, sets)
+}
+
+/// [`msm_batch`] with a chosen arithmetic (the tests run both and compare).
+pub fn msm_batch_using<C: MsmCurve, S: AsRef<[C::ScalarField]> + Sync>(
+    arithmetic: Arithmetic,
     bases: &[Affine<C>],
     sets: &[S],
 ) -> Result<Vec<Projective<C>>, MsmError> {
@@ -54,7 +77,18 @@ pub fn msm_batch<C: MsmCurve, S: AsRef<[C::ScalarField]> + Sync>(
     if bases.is_empty() || sets.is_empty() {
         return Ok(vec![Projective::zero(); sets.len()]);
     }
-    let points = expand_glv(bases);
+    Ok(match (arithmetic, C::fast()) {
+        (Arithmetic::Fastest, Some(fast)) => variable_base(fast, bases, sets),
+        _ => variable_base(&ArkRepr, bases, sets),
+    })
+}
+
+fn variable_base<C: MsmCurve, R: Repr<C>, S: AsRef<[C::ScalarField]> + Sync>(
+    repr: &R,
+    bases: &[Affine<C>],
+    sets: &[S],
+) -> Vec<Projective<C>> {
+    let points = expand_glv(repr, bases);
     let halves: Vec<(Vec<HalfScalar>, u32)> =
         sets.iter().map(|s| decompose::<C>(s.as_ref())).collect();
     let threads = rayon::current_num_threads();
@@ -90,11 +124,12 @@ pub fn msm_batch<C: MsmCurve, S: AsRef<[C::ScalarField]> + Sync>(
 
     let sums: Vec<Projective<C>> = tasks
         .par_iter()
-        .map_init(Scratch::<C>::default, |scratch, t| {
+        .map_init(Scratch::<C, R>::default, |scratch, t| {
             let c = plans[t.set].c;
             let ks = &halves[t.set].0[t.range.0..t.range.1];
             let pts = &points[t.range.0..t.range.1];
             scratch.bucket_sum(
+                repr,
                 1 << (c - 1),
                 ks.len(),
                 |i| digit_id(&ks[i], t.window, c),
@@ -116,7 +151,7 @@ pub fn msm_batch<C: MsmCurve, S: AsRef<[C::ScalarField]> + Sync>(
     for (set, windows) in per_window.into_iter().enumerate() {
         out[set] = horner(&windows, plans[set].c);
     }
-    Ok(out)
+    out
 }
 
 fn check_lengths<F, S: AsRef<[F]>>(bases: usize, sets: &[S]) -> Result<(), MsmError> {
@@ -156,13 +191,13 @@ fn digit_id(k: &HalfScalar, window: u32, c: u32) -> u32 {
 }
 
 /// [P₀, φ(P₀), P₁, φ(P₁), …]: interleaved so an entry and its image share a cache line run.
-fn expand_glv<C: MsmCurve>(bases: &[Affine<C>]) -> Vec<Affine<C>> {
-    let mut out = vec![Affine::<C>::identity(); 2 * bases.len()];
+fn expand_glv<C: MsmCurve, R: Repr<C>>(repr: &R, bases: &[Affine<C>]) -> Vec<R::Point> {
+    let mut out = vec![repr.identity(); 2 * bases.len()];
     out.par_chunks_mut(2)
         .zip(bases.par_iter())
         .for_each(|(o, p)| {
-            o[0] = *p;
-            o[1] = C::endomorphism_affine(p);
+            o[0] = repr.encode(p);
+            o[1] = repr.encode(&C::endomorphism_affine(p));
         });
     out
 }
@@ -189,53 +224,37 @@ pub struct FixedBaseTable<C: MsmCurve> {
     bases: usize,
     plan: window::FixedPlan,
     /// `plan.shifts` blocks of 2·bases points; block t holds 2^{c·t}·[P₀, φ(P₀), …].
-    table: Vec<Affine<C>>,
+    table: Table<C>,
+}
+
+enum Table<C: MsmCurve> {
+    Portable(Vec<Affine<C>>),
+    Fast(&'static C::Fast, Vec<<C::Fast as Repr<C>>::Point>),
 }
 
 impl<C: MsmCurve> FixedBaseTable<C> {
     /// Build a table within `memory_budget` bytes. The GLV-expanded bases themselves (one shift)
     /// are always stored, even past the budget; each further shift is one more such block.
     pub fn new(bases: &[Affine<C>], memory_budget: usize) -> Self {
+        Self::new_using(Arithmetic::Fastest, bases, memory_budget)
+    }
+
+    /// [`FixedBaseTable::new`] with a chosen arithmetic.
+    pub fn new_using(arithmetic: Arithmetic, bases: &[Affine<C>], memory_budget: usize) -> Self {
+        let fast = C::fast().filter(|_| arithmetic == Arithmetic::Fastest);
+        let point_size = match fast {
+            Some(_) => std::mem::size_of::<<C::Fast as Repr<C>>::Point>(),
+            None => std::mem::size_of::<Affine<C>>(),
+        };
         let n2 = 2 * bases.len();
-        let block = (n2 * std::mem::size_of::<Affine<C>>()).max(1);
+        let block = (n2 * point_size).max(1);
         let max_shifts = (memory_budget / block).clamp(1, u32::MAX as usize) as u32;
         let threads = rayon::current_num_threads();
         let plan = window::fixed_plan(n2, C::glv_params().max_bits, threads, max_shifts);
-        let mut table = vec![Affine::<C>::identity(); n2 * plan.shifts as usize];
-        if !bases.is_empty() {
-            // Each thread walks its own bases through all the shifts, doubling c times per block.
-            let per = bases.len().div_ceil(threads * 4).max(1);
-            let blocks: Vec<Vec<Affine<C>>> = bases
-                .par_chunks(per)
-                .map(|chunk| {
-                    let mut cur: Vec<Projective<C>> = chunk.iter().map(|p| (*p).into()).collect();
-                    let mut out = Vec::with_capacity(2 * chunk.len() * plan.shifts as usize);
-                    for t in 0..plan.shifts {
-                        if t > 0 {
-                            cur.iter_mut().for_each(|p| {
-                                for _ in 0..plan.c {
-                                    p.double_in_place();
-                                }
-                            });
-                        }
-                        for a in Projective::normalize_batch(&cur) {
-                            out.push(a);
-                            out.push(C::endomorphism_affine(&a));
-                        }
-                    }
-                    out
-                })
-                .collect();
-            let mut base = 0;
-            for (chunk, data) in bases.chunks(per).zip(blocks) {
-                let m = 2 * chunk.len();
-                for t in 0..plan.shifts as usize {
-                    table[t * n2 + 2 * base..t * n2 + 2 * base + m]
-                        .copy_from_slice(&data[t * m..(t + 1) * m]);
-                }
-                base += chunk.len();
-            }
-        }
+        let table = match fast {
+            Some(r) => Table::Fast(r, build_table(r, bases, plan)),
+            None => Table::Portable(build_table(&ArkRepr, bases, plan)),
+        };
         Self {
             bases: bases.len(),
             plan,
@@ -253,10 +272,13 @@ impl<C: MsmCurve> FixedBaseTable<C> {
 
     /// Bytes held by the precomputed points.
     pub fn memory_bytes(&self) -> usize {
-        self.table.len() * std::mem::size_of::<Affine<C>>()
+        match &self.table {
+            Table::Portable(t) => std::mem::size_of_val(t.as_slice()),
+            Table::Fast(_, t) => std::mem::size_of_val(t.as_slice()),
+        }
     }
 
-    /// Window width and stored shifts chosen for this table.
+    /// Window width, window count and stored shifts chosen for this table.
     pub fn shape(&self) -> (u32, u32, u32) {
         (self.plan.c, self.plan.windows, self.plan.shifts)
     }
@@ -277,68 +299,122 @@ impl<C: MsmCurve> FixedBaseTable<C> {
         if self.bases == 0 || sets.is_empty() {
             return Ok(vec![Projective::zero(); sets.len()]);
         }
-        let halves: Vec<Vec<HalfScalar>> =
-            sets.iter().map(|s| decompose::<C>(s.as_ref()).0).collect();
-        let FixedBaseTable { plan, .. } = *self;
-        let n2 = 2 * self.bases;
-        let threads = rayon::current_num_threads();
-        let passes = plan.windows.div_ceil(plan.shifts);
+        Ok(match &self.table {
+            Table::Portable(t) => fixed_base(&ArkRepr, t, self.bases, self.plan, sets),
+            Table::Fast(r, t) => fixed_base(*r, t, self.bases, self.plan, sets),
+        })
+    }
+}
 
-        struct Task {
-            set: usize,
-            pass: u32,
-            range: (usize, usize),
-        }
-        let mut tasks = Vec::new();
-        for set in 0..sets.len() {
-            for pass in 0..passes {
-                let shifts = plan.shifts.min(plan.windows - pass * plan.shifts) as usize;
-                let entries = shifts * n2;
-                let chunks = threads.min(entries.div_ceil(MIN_CHUNK)).max(1);
-                let len = entries.div_ceil(chunks);
-                for lo in (0..entries).step_by(len) {
-                    tasks.push(Task {
-                        set,
-                        pass,
-                        range: (lo, (lo + len).min(entries)),
+/// The table's points: each thread walks its own bases through all the shifts, doubling c
+/// times per block.
+fn build_table<C: MsmCurve, R: Repr<C>>(
+    repr: &R,
+    bases: &[Affine<C>],
+    plan: window::FixedPlan,
+) -> Vec<R::Point> {
+    let n2 = 2 * bases.len();
+    let mut table = vec![repr.identity(); n2 * plan.shifts as usize];
+    if bases.is_empty() {
+        return table;
+    }
+    let threads = rayon::current_num_threads();
+    let per = bases.len().div_ceil(threads * 4).max(1);
+    let blocks: Vec<Vec<R::Point>> = bases
+        .par_chunks(per)
+        .map(|chunk| {
+            let mut cur: Vec<Projective<C>> = chunk.iter().map(|p| (*p).into()).collect();
+            let mut out = Vec::with_capacity(2 * chunk.len() * plan.shifts as usize);
+            for t in 0..plan.shifts {
+                if t > 0 {
+                    cur.iter_mut().for_each(|p| {
+                        for _ in 0..plan.c {
+                            p.double_in_place();
+                        }
                     });
                 }
+                for a in Projective::normalize_batch(&cur) {
+                    out.push(repr.encode(&a));
+                    out.push(repr.encode(&C::endomorphism_affine(&a)));
+                }
+            }
+            out
+        })
+        .collect();
+    let mut base = 0;
+    for (chunk, data) in bases.chunks(per).zip(blocks) {
+        let m = 2 * chunk.len();
+        for t in 0..plan.shifts as usize {
+            table[t * n2 + 2 * base..t * n2 + 2 * base + m]
+                .copy_from_slice(&data[t * m..(t + 1) * m]);
+        }
+        base += chunk.len();
+    }
+    table
+}
+
+fn fixed_base<C: MsmCurve, R: Repr<C>, S: AsRef<[C::ScalarField]> + Sync>(
+    repr: &R,
+    table: &[R::Point],
+    bases: usize,
+    plan: window::FixedPlan,
+    sets: &[S],
+) -> Vec<Projective<C>> {
+    let halves: Vec<Vec<HalfScalar>> = sets.iter().map(|s| decompose::<C>(s.as_ref()).0).collect();
+    let n2 = 2 * bases;
+    let threads = rayon::current_num_threads();
+    let passes = plan.windows.div_ceil(plan.shifts);
+
+    struct Task {
+        set: usize,
+        pass: u32,
+        range: (usize, usize),
+    }
+    let mut tasks = Vec::new();
+    for set in 0..sets.len() {
+        for pass in 0..passes {
+            let shifts = plan.shifts.min(plan.windows - pass * plan.shifts) as usize;
+            let entries = shifts * n2;
+            let chunks = threads.min(entries.div_ceil(MIN_CHUNK)).max(1);
+            let len = entries.div_ceil(chunks);
+            for lo in (0..entries).step_by(len) {
+                tasks.push(Task {
+                    set,
+                    pass,
+                    range: (lo, (lo + len).min(entries)),
+                });
             }
         }
-        let sums: Vec<Projective<C>> = tasks
-            .par_iter()
-            .map_init(Scratch::<C>::default, |scratch, t| {
-                let ks = &halves[t.set];
-                let (lo, hi) = t.range;
-                let first_window = t.pass * plan.shifts;
-                scratch.bucket_sum(
-                    1 << (plan.c - 1),
-                    hi - lo,
-                    |e| {
-                        let e = lo + e;
-                        digit_id(&ks[e % n2], first_window + (e / n2) as u32, plan.c)
-                    },
-                    |e| &self.table[lo + e],
-                )
-            })
-            .collect();
-        let mut per_pass = vec![vec![Projective::<C>::zero(); passes as usize]; sets.len()];
-        for (t, s) in tasks.iter().zip(sums) {
-            per_pass[t.set][t.pass as usize] += s;
-        }
-        Ok(per_pass
-            .iter()
-            .map(|p| horner(p, plan.c * plan.shifts))
-            .collect())
     }
+    let sums: Vec<Projective<C>> = tasks
+        .par_iter()
+        .map_init(Scratch::<C, R>::default, |scratch, t| {
+            let ks = &halves[t.set];
+            let (lo, hi) = t.range;
+            let first_window = t.pass * plan.shifts;
+            scratch.bucket_sum(
+                repr,
+                1 << (plan.c - 1),
+                hi - lo,
+                |e| {
+                    let e = lo + e;
+                    digit_id(&ks[e % n2], first_window + (e / n2) as u32, plan.c)
+                },
+                |e| &table[lo + e],
+            )
+        })
+        .collect();
+    let mut per_pass = vec![vec![Projective::<C>::zero(); passes as usize]; sets.len()];
+    for (t, s) in tasks.iter().zip(sums) {
+        per_pass[t.set][t.pass as usize] += s;
+    }
+    per_pass
+        .iter()
+        .map(|p| horner(p, plan.c * plan.shifts))
+        .collect()
 }
 
 /// The endomorphism image, exposed for the tests' independent checks.
 pub fn endomorphism<C: GLVConfig>(p: &Affine<C>) -> Affine<C> {
     C::endomorphism_affine(p)
-}
-
-/// Reduce a projective result to affine form (for comparisons and encodings).
-pub fn to_affine<C: MsmCurve>(p: &Projective<C>) -> Affine<C> {
-    p.into_affine()
 }

@@ -152,7 +152,7 @@ impl<F: NttField> Domain<F> {
     /// Transform a batch of columns stored one after another, each of the domain size.
     pub fn ntt_batch(&self, data: &mut [F], cfg: &NttConfig<F>) -> Result<(), NttError> {
         let n = self.size();
-        if data.len() % n != 0 {
+        if !data.len().is_multiple_of(n) {
             return Err(NttError::LengthMismatch {
                 len: data.len(),
                 size: n,

@@ -1,0 +1,637 @@
+//! Eight-lane Montgomery arithmetic on AVX-512 IFMA, radix 2^52, for the batch-affine chord
+//! additions that dominate an MSM: the additions of one round are independent, so eight run
+//! side by side, one per 64-bit lane.
+//!
+//! An element is N limbs of 52 bits in Montgomery form with R = 2^(52·N): N = 5 for BN254's base
+//! field, 8 for BLS12-381's. Since R > 4p, the product of two values below 2p reduces to below
+//! 2p with no final subtraction; values stay in [0, 2p) between operations and are made
+//! canonical only when stored, so that equal points have equal limbs.
+
+// Limb loops index several arrays in step; iterator chains would hide the arithmetic.
+#![allow(clippy::needless_range_loop)]
+
+use ark_ff::{BigInt, Field, Fp, FpConfig, PrimeField};
+use num_bigint::BigUint;
+use std::arch::x86_64::*;
+
+const MASK52: u64 = (1 << 52) - 1;
+
+/// Whether this CPU runs the IFMA path.
+pub fn available() -> bool {
+    is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512ifma")
+}
+
+/// Constants of one prime field in radix 2^52.
+#[derive(Debug)]
+pub struct Params<const N: usize> {
+    pub p: [u64; N],
+    p2: [u64; N],
+    /// −p⁻¹ mod 2^52.
+    pinv: u64,
+}
+
+fn to_radix52<const N: usize>(v: &BigUint) -> [u64; N] {
+    let mut out = [0u64; N];
+    let mut x = v.clone();
+    let mask = BigUint::from(MASK52);
+    for limb in out.iter_mut() {
+        *limb = (&x & &mask).iter_u64_digits().next().unwrap_or(0);
+        x >>= 52;
+    }
+    assert!(
+        x == BigUint::from(0u8),
+        "value wider than {N} limbs of 52 bits"
+    );
+    out
+}
+
+impl<const N: usize> Params<N> {
+    pub fn new<F: PrimeField>() -> Self {
+        let p: BigUint = F::MODULUS.into();
+        assert!(p.bits() + 2 <= 52 * N as u64, "R = 2^(52N) must exceed 4p");
+        let p52 = to_radix52::<N>(&p);
+        // Newton's iteration doubles the correct low bits of p⁻¹ mod 2^64 each step.
+        let mut inv: u64 = 1;
+        for _ in 0..6 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(p52[0].wrapping_mul(inv)));
+        }
+        Self {
+            p: p52,
+            p2: to_radix52::<N>(&(&p * 2u8)),
+            pinv: inv.wrapping_neg() & MASK52,
+        }
+    }
+}
+
+/// Conversions between arkworks' Montgomery form (R = 2^(64·M)) and ours (R = 2^(52·N)).
+pub struct Convert<P: FpConfig<M>, const M: usize, const N: usize> {
+    /// 2^(52N − 64M): multiplying an arkworks element by it makes its internal limbs ours.
+    to_ours: Fp<P, M>,
+    to_ark: Fp<P, M>,
+    params: Params<N>,
+}
+
+impl<P: FpConfig<M>, const M: usize, const N: usize> Convert<P, M, N> {
+    pub fn new() -> Self {
+        let shift = (52 * N - 64 * M) as u64;
+        let k = Fp::<P, M>::from(2u64).pow([shift]);
+        Self {
+            to_ours: k,
+            to_ark: k.inverse().expect("a power of two is invertible"),
+            params: Params::new::<Fp<P, M>>(),
+        }
+    }
+
+    pub fn params(&self) -> &Params<N> {
+        &self.params
+    }
+
+    /// Our canonical limbs for an arkworks element.
+    pub fn from_ark(&self, f: &Fp<P, M>) -> [u64; N] {
+        let v = *f * self.to_ours;
+        let limbs = v.0 .0;
+        let mut out = [0u64; N];
+        let mut acc: u128 = 0;
+        let mut bits = 0;
+        let mut k = 0;
+        for &l in limbs.iter() {
+            acc |= (l as u128) << bits;
+            bits += 64;
+            while bits >= 52 && k < N {
+                out[k] = (acc as u64) & MASK52;
+                acc >>= 52;
+                bits -= 52;
+                k += 1;
+            }
+        }
+        if k < N {
+            out[k] = acc as u64 & MASK52;
+        }
+        out
+    }
+
+    /// The arkworks element for our limbs (any value below 2p).
+    pub fn to_ark(&self, limbs: &[u64; N]) -> Fp<P, M> {
+        let c = canonical_scalar(limbs, &self.params.p);
+        let mut out = [0u64; M];
+        let mut acc: u128 = 0;
+        let mut bits = 0;
+        let mut k = 0;
+        for &l in c.iter() {
+            acc |= (l as u128) << bits;
+            bits += 52;
+            if bits >= 64 && k < M {
+                out[k] = acc as u64;
+                acc >>= 64;
+                bits -= 64;
+                k += 1;
+            }
+        }
+        if k < M {
+            out[k] = acc as u64;
+        }
+        Fp::<P, M>(BigInt(out), std::marker::PhantomData) * self.to_ark
+    }
+}
+
+impl<P: FpConfig<M>, const M: usize, const N: usize> Default for Convert<P, M, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// x mod p for x < 2p, on one element.
+pub fn canonical_scalar<const N: usize>(x: &[u64; N], p: &[u64; N]) -> [u64; N] {
+    let mut d = [0u64; N];
+    let mut borrow = 0i64;
+    for j in 0..N {
+        let v = x[j] as i64 - p[j] as i64 + borrow;
+        d[j] = (v as u64) & MASK52;
+        borrow = v >> 52;
+    }
+    if borrow < 0 {
+        *x
+    } else {
+        d
+    }
+}
+
+/// −y mod p for canonical y, on one element.
+pub fn neg_scalar<const N: usize>(y: &[u64; N], p: &[u64; N]) -> [u64; N] {
+    if y.iter().all(|&l| l == 0) {
+        return *y;
+    }
+    let mut d = [0u64; N];
+    let mut borrow = 0i64;
+    for j in 0..N {
+        let v = p[j] as i64 - y[j] as i64 + borrow;
+        d[j] = (v as u64) & MASK52;
+        borrow = v >> 52;
+    }
+    d
+}
+
+/// Eight field elements, limb-major: `v[j]` holds limb j of each lane.
+pub type Vec8<const N: usize> = [__m512i; N];
+
+/// The field constants broadcast to all lanes.
+#[derive(Clone, Copy)]
+pub struct Lanes<const N: usize> {
+    p: Vec8<N>,
+    p2: Vec8<N>,
+    pinv: __m512i,
+    mask: __m512i,
+}
+
+impl<const N: usize> Lanes<N> {
+    /// # Safety
+    /// The CPU must support AVX-512F ([`available`]).
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn new(prm: &Params<N>) -> Self {
+        Self {
+            p: prm.p.map(|l| _mm512_set1_epi64(l as i64)),
+            p2: prm.p2.map(|l| _mm512_set1_epi64(l as i64)),
+            pinv: _mm512_set1_epi64(prm.pinv as i64),
+            mask: _mm512_set1_epi64(MASK52 as i64),
+        }
+    }
+
+    /// a·b·R⁻¹ for a, b < 2p; the result is below 2p.
+    ///
+    /// # Safety
+    /// Callers need AVX-512F and IFMA ([`available`]).
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    pub fn mul(&self, a: &Vec8<N>, b: &Vec8<N>) -> Vec8<N> {
+        let zero = _mm512_setzero_si512();
+        let mut t = [zero; N];
+        let mut top = zero;
+        for &bi in b.iter() {
+            for j in 0..N {
+                t[j] = _mm512_madd52lo_epu64(t[j], a[j], bi);
+            }
+            for j in 0..N - 1 {
+                t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], a[j], bi);
+            }
+            top = _mm512_madd52hi_epu64(top, a[N - 1], bi);
+            // m makes the low limb divisible by 2^52: m = t₀·(−p⁻¹) mod 2^52.
+            let m = _mm512_madd52lo_epu64(zero, t[0], self.pinv);
+            for j in 0..N {
+                t[j] = _mm512_madd52lo_epu64(t[j], self.p[j], m);
+            }
+            for j in 0..N - 1 {
+                t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], self.p[j], m);
+            }
+            top = _mm512_madd52hi_epu64(top, self.p[N - 1], m);
+            let carry = _mm512_srli_epi64::<52>(t[0]);
+            for j in 0..N - 1 {
+                t[j] = t[j + 1];
+            }
+            t[0] = _mm512_add_epi64(t[0], carry);
+            t[N - 1] = top;
+            top = zero;
+        }
+        self.carry_unsigned(t)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn carry_unsigned(&self, mut t: Vec8<N>) -> Vec8<N> {
+        for j in 0..N - 1 {
+            let c = _mm512_srli_epi64::<52>(t[j]);
+            t[j] = _mm512_and_si512(t[j], self.mask);
+            t[j + 1] = _mm512_add_epi64(t[j + 1], c);
+        }
+        t
+    }
+
+    /// Limbwise signed carries; the top limb keeps the sign.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn carry_signed(&self, mut t: Vec8<N>) -> Vec8<N> {
+        for j in 0..N - 1 {
+            let c = _mm512_srai_epi64::<52>(t[j]);
+            t[j] = _mm512_and_si512(t[j], self.mask);
+            t[j + 1] = _mm512_add_epi64(t[j + 1], c);
+        }
+        t
+    }
+
+    /// t − m if that is non-negative, else t (t, m below 2^(52N), limbs normalised).
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn sub_if_fits(&self, t: &Vec8<N>, m: &Vec8<N>) -> Vec8<N> {
+        let mut d = [_mm512_setzero_si512(); N];
+        for j in 0..N {
+            d[j] = _mm512_sub_epi64(t[j], m[j]);
+        }
+        let d = self.carry_signed(d);
+        let keep = _mm512_cmplt_epi64_mask(d[N - 1], _mm512_setzero_si512());
+        let mut out = d;
+        for j in 0..N {
+            out[j] = _mm512_mask_blend_epi64(keep, d[j], t[j]);
+        }
+        out
+    }
+
+    /// a − b mod p for a, b < 2p; the result is below 2p.
+    ///
+    /// # Safety
+    /// Callers need AVX-512F and IFMA ([`available`]).
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub fn sub(&self, a: &Vec8<N>, b: &Vec8<N>) -> Vec8<N> {
+        let mut d = [_mm512_setzero_si512(); N];
+        for j in 0..N {
+            d[j] = _mm512_sub_epi64(a[j], b[j]);
+        }
+        let d = self.carry_signed(d);
+        let neg = _mm512_cmplt_epi64_mask(d[N - 1], _mm512_setzero_si512());
+        let mut e = d;
+        for j in 0..N {
+            e[j] = _mm512_mask_add_epi64(d[j], neg, d[j], self.p2[j]);
+        }
+        self.carry_signed(e)
+    }
+
+    /// a + b mod p for a, b < 2p; the result is below 2p.
+    ///
+    /// # Safety
+    /// Callers need AVX-512F and IFMA ([`available`]).
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub fn add(&self, a: &Vec8<N>, b: &Vec8<N>) -> Vec8<N> {
+        let mut s = [_mm512_setzero_si512(); N];
+        for j in 0..N {
+            s[j] = _mm512_add_epi64(a[j], b[j]);
+        }
+        let s = self.carry_unsigned(s);
+        self.sub_if_fits(&s, &self.p2)
+    }
+
+    /// The canonical representative (below p) of a value below 2p.
+    ///
+    /// # Safety
+    /// Callers need AVX-512F and IFMA ([`available`]).
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub fn canonical(&self, a: &Vec8<N>) -> Vec8<N> {
+        self.sub_if_fits(a, &self.p)
+    }
+}
+
+/// Lane `l` of each limb.
+pub fn extract<const N: usize>(v: &Vec8<N>, l: usize) -> [u64; N] {
+    let mut out = [0u64; N];
+    for (o, limb) in out.iter_mut().zip(v) {
+        let mut lanes = [0u64; 8];
+        // SAFETY: 64 bytes written into a 64-byte array; the register is already in hand.
+        unsafe { _mm512_storeu_si512(lanes.as_mut_ptr().cast(), *limb) };
+        *o = lanes[l];
+    }
+    out
+}
+
+/// Eight elements into limb-major lanes.
+pub fn pack<const N: usize>(elems: &[[u64; N]; 8]) -> Vec8<N> {
+    std::array::from_fn(|j| {
+        let lanes: [u64; 8] = std::array::from_fn(|l| elems[l][j]);
+        // SAFETY: reads exactly 64 bytes from a 64-byte array.
+        unsafe { _mm512_loadu_si512(lanes.as_ptr().cast()) }
+    })
+}
+
+/// A point in our limbs; `x[0] == u64::MAX` (never a 52-bit limb) marks infinity.
+/// `repr(C)` keeps x and y as 2N consecutive words, which the gathers index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct Pt<const N: usize> {
+    x: [u64; N],
+    y: [u64; N],
+}
+
+const INFINITY_MARK: u64 = u64::MAX;
+
+/// Bucket points in radix 2^52 with chord additions eight at a time.
+pub struct IfmaRepr<C, P: FpConfig<M>, const M: usize, const N: usize> {
+    conv: Convert<P, M, N>,
+    lanes: Lanes<N>,
+    one: [u64; N],
+    _curve: std::marker::PhantomData<fn() -> C>,
+}
+
+// SAFETY: the lanes are plain register constants, read-only after construction.
+unsafe impl<C, P: FpConfig<M>, const M: usize, const N: usize> Sync for IfmaRepr<C, P, M, N> {}
+
+pub struct IfmaWork<C: SWCurveConfig, const N: usize> {
+    chords: Vec<(u32, u32)>,
+    den: Vec<Vec8<N>>,
+    prefix: Vec<Vec8<N>>,
+    special_in: Vec<(Affine<C>, Affine<C>)>,
+    special_dst: Vec<u32>,
+}
+
+impl<C: SWCurveConfig, const N: usize> Default for IfmaWork<C, N> {
+    fn default() -> Self {
+        Self {
+            chords: Vec::new(),
+            den: Vec::new(),
+            prefix: Vec::new(),
+            special_in: Vec::new(),
+            special_dst: Vec::new(),
+        }
+    }
+}
+
+// SAFETY: vectors of plain register values and points; nothing shared.
+unsafe impl<C: SWCurveConfig, const N: usize> Send for IfmaWork<C, N> {}
+
+use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
+use ark_ec::CurveGroup;
+
+impl<C, P, const M: usize, const N: usize> IfmaRepr<C, P, M, N>
+where
+    C: SWCurveConfig<BaseField = Fp<P, M>>,
+    P: FpConfig<M>,
+{
+    /// `None` when this CPU lacks AVX-512 IFMA.
+    pub fn new() -> Option<Self> {
+        if !available() {
+            return None;
+        }
+        let conv = Convert::<P, M, N>::new();
+        // SAFETY: `available()` checked AVX-512F.
+        let lanes = unsafe { Lanes::new(conv.params()) };
+        let one = conv.from_ark(&Fp::<P, M>::from(1u64));
+        Some(Self {
+            conv,
+            lanes,
+            one,
+            _curve: std::marker::PhantomData,
+        })
+    }
+
+    /// Phase A: denominators x2 − x1 and their running products; then one inversion of the
+    /// eight lane products; phase B: slopes and sums, stored canonical.
+    ///
+    /// # Safety
+    /// AVX-512F and IFMA present (checked at construction); every index in `w.chords` is in
+    /// bounds of `pts` (src + 1 and dst).
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    unsafe fn chords(&self, w: &mut IfmaWork<C, N>, pts: &mut [Pt<N>]) {
+        let l = &self.lanes;
+        let groups = w.chords.len().div_ceil(8);
+        // Pad the last group with copies of the last pair: same inputs, same output.
+        let last = w.chords[w.chords.len() - 1];
+        w.chords.resize(groups * 8, last);
+        let base = pts.as_mut_ptr() as *mut i64;
+        let stride = (2 * N) as i64;
+        let offsets = |g: usize, which: fn((u32, u32)) -> i64| -> __m512i {
+            let o: [i64; 8] = std::array::from_fn(|k| which(w.chords[g * 8 + k]) * stride);
+            _mm512_loadu_si512(o.as_ptr().cast())
+        };
+        let gather = |off: __m512i, first: usize| -> Vec8<N> {
+            std::array::from_fn(|j| {
+                let idx = _mm512_add_epi64(off, _mm512_set1_epi64((first + j) as i64));
+                _mm512_i64gather_epi64::<8>(idx, base as *const i64)
+            })
+        };
+        let src = |c: (u32, u32)| c.0 as i64;
+        let src2 = |c: (u32, u32)| c.0 as i64 + 1;
+        let dst = |c: (u32, u32)| c.1 as i64;
+
+        w.den.clear();
+        w.prefix.clear();
+        let mut acc: Vec8<N> = self.one.map(|v| _mm512_set1_epi64(v as i64));
+        for g in 0..groups {
+            let x1 = gather(offsets(g, src), 0);
+            let x2 = gather(offsets(g, src2), 0);
+            let d = l.sub(&x2, &x1);
+            w.prefix.push(acc);
+            acc = l.mul(&acc, &d);
+            w.den.push(d);
+        }
+
+        // Invert the eight lane products with one field inversion.
+        let vals: [Fp<P, M>; 8] = std::array::from_fn(|k| self.conv.to_ark(&extract(&acc, k)));
+        let mut pre = [Fp::<P, M>::from(1u64); 8];
+        let mut run = Fp::<P, M>::from(1u64);
+        for k in 0..8 {
+            pre[k] = run;
+            run *= vals[k];
+        }
+        let mut inv_run = run.inverse().expect("chord denominators are nonzero");
+        let mut invs = [[0u64; N]; 8];
+        for k in (0..8).rev() {
+            invs[k] = self.conv.from_ark(&(inv_run * pre[k]));
+            inv_run *= vals[k];
+        }
+        let mut inv = pack(&invs);
+        for g in (0..groups).rev() {
+            let d = w.den[g];
+            w.den[g] = l.mul(&inv, &w.prefix[g]);
+            inv = l.mul(&inv, &d);
+        }
+
+        for g in 0..groups {
+            let (o1, o2) = (offsets(g, src), offsets(g, src2));
+            let (x1, y1) = (gather(o1, 0), gather(o1, N));
+            let (x2, y2) = (gather(o2, 0), gather(o2, N));
+            let lambda = l.mul(&l.sub(&y2, &y1), &w.den[g]);
+            let x3 = l.sub(&l.sub(&l.mul(&lambda, &lambda), &x1), &x2);
+            let y3 = l.sub(&l.mul(&lambda, &l.sub(&x1, &x3)), &y1);
+            let (x3, y3) = (l.canonical(&x3), l.canonical(&y3));
+            let od = offsets(g, dst);
+            for j in 0..N {
+                let ix = _mm512_add_epi64(od, _mm512_set1_epi64(j as i64));
+                _mm512_i64scatter_epi64::<8>(base, ix, x3[j]);
+                let iy = _mm512_add_epi64(od, _mm512_set1_epi64((N + j) as i64));
+                _mm512_i64scatter_epi64::<8>(base, iy, y3[j]);
+            }
+        }
+    }
+}
+
+impl<C, P, const M: usize, const N: usize> super::repr::Repr<C> for IfmaRepr<C, P, M, N>
+where
+    C: SWCurveConfig<BaseField = Fp<P, M>>,
+    P: FpConfig<M>,
+{
+    type Point = Pt<N>;
+    type Work = IfmaWork<C, N>;
+
+    fn identity(&self) -> Pt<N> {
+        let mut x = [0u64; N];
+        x[0] = INFINITY_MARK;
+        Pt { x, y: [0; N] }
+    }
+    fn is_identity(&self, p: &Pt<N>) -> bool {
+        p.x[0] == INFINITY_MARK
+    }
+    fn neg(&self, p: &Pt<N>) -> Pt<N> {
+        if self.is_identity(p) {
+            return *p;
+        }
+        Pt {
+            x: p.x,
+            y: neg_scalar(&p.y, &self.conv.params().p),
+        }
+    }
+    fn encode(&self, a: &Affine<C>) -> Pt<N> {
+        if a.infinity {
+            return self.identity();
+        }
+        Pt {
+            x: self.conv.from_ark(&a.x),
+            y: self.conv.from_ark(&a.y),
+        }
+    }
+    fn decode(&self, p: &Pt<N>) -> Affine<C> {
+        if self.is_identity(p) {
+            return Affine::identity();
+        }
+        Affine::new_unchecked(self.conv.to_ark(&p.x), self.conv.to_ark(&p.y))
+    }
+
+    fn add_pairs(&self, w: &mut Self::Work, pts: &mut [Pt<N>], pairs: &[(u32, u32)]) {
+        w.chords.clear();
+        w.special_in.clear();
+        w.special_dst.clear();
+        for &(src, dst) in pairs {
+            let (a, b) = (&pts[src as usize], &pts[src as usize + 1]);
+            if !self.is_identity(a) && !self.is_identity(b) && a.x != b.x {
+                w.chords.push((src, dst));
+            } else {
+                // Doublings, cancellations and infinities are rare outside adversarial
+                // inputs: arkworks computes them, from operands copied before any write.
+                w.special_in.push((self.decode(a), self.decode(b)));
+                w.special_dst.push(dst);
+            }
+        }
+        assert!(pts.len() < (i64::MAX as usize) / (2 * N));
+        if !w.chords.is_empty() {
+            // SAFETY: IFMA was detected when `self` was built; chord indices come from
+            // `pairs`, whose src + 1 and dst index `pts` (checked by the reads above).
+            unsafe { self.chords(w, pts) };
+        }
+        if !w.special_dst.is_empty() {
+            let sums: Vec<Projective<C>> = w.special_in.iter().map(|(a, b)| *a + *b).collect();
+            for (dst, s) in w.special_dst.iter().zip(Projective::normalize_batch(&sums)) {
+                pts[*dst as usize] = self.encode(&s);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The lanes against arkworks, on random values and the edges 0, 1, p − 1, and on the
+    //! unreduced range [p, 2p) that values occupy between operations.
+    use super::*;
+    use ark_ff::{One, UniformRand, Zero};
+    use rand::SeedableRng;
+
+    fn check<P: FpConfig<M>, const M: usize, const N: usize>() {
+        if !available() {
+            eprintln!("SKIPPED: this CPU has no AVX-512 IFMA; the portable path is tested instead");
+            return;
+        }
+        let conv = Convert::<P, M, N>::new();
+        let lanes = unsafe { Lanes::new(conv.params()) };
+        let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+        let mut vals: Vec<Fp<P, M>> =
+            vec![Fp::zero(), Fp::one(), -Fp::<P, M>::one(), Fp::from(2u64)];
+        vals.extend((0..60).map(|_| Fp::<P, M>::rand(&mut r)));
+        for (k, &v) in vals.iter().enumerate() {
+            assert_eq!(conv.to_ark(&conv.from_ark(&v)), v, "round trip {k}");
+        }
+        // Values in [p, 2p): our limbs of v plus p, which must act as v.
+        let plus_p = |l: &[u64; N]| -> [u64; N] {
+            let mut out = [0u64; N];
+            let mut carry = 0u64;
+            for j in 0..N {
+                let s = l[j] + conv.params().p[j] + carry;
+                out[j] = s & MASK52;
+                carry = s >> 52;
+            }
+            out
+        };
+        for chunk in vals.chunks_exact(16) {
+            let (a, b) = chunk.split_at(8);
+            let la: [[u64; N]; 8] = std::array::from_fn(|i| conv.from_ark(&a[i]));
+            let lb: [[u64; N]; 8] = std::array::from_fn(|i| {
+                let l = conv.from_ark(&b[i]);
+                if i % 2 == 0 {
+                    plus_p(&l)
+                } else {
+                    l
+                }
+            });
+            let (va, vb) = (pack(&la), pack(&lb));
+            let (m, s, d, c) = unsafe {
+                (
+                    lanes.mul(&va, &vb),
+                    lanes.add(&va, &vb),
+                    lanes.sub(&va, &vb),
+                    lanes.canonical(&vb),
+                )
+            };
+            for i in 0..8 {
+                assert_eq!(conv.to_ark(&extract(&m, i)), a[i] * b[i], "mul lane {i}");
+                assert_eq!(conv.to_ark(&extract(&s, i)), a[i] + b[i], "add lane {i}");
+                assert_eq!(conv.to_ark(&extract(&d, i)), a[i] - b[i], "sub lane {i}");
+                assert_eq!(extract(&c, i), conv.from_ark(&b[i]), "canonical lane {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn bn254_lanes_match_arkworks() {
+        check::<ark_ff::MontBackend<ark_bn254::FqConfig, 4>, 4, 5>();
+    }
+
+    #[test]
+    fn bls12_381_lanes_match_arkworks() {
+        check::<ark_ff::MontBackend<ark_bls12_381::FqConfig, 6>, 6, 8>();
+    }
+}
