@@ -367,6 +367,7 @@ pub struct IfmaWork<C: SWCurveConfig, const N: usize> {
     chords: Vec<(u32, u32)>,
     den: Vec<Vec8<N>>,
     prefix: Vec<Vec8<N>>,
+    copies: Vec<(u32, Pt<N>)>,
     special_in: Vec<(Affine<C>, Affine<C>)>,
     special_dst: Vec<u32>,
 }
@@ -377,6 +378,7 @@ impl<C: SWCurveConfig, const N: usize> Default for IfmaWork<C, N> {
             chords: Vec::new(),
             den: Vec::new(),
             prefix: Vec::new(),
+            copies: Vec::new(),
             special_in: Vec::new(),
             special_dst: Vec::new(),
         }
@@ -535,15 +537,20 @@ where
 
     fn add_pairs(&self, w: &mut Self::Work, pts: &mut [Pt<N>], pairs: &[(u32, u32)]) {
         w.chords.clear();
+        w.copies.clear();
         w.special_in.clear();
         w.special_dst.clear();
         for &(src, dst) in pairs {
             let (a, b) = (&pts[src as usize], &pts[src as usize + 1]);
             if !self.is_identity(a) && !self.is_identity(b) && a.x != b.x {
                 w.chords.push((src, dst));
+            } else if self.is_identity(a) || self.is_identity(b) {
+                // Written last, like every special result: a later chord may overwrite b.
+                let other = if self.is_identity(a) { *b } else { *a };
+                w.copies.push((dst, other));
             } else {
-                // Doublings, cancellations and infinities are rare outside adversarial
-                // inputs: arkworks computes them, from operands copied before any write.
+                // Doublings and cancellations are rare outside adversarial inputs: arkworks
+                // computes them, from operands copied before any write.
                 w.special_in.push((self.decode(a), self.decode(b)));
                 w.special_dst.push(dst);
             }
@@ -553,6 +560,9 @@ where
             // SAFETY: IFMA was detected when `self` was built; chord indices come from
             // `pairs`, whose src + 1 and dst index `pts` (checked by the reads above).
             unsafe { self.chords(w, pts) };
+        }
+        for &(dst, p) in &w.copies {
+            pts[dst as usize] = p;
         }
         if !w.special_dst.is_empty() {
             let sums: Vec<Projective<C>> = w.special_in.iter().map(|(a, b)| *a + *b).collect();

@@ -1,8 +1,8 @@
 //! Window size and work split, from a cost model in units of one batch-affine addition.
 
-/// A running-sum step (one mixed and one full projective addition) against one batch-affine
-/// addition: (11 + 16) / 6 multiplications, rounded.
-const REDUCE_COST: f64 = 4.5;
+/// A reduction step per bucket (two batch-affine additions in the segmented running sum,
+/// plus its share of the inversions and the segment combination), in batch-affine additions.
+const REDUCE_COST: f64 = 2.5;
 
 /// The plan for a variable-base MSM over `points` entries with scalars of `bits` bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
