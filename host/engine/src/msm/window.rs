@@ -4,6 +4,14 @@
 /// plus its share of the inversions and the segment combination), in batch-affine additions.
 const REDUCE_COST: f64 = 2.5;
 
+/// One bucket pass over `entries` entries: the additions, the bucket sums carried into each
+/// sub-pass, and the reduction.
+fn window_cost(entries: usize, c: u32) -> f64 {
+    let buckets = (1u64 << (c - 1)) as f64;
+    let sub_passes = entries.div_ceil(super::bucket::SUB_PASS) as f64;
+    entries as f64 + sub_passes * buckets + REDUCE_COST * buckets
+}
+
 /// The plan for a variable-base MSM over `points` entries with scalars of `bits` bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Plan {
@@ -28,7 +36,7 @@ pub fn plan(points: usize, bits: u32, threads: usize) -> Plan {
     for c in 1..=22u32 {
         let windows = windows_for(bits, c);
         let rounds = (windows as usize).div_ceil(threads.max(1)) as f64;
-        let per_window = points as f64 + REDUCE_COST * (1u64 << (c - 1)) as f64;
+        let per_window = window_cost(points, c);
         let cost = rounds * per_window;
         if cost < best.0 {
             best = (cost, Plan { c, windows });
@@ -60,8 +68,7 @@ pub fn fixed_plan(points: usize, bits: u32, threads: usize, max_shifts: u32) -> 
         let shifts = windows.min(max_shifts.max(1));
         let passes = windows.div_ceil(shifts) as f64;
         // Each pass splits its entries over the threads; each thread reduces its own buckets.
-        let per_pass = (shifts as f64 * points as f64) / threads.max(1) as f64
-            + REDUCE_COST * (1u64 << (c - 1)) as f64;
+        let per_pass = window_cost(shifts as usize * points / threads.max(1), c);
         let cost = passes * per_pass;
         if cost < best.0 {
             best = (cost, FixedPlan { c, windows, shifts });
