@@ -270,3 +270,68 @@ fn bad_shapes_are_errors() {
     edge::<Bb>(27);
     edge::<Gl>(32);
 }
+
+#[test]
+fn four_step_equals_radix2() {
+    // The four-step path directly, on sizes where radix-2 is the reference, every field.
+    use offload_engine::ntt::four_step;
+    fn check<F: NttField>(seed: u64) {
+        let mut r = rng(seed);
+        for log_n in [10u32, 11, 14] {
+            let coeffs = random::<F>(1 << log_n, &mut r);
+            for inverse in [false, true] {
+                let mut ours = coeffs.clone();
+                four_step::natural(&mut ours, inverse);
+                let mut reference = coeffs.clone();
+                let cfg = if inverse {
+                    NttConfig::inverse()
+                } else {
+                    NttConfig::forward()
+                };
+                ntt::ntt(&mut reference, &cfg).unwrap();
+                if inverse {
+                    // The four-step leaves the 1/n to its caller.
+                    let n = F::from_u64(1 << log_n);
+                    ours.iter_mut().for_each(|x| *x = *x * n.inv());
+                }
+                assert_eq!(ours, reference, "{} 2^{log_n} inverse={inverse}", F::NAME);
+            }
+        }
+    }
+    check::<Bn>(90);
+    check::<Bls>(91);
+    check::<Bb>(92);
+    check::<Gl>(93);
+}
+
+#[test]
+fn four_step_sizes_through_the_public_api() {
+    // 2^25 BabyBear (128 MiB) takes the four-step path: compare with Plonky3, every ordering
+    // round-trips, and a coset round-trips.
+    let log_n = offload_engine::ntt::four_step::MIN_LOG;
+    let mut r = rng(94);
+    let coeffs = random::<Bb>(1 << log_n, &mut r);
+    let mut ours = coeffs.clone();
+    ntt::ntt(&mut ours, &NttConfig::forward()).unwrap();
+    let dft = p3_monty_31::dft::RecursiveDft::<Bb>::new(1 << log_n);
+    let theirs = dft.dft_batch(RowMajorMatrix::new_col(coeffs.clone()));
+    use p3_matrix::Matrix;
+    assert_eq!(ours, theirs.to_row_major_matrix().values);
+    for (i, o) in [
+        (Order::Natural, Order::BitReversed),
+        (Order::BitReversed, Order::Natural),
+    ] {
+        let mut v = coeffs.clone();
+        ntt::ntt(
+            &mut v,
+            &NttConfig::forward().orders(i, o).coset(Bb::from_u64(5)),
+        )
+        .unwrap();
+        ntt::ntt(
+            &mut v,
+            &NttConfig::inverse().orders(o, i).coset(Bb::from_u64(5)),
+        )
+        .unwrap();
+        assert_eq!(v, coeffs);
+    }
+}

@@ -98,6 +98,16 @@ pub trait NttField:
     fn scale(data: &mut [Self], c: Self) {
         data.iter_mut().for_each(|x| *x = *x * c);
     }
+
+    /// data[i] ← data[i]·w^i.
+    #[inline]
+    fn mul_by_powers(data: &mut [Self], w: Self) {
+        let mut p = Self::one();
+        for x in data.iter_mut() {
+            *x = *x * p;
+            p = p * w;
+        }
+    }
 }
 
 macro_rules! ark_ntt_field {
@@ -226,6 +236,24 @@ macro_rules! p3_ntt_field {
                     let (x, y) = pair[0].interleave(pair[1], h);
                     let m = y * t;
                     (pair[0], pair[1]) = (x + m).interleave(x - m, h);
+                }
+            }
+
+            #[inline]
+            fn mul_by_powers(data: &mut [Self], w: Self) {
+                type P = <$f as P3Field>::Packing;
+                let (dp, ds) = P::pack_slice_with_suffix_mut(data);
+                // Lane l holds w^(i·WIDTH + l); one multiplication by w^WIDTH steps all lanes.
+                let mut cur = P::from_fn(|l| w.exp_u64(l as u64));
+                let step = P::from(w.exp_u64(P::WIDTH as u64));
+                for x in dp.iter_mut() {
+                    *x *= cur;
+                    cur *= step;
+                }
+                let mut p = w.exp_u64((dp.len() * P::WIDTH) as u64);
+                for x in ds.iter_mut() {
+                    *x *= p;
+                    p *= w;
                 }
             }
 

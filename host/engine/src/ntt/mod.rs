@@ -8,6 +8,7 @@
 //! `coset_dft`, `coset_idft`, element for element.
 
 pub mod field;
+pub mod four_step;
 pub mod kernels;
 pub mod twiddles;
 
@@ -161,9 +162,10 @@ impl<F: NttField> Domain<F> {
         if matches!(cfg.coset, Some(g) if g.is_zero()) {
             return Err(NttError::ZeroShift);
         }
-        let tw = twiddles::twiddles::<F>(self.log_n);
+        // Four-step sizes bring their own small tables; others share the one of this size.
+        let tw = (self.log_n < four_step::MIN_LOG).then(|| twiddles::twiddles::<F>(self.log_n));
         data.par_chunks_mut(n)
-            .for_each(|col| transform(col, cfg, &tw));
+            .for_each(|col| transform(col, cfg, tw.as_deref()));
         Ok(())
     }
 }
@@ -173,13 +175,37 @@ pub fn ntt<F: NttField>(data: &mut [F], cfg: &NttConfig<F>) -> Result<(), NttErr
     Domain::<F>::for_len(data.len())?.ntt(data, cfg)
 }
 
-fn transform<F: NttField>(a: &mut [F], cfg: &NttConfig<F>, tw: &twiddles::Twiddles<F>) {
+/// One column; `tw` is the shared table, absent for four-step sizes.
+fn transform<F: NttField>(a: &mut [F], cfg: &NttConfig<F>, tw: Option<&twiddles::Twiddles<F>>) {
     let n = a.len();
     let inverse = cfg.direction == Direction::Inverse;
     if let (false, Some(g)) = (inverse, cfg.coset) {
         // Coefficient j is scaled by g^j; in bit-reversed input it sits at position rev(j).
         kernels::mul_powers(a, g, F::one(), cfg.input == Order::BitReversed);
     }
+    match tw {
+        Some(tw) => radix2(a, cfg, tw, inverse),
+        None => {
+            if cfg.input == Order::BitReversed {
+                kernels::bit_reverse(a);
+            }
+            four_step::natural(a, inverse);
+            if cfg.output == Order::BitReversed {
+                kernels::bit_reverse(a);
+            }
+        }
+    }
+    if inverse {
+        let n_inv = F::from_u64(n as u64).inv();
+        match cfg.coset {
+            None => F::scale(a, n_inv),
+            // Coefficient j is scaled by g^{−j}/n, at position j or rev(j).
+            Some(g) => kernels::mul_powers(a, g.inv(), n_inv, cfg.output == Order::BitReversed),
+        }
+    }
+}
+
+fn radix2<F: NttField>(a: &mut [F], cfg: &NttConfig<F>, tw: &twiddles::Twiddles<F>, inverse: bool) {
     match (cfg.input, cfg.output) {
         (Order::Natural, Order::BitReversed) => kernels::dif(a, tw, inverse),
         (Order::BitReversed, Order::Natural) => kernels::dit(a, tw, inverse),
@@ -190,14 +216,6 @@ fn transform<F: NttField>(a: &mut [F], cfg: &NttConfig<F>, tw: &twiddles::Twiddl
         (Order::BitReversed, Order::BitReversed) => {
             kernels::bit_reverse(a);
             kernels::dif(a, tw, inverse);
-        }
-    }
-    if inverse {
-        let n_inv = F::from_u64(n as u64).inv();
-        match cfg.coset {
-            None => F::scale(a, n_inv),
-            // Coefficient j is scaled by g^{−j}/n, at position j or rev(j).
-            Some(g) => kernels::mul_powers(a, g.inv(), n_inv, cfg.output == Order::BitReversed),
         }
     }
 }
