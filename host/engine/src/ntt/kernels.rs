@@ -1,6 +1,7 @@
-//! Radix-2 transforms, cache-aware: the layers of a transform larger than `BLOCK` run as
-//! parallel passes over the whole array, and once a sub-transform fits in cache it finishes
-//! there on one thread, while sibling sub-transforms run on the others.
+//! Cache-aware transforms: the layers of a transform larger than `BLOCK` run as parallel
+//! sweeps over the whole array, two layers per sweep (radix 4) while the size allows, and once
+//! a sub-transform fits in cache it finishes there on one thread, while sibling
+//! sub-transforms run on the others.
 
 use super::field::NttField;
 use super::twiddles::Twiddles;
@@ -20,6 +21,29 @@ pub fn dif<F: NttField>(a: &mut [F], tw: &Twiddles<F>, inverse: bool) {
             F::dif_layer(a, h, tw.layer(h, inverse));
             h /= 2;
         }
+        return;
+    }
+    if n >= 4 * BLOCK {
+        // Radix 4: the two top layers in one sweep over memory. Each work item holds a chunk of
+        // all four quarters, so the second layer finds its operands in cache.
+        let (q0, q1, q2, q3, wa_lo, wa_hi, wb) = quarters(a, tw, inverse);
+        q0.par_chunks_mut(PAR_CHUNK)
+            .zip(q1.par_chunks_mut(PAR_CHUNK))
+            .zip(q2.par_chunks_mut(PAR_CHUNK))
+            .zip(q3.par_chunks_mut(PAR_CHUNK))
+            .zip(wa_lo.par_chunks(PAR_CHUNK))
+            .zip(wa_hi.par_chunks(PAR_CHUNK))
+            .zip(wb.par_chunks(PAR_CHUNK))
+            .for_each(|((((((a0, a1), a2), a3), wl), wh), wq)| {
+                F::dif_butterflies(a0, a2, wl);
+                F::dif_butterflies(a1, a3, wh);
+                F::dif_butterflies(a0, a1, wq);
+                F::dif_butterflies(a2, a3, wq);
+            });
+        rayon::join(
+            || rayon::join(|| dif(q0, tw, inverse), || dif(q1, tw, inverse)),
+            || rayon::join(|| dif(q2, tw, inverse), || dif(q3, tw, inverse)),
+        );
         return;
     }
     let h = n / 2;
@@ -43,6 +67,28 @@ pub fn dit<F: NttField>(a: &mut [F], tw: &Twiddles<F>, inverse: bool) {
         }
         return;
     }
+    if n >= 4 * BLOCK {
+        // Radix 4, mirrored: the quarters first, then both top layers in one sweep.
+        let (q0, q1, q2, q3, wa_lo, wa_hi, wb) = quarters(a, tw, inverse);
+        rayon::join(
+            || rayon::join(|| dit(q0, tw, inverse), || dit(q1, tw, inverse)),
+            || rayon::join(|| dit(q2, tw, inverse), || dit(q3, tw, inverse)),
+        );
+        q0.par_chunks_mut(PAR_CHUNK)
+            .zip(q1.par_chunks_mut(PAR_CHUNK))
+            .zip(q2.par_chunks_mut(PAR_CHUNK))
+            .zip(q3.par_chunks_mut(PAR_CHUNK))
+            .zip(wa_lo.par_chunks(PAR_CHUNK))
+            .zip(wa_hi.par_chunks(PAR_CHUNK))
+            .zip(wb.par_chunks(PAR_CHUNK))
+            .for_each(|((((((a0, a1), a2), a3), wl), wh), wq)| {
+                F::dit_butterflies(a0, a1, wq);
+                F::dit_butterflies(a2, a3, wq);
+                F::dit_butterflies(a0, a2, wl);
+                F::dit_butterflies(a1, a3, wh);
+            });
+        return;
+    }
     let h = n / 2;
     let (lo, hi) = a.split_at_mut(h);
     rayon::join(|| dit(lo, tw, inverse), || dit(hi, tw, inverse));
@@ -51,6 +97,31 @@ pub fn dit<F: NttField>(a: &mut [F], tw: &Twiddles<F>, inverse: bool) {
         .zip(hi.par_chunks_mut(PAR_CHUNK))
         .zip(w.par_chunks(PAR_CHUNK))
         .for_each(|((l, h), w)| F::dit_butterflies(l, h, w));
+}
+
+type Quarters<'a, F> = (
+    &'a mut [F],
+    &'a mut [F],
+    &'a mut [F],
+    &'a mut [F],
+    &'a [F],
+    &'a [F],
+    &'a [F],
+);
+
+/// The four quarters of `a`, and the twiddles of the top layer (for the pairs q0/q2 and q1/q3)
+/// and of the next (for q0/q1 and q2/q3).
+fn quarters<'a, F: NttField>(
+    a: &'a mut [F],
+    tw: &'a Twiddles<F>,
+    inverse: bool,
+) -> Quarters<'a, F> {
+    let q = a.len() / 4;
+    let (wa_lo, wa_hi) = tw.layer(2 * q, inverse).split_at(q);
+    let (h0, h1) = a.split_at_mut(2 * q);
+    let (q0, q1) = h0.split_at_mut(q);
+    let (q2, q3) = h1.split_at_mut(q);
+    (q0, q1, q2, q3, wa_lo, wa_hi, tw.layer(q, inverse))
 }
 
 struct SendPtr<T>(*mut T);
