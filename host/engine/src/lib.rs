@@ -5,3 +5,4 @@
 
 pub mod msm;
 pub mod ntt;
+pub mod sig;

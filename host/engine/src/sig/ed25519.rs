@@ -1,0 +1,260 @@
+//! Ed25519 under three policies, one verdict per signature.
+//!
+//! - `Zip215`: ZIP-215, the cofactored equation [8]([S]B − R − [k]A) = 0, non-canonical
+//!   encodings of A and R accepted, S < ℓ required. The only policy with a batch equation.
+//! - `Strict`: ed25519-dalek's `verify_strict` (small-order A or R rejected, R canonical,
+//!   cofactorless equation).
+//! - `Rfc8032`: cofactorless RFC 8032 as ref10, Go and OpenSSL (ed25519-dalek's `verify`):
+//!   R must be canonical, A need not be.
+//!
+//! k = SHA-512(R ‖ A ‖ M) mod ℓ always hashes the encodings as given.
+
+use super::{Field, Malformed, Verdict};
+use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
+use rand::{RngCore, SeedableRng};
+use rayon::prelude::*;
+use sha2::{Digest, Sha512};
+use std::sync::OnceLock;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Policy {
+    #[default]
+    Zip215,
+    Strict,
+    Rfc8032,
+}
+
+impl Policy {
+    pub const ALL: [Policy; 3] = [Policy::Zip215, Policy::Strict, Policy::Rfc8032];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::Zip215 => "zip215",
+            Policy::Strict => "strict",
+            Policy::Rfc8032 => "rfc8032",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == s)
+    }
+}
+
+/// One signature to check; the slices are what the client sent, lengths unchecked.
+#[derive(Clone, Copy, Debug)]
+pub struct Item<'a> {
+    pub public_key: &'a [u8],
+    pub signature: &'a [u8],
+    pub message: &'a [u8],
+}
+
+/// An item decoded far enough for the equation.
+struct Decoded {
+    a: EdwardsPoint,
+    r: EdwardsPoint,
+    s: Scalar,
+    k: Scalar,
+}
+
+fn array<const L: usize>(bytes: &[u8], field: Field) -> Result<[u8; L], Malformed> {
+    bytes.try_into().map_err(|_| Malformed::BadLength {
+        field,
+        expected: L,
+        got: bytes.len(),
+    })
+}
+
+fn decompress(bytes: [u8; 32], field: Field, canonical: bool) -> Result<EdwardsPoint, Malformed> {
+    let p = CompressedEdwardsY(bytes)
+        .decompress()
+        .ok_or(Malformed::NotOnCurve { field })?;
+    if canonical && p.compress().0 != bytes {
+        return Err(Malformed::NonCanonical { field });
+    }
+    Ok(p)
+}
+
+/// Decode an item, rejecting what the policy's reference rejects before any equation.
+fn decode(policy: Policy, item: &Item) -> Result<Decoded, Malformed> {
+    let a_bytes = array::<32>(item.public_key, Field::PublicKey)?;
+    let sig = array::<64>(item.signature, Field::Signature)?;
+    let mut r_bytes = [0u8; 32];
+    r_bytes.copy_from_slice(&sig[..32]);
+    let mut s_bytes = [0u8; 32];
+    s_bytes.copy_from_slice(&sig[32..]);
+    let (canon_a, canon_r) = match policy {
+        Policy::Zip215 => (false, false),
+        // dalek hashes A as given and never re-encodes it; R is compared as bytes with a
+        // canonical encoding, so a non-canonical R can never verify.
+        Policy::Strict | Policy::Rfc8032 => (false, true),
+    };
+    let a = decompress(a_bytes, Field::PublicKey, canon_a)?;
+    let r = decompress(r_bytes, Field::R, canon_r)?;
+    let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes))
+        .ok_or(Malformed::ScalarOutOfRange { field: Field::S })?;
+    let mut h = Sha512::new();
+    h.update(r_bytes);
+    h.update(a_bytes);
+    h.update(item.message);
+    let k = Scalar::from_hash(h);
+    Ok(Decoded { a, r, s, k })
+}
+
+/// The single verification of each policy, on a decoded item.
+fn check(policy: Policy, d: &Decoded, r_bytes: &[u8]) -> bool {
+    match policy {
+        Policy::Zip215 => {
+            let residual =
+                EdwardsPoint::vartime_double_scalar_mul_basepoint(&d.k, &-d.a, &d.s) - d.r;
+            residual.mul_by_cofactor().is_identity()
+        }
+        Policy::Strict | Policy::Rfc8032 => {
+            if policy == Policy::Strict && (d.a.is_small_order() || d.r.is_small_order()) {
+                return false;
+            }
+            // Cofactorless: the recomputed R must encode to the bytes given. k·(−A), not
+            // (−k)·A: with k reduced mod ℓ the two differ by ℓ·A, which is not zero when A
+            // has a small-order component.
+            let expected = EdwardsPoint::vartime_double_scalar_mul_basepoint(&d.k, &-d.a, &d.s);
+            expected.compress().as_bytes()[..] == r_bytes[..]
+        }
+    }
+}
+
+/// Verify one signature.
+pub fn verify(policy: Policy, item: &Item) -> Verdict {
+    match decode(policy, item) {
+        Err(m) => Verdict::Malformed(m),
+        Ok(d) if check(policy, &d, &item.signature[..32]) => Verdict::Valid,
+        Ok(_) => Verdict::Invalid,
+    }
+}
+
+/// Below this many items a failed batch is settled one by one rather than split again.
+const SINGLE_BELOW: usize = 4;
+/// Smallest batch worth a thread of its own.
+const MIN_CHUNK: usize = 16;
+
+/// Verify a batch: one verdict per item, equal to [`verify`]'s for every item.
+///
+/// `Zip215` checks one random linear combination per chunk of items, with 128-bit
+/// coefficients no submitter can predict; when a chunk fails, it is halved until the bad items
+/// are found. The other policies have no sound batch equation and verify one by one, in
+/// parallel.
+pub fn verify_batch(policy: Policy, items: &[Item]) -> Vec<Verdict> {
+    if policy != Policy::Zip215 {
+        return items
+            .par_iter()
+            .with_min_len(8)
+            .map(|it| verify(policy, it))
+            .collect();
+    }
+    let decoded: Vec<Result<Decoded, Malformed>> = items
+        .par_iter()
+        .with_min_len(8)
+        .map(|it| decode(policy, it))
+        .collect();
+    let mut verdicts: Vec<Verdict> = decoded
+        .iter()
+        .map(|d| match d {
+            Err(m) => Verdict::Malformed(*m),
+            Ok(_) => Verdict::Valid,
+        })
+        .collect();
+    let ok: Vec<(usize, &Decoded)> = decoded
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| d.as_ref().ok().map(|d| (i, d)))
+        .collect();
+    let zs = coefficients(items, ok.len());
+    let threads = rayon::current_num_threads();
+    let chunk = ok.len().div_ceil(threads).max(MIN_CHUNK);
+    let bad: Vec<usize> = ok
+        .par_chunks(chunk)
+        .zip(zs.par_chunks(chunk))
+        .flat_map_iter(|(set, z)| {
+            let mut bad = Vec::new();
+            find_bad(set, z, &mut bad);
+            bad
+        })
+        .collect();
+    for i in bad {
+        verdicts[i] = Verdict::Invalid;
+    }
+    verdicts
+}
+
+/// Indices (into the original batch) of the items of `set` whose single check fails.
+fn find_bad(set: &[(usize, &Decoded)], z: &[Scalar], bad: &mut Vec<usize>) {
+    if set.is_empty() || equation_holds(set, z) {
+        return;
+    }
+    if set.len() < SINGLE_BELOW {
+        for (i, d) in set {
+            let residual =
+                EdwardsPoint::vartime_double_scalar_mul_basepoint(&d.k, &-d.a, &d.s) - d.r;
+            if !residual.mul_by_cofactor().is_identity() {
+                bad.push(*i);
+            }
+        }
+        return;
+    }
+    let mid = set.len() / 2;
+    let (mut left, mut right) = (Vec::new(), Vec::new());
+    rayon::join(
+        || find_bad(&set[..mid], &z[..mid], &mut left),
+        || find_bad(&set[mid..], &z[mid..], &mut right),
+    );
+    bad.extend(left);
+    bad.extend(right);
+}
+
+/// [8]·(Σ zᵢRᵢ + Σ (zᵢkᵢ)Aᵢ − (Σ zᵢSᵢ)B) = 0.
+fn equation_holds(set: &[(usize, &Decoded)], z: &[Scalar]) -> bool {
+    let mut b = Scalar::ZERO;
+    for ((_, d), zi) in set.iter().zip(z) {
+        b -= zi * d.s;
+    }
+    let scalars = std::iter::once(b)
+        .chain(z.iter().copied())
+        .chain(set.iter().zip(z).map(|((_, d), zi)| zi * d.k));
+    let points = std::iter::once(ED25519_BASEPOINT_POINT)
+        .chain(set.iter().map(|(_, d)| d.r))
+        .chain(set.iter().map(|(_, d)| d.a));
+    EdwardsPoint::vartime_multiscalar_mul(scalars, points)
+        .mul_by_cofactor()
+        .is_identity()
+}
+
+/// 128-bit coefficients from a ChaCha20 stream keyed by a hash of a per-process secret and the
+/// whole batch: unpredictable to the submitter, and the verdicts do not depend on them.
+fn coefficients(items: &[Item], n: usize) -> Vec<Scalar> {
+    static SECRET: OnceLock<[u8; 32]> = OnceLock::new();
+    let secret = SECRET.get_or_init(|| {
+        let mut s = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut s);
+        s
+    });
+    let mut h = Sha512::new();
+    h.update(b"offload ed25519 batch v1");
+    h.update(secret);
+    for it in items {
+        for part in [it.public_key, it.signature, it.message] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part);
+        }
+    }
+    let mut seed = [0u8; 32];
+    seed.copy_from_slice(&h.finalize()[..32]);
+    let mut rng = rand_chacha::ChaCha20Rng::from_seed(seed);
+    (0..n)
+        .map(|_| {
+            let mut b = [0u8; 16];
+            rng.fill_bytes(&mut b);
+            Scalar::from(u128::from_le_bytes(b))
+        })
+        .collect()
+}

@@ -1,0 +1,62 @@
+//! Batch signature verification: N items in, N verdicts out, each equal to what single
+//! verification under the same policy says. A batch equation, where a scheme has one, only
+//! speeds up the common case; when it fails, the bad items are found exactly.
+
+pub mod ed25519;
+
+use std::fmt;
+
+/// Which part of an item a malformation concerns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Field {
+    PublicKey,
+    Signature,
+    /// The signature's commitment point R (Ed25519, BIP340) or r value (ECDSA).
+    R,
+    /// The signature's scalar S (Ed25519, BIP340) or s value (ECDSA).
+    S,
+    Message,
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Field::PublicKey => "public key",
+            Field::Signature => "signature",
+            Field::R => "signature R",
+            Field::S => "signature S",
+            Field::Message => "message",
+        })
+    }
+}
+
+/// Why an item could not even be checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum Malformed {
+    #[error("{field}: {got} bytes, expected {expected}")]
+    BadLength {
+        field: Field,
+        expected: usize,
+        got: usize,
+    },
+    #[error("{field}: not a point on the curve")]
+    NotOnCurve { field: Field },
+    #[error("{field}: non-canonical encoding")]
+    NonCanonical { field: Field },
+    #[error("{field}: scalar not below the group order")]
+    ScalarOutOfRange { field: Field },
+}
+
+/// One verdict per item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    Valid,
+    Invalid,
+    Malformed(Malformed),
+}
+
+impl Verdict {
+    pub fn is_valid(&self) -> bool {
+        matches!(self, Verdict::Valid)
+    }
+}
