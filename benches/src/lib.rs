@@ -8,6 +8,7 @@
 pub mod convert;
 pub mod msm;
 pub mod ntt;
+pub mod sig;
 pub mod timing;
 
 use std::fmt;
@@ -61,6 +62,25 @@ impl Field {
     }
 }
 
+/// Signature schemes served by batch verification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    Ed25519(offload_engine::sig::ed25519::Policy),
+}
+
+impl Scheme {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::Ed25519(_) => "ed25519",
+        }
+    }
+    pub fn policy(self) -> &'static str {
+        match self {
+            Scheme::Ed25519(p) => p.name(),
+        }
+    }
+}
+
 /// One benchmark case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Case {
@@ -73,6 +93,10 @@ pub enum Case {
         field: Field,
         log_n: u32,
     },
+    Verify {
+        scheme: Scheme,
+        batch: usize,
+    },
 }
 
 impl Case {
@@ -80,11 +104,21 @@ impl Case {
         match self {
             Case::Msm { .. } => "msm",
             Case::Ntt { .. } => "ntt",
+            Case::Verify { scheme, .. } => scheme.name(),
         }
     }
+    /// log2 of the size (for a batch, of its length rounded down), for plots.
     pub fn log_n(&self) -> u32 {
         match *self {
             Case::Msm { log_n, .. } | Case::Ntt { log_n, .. } => log_n,
+            Case::Verify { batch, .. } => batch.max(1).ilog2(),
+        }
+    }
+    /// Items processed per run.
+    pub fn n(&self) -> u64 {
+        match *self {
+            Case::Verify { batch, .. } => batch as u64,
+            _ => 1u64 << self.log_n(),
         }
     }
 }
@@ -103,6 +137,9 @@ impl fmt::Display for Case {
                 if *fixed_bases { " fixed-bases" } else { "" }
             ),
             Case::Ntt { field, log_n } => write!(f, "ntt {} 2^{log_n}", field.name()),
+            Case::Verify { scheme, batch } => {
+                write!(f, "{} {} batch {batch}", scheme.name(), scheme.policy())
+            }
         }
     }
 }
@@ -128,5 +165,6 @@ pub fn runners(case: Case, compare: bool) -> Vec<Box<dyn Runner>> {
             fixed_bases,
         } => msm::runners(curve, log_n, fixed_bases, compare),
         Case::Ntt { field, log_n } => ntt::runners(field, log_n, compare),
+        Case::Verify { scheme, batch } => sig::runners(scheme, batch, compare),
     }
 }

@@ -2,7 +2,8 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use offload_benches::{timing, Case, Curve, Field};
+use offload_benches::{timing, Case, Curve, Field, Scheme};
+use offload_engine::sig::ed25519::Policy;
 use serde_json::{json, Map, Value};
 use std::io::Write;
 
@@ -10,6 +11,7 @@ use std::io::Write;
 pub enum Op {
     Msm,
     Ntt,
+    Ed25519,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -32,6 +34,12 @@ pub struct BenchArgs {
     /// log2 of the size; a comma-separated list runs each.
     #[arg(long = "log-n", value_delimiter = ',')]
     log_n: Vec<u32>,
+    /// Signatures per batch for signature ops; a comma-separated list runs each.
+    #[arg(long, value_delimiter = ',')]
+    batch: Vec<usize>,
+    /// Verification policy for Ed25519: zip215, strict, rfc8032 (default: zip215).
+    #[arg(long)]
+    policy: Option<String>,
     /// Backend to measure (this build has: cpu).
     #[arg(long, default_value = "cpu")]
     backend: String,
@@ -82,13 +90,40 @@ fn default_suite() -> Vec<Case> {
 
 fn cases(a: &BenchArgs) -> Result<Vec<Case>> {
     let Some(op) = a.op else {
-        if a.curve.is_some() || a.field.is_some() || !a.log_n.is_empty() {
-            bail!("--curve, --field and --log-n need --op");
+        if a.curve.is_some() || a.field.is_some() || !a.log_n.is_empty() || !a.batch.is_empty() {
+            bail!("--curve, --field, --log-n and --batch need --op");
         }
         return Ok(default_suite());
     };
+    if op != Op::Ed25519 && (!a.batch.is_empty() || a.policy.is_some()) {
+        bail!("--batch and --policy apply to signature ops (--op ed25519)");
+    }
     let mut v = Vec::new();
     match op {
+        Op::Ed25519 => {
+            if a.curve.is_some() || a.field.is_some() || a.fixed_bases || !a.log_n.is_empty() {
+                bail!("--op ed25519 takes --batch and --policy");
+            }
+            let policy = match &a.policy {
+                Some(p) => Policy::parse(p)
+                    .with_context(|| format!("unknown policy '{p}' (zip215, strict, rfc8032)"))?,
+                None => Policy::Zip215,
+            };
+            let batches = if a.batch.is_empty() {
+                vec![1024]
+            } else {
+                a.batch.clone()
+            };
+            for batch in batches {
+                if batch == 0 || batch > 1 << 20 {
+                    bail!("--batch {batch}: batches of 1 to 2^20 signatures are supported");
+                }
+                v.push(Case::Verify {
+                    scheme: Scheme::Ed25519(policy),
+                    batch,
+                });
+            }
+        }
         Op::Msm => {
             if a.field.is_some() {
                 bail!("--field applies to --op ntt; MSM takes --curve");
@@ -168,9 +203,19 @@ impl Row {
             Case::Ntt { field, .. } => {
                 m.insert("field".into(), json!(field.name()));
             }
+            Case::Verify { scheme, batch } => {
+                m.insert("policy".into(), json!(scheme.policy()));
+                m.insert("batch".into(), json!(batch));
+                m.insert(
+                    "sigs_per_s".into(),
+                    json!((batch as f64 / (self.stats.median_ms / 1e3)).round()),
+                );
+            }
         }
-        m.insert("n".into(), json!(1u64 << self.case.log_n()));
-        m.insert("log_n".into(), json!(self.case.log_n()));
+        m.insert("n".into(), json!(self.case.n()));
+        if !matches!(self.case, Case::Verify { .. }) {
+            m.insert("log_n".into(), json!(self.case.log_n()));
+        }
         m.insert("backend".into(), json!(self.backend));
         m.insert("median_ms".into(), json!(round3(self.stats.median_ms)));
         m.insert("min_ms".into(), json!(round3(self.stats.min_ms)));

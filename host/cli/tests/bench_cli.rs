@@ -148,3 +148,40 @@ fn bad_arguments_are_clear_errors() {
         assert!(err.contains(needle), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn ed25519_json_reports_throughput() {
+    let (ok, out, err) = offload(&[
+        "bench",
+        "--op",
+        "ed25519",
+        "--batch",
+        "16",
+        "--policy",
+        "strict",
+        "--reps",
+        "2",
+        "--compare",
+    ]);
+    assert!(ok, "{err}");
+    let rows = json_lines(&out);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["backend"], "cpu");
+    assert_eq!(rows[1]["backend"], "peer:ed25519-dalek-verify-strict");
+    for r in &rows {
+        assert_eq!(r["op"], "ed25519");
+        assert_eq!(r["policy"], "strict");
+        assert_eq!(r["batch"], 16);
+        let rate = r["sigs_per_s"].as_f64().unwrap();
+        let expect = 16.0 / (r["median_ms"].as_f64().unwrap() / 1e3);
+        assert!(
+            (rate - expect).abs() <= expect * 0.01 + 1.0,
+            "{rate} vs {expect}"
+        );
+    }
+    assert_eq!(rows[1]["agrees"], true);
+    let (ok, _, err) = offload(&["bench", "--op", "ed25519", "--policy", "lax"]);
+    assert!(!ok && err.contains("unknown policy 'lax'"), "{err}");
+    let (ok, _, err) = offload(&["bench", "--op", "msm", "--batch", "4"]);
+    assert!(!ok && err.contains("apply to signature ops"), "{err}");
+}

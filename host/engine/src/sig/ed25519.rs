@@ -54,7 +54,8 @@ pub struct Item<'a> {
 /// An item decoded far enough for the equation.
 struct Decoded {
     a: EdwardsPoint,
-    r: EdwardsPoint,
+    /// Absent under `Rfc8032`, which compares R as bytes and never decodes it.
+    r: Option<EdwardsPoint>,
     s: Scalar,
     k: Scalar,
 }
@@ -67,14 +68,27 @@ fn array<const L: usize>(bytes: &[u8], field: Field) -> Result<[u8; L], Malforme
     })
 }
 
-fn decompress(bytes: [u8; 32], field: Field, canonical: bool) -> Result<EdwardsPoint, Malformed> {
-    let p = CompressedEdwardsY(bytes)
+fn decompress(bytes: [u8; 32], field: Field) -> Result<EdwardsPoint, Malformed> {
+    CompressedEdwardsY(bytes)
         .decompress()
-        .ok_or(Malformed::NotOnCurve { field })?;
-    if canonical && p.compress().0 != bytes {
-        return Err(Malformed::NonCanonical { field });
-    }
-    Ok(p)
+        .ok_or(Malformed::NotOnCurve { field })
+}
+
+/// Whether `bytes` is the canonical encoding of whatever point it decodes to: y < p, and no
+/// sign bit on x = 0 (the points with y = 1 and y = p − 1). Byte comparisons only, instead of
+/// a re-encoding (a field inversion).
+fn is_canonical(bytes: &[u8; 32]) -> bool {
+    // p = 2^255 − 19, little-endian.
+    let mut y = *bytes;
+    let sign = y[31] >> 7;
+    y[31] &= 0x7f;
+    let below_p = y[1..31].iter().any(|&b| b != 0xff) || y[31] != 0x7f || y[0] < 0xed;
+    let x_is_zero = {
+        let one = y[0] == 1 && y[1..].iter().all(|&b| b == 0);
+        let p_minus_1 = y[0] == 0xec && y[1..31].iter().all(|&b| b == 0xff) && y[31] == 0x7f;
+        one || p_minus_1
+    };
+    below_p && !(sign == 1 && x_is_zero)
 }
 
 /// Decode an item, rejecting what the policy's reference rejects before any equation.
@@ -85,14 +99,16 @@ fn decode(policy: Policy, item: &Item) -> Result<Decoded, Malformed> {
     r_bytes.copy_from_slice(&sig[..32]);
     let mut s_bytes = [0u8; 32];
     s_bytes.copy_from_slice(&sig[32..]);
-    let (canon_a, canon_r) = match policy {
-        Policy::Zip215 => (false, false),
-        // dalek hashes A as given and never re-encodes it; R is compared as bytes with a
-        // canonical encoding, so a non-canonical R can never verify.
-        Policy::Strict | Policy::Rfc8032 => (false, true),
+    // dalek hashes A as given and never re-encodes it; R is compared as bytes with a canonical
+    // encoding under the cofactorless policies, so a non-canonical R can never verify there.
+    if policy != Policy::Zip215 && !is_canonical(&r_bytes) {
+        return Err(Malformed::NonCanonical { field: Field::R });
+    }
+    let a = decompress(a_bytes, Field::PublicKey)?;
+    let r = match policy {
+        Policy::Rfc8032 => None,
+        Policy::Zip215 | Policy::Strict => Some(decompress(r_bytes, Field::R)?),
     };
-    let a = decompress(a_bytes, Field::PublicKey, canon_a)?;
-    let r = decompress(r_bytes, Field::R, canon_r)?;
     let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes))
         .ok_or(Malformed::ScalarOutOfRange { field: Field::S })?;
     let mut h = Sha512::new();
@@ -106,13 +122,10 @@ fn decode(policy: Policy, item: &Item) -> Result<Decoded, Malformed> {
 /// The single verification of each policy, on a decoded item.
 fn check(policy: Policy, d: &Decoded, r_bytes: &[u8]) -> bool {
     match policy {
-        Policy::Zip215 => {
-            let residual =
-                EdwardsPoint::vartime_double_scalar_mul_basepoint(&d.k, &-d.a, &d.s) - d.r;
-            residual.mul_by_cofactor().is_identity()
-        }
+        Policy::Zip215 => zip215_holds(d),
         Policy::Strict | Policy::Rfc8032 => {
-            if policy == Policy::Strict && (d.a.is_small_order() || d.r.is_small_order()) {
+            let small_r = d.r.is_some_and(|r| r.is_small_order());
+            if policy == Policy::Strict && (d.a.is_small_order() || small_r) {
                 return false;
             }
             // Cofactorless: the recomputed R must encode to the bytes given. k·(−A), not
@@ -193,13 +206,11 @@ fn find_bad(set: &[(usize, &Decoded)], z: &[Scalar], bad: &mut Vec<usize>) {
         return;
     }
     if set.len() < SINGLE_BELOW {
-        for (i, d) in set {
-            let residual =
-                EdwardsPoint::vartime_double_scalar_mul_basepoint(&d.k, &-d.a, &d.s) - d.r;
-            if !residual.mul_by_cofactor().is_identity() {
-                bad.push(*i);
-            }
-        }
+        bad.extend(
+            set.iter()
+                .filter(|(_, d)| !zip215_holds(d))
+                .map(|(i, _)| *i),
+        );
         return;
     }
     let mid = set.len() / 2;
@@ -212,6 +223,13 @@ fn find_bad(set: &[(usize, &Decoded)], z: &[Scalar], bad: &mut Vec<usize>) {
     bad.extend(right);
 }
 
+/// The single ZIP-215 check [8]([S]B − R − [k]A) = 0.
+fn zip215_holds(d: &Decoded) -> bool {
+    let r = d.r.expect("decoded under Zip215");
+    let residual = EdwardsPoint::vartime_double_scalar_mul_basepoint(&d.k, &-d.a, &d.s) - r;
+    residual.mul_by_cofactor().is_identity()
+}
+
 /// [8]·(Σ zᵢRᵢ + Σ (zᵢkᵢ)Aᵢ − (Σ zᵢSᵢ)B) = 0.
 fn equation_holds(set: &[(usize, &Decoded)], z: &[Scalar]) -> bool {
     let mut b = Scalar::ZERO;
@@ -222,7 +240,7 @@ fn equation_holds(set: &[(usize, &Decoded)], z: &[Scalar]) -> bool {
         .chain(z.iter().copied())
         .chain(set.iter().zip(z).map(|((_, d), zi)| zi * d.k));
     let points = std::iter::once(ED25519_BASEPOINT_POINT)
-        .chain(set.iter().map(|(_, d)| d.r))
+        .chain(set.iter().map(|(_, d)| d.r.expect("decoded under Zip215")))
         .chain(set.iter().map(|(_, d)| d.a));
     EdwardsPoint::vartime_multiscalar_mul(scalars, points)
         .mul_by_cofactor()

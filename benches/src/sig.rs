@@ -1,0 +1,146 @@
+//! Signature contenders: our batch verification, and the peer libraries as they ship:
+//! ed25519-dalek's `verify_batch` and its single `verify`/`verify_strict`, one by one on one
+//! thread.
+
+use crate::{Runner, Scheme};
+use ed25519_dalek::{Signer, SigningKey, Verifier};
+use offload_engine::sig::ed25519::{self, Item, Policy};
+use offload_engine::sig::Verdict;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+
+/// `batch` valid Ed25519 signatures on 32..96-byte messages from 64 keys.
+pub fn ed25519_inputs(
+    batch: usize,
+    seed: u64,
+) -> Vec<(
+    ed25519_dalek::VerifyingKey,
+    ed25519_dalek::Signature,
+    Vec<u8>,
+)> {
+    let mut r = ChaCha20Rng::seed_from_u64(seed);
+    let keys: Vec<SigningKey> = (0..64).map(|_| SigningKey::generate(&mut r)).collect();
+    (0..batch)
+        .map(|i| {
+            let k = &keys[i % keys.len()];
+            let len = r.gen_range(32..96);
+            let msg: Vec<u8> = (0..len).map(|_| r.gen()).collect();
+            (k.verifying_key(), k.sign(&msg), msg)
+        })
+        .collect()
+}
+
+/// Verdicts as one byte each (1 = valid).
+fn digest(valid: impl Iterator<Item = bool>) -> Vec<u8> {
+    valid.map(u8::from).collect()
+}
+
+struct Ours {
+    policy: Policy,
+    pks: Vec<[u8; 32]>,
+    sigs: Vec<[u8; 64]>,
+    msgs: Vec<Vec<u8>>,
+    out: Vec<Verdict>,
+}
+
+impl Runner for Ours {
+    fn name(&self) -> String {
+        "cpu".into()
+    }
+    fn run(&mut self) {
+        let items: Vec<Item> = (0..self.pks.len())
+            .map(|i| Item {
+                public_key: &self.pks[i],
+                signature: &self.sigs[i],
+                message: &self.msgs[i],
+            })
+            .collect();
+        self.out = ed25519::verify_batch(self.policy, &items);
+    }
+    fn digest(&self) -> Vec<u8> {
+        digest(self.out.iter().map(Verdict::is_valid))
+    }
+}
+
+/// What a validator receives: key bytes, signature, message. The peers parse keys inside the
+/// timed run, as we do.
+type DalekInputs = Vec<([u8; 32], ed25519_dalek::Signature, Vec<u8>)>;
+
+type PeerFn = fn(&DalekInputs) -> Vec<bool>;
+
+fn key(b: &[u8; 32]) -> Option<ed25519_dalek::VerifyingKey> {
+    ed25519_dalek::VerifyingKey::from_bytes(b).ok()
+}
+
+struct Dalek {
+    name: &'static str,
+    inputs: DalekInputs,
+    verify: fn(&DalekInputs) -> Vec<bool>,
+    out: Vec<bool>,
+}
+
+impl Runner for Dalek {
+    fn name(&self) -> String {
+        self.name.into()
+    }
+    fn run(&mut self) {
+        self.out = (self.verify)(&self.inputs);
+    }
+    fn digest(&self) -> Vec<u8> {
+        digest(self.out.iter().copied())
+    }
+}
+
+fn dalek_batch(v: &DalekInputs) -> Vec<bool> {
+    let msgs: Vec<&[u8]> = v.iter().map(|(_, _, m)| m.as_slice()).collect();
+    let sigs: Vec<_> = v.iter().map(|(_, s, _)| *s).collect();
+    let keys: Option<Vec<_>> = v.iter().map(|(k, _, _)| key(k)).collect();
+    let ok = keys.is_some_and(|keys| ed25519_dalek::verify_batch(&msgs, &sigs, &keys).is_ok());
+    vec![ok; v.len()]
+}
+
+fn dalek_single(v: &DalekInputs) -> Vec<bool> {
+    v.iter()
+        .map(|(k, s, m)| key(k).is_some_and(|k| k.verify(m, s).is_ok()))
+        .collect()
+}
+
+fn dalek_strict(v: &DalekInputs) -> Vec<bool> {
+    v.iter()
+        .map(|(k, s, m)| key(k).is_some_and(|k| k.verify_strict(m, s).is_ok()))
+        .collect()
+}
+
+pub fn runners(scheme: Scheme, batch: usize, compare: bool) -> Vec<Box<dyn Runner>> {
+    let Scheme::Ed25519(policy) = scheme;
+    let inputs = ed25519_inputs(batch, 0x0ff1_0ad2 + batch as u64);
+    let mut v: Vec<Box<dyn Runner>> = vec![Box::new(Ours {
+        policy,
+        pks: inputs.iter().map(|(k, _, _)| k.to_bytes()).collect(),
+        sigs: inputs.iter().map(|(_, s, _)| s.to_bytes()).collect(),
+        msgs: inputs.iter().map(|(_, _, m)| m.clone()).collect(),
+        out: Vec::new(),
+    })];
+    if compare {
+        let peers: &[(&'static str, PeerFn)] = match policy {
+            Policy::Zip215 => &[
+                ("peer:ed25519-dalek-verify-batch", dalek_batch),
+                ("peer:ed25519-dalek-verify", dalek_single),
+            ],
+            Policy::Strict => &[("peer:ed25519-dalek-verify-strict", dalek_strict)],
+            Policy::Rfc8032 => &[("peer:ed25519-dalek-verify", dalek_single)],
+        };
+        for (name, f) in peers {
+            v.push(Box::new(Dalek {
+                name,
+                inputs: inputs
+                    .iter()
+                    .map(|(k, s, m)| (k.to_bytes(), *s, m.clone()))
+                    .collect(),
+                verify: *f,
+                out: Vec::new(),
+            }));
+        }
+    }
+    v
+}
