@@ -3,6 +3,7 @@
 //! speeds up the common case; when it fails, the bad items are found exactly.
 
 pub mod ed25519;
+pub mod secp256k1;
 
 use std::fmt;
 
@@ -45,6 +46,8 @@ pub enum Malformed {
     NonCanonical { field: Field },
     #[error("{field}: scalar not below the group order")]
     ScalarOutOfRange { field: Field },
+    #[error("{field}: not a valid encoding")]
+    BadEncoding { field: Field },
 }
 
 /// One verdict per item.
