@@ -213,6 +213,9 @@ fn ecdsa_batches_name_the_bad_items() {
     assert!(verify_ecdsa_batch(cfg, &[]).is_empty());
 }
 
+/// Public key, message, signature, expected result.
+type Bip340Row = (Vec<u8>, Vec<u8>, Vec<u8>, bool);
+
 #[test]
 fn bip340_reference_vectors() {
     let text = std::fs::read_to_string(concat!(
@@ -220,7 +223,7 @@ fn bip340_reference_vectors() {
         "/../../../shared/vectors/bip340-test-vectors.csv"
     ))
     .expect("../shared/vectors/bip340-test-vectors.csv beside the repository");
-    let rows: Vec<(Vec<u8>, Vec<u8>, Vec<u8>, bool)> = text
+    let rows: Vec<Bip340Row> = text
         .lines()
         .skip(1)
         .filter(|l| !l.trim().is_empty())
