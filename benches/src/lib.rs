@@ -8,6 +8,7 @@
 pub mod convert;
 pub mod msm;
 pub mod ntt;
+pub mod secp;
 pub mod sig;
 pub mod timing;
 
@@ -66,17 +67,28 @@ impl Field {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scheme {
     Ed25519(offload_engine::sig::ed25519::Policy),
+    /// secp256k1 ECDSA, compact signatures, compressed keys; `low_s` required or not.
+    Ecdsa {
+        low_s: bool,
+    },
+    /// BIP340 Schnorr.
+    Schnorr,
 }
 
 impl Scheme {
     pub fn name(self) -> &'static str {
         match self {
             Scheme::Ed25519(_) => "ed25519",
+            Scheme::Ecdsa { .. } => "ecdsa",
+            Scheme::Schnorr => "schnorr",
         }
     }
     pub fn policy(self) -> &'static str {
         match self {
             Scheme::Ed25519(p) => p.name(),
+            Scheme::Ecdsa { low_s: true } => "low-s",
+            Scheme::Ecdsa { low_s: false } => "any-s",
+            Scheme::Schnorr => "bip340",
         }
     }
 }

@@ -31,7 +31,7 @@ pub fn ed25519_inputs(
 }
 
 /// Verdicts as one byte each (1 = valid).
-fn digest(valid: impl Iterator<Item = bool>) -> Vec<u8> {
+pub(crate) fn digest(valid: impl Iterator<Item = bool>) -> Vec<u8> {
     valid.map(u8::from).collect()
 }
 
@@ -112,7 +112,11 @@ fn dalek_strict(v: &DalekInputs) -> Vec<bool> {
 }
 
 pub fn runners(scheme: Scheme, batch: usize, compare: bool) -> Vec<Box<dyn Runner>> {
-    let Scheme::Ed25519(policy) = scheme;
+    let policy = match scheme {
+        Scheme::Ed25519(policy) => policy,
+        Scheme::Ecdsa { low_s } => return crate::secp::ecdsa_runners(low_s, batch, compare),
+        Scheme::Schnorr => return crate::secp::schnorr_runners(batch, compare),
+    };
     let inputs = ed25519_inputs(batch, 0x0ff1_0ad2 + batch as u64);
     let mut v: Vec<Box<dyn Runner>> = vec![Box::new(Ours {
         policy,

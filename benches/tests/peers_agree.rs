@@ -78,3 +78,16 @@ fn ed25519_peers_agree() {
         }
     }
 }
+
+#[test]
+fn secp256k1_peers_agree() {
+    for scheme in [
+        Scheme::Ecdsa { low_s: true },
+        Scheme::Ecdsa { low_s: false },
+        Scheme::Schnorr,
+    ] {
+        for batch in [1, 40] {
+            all_agree(Case::Verify { scheme, batch });
+        }
+    }
+}

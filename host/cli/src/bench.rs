@@ -12,6 +12,8 @@ pub enum Op {
     Msm,
     Ntt,
     Ed25519,
+    Ecdsa,
+    Schnorr,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -37,7 +39,8 @@ pub struct BenchArgs {
     /// Signatures per batch for signature ops; a comma-separated list runs each.
     #[arg(long, value_delimiter = ',')]
     batch: Vec<usize>,
-    /// Verification policy for Ed25519: zip215, strict, rfc8032 (default: zip215).
+    /// Policy: Ed25519 zip215, strict, rfc8032 (default zip215); ECDSA low-s, any-s (default
+    /// low-s).
     #[arg(long)]
     policy: Option<String>,
     /// Backend to measure (this build has: cpu).
@@ -95,15 +98,50 @@ fn cases(a: &BenchArgs) -> Result<Vec<Case>> {
         }
         return Ok(default_suite());
     };
-    if op != Op::Ed25519 && (!a.batch.is_empty() || a.policy.is_some()) {
-        bail!("--batch and --policy apply to signature ops (--op ed25519)");
+    let signature_op = matches!(op, Op::Ed25519 | Op::Ecdsa | Op::Schnorr);
+    if !signature_op && (!a.batch.is_empty() || a.policy.is_some()) {
+        bail!("--batch and --policy apply to signature ops (--op ed25519, ecdsa, schnorr)");
+    }
+    if signature_op
+        && (a.curve.is_some() || a.field.is_some() || a.fixed_bases || !a.log_n.is_empty())
+    {
+        bail!("signature ops take --batch and --policy");
+    }
+    let batches = if a.batch.is_empty() {
+        vec![1024]
+    } else {
+        a.batch.clone()
+    };
+    if let Some(b) = batches.iter().find(|&&b| b == 0 || b > 1 << 20) {
+        bail!("--batch {b}: batches of 1 to 2^20 signatures are supported");
     }
     let mut v = Vec::new();
     match op {
-        Op::Ed25519 => {
-            if a.curve.is_some() || a.field.is_some() || a.fixed_bases || !a.log_n.is_empty() {
-                bail!("--op ed25519 takes --batch and --policy");
+        Op::Ecdsa => {
+            let low_s = match a.policy.as_deref() {
+                None | Some("low-s") => true,
+                Some("any-s") => false,
+                Some(p) => bail!("unknown policy '{p}' for ecdsa (low-s, any-s)"),
+            };
+            for &batch in &batches {
+                v.push(Case::Verify {
+                    scheme: Scheme::Ecdsa { low_s },
+                    batch,
+                });
             }
+        }
+        Op::Schnorr => {
+            if let Some(p) = a.policy.as_deref().filter(|p| *p != "bip340") {
+                bail!("unknown policy '{p}' for schnorr (bip340)");
+            }
+            for &batch in &batches {
+                v.push(Case::Verify {
+                    scheme: Scheme::Schnorr,
+                    batch,
+                });
+            }
+        }
+        Op::Ed25519 => {
             let policy = match &a.policy {
                 Some(p) => Policy::parse(p)
                     .with_context(|| format!("unknown policy '{p}' (zip215, strict, rfc8032)"))?,
