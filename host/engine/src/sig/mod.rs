@@ -2,6 +2,7 @@
 //! verification under the same policy says. A batch equation, where a scheme has one, only
 //! speeds up the common case; when it fails, the bad items are found exactly.
 
+pub mod bls;
 pub mod ed25519;
 pub mod secp256k1;
 
@@ -48,6 +49,10 @@ pub enum Malformed {
     ScalarOutOfRange { field: Field },
     #[error("{field}: not a valid encoding")]
     BadEncoding { field: Field },
+    #[error("{field}: not in the prime-order subgroup")]
+    NotInSubgroup { field: Field },
+    #[error("{field}: the point at infinity")]
+    Identity { field: Field },
 }
 
 /// One verdict per item.

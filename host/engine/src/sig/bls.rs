@@ -1,0 +1,226 @@
+//! BLS12-381 signatures as Ethereum uses them (min-pk: 48-byte G1 keys, 96-byte G2 signatures,
+//! ciphersuite `BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_`) through blst.
+//!
+//! Keys pass KeyValidate (on the curve, in the subgroup, not infinity); signatures are
+//! subgroup-checked. Batches of independent (key, message, signature) triples are checked with
+//! one random linear combination (blst's `verify_multiple_aggregate_signatures`, 64-bit
+//! coefficients no submitter can predict); a failing batch is halved until the bad items are
+//! found, so every verdict equals single verification.
+
+use super::{Field, Malformed, Verdict};
+use blst::min_pk::{PublicKey, Signature};
+use blst::{blst_scalar, BLST_ERROR};
+use rand::{RngCore, SeedableRng};
+use rayon::prelude::*;
+use sha2::{Digest, Sha512};
+use std::sync::OnceLock;
+
+/// Ethereum's proof-of-possession ciphersuite.
+pub const DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
+
+/// One (key, message, signature) triple; slices as sent.
+#[derive(Clone, Copy, Debug)]
+pub struct Item<'a> {
+    pub public_key: &'a [u8],
+    pub signature: &'a [u8],
+    pub message: &'a [u8],
+}
+
+fn point_error(e: BLST_ERROR, field: Field) -> Malformed {
+    match e {
+        BLST_ERROR::BLST_POINT_NOT_ON_CURVE => Malformed::NotOnCurve { field },
+        BLST_ERROR::BLST_POINT_NOT_IN_GROUP => Malformed::NotInSubgroup { field },
+        BLST_ERROR::BLST_PK_IS_INFINITY => Malformed::Identity { field },
+        _ => Malformed::BadEncoding { field },
+    }
+}
+
+/// KeyValidate: 48 compressed or 96 uncompressed bytes, on the curve, in G1, not infinity.
+pub fn parse_key(bytes: &[u8]) -> Result<PublicKey, Malformed> {
+    let field = Field::PublicKey;
+    if bytes.len() != 48 && bytes.len() != 96 {
+        return Err(Malformed::BadLength {
+            field,
+            expected: 48,
+            got: bytes.len(),
+        });
+    }
+    let pk = PublicKey::from_bytes(bytes).map_err(|e| point_error(e, field))?;
+    pk.validate().map_err(|e| point_error(e, field))?;
+    Ok(pk)
+}
+
+/// 96 compressed or 192 uncompressed bytes, on the curve, in G2 (infinity allowed: it is in
+/// the group, and verifies against nothing a valid key signs).
+pub fn parse_signature(bytes: &[u8]) -> Result<Signature, Malformed> {
+    let field = Field::Signature;
+    if bytes.len() != 96 && bytes.len() != 192 {
+        return Err(Malformed::BadLength {
+            field,
+            expected: 96,
+            got: bytes.len(),
+        });
+    }
+    let sig = Signature::from_bytes(bytes).map_err(|e| point_error(e, field))?;
+    sig.validate(false).map_err(|e| point_error(e, field))?;
+    Ok(sig)
+}
+
+fn verdict(e: BLST_ERROR) -> Verdict {
+    if e == BLST_ERROR::BLST_SUCCESS {
+        Verdict::Valid
+    } else {
+        Verdict::Invalid
+    }
+}
+
+/// Verify(PK, message, signature).
+pub fn verify(item: &Item) -> Verdict {
+    match (parse_key(item.public_key), parse_signature(item.signature)) {
+        (Err(m), _) | (_, Err(m)) => Verdict::Malformed(m),
+        (Ok(pk), Ok(sig)) => verdict(sig.verify(false, item.message, DST, &[], &pk, false)),
+    }
+}
+
+/// AggregateVerify((PK₁, m₁), …, signature): at least one pair (the POP ciphersuite does not
+/// require distinct messages).
+pub fn aggregate_verify(keys: &[&[u8]], messages: &[&[u8]], signature: &[u8]) -> Verdict {
+    if keys.is_empty() || keys.len() != messages.len() {
+        return Verdict::Invalid;
+    }
+    let sig = match parse_signature(signature) {
+        Ok(s) => s,
+        Err(m) => return Verdict::Malformed(m),
+    };
+    let pks: Result<Vec<PublicKey>, Malformed> = keys.iter().map(|k| parse_key(k)).collect();
+    match pks {
+        Err(m) => Verdict::Malformed(m),
+        Ok(pks) => {
+            let refs: Vec<&PublicKey> = pks.iter().collect();
+            verdict(sig.aggregate_verify(false, messages, DST, &refs, false))
+        }
+    }
+}
+
+/// FastAggregateVerify(PK₁…PKₙ, message, signature): n ≥ 1.
+pub fn fast_aggregate_verify(keys: &[&[u8]], message: &[u8], signature: &[u8]) -> Verdict {
+    if keys.is_empty() {
+        return Verdict::Invalid;
+    }
+    let sig = match parse_signature(signature) {
+        Ok(s) => s,
+        Err(m) => return Verdict::Malformed(m),
+    };
+    let pks: Result<Vec<PublicKey>, Malformed> = keys.iter().map(|k| parse_key(k)).collect();
+    match pks {
+        Err(m) => Verdict::Malformed(m),
+        Ok(pks) => {
+            let refs: Vec<&PublicKey> = pks.iter().collect();
+            verdict(sig.fast_aggregate_verify(false, message, DST, &refs))
+        }
+    }
+}
+
+/// The G2 point at infinity, compressed.
+pub const G2_INFINITY: [u8; 96] = {
+    let mut b = [0u8; 96];
+    b[0] = 0xc0;
+    b
+};
+
+/// Ethereum's `eth_fast_aggregate_verify`: an empty key set with the infinity signature is
+/// valid; otherwise FastAggregateVerify.
+pub fn eth_fast_aggregate_verify(keys: &[&[u8]], message: &[u8], signature: &[u8]) -> Verdict {
+    if keys.is_empty() && signature == G2_INFINITY {
+        return Verdict::Valid;
+    }
+    fast_aggregate_verify(keys, message, signature)
+}
+
+/// Verify independent triples: one verdict each, equal to [`verify`]'s.
+pub fn verify_batch(items: &[Item]) -> Vec<Verdict> {
+    let parsed: Vec<Result<(PublicKey, Signature), Malformed>> = items
+        .par_iter()
+        .map(|it| Ok((parse_key(it.public_key)?, parse_signature(it.signature)?)))
+        .collect();
+    let mut verdicts: Vec<Verdict> = parsed
+        .iter()
+        .map(|p| match p {
+            Err(m) => Verdict::Malformed(*m),
+            Ok(_) => Verdict::Valid,
+        })
+        .collect();
+    let ok: Vec<(usize, &PublicKey, &Signature, &[u8])> = parsed
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.as_ref().ok().map(|(pk, s)| (i, pk, s, items[i].message)))
+        .collect();
+    let rands = coefficients(items, ok.len());
+    let mut bad = Vec::new();
+    find_bad(&ok, &rands, &mut bad);
+    for i in bad {
+        verdicts[i] = Verdict::Invalid;
+    }
+    verdicts
+}
+
+type Triple<'a> = (usize, &'a PublicKey, &'a Signature, &'a [u8]);
+
+fn find_bad(set: &[Triple], rands: &[blst_scalar], bad: &mut Vec<usize>) {
+    if set.is_empty() {
+        return;
+    }
+    if set.len() == 1 {
+        let (i, pk, sig, msg) = set[0];
+        if sig.verify(false, msg, DST, &[], pk, false) != BLST_ERROR::BLST_SUCCESS {
+            bad.push(i);
+        }
+        return;
+    }
+    let msgs: Vec<&[u8]> = set.iter().map(|t| t.3).collect();
+    let pks: Vec<&PublicKey> = set.iter().map(|t| t.1).collect();
+    let sigs: Vec<&Signature> = set.iter().map(|t| t.2).collect();
+    let ok = Signature::verify_multiple_aggregate_signatures(
+        &msgs, DST, &pks, false, &sigs, false, rands, 64,
+    );
+    if ok == BLST_ERROR::BLST_SUCCESS {
+        return;
+    }
+    let mid = set.len() / 2;
+    find_bad(&set[..mid], &rands[..mid], bad);
+    find_bad(&set[mid..], &rands[mid..], bad);
+}
+
+/// 64-bit coefficients from ChaCha20 keyed by SHA-512(process secret ‖ whole batch).
+fn coefficients(items: &[Item], n: usize) -> Vec<blst_scalar> {
+    static SECRET: OnceLock<[u8; 32]> = OnceLock::new();
+    let secret = SECRET.get_or_init(|| {
+        let mut s = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut s);
+        s
+    });
+    let mut h = Sha512::new();
+    h.update(b"offload bls12-381 batch v1");
+    h.update(secret);
+    for it in items {
+        for part in [it.public_key, it.signature, it.message] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part);
+        }
+    }
+    let mut seed = [0u8; 32];
+    seed.copy_from_slice(&h.finalize()[..32]);
+    let mut rng = rand_chacha::ChaCha20Rng::from_seed(seed);
+    (0..n)
+        .map(|_| {
+            let mut s = blst_scalar::default();
+            let mut b = [0u8; 8];
+            // A zero coefficient would drop its item from the check.
+            while b == [0u8; 8] {
+                rng.fill_bytes(&mut b);
+            }
+            s.b[..8].copy_from_slice(&b);
+            s
+        })
+        .collect()
+}
