@@ -249,7 +249,7 @@ fn aggregate_and_eth_rules() {
     let mut inf_pk = vec![0u8; 48];
     inf_pk[0] = 0xc0;
     assert_eq!(
-        fast_aggregate_verify(&[&pk_refs[0], &inf_pk], msg, &agg),
+        fast_aggregate_verify(&[pk_refs[0], &inf_pk], msg, &agg),
         Verdict::Malformed(Malformed::Identity {
             field: Field::PublicKey
         })
