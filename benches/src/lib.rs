@@ -5,6 +5,7 @@
 //! and its result is compared with ours after timing, so a ratio is never quoted for a peer
 //! that computed something else.
 
+pub mod bls;
 pub mod convert;
 pub mod msm;
 pub mod ntt;
@@ -73,6 +74,8 @@ pub enum Scheme {
     },
     /// BIP340 Schnorr.
     Schnorr,
+    /// BLS12-381, Ethereum's min-pk POP ciphersuite, independent triples.
+    Bls,
 }
 
 impl Scheme {
@@ -81,6 +84,7 @@ impl Scheme {
             Scheme::Ed25519(_) => "ed25519",
             Scheme::Ecdsa { .. } => "ecdsa",
             Scheme::Schnorr => "schnorr",
+            Scheme::Bls => "bls",
         }
     }
     pub fn policy(self) -> &'static str {
@@ -89,6 +93,7 @@ impl Scheme {
             Scheme::Ecdsa { low_s: true } => "low-s",
             Scheme::Ecdsa { low_s: false } => "any-s",
             Scheme::Schnorr => "bip340",
+            Scheme::Bls => "eth-pop",
         }
     }
 }

@@ -116,6 +116,7 @@ pub fn runners(scheme: Scheme, batch: usize, compare: bool) -> Vec<Box<dyn Runne
         Scheme::Ed25519(policy) => policy,
         Scheme::Ecdsa { low_s } => return crate::secp::ecdsa_runners(low_s, batch, compare),
         Scheme::Schnorr => return crate::secp::schnorr_runners(batch, compare),
+        Scheme::Bls => return crate::bls::runners(batch, compare),
     };
     let inputs = ed25519_inputs(batch, 0x0ff1_0ad2 + batch as u64);
     let mut v: Vec<Box<dyn Runner>> = vec![Box::new(Ours {

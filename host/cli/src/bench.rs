@@ -14,6 +14,7 @@ pub enum Op {
     Ed25519,
     Ecdsa,
     Schnorr,
+    Bls,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -98,9 +99,9 @@ fn cases(a: &BenchArgs) -> Result<Vec<Case>> {
         }
         return Ok(default_suite());
     };
-    let signature_op = matches!(op, Op::Ed25519 | Op::Ecdsa | Op::Schnorr);
+    let signature_op = matches!(op, Op::Ed25519 | Op::Ecdsa | Op::Schnorr | Op::Bls);
     if !signature_op && (!a.batch.is_empty() || a.policy.is_some()) {
-        bail!("--batch and --policy apply to signature ops (--op ed25519, ecdsa, schnorr)");
+        bail!("--batch and --policy apply to signature ops (--op ed25519, ecdsa, schnorr, bls)");
     }
     if signature_op
         && (a.curve.is_some() || a.field.is_some() || a.fixed_bases || !a.log_n.is_empty())
@@ -126,6 +127,17 @@ fn cases(a: &BenchArgs) -> Result<Vec<Case>> {
             for &batch in &batches {
                 v.push(Case::Verify {
                     scheme: Scheme::Ecdsa { low_s },
+                    batch,
+                });
+            }
+        }
+        Op::Bls => {
+            if let Some(p) = a.policy.as_deref().filter(|p| *p != "eth-pop") {
+                bail!("unknown policy '{p}' for bls (eth-pop)");
+            }
+            for &batch in &batches {
+                v.push(Case::Verify {
+                    scheme: Scheme::Bls,
                     batch,
                 });
             }

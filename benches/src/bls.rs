@@ -1,0 +1,114 @@
+//! BLS12-381 contenders: our batch verification against blst's own batch call,
+//! `verify_multiple_aggregate_signatures`, both starting from bytes.
+
+use crate::sig::digest;
+use crate::Runner;
+use blst::min_pk::{PublicKey, SecretKey, Signature};
+use blst::{blst_scalar, BLST_ERROR};
+use offload_engine::sig::bls::{verify_batch, Item, DST};
+use offload_engine::sig::Verdict;
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+
+/// (public key, signature, message) as bytes: distinct keys and messages.
+type Inputs = Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>;
+
+struct Contender {
+    name: &'static str,
+    inputs: Inputs,
+    run: fn(&Inputs) -> Vec<bool>,
+    out: Vec<bool>,
+}
+
+impl Runner for Contender {
+    fn name(&self) -> String {
+        self.name.into()
+    }
+    fn run(&mut self) {
+        self.out = (self.run)(&self.inputs);
+    }
+    fn digest(&self) -> Vec<u8> {
+        digest(self.out.iter().copied())
+    }
+}
+
+fn ours(v: &Inputs) -> Vec<bool> {
+    let items: Vec<Item> = v
+        .iter()
+        .map(|(k, s, m)| Item {
+            public_key: k,
+            signature: s,
+            message: m,
+        })
+        .collect();
+    verify_batch(&items).iter().map(Verdict::is_valid).collect()
+}
+
+/// blst as a caller uses it on bytes: KeyValidate, signature subgroup check, one batch call.
+fn peer(v: &Inputs) -> Vec<bool> {
+    let pks: Option<Vec<PublicKey>> = v
+        .iter()
+        .map(|(k, _, _)| PublicKey::key_validate(k).ok())
+        .collect();
+    let sigs: Option<Vec<Signature>> = v
+        .iter()
+        .map(|(_, s, _)| Signature::sig_validate(s, false).ok())
+        .collect();
+    let (Some(pks), Some(sigs)) = (pks, sigs) else {
+        return vec![false; v.len()];
+    };
+    let mut r = ChaCha20Rng::seed_from_u64(v.len() as u64);
+    let rands: Vec<blst_scalar> = (0..v.len())
+        .map(|_| {
+            let mut s = blst_scalar::default();
+            let mut b = [0u8; 8];
+            r.fill_bytes(&mut b);
+            b[0] |= 1;
+            s.b[..8].copy_from_slice(&b);
+            s
+        })
+        .collect();
+    let msgs: Vec<&[u8]> = v.iter().map(|(_, _, m)| m.as_slice()).collect();
+    let ok = Signature::verify_multiple_aggregate_signatures(
+        &msgs,
+        DST,
+        &pks.iter().collect::<Vec<_>>(),
+        false,
+        &sigs.iter().collect::<Vec<_>>(),
+        false,
+        &rands,
+        64,
+    ) == BLST_ERROR::BLST_SUCCESS;
+    vec![ok; v.len()]
+}
+
+pub fn runners(batch: usize, compare: bool) -> Vec<Box<dyn Runner>> {
+    let mut r = ChaCha20Rng::seed_from_u64(0x0ff1_0ad5 + batch as u64);
+    let inputs: Inputs = (0..batch)
+        .map(|i| {
+            let sk =
+                SecretKey::key_gen(&r.gen::<[u8; 32]>(), &[]).expect("32 bytes of key material");
+            let msg = format!("block root {i}").into_bytes();
+            (
+                sk.sk_to_pk().compress().to_vec(),
+                sk.sign(&msg, DST, &[]).compress().to_vec(),
+                msg,
+            )
+        })
+        .collect();
+    let mut v: Vec<Box<dyn Runner>> = vec![Box::new(Contender {
+        name: "cpu",
+        inputs: inputs.clone(),
+        run: ours,
+        out: Vec::new(),
+    })];
+    if compare {
+        v.push(Box::new(Contender {
+            name: "peer:blst-verify-multiple-aggregate-signatures",
+            inputs,
+            run: peer,
+            out: Vec::new(),
+        }));
+    }
+    v
+}
