@@ -151,6 +151,16 @@ const SINGLE_BELOW: usize = 4;
 /// Smallest batch worth a thread of its own.
 const MIN_CHUNK: usize = 16;
 
+/// How a failed batch equation finds its bad items.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Fallback {
+    /// Halve and re-check; where both halves of a set fail, check it item by item.
+    #[default]
+    Bisect,
+    /// Check every item of the failed chunk singly, in parallel.
+    PerItem,
+}
+
 /// Verify a batch: one verdict per item, equal to [`verify`]'s for every item.
 ///
 /// `Zip215` checks one random linear combination per chunk of items, with 128-bit
@@ -158,6 +168,12 @@ const MIN_CHUNK: usize = 16;
 /// are found. The other policies have no sound batch equation and verify one by one, in
 /// parallel.
 pub fn verify_batch(policy: Policy, items: &[Item]) -> Vec<Verdict> {
+    verify_batch_with(policy, items, Fallback::default())
+}
+
+/// [`verify_batch`] with a chosen fallback (`offload-benches`' `fallback` example measures
+/// both).
+pub fn verify_batch_with(policy: Policy, items: &[Item], fallback: Fallback) -> Vec<Verdict> {
     if policy != Policy::Zip215 {
         return items
             .par_iter()
@@ -190,7 +206,18 @@ pub fn verify_batch(policy: Policy, items: &[Item]) -> Vec<Verdict> {
         .zip(zs.par_chunks(chunk))
         .flat_map_iter(|(set, z)| {
             let mut bad = Vec::new();
-            find_bad(set, z, &mut bad);
+            match fallback {
+                Fallback::Bisect => find_bad(set, z, &mut bad),
+                Fallback::PerItem => {
+                    if !equation_holds(set, z) {
+                        bad = set
+                            .par_iter()
+                            .filter(|(_, d)| !zip215_holds(d))
+                            .map(|(i, _)| *i)
+                            .collect();
+                    }
+                }
+            }
             bad
         })
         .collect();
@@ -201,26 +228,39 @@ pub fn verify_batch(policy: Policy, items: &[Item]) -> Vec<Verdict> {
 }
 
 /// Indices (into the original batch) of the items of `set` whose single check fails.
+///
+/// Bisection, turning to single checks where failures are dense: measured (the `fallback`
+/// example in offload-benches, docs/PERFORMANCE.md), halving wins for one or two bad items and
+/// checking every item wins for 17, so a set whose halves both fail (two or more bad items) is
+/// settled item by item.
 fn find_bad(set: &[(usize, &Decoded)], z: &[Scalar], bad: &mut Vec<usize>) {
     if set.is_empty() || equation_holds(set, z) {
         return;
     }
+    bad.extend(bisect_failed(set, z));
+}
+
+/// The bad items of a set whose equation is known to fail.
+fn bisect_failed(set: &[(usize, &Decoded)], z: &[Scalar]) -> Vec<usize> {
     if set.len() < SINGLE_BELOW {
-        bad.extend(
-            set.iter()
-                .filter(|(_, d)| !zip215_holds(d))
-                .map(|(i, _)| *i),
-        );
-        return;
+        return singles(set);
     }
     let mid = set.len() / 2;
-    let (mut left, mut right) = (Vec::new(), Vec::new());
-    rayon::join(
-        || find_bad(&set[..mid], &z[..mid], &mut left),
-        || find_bad(&set[mid..], &z[mid..], &mut right),
-    );
-    bad.extend(left);
-    bad.extend(right);
+    let ((l, r), (zl, zr)) = (set.split_at(mid), z.split_at(mid));
+    let (left_ok, right_ok) = rayon::join(|| equation_holds(l, zl), || equation_holds(r, zr));
+    match (left_ok, right_ok) {
+        (true, true) => Vec::new(), // only with negligible probability: the parent failed
+        (false, true) => bisect_failed(l, zl),
+        (true, false) => bisect_failed(r, zr),
+        (false, false) => singles(set),
+    }
+}
+
+fn singles(set: &[(usize, &Decoded)]) -> Vec<usize> {
+    set.par_iter()
+        .filter(|(_, d)| !zip215_holds(d))
+        .map(|(i, _)| *i)
+        .collect()
 }
 
 /// The single ZIP-215 check [8]([S]B − R − [k]A) = 0.
