@@ -4,7 +4,9 @@
 
 use curve25519_dalek::constants::EIGHT_TORSION;
 use ed25519_dalek::{Signer, SigningKey, Verifier};
-use offload_engine::sig::ed25519::{verify, verify_batch, Item, Policy};
+use offload_engine::sig::ed25519::{
+    verify, verify_batch, verify_batch_with, Fallback, Item, Policy,
+};
 use offload_engine::sig::{Field, Malformed, Verdict};
 use rand::{seq::SliceRandom, Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -249,6 +251,10 @@ fn batches_name_exactly_the_bad_items() {
         }
         for policy in Policy::ALL {
             let v = verify_batch(policy, &items(&batch));
+            assert_eq!(
+                v,
+                verify_batch_with(policy, &items(&batch), Fallback::PerItem)
+            );
             for (i, verdict) in v.iter().enumerate() {
                 let expect_bad = bad.contains(&i);
                 assert_eq!(
