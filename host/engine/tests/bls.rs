@@ -255,3 +255,33 @@ fn aggregate_and_eth_rules() {
         })
     );
 }
+
+#[test]
+fn wycheproof_ng_pop_verify() {
+    use wycheproof_ng_bls::{TestName, TestSet};
+    let set = TestSet::load(TestName::BlsSigG2PopVerify).unwrap();
+    let mut n = 0;
+    for g in &set.test_groups {
+        assert_eq!(
+            g.ciphersuite.as_deref(),
+            Some("BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_")
+        );
+        let pk = hex::decode(g.public_key.as_ref().unwrap()["pk"].as_str().unwrap()).unwrap();
+        for t in &g.tests {
+            let msg: &[u8] = t.msg.as_deref().map(|m| &m[..]).unwrap_or(&[]);
+            let sig: &[u8] = t.sig.as_deref().map(|s| &s[..]).unwrap_or(&[]);
+            let item = Item {
+                public_key: &pk,
+                signature: sig,
+                message: msg,
+            };
+            let v = verify(&item);
+            // The result enum lives in wycheproof-ng-core; its Debug name is enough here.
+            let expect = format!("{:?}", t.result) == "Valid";
+            assert_eq!(v.is_valid(), expect, "tc {} {}: {v:?}", t.tc_id, t.comment);
+            assert_eq!(verify_batch(&[item]), vec![v]);
+            n += 1;
+        }
+    }
+    assert!(n >= 20, "{n} vectors");
+}
