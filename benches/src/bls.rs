@@ -1,7 +1,7 @@
 //! BLS12-381 contenders: our batch verification against blst's own batch call,
 //! `verify_multiple_aggregate_signatures`, both starting from bytes.
 
-use crate::sig::digest;
+use crate::sig::Contender;
 use crate::Runner;
 use blst::min_pk::{PublicKey, SecretKey, Signature};
 use blst::{blst_scalar, BLST_ERROR};
@@ -12,25 +12,6 @@ use rand_chacha::ChaCha20Rng;
 
 /// (public key, signature, message) as bytes: distinct keys and messages.
 type Inputs = Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>;
-
-struct Contender {
-    name: &'static str,
-    inputs: Inputs,
-    run: fn(&Inputs) -> Vec<bool>,
-    out: Vec<bool>,
-}
-
-impl Runner for Contender {
-    fn name(&self) -> String {
-        self.name.into()
-    }
-    fn run(&mut self) {
-        self.out = (self.run)(&self.inputs);
-    }
-    fn digest(&self) -> Vec<u8> {
-        digest(self.out.iter().copied())
-    }
-}
 
 fn ours(v: &Inputs) -> Vec<bool> {
     let items: Vec<Item> = v
@@ -96,19 +77,13 @@ pub fn runners(batch: usize, compare: bool) -> Vec<Box<dyn Runner>> {
             )
         })
         .collect();
-    let mut v: Vec<Box<dyn Runner>> = vec![Box::new(Contender {
-        name: "cpu",
-        inputs: inputs.clone(),
-        run: ours,
-        out: Vec::new(),
-    })];
+    let mut v: Vec<Box<dyn Runner>> = vec![Contender::boxed("cpu", inputs.clone(), ours)];
     if compare {
-        v.push(Box::new(Contender {
-            name: "peer:blst-verify-multiple-aggregate-signatures",
+        v.push(Contender::boxed(
+            "peer:blst-verify-multiple-aggregate-signatures",
             inputs,
-            run: peer,
-            out: Vec::new(),
-        }));
+            peer,
+        ));
     }
     v
 }

@@ -1,7 +1,7 @@
 //! secp256k1 contenders: our parallel ECDSA and BIP340 verification against libsecp256k1's
 //! single verify, one by one on one thread, as the library ships.
 
-use crate::sig::digest;
+use crate::sig::Contender;
 use crate::Runner;
 use offload_engine::sig::secp256k1::{
     verify_ecdsa_batch, verify_schnorr_batch, EcdsaConfig, EcdsaItem, Encoding, SchnorrItem,
@@ -19,25 +19,6 @@ fn secret(r: &mut ChaCha20Rng) -> SecretKey {
         if let Ok(sk) = SecretKey::from_secret_bytes(r.gen()) {
             return sk;
         }
-    }
-}
-
-struct Contender {
-    name: &'static str,
-    inputs: Inputs,
-    run: fn(&Inputs) -> Vec<bool>,
-    out: Vec<bool>,
-}
-
-impl Runner for Contender {
-    fn name(&self) -> String {
-        self.name.into()
-    }
-    fn run(&mut self) {
-        self.out = (self.run)(&self.inputs);
-    }
-    fn digest(&self) -> Vec<u8> {
-        digest(self.out.iter().copied())
     }
 }
 
@@ -108,19 +89,14 @@ pub fn ecdsa_runners(low_s: bool, batch: usize, compare: bool) -> Vec<Box<dyn Ru
             )
         })
         .collect();
-    let mut v: Vec<Box<dyn Runner>> = vec![Box::new(Contender {
-        name: "cpu",
-        inputs: inputs.clone(),
-        run: ours_ecdsa(low_s),
-        out: Vec::new(),
-    })];
+    let mut v: Vec<Box<dyn Runner>> =
+        vec![Contender::boxed("cpu", inputs.clone(), ours_ecdsa(low_s))];
     if compare {
-        v.push(Box::new(Contender {
-            name: "peer:libsecp256k1-verify",
+        v.push(Contender::boxed(
+            "peer:libsecp256k1-verify",
             inputs,
-            run: peer_ecdsa(low_s),
-            out: Vec::new(),
-        }));
+            peer_ecdsa(low_s),
+        ));
     }
     v
 }
@@ -174,19 +150,13 @@ pub fn schnorr_runners(batch: usize, compare: bool) -> Vec<Box<dyn Runner>> {
             )
         })
         .collect();
-    let mut v: Vec<Box<dyn Runner>> = vec![Box::new(Contender {
-        name: "cpu",
-        inputs: inputs.clone(),
-        run: ours_schnorr,
-        out: Vec::new(),
-    })];
+    let mut v: Vec<Box<dyn Runner>> = vec![Contender::boxed("cpu", inputs.clone(), ours_schnorr)];
     if compare {
-        v.push(Box::new(Contender {
-            name: "peer:libsecp256k1-schnorr-verify",
+        v.push(Contender::boxed(
+            "peer:libsecp256k1-schnorr-verify",
             inputs,
-            run: peer_schnorr,
-            out: Vec::new(),
-        }));
+            peer_schnorr,
+        ));
     }
     v
 }

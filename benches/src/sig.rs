@@ -72,19 +72,34 @@ fn key(b: &[u8; 32]) -> Option<ed25519_dalek::VerifyingKey> {
     ed25519_dalek::VerifyingKey::from_bytes(b).ok()
 }
 
-struct Dalek {
-    name: &'static str,
-    inputs: DalekInputs,
-    verify: fn(&DalekInputs) -> Vec<bool>,
-    out: Vec<bool>,
+/// A contender that maps its inputs to one verdict per signature.
+pub(crate) struct Contender<I> {
+    pub name: &'static str,
+    pub inputs: I,
+    pub run: fn(&I) -> Vec<bool>,
+    pub out: Vec<bool>,
 }
 
-impl Runner for Dalek {
+impl<I> Contender<I> {
+    pub fn boxed(name: &'static str, inputs: I, run: fn(&I) -> Vec<bool>) -> Box<dyn Runner>
+    where
+        I: 'static,
+    {
+        Box::new(Contender {
+            name,
+            inputs,
+            run,
+            out: Vec::new(),
+        })
+    }
+}
+
+impl<I> Runner for Contender<I> {
     fn name(&self) -> String {
         self.name.into()
     }
     fn run(&mut self) {
-        self.out = (self.verify)(&self.inputs);
+        self.out = (self.run)(&self.inputs);
     }
     fn digest(&self) -> Vec<u8> {
         digest(self.out.iter().copied())
@@ -136,15 +151,11 @@ pub fn runners(scheme: Scheme, batch: usize, compare: bool) -> Vec<Box<dyn Runne
             Policy::Rfc8032 => &[("peer:ed25519-dalek-verify", dalek_single)],
         };
         for (name, f) in peers {
-            v.push(Box::new(Dalek {
-                name,
-                inputs: inputs
-                    .iter()
-                    .map(|(k, s, m)| (k.to_bytes(), *s, m.clone()))
-                    .collect(),
-                verify: *f,
-                out: Vec::new(),
-            }));
+            let bytes: DalekInputs = inputs
+                .iter()
+                .map(|(k, s, m)| (k.to_bytes(), *s, m.clone()))
+                .collect();
+            v.push(Contender::boxed(name, bytes, *f));
         }
     }
     v

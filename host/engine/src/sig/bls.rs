@@ -10,10 +10,8 @@
 use super::{Field, Malformed, Verdict};
 use blst::min_pk::{PublicKey, Signature};
 use blst::{blst_p1_affine, blst_p2_affine, blst_scalar, Pairing, BLST_ERROR};
-use rand::{RngCore, SeedableRng};
+use rand::RngCore;
 use rayon::prelude::*;
-use sha2::{Digest, Sha512};
-use std::sync::OnceLock;
 
 /// Ethereum's proof-of-possession ciphersuite.
 pub const DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
@@ -222,26 +220,12 @@ fn batch_holds(set: &[Triple], rands: &[blst_scalar]) -> bool {
     acc.finalverify(None)
 }
 
-/// 64-bit coefficients from ChaCha20 keyed by SHA-512(process secret ‖ whole batch).
+/// 64-bit coefficients from [`super::coefficient_stream`].
 fn coefficients(items: &[Item], n: usize) -> Vec<blst_scalar> {
-    static SECRET: OnceLock<[u8; 32]> = OnceLock::new();
-    let secret = SECRET.get_or_init(|| {
-        let mut s = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut s);
-        s
-    });
-    let mut h = Sha512::new();
-    h.update(b"offload bls12-381 batch v1");
-    h.update(secret);
-    for it in items {
-        for part in [it.public_key, it.signature, it.message] {
-            h.update((part.len() as u64).to_le_bytes());
-            h.update(part);
-        }
-    }
-    let mut seed = [0u8; 32];
-    seed.copy_from_slice(&h.finalize()[..32]);
-    let mut rng = rand_chacha::ChaCha20Rng::from_seed(seed);
+    let parts = items
+        .iter()
+        .flat_map(|it| [it.public_key, it.signature, it.message]);
+    let mut rng = super::coefficient_stream(b"offload bls12-381 batch v1", parts);
     (0..n)
         .map(|_| {
             let mut s = blst_scalar::default();

@@ -14,10 +14,9 @@ use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
-use rand::{RngCore, SeedableRng};
+use rand::RngCore;
 use rayon::prelude::*;
 use sha2::{Digest, Sha512};
-use std::sync::OnceLock;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Policy {
@@ -287,27 +286,12 @@ fn equation_holds(set: &[(usize, &Decoded)], z: &[Scalar]) -> bool {
         .is_identity()
 }
 
-/// 128-bit coefficients from a ChaCha20 stream keyed by a hash of a per-process secret and the
-/// whole batch: unpredictable to the submitter, and the verdicts do not depend on them.
+/// 128-bit coefficients from [`super::coefficient_stream`].
 fn coefficients(items: &[Item], n: usize) -> Vec<Scalar> {
-    static SECRET: OnceLock<[u8; 32]> = OnceLock::new();
-    let secret = SECRET.get_or_init(|| {
-        let mut s = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut s);
-        s
-    });
-    let mut h = Sha512::new();
-    h.update(b"offload ed25519 batch v1");
-    h.update(secret);
-    for it in items {
-        for part in [it.public_key, it.signature, it.message] {
-            h.update((part.len() as u64).to_le_bytes());
-            h.update(part);
-        }
-    }
-    let mut seed = [0u8; 32];
-    seed.copy_from_slice(&h.finalize()[..32]);
-    let mut rng = rand_chacha::ChaCha20Rng::from_seed(seed);
+    let parts = items
+        .iter()
+        .flat_map(|it| [it.public_key, it.signature, it.message]);
+    let mut rng = super::coefficient_stream(b"offload ed25519 batch v1", parts);
     (0..n)
         .map(|_| {
             let mut b = [0u8; 16];

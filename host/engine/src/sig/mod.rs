@@ -6,7 +6,36 @@ pub mod bls;
 pub mod ed25519;
 pub mod secp256k1;
 
+use rand::{RngCore, SeedableRng};
+use sha2::{Digest, Sha512};
 use std::fmt;
+use std::sync::OnceLock;
+
+/// The random stream for a batch equation's coefficients: ChaCha20 keyed by SHA-512 of a
+/// per-process secret and every part of every item (length-prefixed), under a domain tag.
+/// Whoever submits the batch cannot predict the coefficients; the verdicts do not depend on
+/// them (a failed equation is always settled by single checks).
+pub(crate) fn coefficient_stream<'a>(
+    tag: &[u8],
+    parts: impl Iterator<Item = &'a [u8]>,
+) -> rand_chacha::ChaCha20Rng {
+    static SECRET: OnceLock<[u8; 32]> = OnceLock::new();
+    let secret = SECRET.get_or_init(|| {
+        let mut s = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut s);
+        s
+    });
+    let mut h = Sha512::new();
+    h.update(tag);
+    h.update(secret);
+    for part in parts {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    let mut seed = [0u8; 32];
+    seed.copy_from_slice(&h.finalize()[..32]);
+    rand_chacha::ChaCha20Rng::from_seed(seed)
+}
 
 /// Which part of an item a malformation concerns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
