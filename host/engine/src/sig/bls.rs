@@ -86,18 +86,9 @@ pub fn aggregate_verify(keys: &[&[u8]], messages: &[&[u8]], signature: &[u8]) ->
     if keys.is_empty() || keys.len() != messages.len() {
         return Verdict::Invalid;
     }
-    let sig = match parse_signature(signature) {
-        Ok(s) => s,
-        Err(m) => return Verdict::Malformed(m),
-    };
-    let pks: Result<Vec<PublicKey>, Malformed> = keys.iter().map(|k| parse_key(k)).collect();
-    match pks {
-        Err(m) => Verdict::Malformed(m),
-        Ok(pks) => {
-            let refs: Vec<&PublicKey> = pks.iter().collect();
-            verdict(sig.aggregate_verify(false, messages, DST, &refs, false))
-        }
-    }
+    with_parsed(keys, signature, |sig, pks| {
+        sig.aggregate_verify(false, messages, DST, pks, false)
+    })
 }
 
 /// FastAggregateVerify(PK₁…PKₙ, message, signature): n ≥ 1.
@@ -105,17 +96,27 @@ pub fn fast_aggregate_verify(keys: &[&[u8]], message: &[u8], signature: &[u8]) -
     if keys.is_empty() {
         return Verdict::Invalid;
     }
-    let sig = match parse_signature(signature) {
-        Ok(s) => s,
-        Err(m) => return Verdict::Malformed(m),
-    };
-    let pks: Result<Vec<PublicKey>, Malformed> = keys.iter().map(|k| parse_key(k)).collect();
-    match pks {
+    with_parsed(keys, signature, |sig, pks| {
+        sig.fast_aggregate_verify(false, message, DST, pks)
+    })
+}
+
+/// Parse the signature and every key (a malformed one is the verdict), then check.
+fn with_parsed(
+    keys: &[&[u8]],
+    signature: &[u8],
+    check: impl FnOnce(&Signature, &[&PublicKey]) -> BLST_ERROR,
+) -> Verdict {
+    let parsed = parse_signature(signature).and_then(|sig| {
+        let pks = keys
+            .iter()
+            .map(|k| parse_key(k))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((sig, pks))
+    });
+    match parsed {
         Err(m) => Verdict::Malformed(m),
-        Ok(pks) => {
-            let refs: Vec<&PublicKey> = pks.iter().collect();
-            verdict(sig.fast_aggregate_verify(false, message, DST, &refs))
-        }
+        Ok((sig, pks)) => verdict(check(&sig, &pks.iter().collect::<Vec<_>>())),
     }
 }
 
