@@ -4,7 +4,8 @@
 use crate::sig::Contender;
 use crate::Runner;
 use offload_engine::sig::secp256k1::{
-    verify_ecdsa_batch, verify_schnorr_batch, EcdsaConfig, EcdsaItem, Encoding, SchnorrItem,
+    verify_ecdsa_batch, verify_schnorr_batch_with, EcdsaConfig, EcdsaItem, Encoding, SchnorrItem,
+    SchnorrMethod,
 };
 use offload_engine::sig::Verdict;
 use rand::{Rng, SeedableRng};
@@ -12,7 +13,7 @@ use rand_chacha::ChaCha20Rng;
 use secp256k1::{ecdsa, schnorr, Keypair, Message, PublicKey, SecretKey, XOnlyPublicKey};
 
 /// (public key, signature, message) as bytes.
-type Inputs = Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>;
+pub type Inputs = Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>;
 
 fn secret(r: &mut ChaCha20Rng) -> SecretKey {
     loop {
@@ -102,6 +103,15 @@ pub fn ecdsa_runners(low_s: bool, batch: usize, compare: bool) -> Vec<Box<dyn Ru
 }
 
 fn ours_schnorr(v: &Inputs) -> Vec<bool> {
+    schnorr_with(v, SchnorrMethod::Auto)
+}
+
+/// Our parallel single verification, to show what the batch equation adds.
+fn ours_schnorr_singles(v: &Inputs) -> Vec<bool> {
+    schnorr_with(v, SchnorrMethod::Singles)
+}
+
+pub fn schnorr_with(v: &Inputs, method: SchnorrMethod) -> Vec<bool> {
     let items: Vec<SchnorrItem> = v
         .iter()
         .map(|(k, s, m)| SchnorrItem {
@@ -110,7 +120,7 @@ fn ours_schnorr(v: &Inputs) -> Vec<bool> {
             message: m,
         })
         .collect();
-    verify_schnorr_batch(&items)
+    verify_schnorr_batch_with(&items, method)
         .iter()
         .map(Verdict::is_valid)
         .collect()
@@ -133,11 +143,30 @@ fn peer_schnorr(v: &Inputs) -> Vec<bool> {
 }
 
 pub fn schnorr_runners(batch: usize, compare: bool) -> Vec<Box<dyn Runner>> {
+    let inputs = schnorr_inputs(batch);
+    let mut v: Vec<Box<dyn Runner>> = vec![Contender::boxed("cpu", inputs.clone(), ours_schnorr)];
+    if compare {
+        v.push(Contender::boxed(
+            "cpu:singles",
+            inputs.clone(),
+            ours_schnorr_singles,
+        ));
+        v.push(Contender::boxed(
+            "peer:libsecp256k1-schnorr-verify",
+            inputs,
+            peer_schnorr,
+        ));
+    }
+    v
+}
+
+/// `batch` BIP340 signatures by 64 keys over messages of 32 to 95 bytes, fixed seed.
+pub fn schnorr_inputs(batch: usize) -> Inputs {
     let mut r = ChaCha20Rng::seed_from_u64(0x0ff1_0ad4 + batch as u64);
     let keys: Vec<Keypair> = (0..64)
         .map(|_| Keypair::from_secret_key(&secret(&mut r)))
         .collect();
-    let inputs: Inputs = (0..batch)
+    (0..batch)
         .map(|i| {
             let kp = &keys[i % keys.len()];
             let len = r.gen_range(32..96);
@@ -149,14 +178,5 @@ pub fn schnorr_runners(batch: usize, compare: bool) -> Vec<Box<dyn Runner>> {
                 m,
             )
         })
-        .collect();
-    let mut v: Vec<Box<dyn Runner>> = vec![Contender::boxed("cpu", inputs.clone(), ours_schnorr)];
-    if compare {
-        v.push(Contender::boxed(
-            "peer:libsecp256k1-schnorr-verify",
-            inputs,
-            peer_schnorr,
-        ));
-    }
-    v
+        .collect()
 }

@@ -9,6 +9,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 type Bn = ark_bn254::g1::Config;
+/// The BIP340 batch equation's curve.
+type Secp = offload_engine::msm::secp256k1::Config;
 type Bls = ark_bls12_381::g1::Config;
 
 fn rng(seed: u64) -> ChaCha20Rng {
@@ -67,6 +69,11 @@ fn random_bn254() {
 #[test]
 fn random_bls12_381() {
     check_random::<Bls>(2);
+}
+
+#[test]
+fn random_secp256k1() {
+    check_random::<Secp>(12);
 }
 
 #[test]
@@ -173,6 +180,11 @@ fn edges_bls12_381() {
 }
 
 #[test]
+fn edges_secp256k1() {
+    check_edges::<Secp>(13);
+}
+
+#[test]
 fn glv_decomposition_recombines_and_stays_short() {
     fn check<C: MsmCurve>(seed: u64) {
         let params = C::glv_params();
@@ -216,6 +228,7 @@ fn glv_decomposition_recombines_and_stays_short() {
     }
     check::<Bn>(6);
     check::<Bls>(7);
+    check::<Secp>(14);
 }
 
 #[test]
@@ -341,4 +354,5 @@ fn portable_and_fastest_arithmetic_agree() {
     }
     check::<Bn>(12);
     check::<Bls>(13);
+    check::<Secp>(15);
 }

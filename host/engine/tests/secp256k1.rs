@@ -3,8 +3,8 @@
 //! and batches equal to single verification.
 
 use offload_engine::sig::secp256k1::{
-    verify_ecdsa, verify_ecdsa_batch, verify_schnorr, verify_schnorr_batch, EcdsaConfig, EcdsaItem,
-    Encoding, SchnorrItem,
+    verify_ecdsa, verify_ecdsa_batch, verify_schnorr, verify_schnorr_batch,
+    verify_schnorr_batch_with, EcdsaConfig, EcdsaItem, Encoding, SchnorrItem, SchnorrMethod,
 };
 use offload_engine::sig::{Field, Malformed, Verdict};
 use rand::{Rng, SeedableRng};
@@ -254,6 +254,21 @@ fn bip340_reference_vectors() {
         assert_eq!(single.is_valid(), *expect, "BIP340 vector {i}: {single:?}");
         assert_eq!(batch[i], single);
     }
+    // The same vectors inside a batch large enough for the equation, under every method: the
+    // invalid ones (odd R, wrong key, r = p, s = n, ...) must be named, the valid ones kept.
+    let owned = signed_schnorr(40, 7);
+    let mut mixed: Vec<SchnorrItem> = as_items(&owned);
+    for (k, it) in items.iter().enumerate() {
+        mixed.insert(2 * k + 1, *it);
+    }
+    let singles: Vec<Verdict> = mixed.iter().map(verify_schnorr).collect();
+    for method in METHODS {
+        assert_eq!(
+            verify_schnorr_batch_with(&mixed, method),
+            singles,
+            "{method:?}"
+        );
+    }
     // Not on the curve, and wrong lengths, are named.
     let mut bad_key = rows[0].0.clone();
     bad_key[31] ^= 0x01;
@@ -276,4 +291,137 @@ fn bip340_reference_vectors() {
         message: &rows[0].1,
     });
     assert!(!v.is_valid());
+}
+
+const METHODS: [SchnorrMethod; 4] = [
+    SchnorrMethod::Auto,
+    SchnorrMethod::Singles,
+    SchnorrMethod::Equation { min_chunk: 1 },
+    SchnorrMethod::Equation { min_chunk: 4096 },
+];
+
+/// Public key, signature, message of `n` BIP340 signatures by distinct keys, messages of
+/// varying length.
+fn signed_schnorr(n: u64, seed: u64) -> Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    (0..n)
+        .map(|i| {
+            let (sk, _, _) = keyed(seed * 10_000 + i);
+            let keypair = secp256k1::Keypair::from_secret_key(&sk);
+            let msg: Vec<u8> = (0..rng.gen_range(0..100)).map(|_| rng.gen()).collect();
+            let sig = secp256k1::schnorr::sign_with_aux_rand(&msg, &keypair, &rng.gen());
+            let pk = keypair.x_only_public_key().0.to_byte_array();
+            (pk.to_vec(), sig.to_byte_array().to_vec(), msg)
+        })
+        .collect()
+}
+
+fn as_items(owned: &[(Vec<u8>, Vec<u8>, Vec<u8>)]) -> Vec<SchnorrItem<'_>> {
+    owned
+        .iter()
+        .map(|(pk, sig, msg)| SchnorrItem {
+            public_key: pk,
+            signature: sig,
+            message: msg,
+        })
+        .collect()
+}
+
+#[test]
+fn bip340_batches_name_exactly_the_bad_items() {
+    let mut owned = signed_schnorr(1000, 3);
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(99);
+    for bad in [1usize, 2, 17] {
+        let mut positions: Vec<usize> = Vec::new();
+        while positions.len() < bad {
+            let p = rng.gen_range(0..owned.len());
+            if !positions.contains(&p) {
+                positions.push(p);
+            }
+        }
+        let mut batch = owned.clone();
+        for (k, &p) in positions.iter().enumerate() {
+            match k % 3 {
+                0 => batch[p].2.push(1),                                  // another message
+                1 => batch[p].1[40] ^= 0x10,                              // s changed
+                _ => batch[p].0 = owned[(p + 1) % owned.len()].0.clone(), // another key
+            }
+        }
+        let items = as_items(&batch);
+        for method in METHODS {
+            let v = verify_schnorr_batch_with(&items, method);
+            let named: Vec<usize> = (0..v.len()).filter(|&i| !v[i].is_valid()).collect();
+            let mut expect = positions.clone();
+            expect.sort();
+            assert_eq!(named, expect, "{bad} bad, {method:?}");
+            assert!(named.iter().all(|&i| v[i] == Verdict::Invalid));
+        }
+    }
+    // Errors that cancel when every coefficient is 1: s + 1 on one item and s − 1 on another.
+    use ark_ff::{BigInteger, PrimeField};
+    let shift = |sig: &mut Vec<u8>, up: bool| {
+        let s = ark_secp256k1::Fr::from_be_bytes_mod_order(&sig[32..]);
+        let s = if up {
+            s + ark_secp256k1::Fr::from(1u64)
+        } else {
+            s - ark_secp256k1::Fr::from(1u64)
+        };
+        sig[32..].copy_from_slice(&s.into_bigint().to_bytes_be());
+    };
+    shift(&mut owned[10].1, true);
+    shift(&mut owned[600].1, false);
+    let items = as_items(&owned);
+    for method in METHODS {
+        let v = verify_schnorr_batch_with(&items, method);
+        let named: Vec<usize> = (0..v.len()).filter(|&i| !v[i].is_valid()).collect();
+        assert_eq!(named, vec![10, 600], "{method:?}");
+    }
+}
+
+#[test]
+fn bip340_batch_edges() {
+    for method in METHODS {
+        assert!(verify_schnorr_batch_with(&[], method).is_empty());
+    }
+    let mut owned = signed_schnorr(300, 5);
+    let one = as_items(&owned[..1]);
+    for method in METHODS {
+        assert_eq!(
+            verify_schnorr_batch_with(&one, method),
+            vec![Verdict::Valid]
+        );
+    }
+    // Malformed and undecodable items among good ones each get their single verdict.
+    owned[3].0.truncate(31);
+    owned[50].1.push(0);
+    owned[51].0 = vec![0xff; 32]; // x ≥ p: not a key
+    owned[52].1[..32].copy_from_slice(&[0xff; 32]); // r ≥ p
+    owned[53].1[32..].copy_from_slice(&hex::decode(N).unwrap()); // s = n
+    owned[54].1[..32].fill(0); // r = 0: not an x coordinate
+    let items = as_items(&owned);
+    let singles: Vec<Verdict> = items.iter().map(verify_schnorr).collect();
+    assert_eq!(
+        singles[3],
+        Verdict::Malformed(Malformed::BadLength {
+            field: Field::PublicKey,
+            expected: 32,
+            got: 31
+        })
+    );
+    assert!(matches!(
+        singles[50],
+        Verdict::Malformed(Malformed::BadLength { .. })
+    ));
+    assert_eq!(
+        singles[51],
+        Verdict::Malformed(Malformed::NotOnCurve {
+            field: Field::PublicKey
+        })
+    );
+    assert_eq!(singles[52..=54], [Verdict::Invalid; 3]);
+    for method in METHODS {
+        let v = verify_schnorr_batch_with(&items, method);
+        assert_eq!(v, singles, "{method:?}");
+        assert_eq!(v.iter().filter(|v| v.is_valid()).count(), 294);
+    }
 }

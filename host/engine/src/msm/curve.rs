@@ -56,3 +56,11 @@ msm_curve!(
     6,
     8
 );
+// secp256k1's 256-bit p also fits 5 limbs: 2^260 > 4p.
+msm_curve!(
+    super::secp256k1::Config,
+    "secp256k1",
+    ark_secp256k1::FqConfig,
+    4,
+    5
+);

@@ -644,4 +644,9 @@ mod tests {
     fn bls12_381_lanes_match_arkworks() {
         check::<ark_ff::MontBackend<ark_bls12_381::FqConfig, 6>, 6, 8>();
     }
+
+    #[test]
+    fn secp256k1_lanes_match_arkworks() {
+        check::<ark_ff::MontBackend<ark_secp256k1::FqConfig, 4>, 4, 5>();
+    }
 }

@@ -12,6 +12,7 @@ pub mod glv;
 #[cfg(target_arch = "x86_64")]
 pub mod ifma;
 pub mod repr;
+pub mod secp256k1;
 pub mod window;
 
 pub use curve::MsmCurve;

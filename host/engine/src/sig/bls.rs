@@ -7,6 +7,7 @@
 //! coefficients no submitter can predict); a failing batch is halved until the bad items are
 //! found, so every verdict equals single verification.
 
+use super::bisect::{self, BatchCheck};
 use super::{Field, Malformed, Verdict};
 use blst::min_pk::{PublicKey, Signature};
 use blst::{blst_p1_affine, blst_p2_affine, blst_scalar, Pairing, BLST_ERROR};
@@ -155,47 +156,44 @@ pub fn verify_batch(items: &[Item]) -> Vec<Verdict> {
         .filter_map(|(i, p)| p.as_ref().ok().map(|(pk, s)| (i, pk, s, items[i].message)))
         .collect();
     let rands = coefficients(items, ok.len());
-    let mut bad = Vec::new();
-    find_bad(&ok, &rands, &mut bad);
-    for i in bad {
-        verdicts[i] = Verdict::Invalid;
+    let ok: Vec<Triple> = ok
+        .into_iter()
+        .zip(rands)
+        .map(|((i, pk, sig, msg), r)| (i, pk, sig, msg, r))
+        .collect();
+    for (i, ..) in bisect::find_bad(&RandomCombination, &ok) {
+        verdicts[*i] = Verdict::Invalid;
     }
     verdicts
 }
 
-type Triple<'a> = (usize, &'a PublicKey, &'a Signature, &'a [u8]);
+/// An item's index in the batch, its parsed key and signature, message and coefficient.
+type Triple<'a> = (usize, &'a PublicKey, &'a Signature, &'a [u8], blst_scalar);
 
-fn find_bad(set: &[Triple], rands: &[blst_scalar], bad: &mut Vec<usize>) {
-    if set.is_empty() {
-        return;
+/// The random-linear-combination pairing check, and single Verify.
+struct RandomCombination;
+
+impl BatchCheck<Triple<'_>> for RandomCombination {
+    fn holds(&self, set: &[Triple]) -> bool {
+        batch_holds(set)
     }
-    if set.len() == 1 {
-        let (i, pk, sig, msg) = set[0];
-        if sig.verify(false, msg, DST, &[], pk, false) != BLST_ERROR::BLST_SUCCESS {
-            bad.push(i);
-        }
-        return;
+
+    fn single(&self, (_, pk, sig, msg, _): &Triple) -> bool {
+        sig.verify(false, msg, DST, &[], pk, false) == BLST_ERROR::BLST_SUCCESS
     }
-    if batch_holds(set, rands) {
-        return;
-    }
-    let mid = set.len() / 2;
-    find_bad(&set[..mid], &rands[..mid], bad);
-    find_bad(&set[mid..], &rands[mid..], bad);
 }
 
 /// e(Σ rᵢσᵢ, g₂)… as blst's `verify_multiple_aggregate_signatures` computes it, but with the
 /// Miller loops spread over rayon's workers: blst's own thread pool would compete with rayon's
 /// (still spinning after the parallel decoding) for the same cores.
-fn batch_holds(set: &[Triple], rands: &[blst_scalar]) -> bool {
+fn batch_holds(set: &[Triple]) -> bool {
     let chunks = rayon::current_num_threads().clamp(1, set.len());
     let per = set.len().div_ceil(chunks);
     let parts: Option<Vec<Pairing>> = set
         .par_chunks(per)
-        .zip(rands.par_chunks(per))
-        .map(|(s, r)| {
+        .map(|s| {
             let mut p = Pairing::new(true, DST);
-            for ((_, pk, sig, msg), rand) in s.iter().zip(r) {
+            for (_, pk, sig, msg, rand) in s {
                 let pk: blst_p1_affine = (**pk).into();
                 let sig: blst_p2_affine = (**sig).into();
                 let e = p.mul_n_aggregate(&pk, false, &sig, false, &rand.b, 64, msg, &[]);

@@ -9,6 +9,7 @@
 //!
 //! k = SHA-512(R ‖ A ‖ M) mod ℓ always hashes the encodings as given.
 
+use super::bisect::{self, BatchCheck};
 use super::{Field, Malformed, Verdict};
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
@@ -145,8 +146,6 @@ pub fn verify(policy: Policy, item: &Item) -> Verdict {
     }
 }
 
-/// Below this many items a failed batch is settled one by one rather than split again.
-const SINGLE_BELOW: usize = 4;
 /// Smallest batch worth a thread of its own.
 const MIN_CHUNK: usize = 16;
 
@@ -198,26 +197,22 @@ pub fn verify_batch_with(policy: Policy, items: &[Item], fallback: Fallback) -> 
         .filter_map(|(i, d)| d.as_ref().ok().map(|d| (i, d)))
         .collect();
     let zs = coefficients(items, ok.len());
+    let ok: Vec<Weighted> = ok
+        .into_iter()
+        .zip(zs)
+        .map(|((i, d), z)| (i, d, z))
+        .collect();
     let threads = rayon::current_num_threads();
     let chunk = ok.len().div_ceil(threads).max(MIN_CHUNK);
     let bad: Vec<usize> = ok
         .par_chunks(chunk)
-        .zip(zs.par_chunks(chunk))
-        .flat_map_iter(|(set, z)| {
-            let mut bad = Vec::new();
-            match fallback {
-                Fallback::Bisect => find_bad(set, z, &mut bad),
-                Fallback::PerItem => {
-                    if !equation_holds(set, z) {
-                        bad = set
-                            .par_iter()
-                            .filter(|(_, d)| !zip215_holds(d))
-                            .map(|(i, _)| *i)
-                            .collect();
-                    }
-                }
-            }
-            bad
+        .flat_map_iter(|set| {
+            let bad = match fallback {
+                Fallback::Bisect => bisect::find_bad(&Zip215, set),
+                Fallback::PerItem if Zip215.holds(set) => Vec::new(),
+                Fallback::PerItem => bisect::singles(&Zip215, set),
+            };
+            bad.into_iter().map(|(i, _, _)| *i)
         })
         .collect();
     for i in bad {
@@ -226,40 +221,36 @@ pub fn verify_batch_with(policy: Policy, items: &[Item], fallback: Fallback) -> 
     verdicts
 }
 
-/// Indices (into the original batch) of the items of `set` whose single check fails.
-///
-/// Bisection, turning to single checks where failures are dense: measured (the `fallback`
-/// example in offload-benches, docs/PERFORMANCE.md), halving wins for one or two bad items and
-/// checking every item wins for 17, so a set whose halves both fail (two or more bad items) is
-/// settled item by item.
-fn find_bad(set: &[(usize, &Decoded)], z: &[Scalar], bad: &mut Vec<usize>) {
-    if set.is_empty() || equation_holds(set, z) {
-        return;
-    }
-    bad.extend(bisect_failed(set, z));
-}
+/// A decoded item, its index in the batch and its coefficient.
+type Weighted<'a> = (usize, &'a Decoded, Scalar);
 
-/// The bad items of a set whose equation is known to fail.
-fn bisect_failed(set: &[(usize, &Decoded)], z: &[Scalar]) -> Vec<usize> {
-    if set.len() < SINGLE_BELOW {
-        return singles(set);
-    }
-    let mid = set.len() / 2;
-    let ((l, r), (zl, zr)) = (set.split_at(mid), z.split_at(mid));
-    let (left_ok, right_ok) = rayon::join(|| equation_holds(l, zl), || equation_holds(r, zr));
-    match (left_ok, right_ok) {
-        (true, true) => Vec::new(), // only with negligible probability: the parent failed
-        (false, true) => bisect_failed(l, zl),
-        (true, false) => bisect_failed(r, zr),
-        (false, false) => singles(set),
-    }
-}
+/// The ZIP-215 batch equation and single check.
+struct Zip215;
 
-fn singles(set: &[(usize, &Decoded)]) -> Vec<usize> {
-    set.par_iter()
-        .filter(|(_, d)| !zip215_holds(d))
-        .map(|(i, _)| *i)
-        .collect()
+impl BatchCheck<Weighted<'_>> for Zip215 {
+    /// [8]·(Σ zᵢRᵢ + Σ (zᵢkᵢ)Aᵢ − (Σ zᵢSᵢ)B) = 0.
+    fn holds(&self, set: &[Weighted]) -> bool {
+        let mut b = Scalar::ZERO;
+        for (_, d, z) in set {
+            b -= z * d.s;
+        }
+        let scalars = std::iter::once(b)
+            .chain(set.iter().map(|(_, _, z)| *z))
+            .chain(set.iter().map(|(_, d, z)| z * d.k));
+        let points = std::iter::once(ED25519_BASEPOINT_POINT)
+            .chain(
+                set.iter()
+                    .map(|(_, d, _)| d.r.expect("decoded under Zip215")),
+            )
+            .chain(set.iter().map(|(_, d, _)| d.a));
+        EdwardsPoint::vartime_multiscalar_mul(scalars, points)
+            .mul_by_cofactor()
+            .is_identity()
+    }
+
+    fn single(&self, (_, d, _): &Weighted) -> bool {
+        zip215_holds(d)
+    }
 }
 
 /// The single ZIP-215 check [8]([S]B − R − [k]A) = 0.
@@ -267,23 +258,6 @@ fn zip215_holds(d: &Decoded) -> bool {
     let r = d.r.expect("decoded under Zip215");
     let residual = EdwardsPoint::vartime_double_scalar_mul_basepoint(&d.k, &-d.a, &d.s) - r;
     residual.mul_by_cofactor().is_identity()
-}
-
-/// [8]·(Σ zᵢRᵢ + Σ (zᵢkᵢ)Aᵢ − (Σ zᵢSᵢ)B) = 0.
-fn equation_holds(set: &[(usize, &Decoded)], z: &[Scalar]) -> bool {
-    let mut b = Scalar::ZERO;
-    for ((_, d), zi) in set.iter().zip(z) {
-        b -= zi * d.s;
-    }
-    let scalars = std::iter::once(b)
-        .chain(z.iter().copied())
-        .chain(set.iter().zip(z).map(|((_, d), zi)| zi * d.k));
-    let points = std::iter::once(ED25519_BASEPOINT_POINT)
-        .chain(set.iter().map(|(_, d)| d.r.expect("decoded under Zip215")))
-        .chain(set.iter().map(|(_, d)| d.a));
-    EdwardsPoint::vartime_multiscalar_mul(scalars, points)
-        .mul_by_cofactor()
-        .is_identity()
 }
 
 /// 128-bit coefficients from [`super::coefficient_stream`].

@@ -2,6 +2,8 @@
 //! verification under the same policy says. A batch equation, where a scheme has one, only
 //! speeds up the common case; when it fails, the bad items are found exactly.
 
+mod bip340_batch;
+mod bisect;
 pub mod bls;
 pub mod ed25519;
 pub mod secp256k1;
