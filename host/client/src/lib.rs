@@ -1,0 +1,258 @@
+//! A typed client for offloadd. A prover swaps its MSM call for ours in one line:
+//!
+//! ```ignore
+//! let mut c = offload_client::Client::connect("http://127.0.0.1:50051").await?;
+//! let handle = c.upload_bases::<ark_bn254::g1::Config>(&bases, "srs").await?;
+//! let r: ark_bn254::G1Projective = c.msm(&handle, &scalars).await?;
+//! ```
+//!
+//! Addresses are `http://host:port` for TCP or `unix:/path/to/socket` for a Unix socket.
+
+use ark_ec::short_weierstrass::{Affine, Projective};
+use offload_core::job::{Bls12_381, Bn254};
+use offload_core::wire::{self, CurveId, PointEncoding, WireCurve, WireField};
+use offload_proto::v1 as pb;
+use offload_proto::v1::offload_client::OffloadClient;
+use tonic::transport::{Channel, Endpoint, Uri};
+
+pub use offload_proto::v1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("connecting to {addr}: {source}")]
+    Connect {
+        addr: String,
+        source: tonic::transport::Error,
+    },
+    #[error("{0}")]
+    Address(String),
+    /// The daemon's answer, with its code and message.
+    #[error("{}: {}", .0.code(), .0.message())]
+    Status(#[from] tonic::Status),
+    #[error("the daemon sent a result that does not decode: {0}")]
+    Decode(String),
+}
+
+/// Points travel uncompressed: the daemon then checks each without a square root.
+const UPLOAD_ENCODING: PointEncoding = PointEncoding::ArkUncompressed;
+/// Bytes per upload or scalar chunk, well under the default 4 MiB client message limit.
+const CHUNK: usize = 1 << 21;
+
+/// A curve the client can send and receive.
+pub trait ClientCurve: WireCurve<ScalarField: WireField> {
+    fn wire() -> pb::Curve;
+}
+
+impl ClientCurve for Bn254 {
+    fn wire() -> pb::Curve {
+        pb::Curve::Bn254
+    }
+}
+
+impl ClientCurve for Bls12_381 {
+    fn wire() -> pb::Curve {
+        pb::Curve::Bls12381
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    inner: OffloadClient<Channel>,
+}
+
+impl Client {
+    pub async fn connect(addr: &str) -> Result<Self, ClientError> {
+        let channel = if let Some(path) = addr.strip_prefix("unix:") {
+            let path = path.to_string();
+            Endpoint::try_from("http://[::1]:50051")
+                .map_err(|e| ClientError::Address(e.to_string()))?
+                .connect_with_connector(tower::service_fn(move |_: Uri| {
+                    let path = path.clone();
+                    async move {
+                        let s = tokio::net::UnixStream::connect(path).await?;
+                        Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(s))
+                    }
+                }))
+                .await
+        } else {
+            Endpoint::from_shared(addr.to_string())
+                .map_err(|e| ClientError::Address(format!("{addr:?}: {e}")))?
+                .connect()
+                .await
+        }
+        .map_err(|source| ClientError::Connect {
+            addr: addr.into(),
+            source,
+        })?;
+        Ok(Self {
+            inner: OffloadClient::new(channel)
+                .max_decoding_message_size(usize::MAX)
+                .max_encoding_message_size(usize::MAX),
+        })
+    }
+
+    /// The generated client, for calls this wrapper does not cover.
+    pub fn raw(&mut self) -> &mut OffloadClient<Channel> {
+        &mut self.inner
+    }
+
+    pub async fn info(&mut self) -> Result<pb::GetInfoResponse, ClientError> {
+        Ok(self
+            .inner
+            .get_info(pb::GetInfoRequest {})
+            .await?
+            .into_inner())
+    }
+
+    /// Upload a base set; the handle names it in later calls (and is the same for the same
+    /// points, however often uploaded).
+    pub async fn upload_bases<C: ClientCurve>(
+        &mut self,
+        points: &[Affine<C>],
+        label: &str,
+    ) -> Result<String, ClientError> {
+        let mut bytes = Vec::new();
+        for p in points {
+            wire::encode_point::<C>(UPLOAD_ENCODING, p, &mut bytes)
+                .map_err(|e| ClientError::Decode(e.to_string()))?;
+        }
+        let header = pb::UploadBasesRequest {
+            part: Some(pb::upload_bases_request::Part::Header(pb::UploadHeader {
+                curve: C::wire() as i32,
+                encoding: pb::PointEncoding::ArkUncompressed as i32,
+                count: points.len() as u64,
+                label: label.into(),
+            })),
+        };
+        let chunks: Vec<pb::UploadBasesRequest> = std::iter::once(header)
+            .chain(bytes.chunks(CHUNK).map(|c| pb::UploadBasesRequest {
+                part: Some(pb::upload_bases_request::Part::Points(c.to_vec())),
+            }))
+            .collect();
+        let r = self
+            .inner
+            .upload_bases(tokio_stream::iter(chunks))
+            .await?
+            .into_inner();
+        Ok(r.handle)
+    }
+
+    pub async fn list_bases(&mut self) -> Result<Vec<pb::BaseSetInfo>, ClientError> {
+        Ok(self
+            .inner
+            .list_bases(pb::ListBasesRequest {})
+            .await?
+            .into_inner()
+            .sets)
+    }
+
+    pub async fn delete_bases(&mut self, handle: &str) -> Result<bool, ClientError> {
+        Ok(self
+            .inner
+            .delete_bases(pb::DeleteBasesRequest {
+                handle: handle.into(),
+            })
+            .await?
+            .into_inner()
+            .deleted)
+    }
+
+    /// Σ scalars[i]·bases[i] over an uploaded set.
+    pub async fn msm<C: ClientCurve>(
+        &mut self,
+        handle: &str,
+        scalars: &[C::ScalarField],
+    ) -> Result<Projective<C>, ClientError> {
+        let mut r = self.msm_batch::<C>(handle, &[scalars]).await?;
+        r.pop()
+            .ok_or_else(|| ClientError::Decode("no result".into()))
+    }
+
+    /// One MSM per scalar vector over an uploaded set.
+    pub async fn msm_batch<C: ClientCurve>(
+        &mut self,
+        handle: &str,
+        scalars: &[&[C::ScalarField]],
+    ) -> Result<Vec<Projective<C>>, ClientError> {
+        let req = pb::MsmRequest {
+            curve: C::wire() as i32,
+            bases: Some(pb::msm_request::Bases::Handle(handle.into())),
+            scalars: scalars
+                .iter()
+                .map(|s| pb::Elements {
+                    source: Some(pb::elements::Source::Packed(wire::encode_elements(s))),
+                })
+                .collect(),
+            result_encoding: pb::PointEncoding::ArkUncompressed as i32,
+        };
+        let r = self.inner.msm(req).await?.into_inner();
+        decode_results::<C>(&r)
+    }
+
+    /// An MSM over bases sent with the request (small sets).
+    pub async fn msm_inline<C: ClientCurve>(
+        &mut self,
+        bases: &[Affine<C>],
+        scalars: &[C::ScalarField],
+    ) -> Result<Projective<C>, ClientError> {
+        let mut points = Vec::new();
+        for p in bases {
+            wire::encode_point::<C>(UPLOAD_ENCODING, p, &mut points)
+                .map_err(|e| ClientError::Decode(e.to_string()))?;
+        }
+        let req = pb::MsmRequest {
+            curve: C::wire() as i32,
+            bases: Some(pb::msm_request::Bases::Inline(pb::InlineBases {
+                encoding: pb::PointEncoding::ArkUncompressed as i32,
+                points,
+            })),
+            scalars: vec![pb::Elements {
+                source: Some(pb::elements::Source::Packed(wire::encode_elements(scalars))),
+            }],
+            result_encoding: pb::PointEncoding::ArkUncompressed as i32,
+        };
+        let r = self.inner.msm(req).await?.into_inner();
+        decode_results::<C>(&r)?
+            .pop()
+            .ok_or_else(|| ClientError::Decode("no result".into()))
+    }
+
+    /// Signatures in, one verdict each.
+    pub async fn verify(
+        &mut self,
+        scheme: pb::Scheme,
+        policy: pb::Policy,
+        items: Vec<pb::VerifyItem>,
+    ) -> Result<pb::VerifyResponse, ClientError> {
+        Ok(self
+            .inner
+            .verify(pb::VerifyRequest {
+                scheme: scheme as i32,
+                policy: policy as i32,
+                items,
+                tag: 0,
+            })
+            .await?
+            .into_inner())
+    }
+}
+
+fn decode_results<C: ClientCurve>(r: &pb::MsmResponse) -> Result<Vec<Projective<C>>, ClientError> {
+    r.results
+        .iter()
+        .map(|b| {
+            wire::decode_point::<C>(PointEncoding::ArkUncompressed, b)
+                .map(Projective::from)
+                .map_err(|e| ClientError::Decode(e.to_string()))
+        })
+        .collect()
+}
+
+/// Which curve a wire value names.
+pub fn curve_of(v: i32) -> Option<CurveId> {
+    match pb::Curve::try_from(v).ok()? {
+        pb::Curve::Bn254 => Some(CurveId::Bn254),
+        pb::Curve::Bls12381 => Some(CurveId::Bls12_381),
+        pb::Curve::Unspecified => None,
+    }
+}

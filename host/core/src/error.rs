@@ -1,0 +1,35 @@
+//! The one error type jobs fail with; the daemon maps each variant to one gRPC status.
+
+/// Why a job was refused or failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// Bad input, naming where: `scalars[1][37]`, `bases[5]`, `coset`.
+    #[error("{field}: {reason}")]
+    InvalidArgument { field: String, reason: String },
+    #[error("{0}")]
+    NotFound(String),
+    /// Queues or memory are full; try again later.
+    #[error("{0}")]
+    ResourceExhausted(String),
+    /// No registered backend runs this job.
+    #[error("no backend runs {0}")]
+    Unsupported(String),
+    /// A backend failed while running a job it had accepted.
+    #[error("backend {backend}: {reason}")]
+    Backend { backend: String, reason: String },
+    #[error("cancelled by the client")]
+    Cancelled,
+    #[error("deadline exceeded")]
+    DeadlineExceeded,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl JobError {
+    pub fn invalid(field: impl Into<String>, reason: impl ToString) -> Self {
+        JobError::InvalidArgument {
+            field: field.into(),
+            reason: reason.to_string(),
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! Jobs as backends receive them: every constructor checks its input, so a backend never sees
+//! mismatched lengths, a size its field cannot transform, or an unknown scheme.
+
+use crate::error::JobError;
+use crate::wire::{CurveId, WireCurve};
+use ark_ec::short_weierstrass::{Affine, Projective};
+use offload_engine::msm::FixedBaseTable;
+use offload_engine::ntt::{NttConfig, NttField};
+use offload_engine::sig::ed25519::Policy;
+use offload_engine::sig::secp256k1::EcdsaConfig;
+use offload_engine::sig::Verdict;
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+pub type Bn254 = ark_bn254::g1::Config;
+pub type Bls12_381 = ark_bls12_381::g1::Config;
+
+/// Bytes that precomputed fixed-base tables may hold, shared by every base set of a daemon.
+#[derive(Debug)]
+pub struct TableBudget {
+    left: AtomicUsize,
+}
+
+impl TableBudget {
+    pub fn new(bytes: usize) -> Arc<Self> {
+        Arc::new(Self {
+            left: AtomicUsize::new(bytes),
+        })
+    }
+
+    pub fn left(&self) -> usize {
+        self.left.load(Ordering::Relaxed)
+    }
+
+    fn take(&self, bytes: usize) -> bool {
+        self.left
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |l| {
+                l.checked_sub(bytes)
+            })
+            .is_ok()
+    }
+
+    fn give(&self, bytes: usize) {
+        self.left.fetch_add(bytes, Ordering::AcqRel);
+    }
+}
+
+/// A set of bases, decoded and checked once. A set with a table budget (an uploaded set) gets a
+/// fixed-base table on its second use, when the budget holds one.
+pub struct BaseSet<C: WireCurve> {
+    pub points: Vec<Affine<C>>,
+    pub handle: Option<String>,
+    budget: Option<Arc<TableBudget>>,
+    uses: AtomicUsize,
+    table: OnceLock<Option<(Arc<FixedBaseTable<C>>, usize)>>,
+}
+
+impl<C: WireCurve> fmt::Debug for BaseSet<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BaseSet")
+            .field("curve", &C::ID)
+            .field("points", &self.points.len())
+            .field("handle", &self.handle)
+            .finish()
+    }
+}
+
+impl<C: WireCurve> BaseSet<C> {
+    /// Bases sent with a request: never tabled.
+    pub fn inline(points: Vec<Affine<C>>) -> Self {
+        Self {
+            points,
+            handle: None,
+            budget: None,
+            uses: AtomicUsize::new(0),
+            table: OnceLock::new(),
+        }
+    }
+
+    /// A resident, uploaded set.
+    pub fn resident(points: Vec<Affine<C>>, handle: String, budget: Arc<TableBudget>) -> Self {
+        Self {
+            points,
+            handle: Some(handle),
+            budget: Some(budget),
+            uses: AtomicUsize::new(0),
+            table: OnceLock::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    /// The fixed-base table, built on the second use if the budget has room for at least the
+    /// expanded bases and no more than a quarter of what is left; `None` otherwise.
+    pub fn table(&self) -> Option<Arc<FixedBaseTable<C>>> {
+        let budget = self.budget.as_ref()?;
+        if self.uses.fetch_add(1, Ordering::Relaxed) < 1 || self.points.is_empty() {
+            return self
+                .table
+                .get()
+                .and_then(|t| t.as_ref().map(|t| t.0.clone()));
+        }
+        self.table
+            .get_or_init(|| {
+                let allowance = budget.left() / 4;
+                let t = FixedBaseTable::new(&self.points, allowance);
+                let bytes = t.memory_bytes();
+                (bytes <= allowance && budget.take(bytes)).then(|| (Arc::new(t), bytes))
+            })
+            .as_ref()
+            .map(|t| t.0.clone())
+    }
+}
+
+impl<C: WireCurve> Drop for BaseSet<C> {
+    fn drop(&mut self) {
+        if let (Some(budget), Some(Some((_, bytes)))) = (&self.budget, self.table.get()) {
+            budget.give(*bytes);
+        }
+    }
+}
+
+/// Σ scalars[v][i]·bases[i] for every vector v.
+pub struct Msm<C: WireCurve> {
+    bases: Arc<BaseSet<C>>,
+    scalars: Vec<Vec<C::ScalarField>>,
+}
+
+impl<C: WireCurve> Msm<C> {
+    pub fn new(
+        bases: Arc<BaseSet<C>>,
+        scalars: Vec<Vec<C::ScalarField>>,
+    ) -> Result<Self, JobError> {
+        if scalars.is_empty() {
+            return Err(JobError::invalid("scalars", "no scalar vectors"));
+        }
+        for (v, s) in scalars.iter().enumerate() {
+            if s.len() != bases.len() {
+                return Err(JobError::invalid(
+                    format!("scalars[{v}]"),
+                    format!("{} scalars for {} bases", s.len(), bases.len()),
+                ));
+            }
+        }
+        Ok(Self { bases, scalars })
+    }
+
+    pub fn bases(&self) -> &Arc<BaseSet<C>> {
+        &self.bases
+    }
+
+    pub fn scalars(&self) -> &[Vec<C::ScalarField>] {
+        &self.scalars
+    }
+}
+
+pub enum MsmJob {
+    Bn254(Msm<Bn254>),
+    Bls12_381(Msm<Bls12_381>),
+}
+
+pub enum MsmOutput {
+    Bn254(Vec<Projective<Bn254>>),
+    Bls12_381(Vec<Projective<Bls12_381>>),
+}
+
+/// A transform of `columns` columns of 2^log_n elements stored back to back.
+pub struct Ntt<F: NttField> {
+    pub cfg: NttConfig<F>,
+    log_n: u32,
+    columns: usize,
+    pub data: Vec<F>,
+}
+
+impl<F: NttField> Ntt<F> {
+    /// `data` holds `columns` columns of equal power-of-two length.
+    pub fn new(cfg: NttConfig<F>, columns: usize, data: Vec<F>) -> Result<Self, JobError> {
+        if columns == 0 {
+            return Err(JobError::invalid("columns", "no columns"));
+        }
+        let len = data.len() / columns;
+        if len * columns != data.len() || !len.is_power_of_two() {
+            return Err(JobError::invalid(
+                "columns",
+                format!("columns must have one power-of-two length; {len} is not"),
+            ));
+        }
+        let log_n = len.trailing_zeros();
+        if log_n > F::TWO_ADICITY {
+            return Err(JobError::invalid(
+                "columns",
+                format!(
+                    "2^{log_n} exceeds the largest {} domain, 2^{}",
+                    F::NAME,
+                    F::TWO_ADICITY
+                ),
+            ));
+        }
+        if cfg.coset.is_some_and(|g| g.is_zero()) {
+            return Err(JobError::invalid("coset", "the shift must be nonzero"));
+        }
+        Ok(Self {
+            cfg,
+            log_n,
+            columns,
+            data,
+        })
+    }
+
+    pub fn log_n(&self) -> u32 {
+        self.log_n
+    }
+
+    pub fn columns(&self) -> usize {
+        self.columns
+    }
+}
+
+pub enum NttJob {
+    Bn254(Ntt<ark_bn254::Fr>),
+    Bls12_381(Ntt<ark_bls12_381::Fr>),
+    BabyBear(Ntt<p3_baby_bear::BabyBear>),
+    Goldilocks(Ntt<p3_goldilocks::Goldilocks>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FieldId {
+    Bn254,
+    Bls12_381,
+    BabyBear,
+    Goldilocks,
+}
+
+impl fmt::Display for FieldId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FieldId::Bn254 => "bn254",
+            FieldId::Bls12_381 => "bls12-381",
+            FieldId::BabyBear => "babybear",
+            FieldId::Goldilocks => "goldilocks",
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SigScheme {
+    Ed25519(Policy),
+    Ecdsa(EcdsaConfig),
+    Bip340,
+    BlsEth,
+}
+
+impl fmt::Display for SigScheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SigScheme::Ed25519(_) => "ed25519",
+            SigScheme::Ecdsa(_) => "ecdsa-secp256k1",
+            SigScheme::Bip340 => "bip340",
+            SigScheme::BlsEth => "bls12-381-eth",
+        })
+    }
+}
+
+/// One signature as sent; the engines check lengths and encodings item by item.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SigItem {
+    pub public_key: Vec<u8>,
+    pub signature: Vec<u8>,
+    pub message: Vec<u8>,
+}
+
+pub struct VerifyJob {
+    pub scheme: SigScheme,
+    pub items: Vec<SigItem>,
+}
+
+pub enum Job {
+    Msm(MsmJob),
+    Ntt(NttJob),
+    Verify(VerifyJob),
+}
+
+/// What a job computes, for capability checks and the cost model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OpKind {
+    Msm(CurveId),
+    Ntt(FieldId),
+    Verify(SigScheme),
+}
+
+impl fmt::Display for OpKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OpKind::Msm(c) => write!(f, "msm {c}"),
+            OpKind::Ntt(x) => write!(f, "ntt {x}"),
+            OpKind::Verify(s) => write!(f, "verify {s}"),
+        }
+    }
+}
+
+impl OpKind {
+    /// The operation's name in metrics and `GetInfo`.
+    pub fn op(&self) -> &'static str {
+        match self {
+            OpKind::Msm(_) => "msm",
+            OpKind::Ntt(_) => "ntt",
+            OpKind::Verify(_) => "verify",
+        }
+    }
+}
+
+impl Job {
+    pub fn kind(&self) -> OpKind {
+        match self {
+            Job::Msm(MsmJob::Bn254(_)) => OpKind::Msm(CurveId::Bn254),
+            Job::Msm(MsmJob::Bls12_381(_)) => OpKind::Msm(CurveId::Bls12_381),
+            Job::Ntt(NttJob::Bn254(_)) => OpKind::Ntt(FieldId::Bn254),
+            Job::Ntt(NttJob::Bls12_381(_)) => OpKind::Ntt(FieldId::Bls12_381),
+            Job::Ntt(NttJob::BabyBear(_)) => OpKind::Ntt(FieldId::BabyBear),
+            Job::Ntt(NttJob::Goldilocks(_)) => OpKind::Ntt(FieldId::Goldilocks),
+            Job::Verify(v) => OpKind::Verify(v.scheme),
+        }
+    }
+
+    /// The size a backend's limits refer to: MSM length, NTT length, batch size.
+    pub fn size(&self) -> usize {
+        match self {
+            Job::Msm(MsmJob::Bn254(m)) => m.bases.len(),
+            Job::Msm(MsmJob::Bls12_381(m)) => m.bases.len(),
+            Job::Ntt(NttJob::Bn254(n)) => 1 << n.log_n,
+            Job::Ntt(NttJob::Bls12_381(n)) => 1 << n.log_n,
+            Job::Ntt(NttJob::BabyBear(n)) => 1 << n.log_n,
+            Job::Ntt(NttJob::Goldilocks(n)) => 1 << n.log_n,
+            Job::Verify(v) => v.items.len(),
+        }
+    }
+
+    /// How many independent instances of `size` the job holds (scalar vectors, columns).
+    pub fn multiplicity(&self) -> usize {
+        match self {
+            Job::Msm(MsmJob::Bn254(m)) => m.scalars.len(),
+            Job::Msm(MsmJob::Bls12_381(m)) => m.scalars.len(),
+            Job::Ntt(NttJob::Bn254(n)) => n.columns,
+            Job::Ntt(NttJob::Bls12_381(n)) => n.columns,
+            Job::Ntt(NttJob::BabyBear(n)) => n.columns,
+            Job::Ntt(NttJob::Goldilocks(n)) => n.columns,
+            Job::Verify(_) => 1,
+        }
+    }
+
+    /// Work in the cost model's units: n/log n per MSM (Pippenger), n·log n per NTT column,
+    /// one per signature.
+    pub fn work(&self) -> f64 {
+        let n = self.size().max(1) as f64;
+        let m = self.multiplicity() as f64;
+        match self {
+            Job::Msm(_) => m * n / n.log2().max(1.0),
+            Job::Ntt(_) => m * n * n.log2().max(1.0),
+            Job::Verify(_) => n,
+        }
+    }
+
+    /// Signature batches are latency-bound; bulk MSMs and NTTs wait behind them.
+    pub fn latency_class(&self) -> bool {
+        matches!(self, Job::Verify(_))
+    }
+}
+
+pub enum Output {
+    Msm(MsmOutput),
+    /// The job, transformed in place.
+    Ntt(NttJob),
+    Verify(Vec<Verdict>),
+}

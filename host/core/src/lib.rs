@@ -1,0 +1,13 @@
+//! The domain layer between the wire and the engines: jobs built by checked constructors (so a
+//! backend only ever sees valid input), the point and field-element encodings the API documents,
+//! the one `Backend` trait every device implements, and the CPU backend that always works.
+
+pub mod backend;
+pub mod cpu;
+pub mod error;
+pub mod job;
+pub mod wire;
+
+pub use backend::{Backend, Health, OpKind, OpSupport};
+pub use error::JobError;
+pub use job::{Job, Output};

@@ -1,0 +1,302 @@
+//! The encodings the API documents (offload/v1/offload.proto): points of G1 in arkworks'
+//! canonical forms and in the Ethereum precompile forms, and field elements as canonical
+//! little-endian integers. Every decode checks what the form promises (canonical coordinates,
+//! on the curve, in the subgroup) and says which check failed.
+
+use ark_ec::short_weierstrass::Affine;
+use ark_ec::AffineRepr;
+use ark_ff::{BigInteger, PrimeField};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+use num_bigint::BigUint;
+use offload_engine::msm::MsmCurve;
+use p3_field::integers::QuotientMap;
+use p3_field::{PrimeField32, PrimeField64};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CurveId {
+    Bn254,
+    Bls12_381,
+}
+
+impl fmt::Display for CurveId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CurveId::Bn254 => "bn254",
+            CurveId::Bls12_381 => "bls12-381",
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum PointEncoding {
+    #[default]
+    ArkCompressed,
+    ArkUncompressed,
+    /// EIP-196, BN254 only.
+    Eip196,
+    /// EIP-2537, BLS12-381 only.
+    Eip2537,
+}
+
+/// Why a point was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PointError {
+    #[error("{got} bytes, expected {expected}")]
+    BadLength { expected: usize, got: usize },
+    #[error("coordinate not below the base field modulus, or nonzero padding")]
+    NonCanonical,
+    #[error("not on the curve")]
+    NotOnCurve,
+    #[error("not in the prime-order subgroup")]
+    NotInSubgroup,
+    /// arkworks refused the bytes: a coordinate not below the modulus, bad flag bits, or (in
+    /// compressed form) an x with no point on the curve.
+    #[error("not a valid point encoding (coordinate not below the modulus, bad flags, or no curve point with this x)")]
+    BadEncoding,
+    #[error("{encoding:?} is not an encoding of {curve} points")]
+    WrongCurve {
+        encoding: PointEncoding,
+        curve: CurveId,
+    },
+}
+
+/// A curve the API serves, with its wire forms.
+pub trait WireCurve: MsmCurve<BaseField: PrimeField> {
+    const ID: CurveId;
+    /// The Ethereum precompile form for this curve.
+    const ETH: PointEncoding;
+    /// Width of one coordinate in the Ethereum form (32 for EIP-196, 64 for EIP-2537).
+    const ETH_COORD: usize;
+}
+
+impl WireCurve for ark_bn254::g1::Config {
+    const ID: CurveId = CurveId::Bn254;
+    const ETH: PointEncoding = PointEncoding::Eip196;
+    const ETH_COORD: usize = 32;
+}
+
+impl WireCurve for ark_bls12_381::g1::Config {
+    const ID: CurveId = CurveId::Bls12_381;
+    const ETH: PointEncoding = PointEncoding::Eip2537;
+    const ETH_COORD: usize = 64;
+}
+
+fn base_bytes<C: WireCurve>() -> usize {
+    (C::BaseField::MODULUS_BIT_SIZE as usize).div_ceil(8)
+}
+
+/// Bytes per point in `enc`.
+pub fn point_len<C: WireCurve>(enc: PointEncoding) -> Result<usize, PointError> {
+    let fq = base_bytes::<C>();
+    match enc {
+        PointEncoding::ArkCompressed => Ok(fq),
+        PointEncoding::ArkUncompressed => Ok(2 * fq),
+        e if e == C::ETH => Ok(2 * C::ETH_COORD),
+        e => Err(PointError::WrongCurve {
+            encoding: e,
+            curve: C::ID,
+        }),
+    }
+}
+
+fn below_modulus<F: PrimeField>(big_endian: &[u8]) -> bool {
+    BigUint::from_bytes_be(big_endian) < F::MODULUS.into()
+}
+
+/// One point, fully checked.
+pub fn decode_point<C: WireCurve>(enc: PointEncoding, b: &[u8]) -> Result<Affine<C>, PointError> {
+    let len = point_len::<C>(enc)?;
+    if b.len() != len {
+        return Err(PointError::BadLength {
+            expected: len,
+            got: b.len(),
+        });
+    }
+    let fq = base_bytes::<C>();
+    let p = match enc {
+        PointEncoding::ArkCompressed | PointEncoding::ArkUncompressed => {
+            // arkworks' own checks of coordinates and flags (BLS12-381 uses the zcash layout,
+            // big-endian with flags in the first byte; BN254 little-endian with flags in the
+            // last); the curve and subgroup checks follow, each with its own reason.
+            let compress = if enc == PointEncoding::ArkCompressed {
+                Compress::Yes
+            } else {
+                Compress::No
+            };
+            let p = Affine::<C>::deserialize_with_mode(b, compress, Validate::No)
+                .map_err(|_| PointError::BadEncoding)?;
+            if !p.is_on_curve() {
+                return Err(PointError::NotOnCurve);
+            }
+            p
+        }
+        _ => {
+            let w = C::ETH_COORD;
+            if b.iter().all(|&x| x == 0) {
+                return Ok(Affine::<C>::identity());
+            }
+            let pad = w - fq;
+            let (x, y) = (&b[..w], &b[w..]);
+            if x[..pad].iter().chain(&y[..pad]).any(|&v| v != 0)
+                || !below_modulus::<C::BaseField>(&x[pad..])
+                || !below_modulus::<C::BaseField>(&y[pad..])
+            {
+                return Err(PointError::NonCanonical);
+            }
+            let p = Affine::<C>::new_unchecked(
+                C::BaseField::from_be_bytes_mod_order(&x[pad..]),
+                C::BaseField::from_be_bytes_mod_order(&y[pad..]),
+            );
+            if !p.is_on_curve() {
+                return Err(PointError::NotOnCurve);
+            }
+            p
+        }
+    };
+    if !p.is_in_correct_subgroup_assuming_on_curve() {
+        return Err(PointError::NotInSubgroup);
+    }
+    Ok(p)
+}
+
+/// Append one point in `enc`.
+pub fn encode_point<C: WireCurve>(
+    enc: PointEncoding,
+    p: &Affine<C>,
+    out: &mut Vec<u8>,
+) -> Result<(), PointError> {
+    point_len::<C>(enc)?;
+    match enc {
+        PointEncoding::ArkCompressed | PointEncoding::ArkUncompressed => {
+            let compress = if enc == PointEncoding::ArkCompressed {
+                Compress::Yes
+            } else {
+                Compress::No
+            };
+            // Writing into a Vec cannot fail.
+            let _ = p.serialize_with_mode(&mut *out, compress);
+        }
+        _ => {
+            let w = C::ETH_COORD;
+            let fq = base_bytes::<C>();
+            match p.xy() {
+                None => out.extend(std::iter::repeat_n(0u8, 2 * w)),
+                Some((x, y)) => {
+                    for c in [x, y] {
+                        out.extend(std::iter::repeat_n(0u8, w - fq));
+                        let be = c.into_bigint().to_bytes_be();
+                        out.extend_from_slice(&be[be.len() - fq..]);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Points packed back to back; the error names the index.
+pub fn decode_points<C: WireCurve>(
+    enc: PointEncoding,
+    packed: &[u8],
+) -> Result<Vec<Affine<C>>, (usize, PointError)> {
+    use rayon::prelude::*;
+    let len = point_len::<C>(enc).map_err(|e| (0, e))?;
+    if !packed.len().is_multiple_of(len) {
+        return Err((
+            packed.len() / len,
+            PointError::BadLength {
+                expected: len,
+                got: packed.len() % len,
+            },
+        ));
+    }
+    packed
+        .par_chunks(len)
+        .with_min_len(256)
+        .enumerate()
+        .map(|(i, c)| decode_point::<C>(enc, c).map_err(|e| (i, e)))
+        .collect()
+}
+
+/// A field whose elements travel as canonical little-endian integers of a fixed width.
+pub trait WireField: Sized + Copy + Send + Sync {
+    const BYTES: usize;
+    /// `None` when the value is not below the modulus.
+    fn decode(le: &[u8]) -> Option<Self>;
+    fn encode(&self, out: &mut Vec<u8>);
+}
+
+macro_rules! ark_wire_field {
+    ($f:ty) => {
+        impl WireField for $f {
+            const BYTES: usize = 32;
+            fn decode(le: &[u8]) -> Option<Self> {
+                let mut limbs = [0u64; 4];
+                for (limb, c) in limbs.iter_mut().zip(le.chunks_exact(8)) {
+                    *limb = u64::from_le_bytes(std::array::from_fn(|i| c[i]));
+                }
+                <$f>::from_bigint(ark_ff::BigInt(limbs))
+            }
+            fn encode(&self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.into_bigint().to_bytes_le());
+            }
+        }
+    };
+}
+ark_wire_field!(ark_bn254::Fr);
+ark_wire_field!(ark_bls12_381::Fr);
+
+impl WireField for p3_baby_bear::BabyBear {
+    const BYTES: usize = 4;
+    fn decode(le: &[u8]) -> Option<Self> {
+        Self::from_canonical_checked(u32::from_le_bytes(std::array::from_fn(|i| le[i])))
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.as_canonical_u32().to_le_bytes());
+    }
+}
+
+impl WireField for p3_goldilocks::Goldilocks {
+    const BYTES: usize = 8;
+    fn decode(le: &[u8]) -> Option<Self> {
+        Self::from_canonical_checked(u64::from_le_bytes(std::array::from_fn(|i| le[i])))
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.as_canonical_u64().to_le_bytes());
+    }
+}
+
+/// Why a packed vector of field elements was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ElementError {
+    #[error("{len} bytes is not a whole number of {width}-byte elements")]
+    Ragged { len: usize, width: usize },
+    #[error("[{index}]: not below the field modulus")]
+    NotCanonical { index: usize },
+}
+
+/// Elements packed back to back.
+pub fn decode_elements<F: WireField>(packed: &[u8]) -> Result<Vec<F>, ElementError> {
+    use rayon::prelude::*;
+    if !packed.len().is_multiple_of(F::BYTES) {
+        return Err(ElementError::Ragged {
+            len: packed.len(),
+            width: F::BYTES,
+        });
+    }
+    packed
+        .par_chunks(F::BYTES)
+        .with_min_len(4096)
+        .enumerate()
+        .map(|(index, c)| F::decode(c).ok_or(ElementError::NotCanonical { index }))
+        .collect()
+}
+
+pub fn encode_elements<F: WireField>(v: &[F]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(v.len() * F::BYTES);
+    for x in v {
+        x.encode(&mut out);
+    }
+    out
+}

@@ -1,0 +1,143 @@
+//! Configuration, layered: defaults that serve on a laptop, then a TOML file (`--config`), then
+//! environment variables (`OFFLOAD_*`), then flags.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// TCP address for gRPC.
+    pub listen: String,
+    /// Unix domain socket for gRPC, in addition to TCP.
+    pub uds: Option<PathBuf>,
+    /// Where uploaded base sets persist.
+    pub data_dir: PathBuf,
+    /// Prometheus metrics over HTTP; empty disables.
+    pub metrics_listen: String,
+    /// Directory whose files clients may name as shared-memory input; none disables it.
+    pub shm_dir: Option<PathBuf>,
+    /// Largest gRPC message accepted or sent.
+    pub max_message_bytes: usize,
+    /// Largest base set.
+    pub max_base_points: u64,
+    /// Jobs waiting per backend before RESOURCE_EXHAUSTED.
+    pub queue_capacity: usize,
+    /// Memory for precomputed fixed-base tables, all sets together.
+    pub table_budget_bytes: usize,
+    /// Memory for decoded resident base sets, all together; least recently used sets leave first.
+    pub resident_budget_bytes: usize,
+    /// "text" or "json".
+    pub log_format: String,
+    /// Skip the start-up self-benchmark (tests).
+    pub skip_calibration: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:50051".into(),
+            uds: None,
+            data_dir: PathBuf::from("offload-data"),
+            metrics_listen: "127.0.0.1:9464".into(),
+            shm_dir: Some(PathBuf::from("/dev/shm/offload")),
+            max_message_bytes: 256 << 20,
+            max_base_points: 1 << 26,
+            queue_capacity: 64,
+            table_budget_bytes: 2 << 30,
+            resident_budget_bytes: 4 << 30,
+            log_format: "text".into(),
+            skip_calibration: false,
+        }
+    }
+}
+
+/// Command-line flags; each also reads its `OFFLOAD_*` variable.
+#[derive(Clone, Debug, Default, clap::Parser)]
+#[command(
+    name = "offloadd",
+    version,
+    about = "Offload daemon: MSM, NTT and signature batches over gRPC"
+)]
+pub struct Flags {
+    /// TOML configuration file.
+    #[arg(long, env = "OFFLOAD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// TCP address to serve gRPC on (default 127.0.0.1:50051).
+    #[arg(long, env = "OFFLOAD_LISTEN")]
+    pub listen: Option<String>,
+    /// Unix domain socket to serve gRPC on as well.
+    #[arg(long, env = "OFFLOAD_UDS")]
+    pub uds: Option<PathBuf>,
+    /// Directory for base sets (default ./offload-data).
+    #[arg(long, env = "OFFLOAD_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Prometheus metrics address (default 127.0.0.1:9464; "" disables).
+    #[arg(long, env = "OFFLOAD_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+    /// Shared-memory directory clients may name (default /dev/shm/offload; "" disables).
+    #[arg(long, env = "OFFLOAD_SHM_DIR")]
+    pub shm_dir: Option<PathBuf>,
+    /// "text" or "json" logs.
+    #[arg(long, env = "OFFLOAD_LOG_FORMAT")]
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("parsing {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("log_format must be \"text\" or \"json\", not {0:?}")]
+    LogFormat(String),
+}
+
+impl Config {
+    pub fn from_toml(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.into(),
+            source,
+        })
+    }
+
+    /// Defaults, then the file, then environment and flags (clap has merged those two).
+    pub fn load(flags: &Flags) -> Result<Self, ConfigError> {
+        let mut c = match &flags.config {
+            Some(p) => Self::from_toml(p)?,
+            None => Self::default(),
+        };
+        if let Some(v) = &flags.listen {
+            c.listen = v.clone();
+        }
+        if let Some(v) = &flags.uds {
+            c.uds = Some(v.clone());
+        }
+        if let Some(v) = &flags.data_dir {
+            c.data_dir = v.clone();
+        }
+        if let Some(v) = &flags.metrics_listen {
+            c.metrics_listen = v.clone();
+        }
+        if let Some(v) = &flags.shm_dir {
+            c.shm_dir = (!v.as_os_str().is_empty()).then(|| v.clone());
+        }
+        if let Some(v) = &flags.log_format {
+            c.log_format = v.clone();
+        }
+        if c.log_format != "text" && c.log_format != "json" {
+            return Err(ConfigError::LogFormat(c.log_format));
+        }
+        Ok(c)
+    }
+}

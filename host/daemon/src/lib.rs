@@ -1,0 +1,15 @@
+//! offloadd: the gRPC front door. The service is a thin adapter (validate, build a checked job,
+//! await the scheduler, encode); the scheduler places each job on the backend with the earliest
+//! expected finish; uploaded base sets live in the data directory and stay resident.
+
+pub mod bases;
+pub mod config;
+pub mod convert;
+pub mod metrics;
+pub mod scheduler;
+pub mod server;
+pub mod service;
+pub mod shm;
+
+pub use config::Config;
+pub use server::{serve, Running};

@@ -1,0 +1,470 @@
+//! Places each job on the backend with the earliest expected finish and runs it there.
+//!
+//! Each backend has a lane: a bounded queue in two classes (latency-class signature batches
+//! first, then bulk MSM and NTT work) and `slots` worker threads. Expected finish = the lane's
+//! backlog + this job's estimate, where an estimate is the backend's prior times a factor per
+//! operation, calibrated by a self-benchmark at start-up and refined from every observed run.
+//! A job whose client has gone is dropped when it reaches the front of its queue. A job a
+//! backend fails is re-run on the fallback backend (the CPU), counted and logged.
+
+use crate::metrics::{BackendLabel, JobLabels, LatencyLabels, Metrics};
+use offload_core::backend::{Backend, Failure, Health};
+use offload_core::{Job, JobError, Output};
+use std::collections::{HashMap, VecDeque};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+/// Where and how a job ran.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    pub backend: String,
+    pub queued: Duration,
+    pub ran: Duration,
+    /// Re-run on the fallback backend after another backend failed.
+    pub fallback: bool,
+}
+
+type Reply = oneshot::Sender<Result<(Output, Report), JobError>>;
+
+struct Entry {
+    job: Job,
+    est: f64,
+    enqueued: Instant,
+    cancelled: Arc<AtomicBool>,
+    reply: Reply,
+    fallback: bool,
+}
+
+#[derive(Default)]
+struct State {
+    latency: VecDeque<Entry>,
+    bulk: VecDeque<Entry>,
+    /// Estimated seconds of the queued latency-class and bulk jobs.
+    queued_latency: f64,
+    queued_bulk: f64,
+    /// Start time and estimate of each running job.
+    running: HashMap<u64, (Instant, f64)>,
+    next_id: u64,
+    shutdown: bool,
+}
+
+struct Lane {
+    backend: Arc<dyn Backend>,
+    state: Mutex<State>,
+    wake: Condvar,
+    /// Observed / prior run time, per operation.
+    factors: Mutex<HashMap<&'static str, f64>>,
+    completed: AtomicU64,
+}
+
+impl Lane {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A worker that panicked while holding the lock left consistent queues behind (the
+        // panic is caught around the backend call, outside the lock).
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn factor(&self, op: &'static str) -> f64 {
+        let f = self.factors.lock().unwrap_or_else(|e| e.into_inner());
+        f.get(op).copied().unwrap_or(1.0)
+    }
+
+    fn observe(&self, op: &'static str, prior: f64, observed: f64, weight: f64) {
+        if prior <= 0.0 {
+            return;
+        }
+        let mut f = self.factors.lock().unwrap_or_else(|e| e.into_inner());
+        let ratio = observed / prior;
+        let e = f.entry(op).or_insert(ratio);
+        *e = (1.0 - weight) * *e + weight * ratio;
+    }
+
+    fn estimate(&self, job: &Job) -> f64 {
+        self.backend.estimate(job).as_secs_f64() * self.factor(job.kind().op())
+    }
+
+    /// Seconds of work ahead of a new job of this class, spread over the slots.
+    fn backlog(&self, st: &State, latency: bool) -> f64 {
+        let now = Instant::now();
+        let running: f64 = st
+            .running
+            .values()
+            .map(|(t, est)| (est - now.duration_since(*t).as_secs_f64()).max(0.0))
+            .sum();
+        let queued = if latency {
+            st.queued_latency
+        } else {
+            st.queued_latency + st.queued_bulk
+        };
+        (running + queued) / self.backend.slots().max(1) as f64
+    }
+}
+
+pub struct Scheduler {
+    lanes: Vec<Arc<Lane>>,
+    fallback: usize,
+    capacity: usize,
+    metrics: Arc<Metrics>,
+    workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+/// Marks a job cancelled when the future awaiting it is dropped (the client went away or its
+/// deadline passed).
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+/// A lane's state, as `GetInfo` reports it.
+#[derive(Clone)]
+pub struct LaneInfo {
+    pub backend: Arc<dyn Backend>,
+    pub queued: usize,
+    pub running: usize,
+    pub completed: u64,
+}
+
+impl Scheduler {
+    /// `backends[fallback]` must run every job (the CPU backend).
+    pub fn new(
+        backends: Vec<Arc<dyn Backend>>,
+        fallback: usize,
+        capacity: usize,
+        metrics: Arc<Metrics>,
+    ) -> Arc<Self> {
+        let lanes: Vec<Arc<Lane>> = backends
+            .into_iter()
+            .map(|backend| {
+                Arc::new(Lane {
+                    backend,
+                    state: Mutex::new(State::default()),
+                    wake: Condvar::new(),
+                    factors: Mutex::new(HashMap::new()),
+                    completed: AtomicU64::new(0),
+                })
+            })
+            .collect();
+        let s = Arc::new(Self {
+            lanes,
+            fallback,
+            capacity: capacity.max(1),
+            metrics,
+            workers: Mutex::new(Vec::new()),
+        });
+        let mut workers = Vec::new();
+        for (i, lane) in s.lanes.iter().enumerate() {
+            for w in 0..lane.backend.slots().max(1) {
+                let sched = Arc::downgrade(&s);
+                let lane = lane.clone();
+                let name = format!("offload-{}-{w}", lane.backend.name());
+                let spawned = std::thread::Builder::new()
+                    .name(name)
+                    .spawn(move || worker(sched, lane, i, w));
+                match spawned {
+                    Ok(h) => workers.push(h),
+                    Err(e) => tracing::error!("cannot start a worker thread: {e}"),
+                }
+            }
+        }
+        *s.workers.lock().unwrap_or_else(|e| e.into_inner()) = workers;
+        s
+    }
+
+    pub fn lanes(&self) -> Vec<LaneInfo> {
+        self.lanes
+            .iter()
+            .map(|l| {
+                let st = l.lock();
+                LaneInfo {
+                    backend: l.backend.clone(),
+                    queued: st.latency.len() + st.bulk.len(),
+                    running: st.running.len(),
+                    completed: l.completed.load(Ordering::Relaxed),
+                }
+            })
+            .collect()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Run each job on every lane that accepts it, synchronously, and take the measured time
+    /// over the prior as that operation's factor. Called once at start-up.
+    pub fn calibrate(&self, make_jobs: impl Fn() -> Vec<Job>) {
+        for lane in &self.lanes {
+            for job in make_jobs() {
+                if !lane.backend.accepts(&job) {
+                    continue;
+                }
+                let op = job.kind().op();
+                let prior = lane.backend.estimate(&job).as_secs_f64();
+                let t = Instant::now();
+                let ok = std::panic::catch_unwind(AssertUnwindSafe(|| lane.backend.run(job)))
+                    .is_ok_and(|r| r.is_ok());
+                let took = t.elapsed().as_secs_f64();
+                if ok {
+                    lane.observe(op, prior, took, 1.0);
+                    tracing::info!(
+                        backend = lane.backend.name(),
+                        op,
+                        seconds = took,
+                        factor = lane.factor(op),
+                        "calibrated"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Queue a job on the lane with the earliest expected finish and await its result.
+    /// Dropping the returned future cancels the job if it has not started.
+    pub async fn submit(&self, job: Job) -> Result<(Output, Report), JobError> {
+        let kind = job.kind();
+        let latency = job.latency_class();
+        let mut best: Option<(usize, f64, f64)> = None;
+        let mut full = false;
+        for (i, lane) in self.lanes.iter().enumerate() {
+            if !lane.backend.accepts(&job) || lane.backend.health() != Health::Healthy {
+                continue;
+            }
+            let est = lane.estimate(&job);
+            let st = lane.lock();
+            if st.latency.len() + st.bulk.len() >= self.capacity {
+                full = true;
+                continue;
+            }
+            let finish = lane.backlog(&st, latency) + est;
+            if best.is_none_or(|b| finish < b.1) {
+                best = Some((i, finish, est));
+            }
+        }
+        let Some((i, _, est)) = best else {
+            return Err(if full {
+                JobError::ResourceExhausted(format!(
+                    "every backend that runs {kind} has {} jobs waiting; retry later",
+                    self.capacity
+                ))
+            } else {
+                JobError::Unsupported(kind.to_string())
+            });
+        };
+        let (tx, rx) = oneshot::channel();
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let _guard = CancelOnDrop(cancelled.clone());
+        let submitted = Instant::now();
+        self.push(
+            i,
+            Entry {
+                job,
+                est,
+                enqueued: submitted,
+                cancelled,
+                reply: tx,
+                fallback: false,
+            },
+            false,
+        );
+        let res = rx
+            .await
+            .map_err(|_| JobError::Internal("the worker dropped the job".into()))?;
+        if let Ok((_, report)) = &res {
+            self.metrics
+                .latency
+                .get_or_create(&LatencyLabels {
+                    op: kind.op().into(),
+                    backend: report.backend.clone(),
+                })
+                .observe(submitted.elapsed().as_secs_f64());
+        }
+        res
+    }
+
+    fn push(&self, lane: usize, e: Entry, front: bool) {
+        let l = &self.lanes[lane];
+        let mut st = l.lock();
+        let latency = e.job.latency_class();
+        if latency {
+            st.queued_latency += e.est;
+        } else {
+            st.queued_bulk += e.est;
+        }
+        let q = if latency {
+            &mut st.latency
+        } else {
+            &mut st.bulk
+        };
+        if front {
+            q.push_front(e);
+        } else {
+            q.push_back(e);
+        }
+        let depth = st.latency.len() + st.bulk.len();
+        drop(st);
+        self.gauge_depth(l, depth);
+        l.wake.notify_all();
+    }
+
+    fn gauge_depth(&self, l: &Lane, depth: usize) {
+        self.metrics
+            .queue_depth
+            .get_or_create(&BackendLabel {
+                backend: l.backend.name().into(),
+            })
+            .set(depth as i64);
+    }
+
+    fn count(&self, l: &Lane, kind: &str, op: &str, outcome: &str) {
+        self.metrics
+            .jobs
+            .get_or_create(&JobLabels {
+                op: op.into(),
+                kind: kind.into(),
+                backend: l.backend.name().into(),
+                outcome: outcome.into(),
+            })
+            .inc();
+    }
+
+    /// Stop the workers once their queues are empty.
+    pub fn shutdown(&self) {
+        for l in &self.lanes {
+            l.lock().shutdown = true;
+            l.wake.notify_all();
+        }
+        let workers = std::mem::take(&mut *self.workers.lock().unwrap_or_else(|e| e.into_inner()));
+        for w in workers {
+            let _ = w.join();
+        }
+    }
+}
+
+/// Take the next entry worker `w` may run: latency-class first; only worker 0 (or the only
+/// worker) takes bulk jobs, so the other slots stay free for signature batches.
+fn next(lane: &Lane, w: usize) -> Option<(Entry, u64)> {
+    let mut st = lane.lock();
+    loop {
+        let bulk_ok = w == 0 || lane.backend.slots() <= 1;
+        let e = match st.latency.pop_front() {
+            Some(e) => {
+                st.queued_latency = (st.queued_latency - e.est).max(0.0);
+                Some(e)
+            }
+            None if bulk_ok => st.bulk.pop_front().inspect(|e| {
+                st.queued_bulk = (st.queued_bulk - e.est).max(0.0);
+            }),
+            None => None,
+        };
+        if let Some(e) = e {
+            let id = st.next_id;
+            st.next_id += 1;
+            st.running.insert(id, (Instant::now(), e.est));
+            return Some((e, id));
+        }
+        if st.shutdown {
+            return None;
+        }
+        st = lane.wake.wait(st).unwrap_or_else(|e| e.into_inner());
+    }
+}
+
+fn worker(sched: std::sync::Weak<Scheduler>, lane: Arc<Lane>, index: usize, w: usize) {
+    while let Some((e, id)) = next(&lane, w) {
+        let Some(s) = sched.upgrade() else { return };
+        let depth = {
+            let st = lane.lock();
+            st.latency.len() + st.bulk.len()
+        };
+        s.gauge_depth(&lane, depth);
+        let kind = e.job.kind();
+        let (op, kind_name) = (kind.op(), kind.to_string());
+        if e.cancelled.load(Ordering::Acquire) {
+            lane.lock().running.remove(&id);
+            s.count(&lane, &kind_name, op, "cancelled");
+            continue;
+        }
+        let running = s.metrics.running.get_or_create(&BackendLabel {
+            backend: lane.backend.name().into(),
+        });
+        running.inc();
+        let queued = e.enqueued.elapsed();
+        let prior = lane.backend.estimate(&e.job).as_secs_f64();
+        let started = Instant::now();
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| lane.backend.run(e.job)))
+            .unwrap_or_else(|p| {
+                let why = p
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                Err(Failure {
+                    reason: format!("panicked: {why}"),
+                    job: None,
+                })
+            });
+        let ran = started.elapsed();
+        running.dec();
+        lane.lock().running.remove(&id);
+        lane.completed.fetch_add(1, Ordering::Relaxed);
+        match result {
+            Ok(out) => {
+                lane.observe(op, prior, ran.as_secs_f64(), 0.2);
+                s.count(&lane, &kind_name, op, "ok");
+                let _ = e.reply.send(Ok((
+                    out,
+                    Report {
+                        backend: lane.backend.name().into(),
+                        queued,
+                        ran,
+                        fallback: e.fallback,
+                    },
+                )));
+            }
+            Err(Failure {
+                reason,
+                job: Some(job),
+            }) if index != s.fallback => {
+                tracing::warn!(
+                    backend = lane.backend.name(),
+                    job = %kind_name,
+                    %reason,
+                    "backend failed; re-running on the fallback backend"
+                );
+                s.count(&lane, &kind_name, op, "fallback");
+                s.metrics
+                    .fallbacks
+                    .get_or_create(&BackendLabel {
+                        backend: lane.backend.name().into(),
+                    })
+                    .inc();
+                let est = s.lanes[s.fallback].estimate(&job);
+                s.push(
+                    s.fallback,
+                    Entry {
+                        job,
+                        est,
+                        enqueued: e.enqueued,
+                        cancelled: e.cancelled,
+                        reply: e.reply,
+                        fallback: true,
+                    },
+                    true,
+                );
+            }
+            Err(Failure { reason, .. }) => {
+                tracing::error!(backend = lane.backend.name(), job = %kind_name, %reason, "job failed");
+                s.count(&lane, &kind_name, op, "failed");
+                let _ = e.reply.send(Err(JobError::Backend {
+                    backend: lane.backend.name().into(),
+                    reason,
+                }));
+            }
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! Start-up and shutdown: the backend registry, the scheduler (calibrated by a short
+//! self-benchmark), the base store, gRPC on TCP and optionally a Unix socket with health and
+//! reflection, and metrics over HTTP. Shutdown stops accepting, lets in-flight calls finish,
+//! then stops the workers.
+
+use crate::bases::BaseStore;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::scheduler::Scheduler;
+use crate::service::{Service, State};
+use anyhow::Context;
+use ark_ec::{CurveGroup, PrimeGroup};
+use offload_core::backend::Backend;
+use offload_core::cpu::CpuBackend;
+use offload_core::job::{BaseSet, Msm, MsmJob, Ntt, NttJob, SigItem, SigScheme, VerifyJob};
+use offload_core::Job;
+use offload_engine::ntt::NttConfig;
+use offload_proto::v1::offload_server::OffloadServer;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tonic::transport::Server;
+
+/// A serving daemon.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub uds: Option<PathBuf>,
+    pub metrics_addr: Option<SocketAddr>,
+    shutdown: watch::Sender<bool>,
+    servers: Vec<JoinHandle<Result<(), tonic::transport::Error>>>,
+    scheduler: Arc<Scheduler>,
+}
+
+impl Running {
+    /// Stop accepting calls, wait for those in flight, stop the workers.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        for s in self.servers {
+            s.await.context("server task")?.context("serving")?;
+        }
+        let sched = self.scheduler;
+        tokio::task::spawn_blocking(move || sched.shutdown())
+            .await
+            .context("stopping workers")?;
+        Ok(())
+    }
+}
+
+/// Small jobs of each operation, for the start-up self-benchmark.
+fn calibration_jobs() -> Vec<Job> {
+    use ark_std::UniformRand;
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+    let n = 1 << 12;
+    let g = ark_bn254::G1Projective::generator();
+    let mut acc = g;
+    let mut pts = Vec::with_capacity(n);
+    for _ in 0..n {
+        acc += g;
+        pts.push(acc);
+    }
+    let bases = Arc::new(BaseSet::inline(ark_bn254::G1Projective::normalize_batch(
+        &pts,
+    )));
+    let scalars = vec![(0..n).map(|_| ark_bn254::Fr::rand(&mut rng)).collect()];
+    let mut jobs = Vec::new();
+    if let Ok(m) = Msm::new(bases, scalars) {
+        jobs.push(Job::Msm(MsmJob::Bn254(m)));
+    }
+    let data = (0..1u64 << 16)
+        .map(p3_goldilocks::Goldilocks::new)
+        .collect();
+    if let Ok(t) = Ntt::new(NttConfig::forward(), 1, data) {
+        jobs.push(Job::Ntt(NttJob::Goldilocks(t)));
+    }
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+    let items = (0..64u32)
+        .map(|i| {
+            use ed25519_dalek::Signer;
+            let message = i.to_le_bytes().to_vec();
+            SigItem {
+                public_key: key.verifying_key().to_bytes().to_vec(),
+                signature: key.sign(&message).to_bytes().to_vec(),
+                message,
+            }
+        })
+        .collect();
+    jobs.push(Job::Verify(VerifyJob {
+        scheme: SigScheme::Ed25519(Default::default()),
+        items,
+    }));
+    jobs
+}
+
+/// Serve with `config`; returns once listening.
+pub async fn serve(config: Config) -> anyhow::Result<Running> {
+    let metrics = Metrics::new();
+    let store = Arc::new(
+        BaseStore::open(
+            &config.data_dir,
+            config.max_base_points,
+            config.resident_budget_bytes,
+            config.table_budget_bytes,
+        )
+        .with_context(|| format!("opening the data directory {}", config.data_dir.display()))?,
+    );
+    // The registry: the CPU always; device backends register here when present.
+    let backends: Vec<Arc<dyn Backend>> = vec![Arc::new(CpuBackend::new())];
+    for b in &backends {
+        tracing::info!(backend = b.name(), device = %b.device(), "backend registered");
+    }
+    let scheduler = Scheduler::new(backends, 0, config.queue_capacity, metrics.clone());
+    if !config.skip_calibration {
+        let s = scheduler.clone();
+        tokio::task::spawn_blocking(move || s.calibrate(calibration_jobs))
+            .await
+            .context("calibrating")?;
+    }
+    let mut config = config;
+    if let Some(dir) = &config.shm_dir {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            tracing::warn!(dir = %dir.display(), "shared-memory input disabled: {e}");
+            config.shm_dir = None;
+        }
+    }
+    let state = Arc::new(State {
+        config: config.clone(),
+        scheduler: scheduler.clone(),
+        store,
+        metrics: metrics.clone(),
+    });
+    let (shutdown, rx) = watch::channel(false);
+    let stop = move || {
+        let mut rx = rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let mut servers = Vec::new();
+    let tcp = router(state.clone()).await?;
+    servers.push(tokio::spawn(tcp.serve_with_incoming_shutdown(
+        tokio_stream::wrappers::TcpListenerStream::new(listener),
+        stop(),
+    )));
+    tracing::info!(%addr, "serving gRPC over TCP");
+    if let Some(path) = &config.uds {
+        if path.exists() {
+            std::fs::remove_file(path)
+                .with_context(|| format!("removing the stale socket {}", path.display()))?;
+        }
+        let uds = tokio::net::UnixListener::bind(path)
+            .with_context(|| format!("binding {}", path.display()))?;
+        let unix = router(state.clone()).await?;
+        servers.push(tokio::spawn(unix.serve_with_incoming_shutdown(
+            tokio_stream::wrappers::UnixListenerStream::new(uds),
+            stop(),
+        )));
+        tracing::info!(path = %path.display(), "serving gRPC on a Unix socket");
+    }
+    let metrics_addr = if config.metrics_listen.is_empty() {
+        None
+    } else {
+        let l = tokio::net::TcpListener::bind(&config.metrics_listen)
+            .await
+            .with_context(|| format!("binding metrics on {}", config.metrics_listen))?;
+        let a = l.local_addr()?;
+        let m = metrics.clone();
+        let app = axum::Router::new().route(
+            "/metrics",
+            axum::routing::get(move || {
+                let m = m.clone();
+                async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                        )],
+                        m.render(),
+                    )
+                }
+            }),
+        );
+        let s = stop();
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(l, app).with_graceful_shutdown(s).await {
+                tracing::error!("metrics server: {e}");
+            }
+        });
+        tracing::info!(addr = %a, "serving metrics");
+        Some(a)
+    };
+    Ok(Running {
+        addr,
+        uds: config.uds.clone(),
+        metrics_addr,
+        shutdown,
+        servers,
+        scheduler,
+    })
+}
+
+async fn router(state: Arc<State>) -> anyhow::Result<tonic::transport::server::Router> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    reporter.set_serving::<OffloadServer<Service>>().await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(offload_proto::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("building reflection")?;
+    let max = state.config.max_message_bytes;
+    let svc = OffloadServer::new(Service::new(state))
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max);
+    Ok(Server::builder()
+        .add_service(health)
+        .add_service(reflection)
+        .add_service(svc))
+}

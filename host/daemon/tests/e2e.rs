@@ -1,0 +1,722 @@
+//! offloadd end to end: a daemon on an ephemeral loopback port and a Unix socket, every RPC
+//! against the in-process engines, bad input of each kind answered precisely while the daemon
+//! keeps serving, concurrency, cancellation, a full queue, and a restart that keeps base sets.
+
+use ark_ec::short_weierstrass::{Affine, Projective};
+use ark_ec::{CurveGroup, PrimeGroup};
+use ark_ff::{BigInteger, PrimeField};
+use ark_std::UniformRand;
+use ed25519_dalek::Signer;
+use offload_client::v1 as pb;
+use offload_client::Client;
+use offload_core::job::{Bls12_381, Bn254};
+use offload_core::wire::{self, PointEncoding};
+use offload_daemon::{Config, Running};
+use offload_engine::msm;
+use offload_engine::ntt::{Direction, NttConfig, Order};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use std::path::Path;
+use tonic::Code;
+
+struct Daemon {
+    running: Running,
+    dir: tempfile::TempDir,
+}
+
+fn config(dir: &Path) -> Config {
+    Config {
+        listen: "127.0.0.1:0".into(),
+        uds: Some(dir.join("offload.sock")),
+        data_dir: dir.join("data"),
+        metrics_listen: "127.0.0.1:0".into(),
+        shm_dir: Some(dir.join("shm")),
+        skip_calibration: true,
+        max_message_bytes: 64 << 20,
+        ..Config::default()
+    }
+}
+
+async fn start_with(f: impl FnOnce(&mut Config)) -> Daemon {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut c = config(dir.path());
+    f(&mut c);
+    let running = offload_daemon::serve(c).await.expect("daemon starts");
+    Daemon { running, dir }
+}
+
+async fn start() -> Daemon {
+    start_with(|_| {}).await
+}
+
+impl Daemon {
+    fn url(&self) -> String {
+        format!("http://{}", self.running.addr)
+    }
+    async fn client(&self) -> Client {
+        Client::connect(&self.url()).await.expect("connects")
+    }
+}
+
+fn rng(seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed)
+}
+
+fn points<C: ark_ec::short_weierstrass::SWCurveConfig>(
+    n: usize,
+    r: &mut ChaCha20Rng,
+) -> Vec<Affine<C>>
+where
+    C::ScalarField: UniformRand,
+{
+    let g = Projective::<C>::generator();
+    let v: Vec<Projective<C>> = (0..n).map(|_| g * C::ScalarField::rand(r)).collect();
+    Projective::normalize_batch(&v)
+}
+
+fn scalars<F: UniformRand>(n: usize, r: &mut ChaCha20Rng) -> Vec<F> {
+    (0..n).map(|_| F::rand(r)).collect()
+}
+
+/// Random elements of any NTT field (below 2^64: the transforms are linear, the outputs full).
+fn elements<F: offload_engine::ntt::NttField>(n: usize, r: &mut ChaCha20Rng) -> Vec<F> {
+    use rand::Rng;
+    (0..n).map(|_| F::from_u64(r.gen())).collect()
+}
+
+fn code<T: std::fmt::Debug>(r: Result<T, offload_client::ClientError>) -> (Code, String) {
+    match r {
+        Err(offload_client::ClientError::Status(s)) => (s.code(), s.message().to_string()),
+        other => panic!("expected a status, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn info_bases_and_msm_match_the_engine() {
+    let d = start().await;
+    let mut c = d.client().await;
+    let info = c.info().await.unwrap();
+    assert!(!info.version.is_empty());
+    let cpu = info
+        .backends
+        .iter()
+        .find(|b| b.name == "cpu")
+        .expect("cpu backend");
+    assert!(cpu.healthy);
+    assert_eq!(cpu.ops.len(), 3);
+
+    let mut r = rng(1);
+    let bases = points::<Bn254>(1000, &mut r);
+    let h1 = c.upload_bases::<Bn254>(&bases, "srs").await.unwrap();
+    assert_eq!(h1.len(), 64);
+    // The same points in another encoding give the same handle.
+    let mut compressed = Vec::new();
+    for p in &bases {
+        wire::encode_point::<Bn254>(PointEncoding::ArkCompressed, p, &mut compressed).unwrap();
+    }
+    let h2 = upload_raw(
+        &mut c,
+        pb::Curve::Bn254,
+        pb::PointEncoding::ArkCompressed,
+        1000,
+        &compressed,
+        777,
+    )
+    .await
+    .unwrap();
+    assert_eq!(h1, h2.handle);
+    let listed = c.list_bases().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].count, listed[0].label.as_str()), (1000, "srs"));
+
+    // Several uses: the second and later may run on the fixed-base table; all equal the engine.
+    for round in 0..3 {
+        let s1: Vec<ark_bn254::Fr> = scalars(1000, &mut r);
+        let s2: Vec<ark_bn254::Fr> = scalars(1000, &mut r);
+        let got = c.msm_batch::<Bn254>(&h1, &[&s1, &s2]).await.unwrap();
+        let want = msm::msm_batch(&bases, &[&s1, &s2]).unwrap();
+        assert_eq!(got, want, "round {round}");
+    }
+
+    // BLS12-381, inline bases.
+    let bls = points::<Bls12_381>(300, &mut r);
+    let s: Vec<ark_bls12_381::Fr> = scalars(300, &mut r);
+    let got = c.msm_inline::<Bls12_381>(&bls, &s).await.unwrap();
+    assert_eq!(got, msm::msm(&bls, &s).unwrap());
+
+    assert!(c.delete_bases(&h1).await.unwrap());
+    assert!(!c.delete_bases(&h1).await.unwrap());
+    let (code_, msg) = code(
+        c.msm::<Bn254>(&h1, &scalars::<ark_bn254::Fr>(1000, &mut r))
+            .await,
+    );
+    assert_eq!(code_, Code::NotFound, "{msg}");
+    d.running.stop().await.unwrap();
+}
+
+async fn upload_raw(
+    c: &mut Client,
+    curve: pb::Curve,
+    enc: pb::PointEncoding,
+    count: u64,
+    bytes: &[u8],
+    chunk: usize,
+) -> Result<pb::BaseSetInfo, offload_client::ClientError> {
+    let msgs: Vec<pb::UploadBasesRequest> = std::iter::once(pb::UploadBasesRequest {
+        part: Some(pb::upload_bases_request::Part::Header(pb::UploadHeader {
+            curve: curve as i32,
+            encoding: enc as i32,
+            count,
+            label: String::new(),
+        })),
+    })
+    .chain(bytes.chunks(chunk).map(|b| pb::UploadBasesRequest {
+        part: Some(pb::upload_bases_request::Part::Points(b.to_vec())),
+    }))
+    .collect();
+    Ok(c.raw()
+        .upload_bases(tokio_stream::iter(msgs))
+        .await?
+        .into_inner())
+}
+
+fn packed(b: Vec<u8>) -> pb::Elements {
+    pb::Elements {
+        source: Some(pb::elements::Source::Packed(b)),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ethereum_encodings_round_trip() {
+    let d = start().await;
+    let mut c = d.client().await;
+    let mut r = rng(2);
+    // BN254 in EIP-196, with the point at infinity among the bases.
+    let mut bases = points::<Bn254>(50, &mut r);
+    bases[7] = Affine::identity();
+    let s: Vec<ark_bn254::Fr> = scalars(50, &mut r);
+    let mut enc = Vec::new();
+    for p in &bases {
+        wire::encode_point::<Bn254>(PointEncoding::Eip196, p, &mut enc).unwrap();
+    }
+    let resp = c
+        .raw()
+        .msm(pb::MsmRequest {
+            curve: pb::Curve::Bn254 as i32,
+            bases: Some(pb::msm_request::Bases::Inline(pb::InlineBases {
+                encoding: pb::PointEncoding::Eip196 as i32,
+                points: enc,
+            })),
+            scalars: vec![packed(wire::encode_elements(&s))],
+            result_encoding: pb::PointEncoding::Eip196 as i32,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let got = wire::decode_point::<Bn254>(PointEncoding::Eip196, &resp.results[0]).unwrap();
+    assert_eq!(got, msm::msm(&bases, &s).unwrap().into_affine());
+    assert_eq!(resp.report.unwrap().backend, "cpu");
+
+    // BLS12-381 in EIP-2537; EIP-196 is refused for it.
+    let bls = points::<Bls12_381>(20, &mut r);
+    let s: Vec<ark_bls12_381::Fr> = scalars(20, &mut r);
+    let mut enc = Vec::new();
+    for p in &bls {
+        wire::encode_point::<Bls12_381>(PointEncoding::Eip2537, p, &mut enc).unwrap();
+    }
+    let mut req = pb::MsmRequest {
+        curve: pb::Curve::Bls12381 as i32,
+        bases: Some(pb::msm_request::Bases::Inline(pb::InlineBases {
+            encoding: pb::PointEncoding::Eip2537 as i32,
+            points: enc,
+        })),
+        scalars: vec![packed(wire::encode_elements(&s))],
+        result_encoding: pb::PointEncoding::Eip2537 as i32,
+    };
+    let resp = c.raw().msm(req.clone()).await.unwrap().into_inner();
+    let got = wire::decode_point::<Bls12_381>(PointEncoding::Eip2537, &resp.results[0]).unwrap();
+    assert_eq!(got, msm::msm(&bls, &s).unwrap().into_affine());
+    req.result_encoding = pb::PointEncoding::Eip196 as i32;
+    let e = c.raw().msm(req).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(e.message().contains("result_encoding"), "{}", e.message());
+    d.running.stop().await.unwrap();
+}
+
+fn ntt_request(field: pb::NttField, dir: pb::NttDirection, cols: Vec<Vec<u8>>) -> pb::NttRequest {
+    pb::NttRequest {
+        field: field as i32,
+        direction: dir as i32,
+        input_order: pb::Ordering::Natural as i32,
+        output_order: pb::Ordering::BitReversed as i32,
+        coset: Vec::new(),
+        columns: cols.into_iter().map(packed).collect(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ntt_matches_the_engine_for_every_field() {
+    use offload_core::wire::WireField;
+    use offload_engine::ntt::NttField;
+    async fn check<F: NttField + WireField>(c: &mut Client, field: pb::NttField, seed: u64) {
+        let mut r = rng(seed);
+        let cols: Vec<Vec<F>> = (0..3).map(|_| elements(1 << 10, &mut r)).collect();
+        let shift = F::from_u64(7);
+        let mut req = ntt_request(
+            field,
+            pb::NttDirection::Inverse,
+            cols.iter().map(|c| wire::encode_elements(c)).collect(),
+        );
+        let mut g = Vec::new();
+        shift.encode(&mut g);
+        req.coset = g;
+        let resp = c.raw().ntt(req).await.unwrap().into_inner();
+        let cfg = NttConfig {
+            direction: Direction::Inverse,
+            input: Order::Natural,
+            output: Order::BitReversed,
+            coset: Some(shift),
+        };
+        for (col, got) in cols.iter().zip(&resp.columns) {
+            let mut want = col.clone();
+            offload_engine::ntt::ntt(&mut want, &cfg).unwrap();
+            assert_eq!(got, &wire::encode_elements(&want), "{field:?}");
+        }
+    }
+    let d = start().await;
+    let mut c = d.client().await;
+    check::<ark_bn254::Fr>(&mut c, pb::NttField::Bn254Fr, 1).await;
+    check::<ark_bls12_381::Fr>(&mut c, pb::NttField::Bls12381Fr, 2).await;
+    check::<p3_baby_bear::BabyBear>(&mut c, pb::NttField::Babybear, 3).await;
+    check::<p3_goldilocks::Goldilocks>(&mut c, pb::NttField::Goldilocks, 4).await;
+    d.running.stop().await.unwrap();
+}
+
+fn ed25519_items(n: usize, bad: &[usize]) -> Vec<pb::VerifyItem> {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
+    (0..n)
+        .map(|i| {
+            let message = format!("message {i}").into_bytes();
+            let mut signature = key.sign(&message).to_bytes().to_vec();
+            if bad.contains(&i) {
+                signature[0] ^= 1;
+            }
+            pb::VerifyItem {
+                public_key: key.verifying_key().to_bytes().to_vec(),
+                signature,
+                message,
+            }
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_unary_and_stream() {
+    let d = start().await;
+    let mut c = d.client().await;
+    let mut items = ed25519_items(100, &[3, 50]);
+    items[70].signature.truncate(10);
+    let r = c
+        .verify(pb::Scheme::Ed25519, pb::Policy::Default, items)
+        .await
+        .unwrap();
+    assert_eq!(r.verdicts.len(), 100);
+    assert_eq!(r.valid, 97);
+    for i in [3, 50] {
+        assert_eq!(r.verdicts[i].outcome, pb::Outcome::Invalid as i32);
+    }
+    assert_eq!(r.verdicts[70].outcome, pb::Outcome::Malformed as i32);
+    assert!(
+        r.verdicts[70].reason.contains("signature"),
+        "{}",
+        r.verdicts[70].reason
+    );
+
+    // A policy that does not fit the scheme.
+    let e = c
+        .verify(
+            pb::Scheme::Bip340,
+            pb::Policy::Ed25519Strict,
+            ed25519_items(1, &[]),
+        )
+        .await;
+    let (k, msg) = code(e);
+    assert_eq!(k, Code::InvalidArgument);
+    assert!(msg.contains("policy"), "{msg}");
+
+    // The stream form: answers in order, tags echoed.
+    let reqs: Vec<pb::VerifyRequest> = (0..10u64)
+        .map(|t| pb::VerifyRequest {
+            scheme: pb::Scheme::Ed25519 as i32,
+            policy: pb::Policy::Ed25519Zip215 as i32,
+            items: ed25519_items(64, if t % 3 == 0 { &[5] } else { &[] }),
+            tag: 1000 + t,
+        })
+        .collect();
+    let mut out = c
+        .raw()
+        .verify_stream(tokio_stream::iter(reqs))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut t = 0;
+    while let Some(resp) = out.message().await.unwrap() {
+        assert_eq!(resp.tag, 1000 + t);
+        assert_eq!(resp.valid, if t % 3 == 0 { 63 } else { 64 });
+        t += 1;
+    }
+    assert_eq!(t, 10);
+    d.running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_named_and_the_daemon_keeps_serving() {
+    let d = start().await;
+    let mut c = d.client().await;
+    let mut r = rng(5);
+    let bases = points::<Bn254>(10, &mut r);
+    let s: Vec<ark_bn254::Fr> = scalars(10, &mut r);
+    let mut enc = Vec::new();
+    for p in &bases {
+        wire::encode_point::<Bn254>(PointEncoding::ArkUncompressed, p, &mut enc).unwrap();
+    }
+    let base_req = pb::MsmRequest {
+        curve: pb::Curve::Bn254 as i32,
+        bases: Some(pb::msm_request::Bases::Inline(pb::InlineBases {
+            encoding: pb::PointEncoding::ArkUncompressed as i32,
+            points: enc.clone(),
+        })),
+        scalars: vec![packed(wire::encode_elements(&s))],
+        result_encoding: 0,
+    };
+    let expect = |e: tonic::Status, code: Code, needle: &str| {
+        assert_eq!(e.code(), code, "{}", e.message());
+        assert!(
+            e.message().contains(needle),
+            "{:?} lacks {needle:?}",
+            e.message()
+        );
+    };
+    // A scalar ≥ r.
+    let mut bad = wire::encode_elements(&s);
+    bad[3 * 32..4 * 32].copy_from_slice(&ark_bn254::Fr::MODULUS.to_bytes_le());
+    let mut q = base_req.clone();
+    q.scalars = vec![packed(wire::encode_elements(&s)), packed(bad)];
+    expect(
+        c.raw().msm(q).await.unwrap_err(),
+        Code::InvalidArgument,
+        "scalars[1][3]",
+    );
+    // A truncated scalar vector, and mismatched lengths.
+    let mut q = base_req.clone();
+    q.scalars = vec![packed(wire::encode_elements(&s)[..300].to_vec())];
+    expect(
+        c.raw().msm(q).await.unwrap_err(),
+        Code::InvalidArgument,
+        "scalars[0]",
+    );
+    let mut q = base_req.clone();
+    q.scalars = vec![packed(wire::encode_elements(&s[..9]))];
+    expect(
+        c.raw().msm(q).await.unwrap_err(),
+        Code::InvalidArgument,
+        "9 scalars for 10 bases",
+    );
+    // A point off the curve.
+    let mut off = enc.clone();
+    off[2 * 64] ^= 1;
+    let mut q = base_req.clone();
+    q.bases = Some(pb::msm_request::Bases::Inline(pb::InlineBases {
+        encoding: pb::PointEncoding::ArkUncompressed as i32,
+        points: off,
+    }));
+    expect(
+        c.raw().msm(q).await.unwrap_err(),
+        Code::InvalidArgument,
+        "inline.points[2]: not on the curve",
+    );
+    // A BLS12-381 point on the curve but outside the subgroup (x = 4 lifts to such a point).
+    let outside = {
+        let x = ark_bls12_381::Fq::from(4u64);
+        let p = Affine::<Bls12_381>::get_point_from_x_unchecked(x, false).expect("on the curve");
+        assert!(!p.is_in_correct_subgroup_assuming_on_curve());
+        let mut b = Vec::new();
+        wire::encode_point::<Bls12_381>(PointEncoding::Eip2537, &p, &mut b).unwrap();
+        b
+    };
+    let e = upload_raw(
+        &mut c,
+        pb::Curve::Bls12381,
+        pb::PointEncoding::Eip2537,
+        1,
+        &outside,
+        64,
+    )
+    .await;
+    let (k, msg) = code(e);
+    assert_eq!(k, Code::InvalidArgument);
+    assert!(
+        msg.contains("points[0]: not in the prime-order subgroup"),
+        "{msg}"
+    );
+    // An upload shorter than its header said.
+    let e = upload_raw(
+        &mut c,
+        pb::Curve::Bn254,
+        pb::PointEncoding::ArkUncompressed,
+        11,
+        &enc,
+        100,
+    )
+    .await;
+    let (k, msg) = code(e);
+    assert_eq!(k, Code::InvalidArgument);
+    assert!(
+        msg.contains("announced 11 points; 10 whole points"),
+        "{msg}"
+    );
+    // Unknown enum values and handles.
+    let mut q = base_req.clone();
+    q.curve = 9;
+    expect(
+        c.raw().msm(q).await.unwrap_err(),
+        Code::InvalidArgument,
+        "curve: unknown value 9",
+    );
+    let mut q = base_req.clone();
+    q.bases = Some(pb::msm_request::Bases::Handle("ab".repeat(32)));
+    expect(
+        c.raw().msm(q).await.unwrap_err(),
+        Code::NotFound,
+        "no base set",
+    );
+    let mut q = ntt_request(
+        pb::NttField::Goldilocks,
+        pb::NttDirection::Forward,
+        vec![vec![0; 8 * 6]],
+    );
+    expect(
+        c.raw().ntt(q.clone()).await.unwrap_err(),
+        Code::InvalidArgument,
+        "power-of-two",
+    );
+    q.direction = 0;
+    expect(
+        c.raw().ntt(q).await.unwrap_err(),
+        Code::InvalidArgument,
+        "direction",
+    );
+    // Shared memory outside the allowed directory.
+    let mut q = base_req.clone();
+    q.scalars = vec![pb::Elements {
+        source: Some(pb::elements::Source::Shared(pb::SharedMemory {
+            path: "/etc/passwd".into(),
+            offset: 0,
+            length: 320,
+        })),
+    }];
+    expect(
+        c.raw().msm(q).await.unwrap_err(),
+        Code::InvalidArgument,
+        "not a file inside the shared-memory directory",
+    );
+    // An oversized message.
+    let mut q = base_req.clone();
+    q.scalars = vec![packed(vec![0u8; 65 << 20])];
+    let e = c.raw().msm(q).await.unwrap_err();
+    assert!(
+        matches!(e.code(), Code::OutOfRange | Code::ResourceExhausted),
+        "{e:?}"
+    );
+
+    // Still serving, and the good request is answered.
+    let got = c.raw().msm(base_req).await.unwrap().into_inner();
+    let want = msm::msm(&bases, &s).unwrap().into_affine();
+    assert_eq!(
+        wire::decode_point::<Bn254>(PointEncoding::ArkCompressed, &got.results[0]).unwrap(),
+        want
+    );
+    d.running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_memory_unix_socket_and_restart() {
+    let d = start().await;
+    let mut r = rng(6);
+    let bases = points::<Bn254>(500, &mut r);
+    let s: Vec<ark_bn254::Fr> = scalars(500, &mut r);
+    let want = msm::msm(&bases, &s).unwrap();
+    let mut c = Client::connect(&format!(
+        "unix:{}",
+        d.dir.path().join("offload.sock").display()
+    ))
+    .await
+    .unwrap();
+    let handle = c.upload_bases::<Bn254>(&bases, "kept").await.unwrap();
+    // Scalars in a shared-memory file, after 100 bytes of something else.
+    let shm = d.dir.path().join("shm").join("scalars.bin");
+    let mut file = vec![0xeeu8; 100];
+    file.extend(wire::encode_elements(&s));
+    std::fs::write(&shm, &file).unwrap();
+    let req = pb::MsmRequest {
+        curve: pb::Curve::Bn254 as i32,
+        bases: Some(pb::msm_request::Bases::Handle(handle.clone())),
+        scalars: vec![pb::Elements {
+            source: Some(pb::elements::Source::Shared(pb::SharedMemory {
+                path: shm.display().to_string(),
+                offset: 100,
+                length: 500 * 32,
+            })),
+        }],
+        result_encoding: pb::PointEncoding::ArkUncompressed as i32,
+    };
+    let got = c.raw().msm(req).await.unwrap().into_inner();
+    let got = wire::decode_point::<Bn254>(PointEncoding::ArkUncompressed, &got.results[0]).unwrap();
+    assert_eq!(got, want.into_affine());
+
+    // Restart on the same data directory: the set is still there.
+    let dir = d.dir;
+    d.running.stop().await.unwrap();
+    let running = offload_daemon::serve(config(dir.path())).await.unwrap();
+    let mut c = Client::connect(&format!("http://{}", running.addr))
+        .await
+        .unwrap();
+    let listed = c.list_bases().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].handle, handle);
+    assert_eq!(c.msm::<Bn254>(&handle, &s).await.unwrap(), want);
+    running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_clients_full_queues_and_cancellation() {
+    let d = start_with(|c| c.queue_capacity = 2).await;
+    // 64 concurrent clients, each verifying a batch.
+    let url = d.url();
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let mut c = Client::connect(&url).await.unwrap();
+                loop {
+                    let bad = [i % 16];
+                    match c
+                        .verify(
+                            pb::Scheme::Ed25519,
+                            pb::Policy::Default,
+                            ed25519_items(16, &bad),
+                        )
+                        .await
+                    {
+                        Ok(r) => {
+                            assert_eq!(r.valid, 15);
+                            return;
+                        }
+                        // Two waiting jobs per backend: the rest are told to come back.
+                        Err(offload_client::ClientError::Status(s))
+                            if s.code() == Code::ResourceExhausted =>
+                        {
+                            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                        }
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+
+    // Bulk NTTs at once on a queue of two: some are refused, the rest answered.
+    let mut r = rng(7);
+    let col: Vec<p3_goldilocks::Goldilocks> = elements(1 << 18, &mut r);
+    let bytes = wire::encode_elements(&col);
+    let calls: Vec<_> = (0..12)
+        .map(|_| {
+            let url = url.clone();
+            let bytes = bytes.clone();
+            tokio::spawn(async move {
+                let mut c = Client::connect(&url).await.unwrap();
+                c.raw()
+                    .ntt(ntt_request(
+                        pb::NttField::Goldilocks,
+                        pb::NttDirection::Forward,
+                        vec![bytes],
+                    ))
+                    .await
+                    .map(|_| ())
+                    .map_err(|s| s.code())
+            })
+        })
+        .collect();
+    let mut refused = 0;
+    for t in calls {
+        match t.await.unwrap() {
+            Ok(()) => {}
+            Err(Code::ResourceExhausted) => refused += 1,
+            Err(c) => panic!("{c:?}"),
+        }
+    }
+    assert!(refused > 0 && refused < 12, "{refused} refused");
+
+    // A client that gives up frees its job: a long MSM runs; a second, queued behind it, is
+    // abandoned by its caller's deadline and never runs.
+    let mut c = d.client().await;
+    let bases = points::<Bn254>(1 << 15, &mut r);
+    let handle = c.upload_bases::<Bn254>(&bases, "big").await.unwrap();
+    let s: Vec<ark_bn254::Fr> = scalars(1 << 15, &mut r);
+    let mut c1 = c.clone();
+    let h = handle.clone();
+    let s1 = s.clone();
+    let long = tokio::spawn(async move {
+        let scal: Vec<&[ark_bn254::Fr]> = (0..6).map(|_| s1.as_slice()).collect();
+        c1.msm_batch::<Bn254>(&h, &scal).await.map(|v| v.len())
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let mut req = tonic::Request::new(pb::MsmRequest {
+        curve: pb::Curve::Bn254 as i32,
+        bases: Some(pb::msm_request::Bases::Handle(handle)),
+        scalars: vec![packed(wire::encode_elements(&s))],
+        result_encoding: 0,
+    });
+    req.set_timeout(std::time::Duration::from_millis(20));
+    let e = c.raw().msm(req).await.unwrap_err();
+    assert!(
+        matches!(e.code(), Code::Cancelled | Code::DeadlineExceeded),
+        "{e:?}"
+    );
+    assert_eq!(long.await.unwrap().unwrap(), 6);
+    // The worker drops the abandoned job when it reaches it, just after the long one.
+    let cancelled = |m: &str| {
+        m.lines()
+            .any(|l| l.starts_with("offload_jobs_total{") && l.contains("outcome=\"cancelled\""))
+    };
+    let mut metrics = String::new();
+    for _ in 0..100 {
+        metrics = reqwest_metrics(d.running.metrics_addr.unwrap()).await;
+        if cancelled(&metrics) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(cancelled(&metrics), "{metrics}");
+    assert!(
+        !metrics.contains("msm bn254\",backend=\"cpu\",outcome=\"ok\"} 2"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("offload_job_seconds_bucket"), "{metrics}");
+    d.running.stop().await.unwrap();
+}
+
+/// GET /metrics with a bare HTTP/1.0 request.
+async fn reqwest_metrics(addr: std::net::SocketAddr) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}
