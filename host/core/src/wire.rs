@@ -300,3 +300,110 @@ pub fn encode_elements<F: WireField>(v: &[F]) -> Vec<u8> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_ec::{CurveGroup, PrimeGroup};
+    use ark_ff::UniformRand;
+    use rand::SeedableRng;
+
+    type Bn = ark_bn254::g1::Config;
+    type Bls = ark_bls12_381::g1::Config;
+
+    fn round_trips<C: WireCurve>(encodings: &[PointEncoding]) {
+        let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+        let mut pts: Vec<Affine<C>> = (0..20)
+            .map(|_| {
+                (ark_ec::short_weierstrass::Projective::<C>::generator()
+                    * C::ScalarField::rand(&mut r))
+                .into_affine()
+            })
+            .collect();
+        pts.push(Affine::identity());
+        for &enc in encodings {
+            let mut b = Vec::new();
+            for p in &pts {
+                encode_point::<C>(enc, p, &mut b).unwrap();
+            }
+            assert_eq!(b.len(), pts.len() * point_len::<C>(enc).unwrap());
+            assert_eq!(decode_points::<C>(enc, &b).unwrap(), pts, "{enc:?}");
+        }
+    }
+
+    #[test]
+    fn every_encoding_round_trips() {
+        use PointEncoding::*;
+        round_trips::<Bn>(&[ArkCompressed, ArkUncompressed, Eip196]);
+        round_trips::<Bls>(&[ArkCompressed, ArkUncompressed, Eip2537]);
+        assert!(point_len::<Bn>(Eip2537).is_err());
+        assert!(point_len::<Bls>(Eip196).is_err());
+    }
+
+    #[test]
+    fn ethereum_forms_of_the_generators() {
+        // EIP-196: G1 = (1, 2), 32-byte big-endian coordinates.
+        let mut b = Vec::new();
+        encode_point::<Bn>(PointEncoding::Eip196, &Affine::generator(), &mut b).unwrap();
+        let mut want = [0u8; 64];
+        want[31] = 1;
+        want[63] = 2;
+        assert_eq!(b, want);
+        // EIP-2537: 64-byte coordinates, 16 zero bytes then the 48-byte big-endian value.
+        let mut b = Vec::new();
+        encode_point::<Bls>(PointEncoding::Eip2537, &Affine::generator(), &mut b).unwrap();
+        assert_eq!(b.len(), 128);
+        assert!(b[..16].iter().all(|&x| x == 0));
+        let x = "17f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb";
+        let hex: String = b[16..64].iter().map(|v| format!("{v:02x}")).collect();
+        assert_eq!(hex, x);
+        // Nonzero padding, a coordinate ≥ p, a point off the curve.
+        let mut pad = b.clone();
+        pad[0] = 1;
+        assert_eq!(
+            decode_point::<Bls>(PointEncoding::Eip2537, &pad),
+            Err(PointError::NonCanonical)
+        );
+        let mut big = [0xffu8; 64];
+        big[63] = 2;
+        big[..32].fill(0xff);
+        assert_eq!(
+            decode_point::<Bn>(PointEncoding::Eip196, &big),
+            Err(PointError::NonCanonical)
+        );
+        let mut off = [0u8; 64];
+        off[31] = 1;
+        off[63] = 3;
+        assert_eq!(
+            decode_point::<Bn>(PointEncoding::Eip196, &off),
+            Err(PointError::NotOnCurve)
+        );
+        assert_eq!(
+            decode_point::<Bn>(PointEncoding::Eip196, &off[..63]),
+            Err(PointError::BadLength {
+                expected: 64,
+                got: 63
+            })
+        );
+    }
+
+    #[test]
+    fn field_elements_must_be_canonical() {
+        let p = ark_bn254::Fr::MODULUS.to_bytes_le();
+        assert_eq!(
+            decode_elements::<ark_bn254::Fr>(&[vec![0u8; 32], p].concat()),
+            Err(ElementError::NotCanonical { index: 1 })
+        );
+        assert_eq!(
+            decode_elements::<p3_goldilocks::Goldilocks>(&[0u8; 12]),
+            Err(ElementError::Ragged { len: 12, width: 8 })
+        );
+        let order = 0xffff_ffff_0000_0001u64.to_le_bytes();
+        assert!(decode_elements::<p3_goldilocks::Goldilocks>(&order).is_err());
+        let bb = 0x7800_0001u32.to_le_bytes();
+        assert!(decode_elements::<p3_baby_bear::BabyBear>(&bb).is_err());
+        let v: Vec<p3_baby_bear::BabyBear> =
+            decode_elements(&0x7800_0000u32.to_le_bytes()).unwrap();
+        assert_eq!(encode_elements(&v), 0x7800_0000u32.to_le_bytes());
+    }
+}

@@ -468,3 +468,209 @@ fn worker(sched: std::sync::Weak<Scheduler>, lane: Arc<Lane>, index: usize, w: u
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use offload_core::backend::OpSupport;
+    use offload_core::cpu::CpuBackend;
+    use offload_core::job::{Ntt, NttJob, SigItem, SigScheme, VerifyJob};
+    use offload_engine::ntt::NttConfig;
+
+    /// Claims every job, estimates it as instant, and fails, handing the job back.
+    struct Flaky;
+    /// Runs jobs one at a time, slowly, recording their sizes in order.
+    struct Slow(Mutex<Vec<usize>>);
+    /// Panics on every job.
+    struct Panics;
+
+    fn stub_supports() -> Vec<OpSupport> {
+        Vec::new()
+    }
+
+    impl Backend for Flaky {
+        fn name(&self) -> &str {
+            "flaky"
+        }
+        fn device(&self) -> String {
+            "test".into()
+        }
+        fn supports(&self) -> Vec<OpSupport> {
+            stub_supports()
+        }
+        fn accepts(&self, _: &Job) -> bool {
+            true
+        }
+        fn estimate(&self, _: &Job) -> Duration {
+            Duration::ZERO
+        }
+        fn run(&self, job: Job) -> Result<Output, Failure> {
+            Err(Failure {
+                reason: "device lost".into(),
+                job: Some(job),
+            })
+        }
+    }
+
+    impl Backend for Slow {
+        fn name(&self) -> &str {
+            "slow"
+        }
+        fn device(&self) -> String {
+            "test".into()
+        }
+        fn supports(&self) -> Vec<OpSupport> {
+            stub_supports()
+        }
+        fn accepts(&self, _: &Job) -> bool {
+            true
+        }
+        fn estimate(&self, _: &Job) -> Duration {
+            Duration::from_millis(50)
+        }
+        fn run(&self, job: Job) -> Result<Output, Failure> {
+            self.0.lock().unwrap().push(job.size());
+            std::thread::sleep(Duration::from_millis(50));
+            CpuBackend.run(job)
+        }
+    }
+
+    impl Backend for Panics {
+        fn name(&self) -> &str {
+            "panics"
+        }
+        fn device(&self) -> String {
+            "test".into()
+        }
+        fn supports(&self) -> Vec<OpSupport> {
+            stub_supports()
+        }
+        fn accepts(&self, _: &Job) -> bool {
+            true
+        }
+        fn estimate(&self, _: &Job) -> Duration {
+            Duration::ZERO
+        }
+        fn run(&self, _: Job) -> Result<Output, Failure> {
+            panic!("kernel fault")
+        }
+    }
+
+    fn ntt(log_n: u32) -> Job {
+        let data = (0..1u64 << log_n)
+            .map(p3_goldilocks::Goldilocks::new)
+            .collect();
+        Job::Ntt(NttJob::Goldilocks(
+            Ntt::new(NttConfig::forward(), 1, data).unwrap(),
+        ))
+    }
+
+    fn verify(n: usize) -> Job {
+        Job::Verify(VerifyJob {
+            scheme: SigScheme::Bip340,
+            items: vec![SigItem::default(); n],
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_device_job_reruns_on_the_cpu() {
+        let m = Metrics::new();
+        let s = Scheduler::new(vec![Arc::new(CpuBackend), Arc::new(Flaky)], 0, 8, m.clone());
+        let (out, report) = s.submit(verify(3)).await.unwrap();
+        assert_eq!(report.backend, "cpu");
+        assert!(report.fallback);
+        let Output::Verify(v) = out else { panic!() };
+        assert_eq!(v.len(), 3);
+        assert!(m
+            .render()
+            .contains("offload_fallbacks_total{backend=\"flaky\"} 1"));
+        s.shutdown();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_backend_fails_the_job_not_the_daemon() {
+        let s = Scheduler::new(vec![Arc::new(Panics)], 0, 8, Metrics::new());
+        for _ in 0..2 {
+            match s.submit(ntt(3)).await {
+                Err(JobError::Backend { reason, .. }) => assert!(reason.contains("kernel fault")),
+                Err(e) => panic!("{e}"),
+                Ok(_) => panic!("a panicking backend succeeded"),
+            }
+        }
+        s.shutdown();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn signature_batches_go_ahead_of_bulk_work() {
+        let slow = Arc::new(Slow(Mutex::new(Vec::new())));
+        let s = Scheduler::new(vec![slow.clone()], 0, 8, Metrics::new());
+        let a = tokio::spawn({
+            let s = s.clone();
+            async move { s.submit(ntt(1)).await.map(|_| ()) }
+        });
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let b = tokio::spawn({
+            let s = s.clone();
+            async move { s.submit(ntt(2)).await.map(|_| ()) }
+        });
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let c = tokio::spawn({
+            let s = s.clone();
+            async move { s.submit(verify(5)).await.map(|_| ()) }
+        });
+        for t in [a, b, c] {
+            t.await.unwrap().unwrap();
+        }
+        // A ran first (it was alone); C, latency-class, overtook the queued B.
+        assert_eq!(*slow.0.lock().unwrap(), vec![2, 5, 4]);
+        s.shutdown();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn full_queues_refuse_and_unknown_work_is_unsupported() {
+        struct Picky;
+        impl Backend for Picky {
+            fn name(&self) -> &str {
+                "picky"
+            }
+            fn device(&self) -> String {
+                "test".into()
+            }
+            fn supports(&self) -> Vec<OpSupport> {
+                stub_supports()
+            }
+            fn accepts(&self, j: &Job) -> bool {
+                matches!(j, Job::Ntt(_))
+            }
+            fn estimate(&self, _: &Job) -> Duration {
+                Duration::ZERO
+            }
+            fn run(&self, job: Job) -> Result<Output, Failure> {
+                CpuBackend.run(job)
+            }
+        }
+        let s = Scheduler::new(vec![Arc::new(Picky)], 0, 1, Metrics::new());
+        assert!(matches!(
+            s.submit(verify(1)).await,
+            Err(JobError::Unsupported(_))
+        ));
+        s.shutdown();
+        let slow = Arc::new(Slow(Mutex::new(Vec::new())));
+        let s = Scheduler::new(vec![slow], 0, 1, Metrics::new());
+        let spawn =
+            |s: Arc<Scheduler>| tokio::spawn(async move { s.submit(ntt(2)).await.map(|_| ()) });
+        let mut jobs = vec![spawn(s.clone())];
+        // Let the first start running, then three more arrive together.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        jobs.extend((0..3).map(|_| spawn(s.clone())));
+        let mut refused = 0;
+        for j in jobs {
+            if let Err(JobError::ResourceExhausted(_)) = j.await.unwrap() {
+                refused += 1;
+            }
+        }
+        // One runs, one waits, the other two are refused.
+        assert_eq!(refused, 2);
+        s.shutdown();
+    }
+}

@@ -104,6 +104,7 @@ async fn info_bases_and_msm_match_the_engine() {
         .expect("cpu backend");
     assert!(cpu.healthy);
     assert_eq!(cpu.ops.len(), 3);
+    health_and_reflection(&d.url()).await;
 
     let mut r = rng(1);
     let bases = points::<Bn254>(1000, &mut r);
@@ -719,4 +720,44 @@ async fn reqwest_metrics(addr: std::net::SocketAddr) -> String {
     let mut out = String::new();
     s.read_to_string(&mut out).await.unwrap();
     out
+}
+
+/// What grpcurl relies on: the health service says SERVING, reflection lists our service.
+async fn health_and_reflection(url: &str) {
+    use tonic_health::pb::health_client::HealthClient;
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    let ch = tonic::transport::Endpoint::from_shared(url.to_string())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let h = HealthClient::new(ch.clone())
+        .check(HealthCheckRequest {
+            service: "offload.v1.Offload".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(h.status, 1, "SERVING");
+    let req = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut out = ServerReflectionClient::new(ch)
+        .server_reflection_info(tokio_stream::iter(vec![req]))
+        .await
+        .unwrap()
+        .into_inner();
+    let resp = out.message().await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(l)) = resp.message_response else {
+        panic!("{resp:?}")
+    };
+    assert!(
+        l.service.iter().any(|s| s.name == "offload.v1.Offload"),
+        "{l:?}"
+    );
 }
