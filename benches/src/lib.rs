@@ -9,6 +9,7 @@ pub mod bls;
 pub mod convert;
 pub mod msm;
 pub mod ntt;
+pub mod remote;
 pub mod secp;
 pub mod sig;
 pub mod timing;

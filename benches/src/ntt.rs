@@ -69,7 +69,7 @@ fn ours<F: NttField>(input: Vec<F>, digest: impl Fn(&[F]) -> Vec<u8> + 'static) 
     )
 }
 
-fn p3_digest<F: PrimeField64>(v: &[F]) -> Vec<u8> {
+pub(crate) fn p3_digest<F: PrimeField64>(v: &[F]) -> Vec<u8> {
     let bytes: Vec<[u8; 8]> = v
         .iter()
         .map(|x| x.as_canonical_u64().to_le_bytes())

@@ -44,9 +44,17 @@ pub struct BenchArgs {
     /// low-s).
     #[arg(long)]
     policy: Option<String>,
-    /// Backend to measure (this build has: cpu).
+    /// Backend to measure: cpu (in this process) or remote (through a running offloadd at
+    /// --addr; with --compare the in-process engine and peers run too, on the same inputs).
     #[arg(long, default_value = "cpu")]
     backend: String,
+    /// The daemon for --backend remote: http://HOST:PORT or unix:/PATH.
+    #[arg(long, default_value = "http://127.0.0.1:50051")]
+    addr: String,
+    /// With --backend remote: send MSM scalars through this shared-memory directory (the
+    /// daemon's shm_dir) instead of inside the message.
+    #[arg(long)]
+    shm_dir: Option<std::path::PathBuf>,
     /// Timed repetitions per contender, after one untimed warm-up.
     #[arg(long, default_value_t = 7)]
     reps: usize,
@@ -285,12 +293,14 @@ fn round3(x: f64) -> f64 {
 }
 
 pub fn run(a: BenchArgs) -> Result<()> {
-    if a.backend != "cpu" {
-        bail!(
-            "backend '{}' is not available in this build (available: cpu)",
-            a.backend
-        );
-    }
+    let remote = match a.backend.as_str() {
+        "cpu" => None,
+        "remote" => Some(offload_benches::remote::Target {
+            addr: a.addr.clone(),
+            shm_dir: a.shm_dir.clone(),
+        }),
+        other => bail!("backend '{other}' is not available in this build (cpu, remote)"),
+    };
     if a.reps == 0 {
         bail!("--reps must be at least 1");
     }
@@ -313,7 +323,20 @@ pub fn run(a: BenchArgs) -> Result<()> {
     }
     for case in cases {
         let mut ours: Option<(f64, Vec<u8>)> = None;
-        for mut r in offload_benches::runners(case, a.compare) {
+        let runners = match &remote {
+            None => offload_benches::runners(case, a.compare),
+            Some(t) => {
+                let r = offload_benches::remote::runner(case, t)
+                    .map_err(|e| anyhow::anyhow!("{case} through {}: {e}", t.addr))?;
+                let local = if a.compare {
+                    offload_benches::runners(case, true)
+                } else {
+                    Vec::new()
+                };
+                std::iter::once(r).chain(local).collect()
+            }
+        };
+        for mut r in runners {
             let stats = timing::measure(r.as_mut(), a.reps);
             let digest = r.digest();
             let (ratio, agrees) = match &ours {

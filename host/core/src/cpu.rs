@@ -102,7 +102,7 @@ impl Backend for CpuBackend {
     fn estimate(&self, job: &Job) -> Duration {
         // Rough priors for a 2-core machine (docs/PERFORMANCE.md); the scheduler calibrates.
         let per_unit_ns = match job {
-            Job::Msm(_) => 4000.0,
+            Job::Msm(_) => 20_000.0,
             Job::Ntt(_) => 3.0,
             Job::Verify(_) => 25_000.0,
         };

@@ -294,10 +294,17 @@ pub fn decode_elements<F: WireField>(packed: &[u8]) -> Result<Vec<F>, ElementErr
 }
 
 pub fn encode_elements<F: WireField>(v: &[F]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(v.len() * F::BYTES);
-    for x in v {
-        x.encode(&mut out);
-    }
+    use rayon::prelude::*;
+    let mut out = vec![0u8; v.len() * F::BYTES];
+    out.par_chunks_mut(F::BYTES * 1024)
+        .zip(v.par_chunks(1024))
+        .for_each(|(o, x)| {
+            let mut buf = Vec::with_capacity(o.len());
+            for e in x {
+                e.encode(&mut buf);
+            }
+            o.copy_from_slice(&buf);
+        });
     out
 }
 

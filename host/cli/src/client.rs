@@ -1,0 +1,392 @@
+//! Client commands against a running offloadd. Input formats:
+//! - points: a file of packed points in the named encoding (see offload/v1/offload.proto);
+//! - scalars and NTT columns: packed canonical little-endian field elements (32 bytes for the
+//!   BN254 and BLS12-381 scalar fields, 8 for Goldilocks, 4 for BabyBear);
+//! - signatures for `verify`: JSON, `{"scheme": "ed25519|ecdsa|bip340|bls", "policy": "...",
+//!   "items": [{"public_key": HEX, "signature": HEX, "message": HEX}, ...]}`.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use offload_client::v1 as pb;
+use offload_client::Client;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct Conn {
+    /// The daemon: http://HOST:PORT or unix:/PATH.
+    #[arg(
+        long,
+        global = true,
+        default_value = "http://127.0.0.1:50051",
+        env = "OFFLOAD_ADDR"
+    )]
+    pub addr: String,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Encoding {
+    ArkCompressed,
+    ArkUncompressed,
+    Eip196,
+    Eip2537,
+}
+
+impl Encoding {
+    fn wire(self) -> pb::PointEncoding {
+        match self {
+            Encoding::ArkCompressed => pb::PointEncoding::ArkCompressed,
+            Encoding::ArkUncompressed => pb::PointEncoding::ArkUncompressed,
+            Encoding::Eip196 => pb::PointEncoding::Eip196,
+            Encoding::Eip2537 => pb::PointEncoding::Eip2537,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum CurveArg {
+    Bn254,
+    #[value(name = "bls12-381")]
+    Bls12_381,
+}
+
+impl CurveArg {
+    fn wire(self) -> pb::Curve {
+        match self {
+            CurveArg::Bn254 => pb::Curve::Bn254,
+            CurveArg::Bls12_381 => pb::Curve::Bls12381,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FieldArg {
+    Bn254,
+    #[value(name = "bls12-381")]
+    Bls12_381,
+    Babybear,
+    Goldilocks,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum OrderArg {
+    Natural,
+    BitReversed,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Bases {
+    /// Upload a file of packed points; prints the handle.
+    Upload {
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        curve: CurveArg,
+        #[arg(long, value_enum, default_value = "ark-compressed")]
+        encoding: Encoding,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List uploaded sets.
+    List,
+    /// Delete a set.
+    Delete { handle: String },
+}
+
+#[derive(Args, Debug)]
+pub struct MsmArgs {
+    #[arg(long, value_enum)]
+    curve: CurveArg,
+    /// An uploaded set.
+    #[arg(long, conflicts_with = "bases")]
+    handle: Option<String>,
+    /// A file of packed points sent with the request.
+    #[arg(long)]
+    bases: Option<PathBuf>,
+    /// Encoding of --bases and of the printed result.
+    #[arg(long, value_enum, default_value = "ark-compressed")]
+    encoding: Encoding,
+    /// Files of packed scalars, one MSM each.
+    #[arg(long, required = true)]
+    scalars: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct NttArgs {
+    #[arg(long, value_enum)]
+    field: FieldArg,
+    #[arg(long)]
+    inverse: bool,
+    #[arg(long, value_enum, default_value = "natural")]
+    input_order: OrderArg,
+    #[arg(long, value_enum, default_value = "natural")]
+    output_order: OrderArg,
+    /// Coset shift as hex of its packed encoding.
+    #[arg(long)]
+    coset: Option<String>,
+    /// Files of packed elements, one column each.
+    #[arg(long, required = true)]
+    input: Vec<PathBuf>,
+    /// Where the transformed columns go, one after another.
+    #[arg(long)]
+    output: PathBuf,
+}
+
+fn read(p: &PathBuf) -> Result<Vec<u8>> {
+    std::fs::read(p).with_context(|| format!("reading {}", p.display()))
+}
+
+fn packed(b: Vec<u8>) -> pb::Elements {
+    pb::Elements {
+        source: Some(pb::elements::Source::Packed(b)),
+    }
+}
+
+async fn connect(c: &Conn) -> Result<Client> {
+    Ok(Client::connect(&c.addr).await?)
+}
+
+pub async fn info(c: &Conn) -> Result<()> {
+    let i = connect(c).await?.info().await?;
+    println!("offloadd {}", i.version);
+    for b in &i.backends {
+        println!(
+            "backend {} ({}): {}{}; queued {}, running {}, completed {}",
+            b.name,
+            b.device,
+            if b.healthy { "healthy" } else { "unhealthy" },
+            if b.status.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", b.status)
+            },
+            b.queue_depth,
+            b.running,
+            b.completed
+        );
+        for o in &b.ops {
+            println!(
+                "  {:<7} {} (up to {})",
+                o.op,
+                o.kinds.join(", "),
+                o.max_size
+            );
+        }
+    }
+    if let Some(l) = &i.limits {
+        println!(
+            "limits: messages {} bytes, base sets {} points, {} queued jobs per backend, shared memory {}",
+            l.max_message_bytes,
+            l.max_base_set_points,
+            l.queue_capacity,
+            if l.shared_memory { "on" } else { "off" }
+        );
+    }
+    Ok(())
+}
+
+pub async fn bases(c: &Conn, cmd: Bases) -> Result<()> {
+    let mut client = connect(c).await?;
+    match cmd {
+        Bases::Upload {
+            file,
+            curve,
+            encoding,
+            label,
+        } => {
+            let bytes = read(&file)?;
+            let point = match (curve, encoding) {
+                (CurveArg::Bn254, Encoding::ArkCompressed) => 32,
+                (CurveArg::Bn254, Encoding::ArkUncompressed | Encoding::Eip196) => 64,
+                (CurveArg::Bls12_381, Encoding::ArkCompressed) => 48,
+                (CurveArg::Bls12_381, Encoding::ArkUncompressed) => 96,
+                (CurveArg::Bls12_381, Encoding::Eip2537) => 128,
+                _ => bail!("{encoding:?} is not an encoding of {curve:?} points"),
+            };
+            if bytes.len() % point != 0 {
+                bail!(
+                    "{}: {} bytes is not a whole number of {point}-byte points",
+                    file.display(),
+                    bytes.len()
+                );
+            }
+            let msgs: Vec<pb::UploadBasesRequest> = std::iter::once(pb::UploadBasesRequest {
+                part: Some(pb::upload_bases_request::Part::Header(pb::UploadHeader {
+                    curve: curve.wire() as i32,
+                    encoding: encoding.wire() as i32,
+                    count: (bytes.len() / point) as u64,
+                    label,
+                })),
+            })
+            .chain(bytes.chunks(1 << 21).map(|b| pb::UploadBasesRequest {
+                part: Some(pb::upload_bases_request::Part::Points(b.to_vec())),
+            }))
+            .collect();
+            let r = client
+                .raw()
+                .upload_bases(tokio_stream::iter(msgs))
+                .await?
+                .into_inner();
+            println!("{}", r.handle);
+        }
+        Bases::List => {
+            for s in client.list_bases().await? {
+                let curve = pb::Curve::try_from(s.curve)
+                    .map(|c| c.as_str_name())
+                    .unwrap_or("?");
+                println!(
+                    "{}  {curve}  {} points  {} bytes  {}",
+                    s.handle, s.count, s.bytes, s.label
+                );
+            }
+        }
+        Bases::Delete { handle } => {
+            if !client.delete_bases(&handle).await? {
+                bail!("no base set {handle}");
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn msm(c: &Conn, a: MsmArgs) -> Result<()> {
+    let mut client = connect(c).await?;
+    let bases = match (&a.handle, &a.bases) {
+        (Some(h), None) => pb::msm_request::Bases::Handle(h.clone()),
+        (None, Some(f)) => pb::msm_request::Bases::Inline(pb::InlineBases {
+            encoding: a.encoding.wire() as i32,
+            points: read(f)?,
+        }),
+        _ => bail!("give --handle or --bases"),
+    };
+    let scalars = a
+        .scalars
+        .iter()
+        .map(|f| read(f).map(packed))
+        .collect::<Result<_>>()?;
+    let r = client
+        .raw()
+        .msm(pb::MsmRequest {
+            curve: a.curve.wire() as i32,
+            bases: Some(bases),
+            scalars,
+            result_encoding: a.encoding.wire() as i32,
+        })
+        .await?
+        .into_inner();
+    for p in &r.results {
+        println!("{}", hex::encode(p));
+    }
+    if let Some(rep) = r.report {
+        eprintln!(
+            "backend {}, queued {:.3} ms, ran {:.3} ms",
+            rep.backend, rep.queue_ms, rep.run_ms
+        );
+    }
+    Ok(())
+}
+
+pub async fn ntt(c: &Conn, a: NttArgs) -> Result<()> {
+    let mut client = connect(c).await?;
+    let order = |o: OrderArg| match o {
+        OrderArg::Natural => pb::Ordering::Natural as i32,
+        OrderArg::BitReversed => pb::Ordering::BitReversed as i32,
+    };
+    let r = client
+        .raw()
+        .ntt(pb::NttRequest {
+            field: match a.field {
+                FieldArg::Bn254 => pb::NttField::Bn254Fr,
+                FieldArg::Bls12_381 => pb::NttField::Bls12381Fr,
+                FieldArg::Babybear => pb::NttField::Babybear,
+                FieldArg::Goldilocks => pb::NttField::Goldilocks,
+            } as i32,
+            direction: if a.inverse {
+                pb::NttDirection::Inverse
+            } else {
+                pb::NttDirection::Forward
+            } as i32,
+            input_order: order(a.input_order),
+            output_order: order(a.output_order),
+            coset: match &a.coset {
+                Some(h) => hex::decode(h).context("--coset is not hex")?,
+                None => Vec::new(),
+            },
+            columns: a
+                .input
+                .iter()
+                .map(|f| read(f).map(packed))
+                .collect::<Result<_>>()?,
+        })
+        .await?
+        .into_inner();
+    std::fs::write(&a.output, r.columns.concat())
+        .with_context(|| format!("writing {}", a.output.display()))?;
+    Ok(())
+}
+
+#[derive(serde::Deserialize)]
+struct VerifyFile {
+    scheme: String,
+    #[serde(default)]
+    policy: Option<String>,
+    items: Vec<VerifyFileItem>,
+}
+
+#[derive(serde::Deserialize)]
+struct VerifyFileItem {
+    public_key: String,
+    signature: String,
+    message: String,
+}
+
+pub async fn verify(c: &Conn, file: PathBuf) -> Result<()> {
+    let text =
+        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let f: VerifyFile =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
+    let scheme = match f.scheme.as_str() {
+        "ed25519" => pb::Scheme::Ed25519,
+        "ecdsa" | "ecdsa-secp256k1" => pb::Scheme::EcdsaSecp256k1,
+        "bip340" | "schnorr" => pb::Scheme::Bip340,
+        "bls" | "bls12-381-eth" => pb::Scheme::Bls12381Eth,
+        s => bail!("unknown scheme {s:?} (ed25519, ecdsa, bip340, bls)"),
+    };
+    let policy = match f.policy.as_deref() {
+        None | Some("default") => pb::Policy::Default,
+        Some("zip215") => pb::Policy::Ed25519Zip215,
+        Some("strict") => pb::Policy::Ed25519Strict,
+        Some("rfc8032") => pb::Policy::Ed25519Rfc8032,
+        Some("low-s") => pb::Policy::EcdsaLowS,
+        Some("any-s") => pb::Policy::EcdsaAnyS,
+        Some("low-s-der") => pb::Policy::EcdsaLowSDer,
+        Some("any-s-der") => pb::Policy::EcdsaAnySDer,
+        Some(p) => bail!("unknown policy {p:?}"),
+    };
+    let items = f
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| {
+            let h = |name: &str, s: &str| {
+                hex::decode(s).with_context(|| format!("items[{i}].{name} is not hex"))
+            };
+            Ok(pb::VerifyItem {
+                public_key: h("public_key", &it.public_key)?,
+                signature: h("signature", &it.signature)?,
+                message: h("message", &it.message)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let r = connect(c).await?.verify(scheme, policy, items).await?;
+    for (i, v) in r.verdicts.iter().enumerate() {
+        let outcome = pb::Outcome::try_from(v.outcome)
+            .map(|o| o.as_str_name())
+            .unwrap_or("?");
+        if v.reason.is_empty() {
+            println!("{i} {outcome}");
+        } else {
+            println!("{i} {outcome} {}", v.reason);
+        }
+    }
+    eprintln!("{} of {} valid", r.valid, r.verdicts.len());
+    Ok(())
+}

@@ -1,0 +1,192 @@
+//! The client commands (`offload info|bases|msm|ntt|verify`, `bench --backend remote`) against
+//! a daemon started in this test on an ephemeral port.
+
+use ark_ec::{CurveGroup, PrimeGroup};
+use ark_std::UniformRand;
+use offload_core::wire::{self, PointEncoding};
+use rand::SeedableRng;
+use std::process::Command;
+
+fn offload(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_offload"))
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn client_commands_against_a_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let running = rt
+        .block_on(offload_daemon::serve(offload_daemon::Config {
+            listen: "127.0.0.1:0".into(),
+            data_dir: dir.path().join("data"),
+            metrics_listen: String::new(),
+            shm_dir: None,
+            skip_calibration: true,
+            ..Default::default()
+        }))
+        .unwrap();
+    let addr = format!("http://{}", running.addr);
+    let run = |args: &[&str]| {
+        let mut v = args.to_vec();
+        v.extend(["--addr", &addr]);
+        offload(&v)
+    };
+
+    let (ok, out, err) = run(&["info"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("backend cpu") && out.contains("healthy"),
+        "{out}"
+    );
+
+    // Bases in EIP-196, scalars packed; the MSM equals the engine's.
+    let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+    let g = ark_bn254::G1Projective::generator();
+    let pts: Vec<_> = (0..100).map(|_| g * ark_bn254::Fr::rand(&mut r)).collect();
+    let pts = ark_bn254::G1Projective::normalize_batch(&pts);
+    let s: Vec<ark_bn254::Fr> = (0..100).map(|_| ark_bn254::Fr::rand(&mut r)).collect();
+    let mut pbytes = Vec::new();
+    for p in &pts {
+        wire::encode_point::<ark_bn254::g1::Config>(PointEncoding::Eip196, p, &mut pbytes).unwrap();
+    }
+    let bases = dir.path().join("bases.bin");
+    let scalars = dir.path().join("scalars.bin");
+    std::fs::write(&bases, &pbytes).unwrap();
+    std::fs::write(&scalars, wire::encode_elements(&s)).unwrap();
+    let (ok, out, err) = run(&[
+        "bases",
+        "upload",
+        bases.to_str().unwrap(),
+        "--curve",
+        "bn254",
+        "--encoding",
+        "eip196",
+        "--label",
+        "t",
+    ]);
+    assert!(ok, "{err}");
+    let handle = out.trim().to_string();
+    assert_eq!(handle.len(), 64);
+    let (ok, out, _) = run(&["bases", "list"]);
+    assert!(
+        ok && out.contains(&handle) && out.contains("100 points"),
+        "{out}"
+    );
+    let (ok, out, err) = run(&[
+        "msm",
+        "--curve",
+        "bn254",
+        "--handle",
+        &handle,
+        "--encoding",
+        "eip196",
+        "--scalars",
+        scalars.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let want = offload_engine::msm::msm(&pts, &s).unwrap().into_affine();
+    let mut wb = Vec::new();
+    wire::encode_point::<ark_bn254::g1::Config>(PointEncoding::Eip196, &want, &mut wb).unwrap();
+    assert_eq!(out.trim(), hex::encode(wb));
+
+    // NTT forward then inverse is the identity.
+    let col = dir.path().join("col.bin");
+    let fwd = dir.path().join("fwd.bin");
+    let back = dir.path().join("back.bin");
+    let data: Vec<u8> = (0..64u64).flat_map(|i| (i * 77).to_le_bytes()).collect();
+    std::fs::write(&col, &data).unwrap();
+    let (ok, _, err) = run(&[
+        "ntt",
+        "--field",
+        "goldilocks",
+        "--input",
+        col.to_str().unwrap(),
+        "--output",
+        fwd.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert_ne!(std::fs::read(&fwd).unwrap(), data);
+    let (ok, _, err) = run(&[
+        "ntt",
+        "--field",
+        "goldilocks",
+        "--inverse",
+        "--input",
+        fwd.to_str().unwrap(),
+        "--output",
+        back.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(std::fs::read(&back).unwrap(), data);
+
+    // Verify a JSON file: one good, one bad, one malformed.
+    use ed25519_dalek::Signer;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[3u8; 32]);
+    let pk = hex::encode(key.verifying_key().to_bytes());
+    let sig = hex::encode(key.sign(b"hi").to_bytes());
+    let json = format!(
+        r#"{{"scheme": "ed25519", "policy": "zip215", "items": [
+            {{"public_key": "{pk}", "signature": "{sig}", "message": "6869"}},
+            {{"public_key": "{pk}", "signature": "{sig}", "message": "6868"}},
+            {{"public_key": "{pk}", "signature": "00", "message": "6869"}}]}}"#
+    );
+    let vf = dir.path().join("sigs.json");
+    std::fs::write(&vf, json).unwrap();
+    let (ok, out, err) = run(&["verify", vf.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "0 OUTCOME_VALID");
+    assert_eq!(lines[1], "1 OUTCOME_INVALID");
+    assert!(
+        lines[2].starts_with("2 OUTCOME_MALFORMED signature"),
+        "{}",
+        lines[2]
+    );
+    assert!(err.contains("1 of 3 valid"), "{err}");
+
+    // The bench through the daemon agrees with the in-process engine.
+    let (ok, out, err) = run(&[
+        "bench",
+        "--backend",
+        "remote",
+        "--op",
+        "msm",
+        "--curve",
+        "bn254",
+        "--log-n",
+        "8",
+        "--reps",
+        "2",
+        "--compare",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.lines().count() >= 3, "{out}");
+    assert!(
+        out.contains("\"backend\":\"remote:http://") && !out.contains("\"agrees\":false"),
+        "{out}"
+    );
+
+    // Errors come back with the daemon's precise message and a failing exit status.
+    let (ok, _, err) = run(&["bases", "delete", &handle]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(&[
+        "msm",
+        "--curve",
+        "bn254",
+        "--handle",
+        &handle,
+        "--scalars",
+        scalars.to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    assert!(err.contains("no base set"), "{err}");
+    rt.block_on(running.stop()).unwrap();
+}
