@@ -367,6 +367,46 @@ async fn verify_unary_and_stream() {
         t += 1;
     }
     assert_eq!(t, 10);
+
+    // Mixed policies stay apart (strict and zip215 differ on none of these, so compare
+    // counts); a request with an unknown scheme ends the stream after the earlier answers.
+    let mut reqs: Vec<pb::VerifyRequest> = (0..6u64)
+        .map(|t| pb::VerifyRequest {
+            scheme: pb::Scheme::Ed25519 as i32,
+            policy: if t % 2 == 0 {
+                pb::Policy::Ed25519Strict
+            } else {
+                pb::Policy::Ed25519Rfc8032
+            } as i32,
+            items: ed25519_items(8, &[t as usize]),
+            tag: t,
+        })
+        .collect();
+    reqs.push(pb::VerifyRequest {
+        scheme: 42,
+        policy: 0,
+        items: Vec::new(),
+        tag: 99,
+    });
+    let mut out = c
+        .raw()
+        .verify_stream(tokio_stream::iter(reqs))
+        .await
+        .unwrap()
+        .into_inner();
+    for t in 0..6u64 {
+        let r = out.message().await.unwrap().unwrap();
+        assert_eq!((r.tag, r.valid), (t, 7));
+        // A flipped R byte: invalid, or malformed where R no longer decodes.
+        assert_ne!(r.verdicts[t as usize].outcome, pb::Outcome::Valid as i32);
+    }
+    let e = out.message().await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(
+        e.message().contains("scheme: unknown value 42"),
+        "{}",
+        e.message()
+    );
     d.running.stop().await.unwrap();
 }
 
@@ -629,9 +669,47 @@ async fn many_clients_full_queues_and_cancellation() {
         t.await.unwrap();
     }
 
-    // Bulk NTTs at once on a queue of two: some are refused, the rest answered.
+    // A long MSM occupies the bulk slot. Behind it: a request whose caller gives up (its
+    // deadline passes while it waits), then twelve NTTs at once on a queue of two, so exactly
+    // one more fits and eleven are refused; the abandoned job is dropped, never run.
     let mut r = rng(7);
-    let col: Vec<p3_goldilocks::Goldilocks> = elements(1 << 18, &mut r);
+    let mut c = d.client().await;
+    let bases = points::<Bn254>(1 << 15, &mut r);
+    let handle = c.upload_bases::<Bn254>(&bases, "big").await.unwrap();
+    let s: Vec<ark_bn254::Fr> = scalars(1 << 15, &mut r);
+    let mut c1 = c.clone();
+    let h = handle.clone();
+    let s1 = s.clone();
+    let long = tokio::spawn(async move {
+        let scal: Vec<&[ark_bn254::Fr]> = (0..24).map(|_| s1.as_slice()).collect();
+        c1.msm_batch::<Bn254>(&h, &scal).await.map(|v| v.len())
+    });
+    let wait_for = |pred: fn(&pb::BackendInfo) -> bool| {
+        let mut c = c.clone();
+        async move {
+            for _ in 0..1000 {
+                let info = c.info().await.unwrap();
+                if pred(&info.backends[0]) {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+            panic!("the daemon never reached the expected state");
+        }
+    };
+    wait_for(|b| b.running > 0).await;
+    let mut req = tonic::Request::new(pb::MsmRequest {
+        curve: pb::Curve::Bn254 as i32,
+        bases: Some(pb::msm_request::Bases::Handle(handle)),
+        scalars: vec![packed(wire::encode_elements(&s))],
+        result_encoding: 0,
+    });
+    req.set_timeout(std::time::Duration::from_millis(400));
+    let mut c2 = c.clone();
+    let abandoned = tokio::spawn(async move { c2.raw().msm(req).await.map(|_| ()) });
+    wait_for(|b| b.queue_depth > 0).await;
+
+    let col: Vec<p3_goldilocks::Goldilocks> = elements(1 << 12, &mut r);
     let bytes = wire::encode_elements(&col);
     let calls: Vec<_> = (0..12)
         .map(|_| {
@@ -659,35 +737,13 @@ async fn many_clients_full_queues_and_cancellation() {
             Err(c) => panic!("{c:?}"),
         }
     }
-    assert!(refused > 0 && refused < 12, "{refused} refused");
-
-    // A client that gives up frees its job: a long MSM runs; a second, queued behind it, is
-    // abandoned by its caller's deadline and never runs.
-    let mut c = d.client().await;
-    let bases = points::<Bn254>(1 << 15, &mut r);
-    let handle = c.upload_bases::<Bn254>(&bases, "big").await.unwrap();
-    let s: Vec<ark_bn254::Fr> = scalars(1 << 15, &mut r);
-    let mut c1 = c.clone();
-    let h = handle.clone();
-    let s1 = s.clone();
-    let long = tokio::spawn(async move {
-        let scal: Vec<&[ark_bn254::Fr]> = (0..6).map(|_| s1.as_slice()).collect();
-        c1.msm_batch::<Bn254>(&h, &scal).await.map(|v| v.len())
-    });
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    let mut req = tonic::Request::new(pb::MsmRequest {
-        curve: pb::Curve::Bn254 as i32,
-        bases: Some(pb::msm_request::Bases::Handle(handle)),
-        scalars: vec![packed(wire::encode_elements(&s))],
-        result_encoding: 0,
-    });
-    req.set_timeout(std::time::Duration::from_millis(20));
-    let e = c.raw().msm(req).await.unwrap_err();
+    assert_eq!(refused, 11);
+    let e = abandoned.await.unwrap().unwrap_err();
     assert!(
         matches!(e.code(), Code::Cancelled | Code::DeadlineExceeded),
         "{e:?}"
     );
-    assert_eq!(long.await.unwrap().unwrap(), 6);
+    assert_eq!(long.await.unwrap().unwrap(), 24);
     // The worker drops the abandoned job when it reaches it, just after the long one.
     let cancelled = |m: &str| {
         m.lines()
