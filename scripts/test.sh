@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: formatting, lints, every test, and a bench smoke run.
-# Needs only the Rust toolchain (cargo, rustfmt, clippy) and a C compiler (blst); installs the
-# toolchain components if they are missing.
+# The whole test suite, from a fresh machine: formatting, lints, every test, a bench smoke run
+# (in process and through offloadd), and the Python example client against a running daemon.
+# Needs the Rust toolchain (cargo, rustfmt, clippy), a C compiler (blst) and Python 3 with
+# grpcio and grpcio-tools; installs whatever of those is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,16 @@ fi
 if ! command -v cc >/dev/null 2>&1; then
   apt-get -o APT::Sandbox::User=root update && apt-get install -y gcc
 fi
+
+py_grpc() { python3 -c "import grpc, grpc_tools" 2>/dev/null; }
+if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
+  apt-get -o APT::Sandbox::User=root update && apt-get install -y python3 python3-pip
+fi
+if ! py_grpc; then
+  python3 -m pip install --quiet grpcio grpcio-tools 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages grpcio grpcio-tools
+fi
+py_grpc || { echo "grpcio and grpcio-tools did not install" >&2; exit 1; }
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -23,6 +34,21 @@ cargo test --workspace --release 2>&1 | tee "$log"
 echo "== bench smoke run"
 cargo run --release -q -p offload-cli -- bench --op msm --log-n 10 --reps 2 --compare --format table
 cargo run --release -q -p offload-cli -- bench --op ntt --log-n 12 --reps 2 --compare --format table
+
+echo "== offloadd: bench through the daemon, and the Python client"
+work=$(mktemp -d)
+trap 'rm -f "$log"; [ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null; rm -rf "$work"' EXIT
+target/release/offloadd --listen 127.0.0.1:0 --metrics-listen "" --shm-dir "$work/shm" \
+  --data-dir "$work/data" --uds "$work/offload.sock" >"$work/offloadd.log" 2>&1 &
+daemon=$!
+for _ in $(seq 1 300); do [ -S "$work/offload.sock" ] && break; sleep 0.1; done
+[ -S "$work/offload.sock" ] || { cat "$work/offloadd.log"; echo "offloadd did not start" >&2; exit 1; }
+target/release/offload bench --backend remote --addr "unix:$work/offload.sock" --shm-dir "$work/shm" \
+  --op msm --log-n 10 --reps 2 --compare --format table
+python3 examples/python/client.py "unix:$work/offload.sock"
+kill "$daemon"
+wait "$daemon" || true
+daemon=
 
 # One closing line for the whole run: the sum over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }

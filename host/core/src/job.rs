@@ -98,7 +98,7 @@ impl<C: WireCurve> BaseSet<C> {
     }
 
     /// The fixed-base table, built on the second use if the budget has room for at least the
-    /// expanded bases and no more than a quarter of what is left; `None` otherwise.
+    /// expanded bases and no more than half of what is left; `None` otherwise.
     pub fn table(&self) -> Option<Arc<FixedBaseTable<C>>> {
         let budget = self.budget.as_ref()?;
         if self.uses.fetch_add(1, Ordering::Relaxed) < 1 || self.points.is_empty() {
@@ -109,7 +109,7 @@ impl<C: WireCurve> BaseSet<C> {
         }
         self.table
             .get_or_init(|| {
-                let allowance = budget.left() / 4;
+                let allowance = budget.left() / 2;
                 let t = FixedBaseTable::new(&self.points, allowance);
                 let bytes = t.memory_bytes();
                 (bytes <= allowance && budget.take(bytes)).then(|| (Arc::new(t), bytes))
