@@ -1,9 +1,15 @@
 //! A typed client for offloadd. A prover swaps its MSM call for ours in one line:
 //!
-//! ```ignore
+//! ```no_run
+//! # async fn demo(
+//! #     bases: Vec<ark_bn254::G1Affine>,
+//! #     scalars: Vec<ark_bn254::Fr>,
+//! # ) -> Result<(), offload_client::ClientError> {
 //! let mut c = offload_client::Client::connect("http://127.0.0.1:50051").await?;
 //! let handle = c.upload_bases::<ark_bn254::g1::Config>(&bases, "srs").await?;
 //! let r: ark_bn254::G1Projective = c.msm(&handle, &scalars).await?;
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! Addresses are `http://host:port` for TCP or `unix:/path/to/socket` for a Unix socket.
@@ -35,8 +41,11 @@ pub enum ClientError {
 
 /// Points travel uncompressed: the daemon then checks each without a square root.
 const UPLOAD_ENCODING: PointEncoding = PointEncoding::ArkUncompressed;
-/// Bytes per upload or scalar chunk, well under the default 4 MiB client message limit.
-const CHUNK: usize = 1 << 21;
+/// Bytes per upload chunk: under any message limit a daemon is likely to set (tonic's default
+/// is 4 MiB), and large enough that per-message costs vanish.
+const CHUNK: usize = 1 << 19;
+/// Scalar payloads larger than this go by `MsmStream`.
+pub const STREAM_ABOVE: usize = 4 << 20;
 
 /// A curve the client can send and receive.
 pub trait ClientCurve: WireCurve<ScalarField: WireField> {
@@ -168,24 +177,51 @@ impl Client {
             .ok_or_else(|| ClientError::Decode("no result".into()))
     }
 
-    /// One MSM per scalar vector over an uploaded set.
+    /// One MSM per scalar vector over an uploaded set. Scalars beyond [`STREAM_ABOVE`] bytes
+    /// in all go by client streaming, in chunks, so no message passes the daemon's limit.
     pub async fn msm_batch<C: ClientCurve>(
         &mut self,
         handle: &str,
         scalars: &[&[C::ScalarField]],
     ) -> Result<Vec<Projective<C>>, ClientError> {
-        let req = pb::MsmRequest {
+        let vectors: Vec<Vec<u8>> = scalars.iter().map(|s| wire::encode_elements(s)).collect();
+        let header = pb::MsmRequest {
             curve: C::wire() as i32,
             bases: Some(pb::msm_request::Bases::Handle(handle.into())),
-            scalars: scalars
-                .iter()
-                .map(|s| pb::Elements {
-                    source: Some(pb::elements::Source::Packed(wire::encode_elements(s))),
-                })
-                .collect(),
+            scalars: Vec::new(),
             result_encoding: pb::PointEncoding::ArkUncompressed as i32,
         };
-        let r = self.inner.msm(req).await?.into_inner();
+        let total: usize = vectors.iter().map(Vec::len).sum();
+        let r = if total <= STREAM_ABOVE {
+            let req = pb::MsmRequest {
+                scalars: vectors
+                    .into_iter()
+                    .map(|b| pb::Elements {
+                        source: Some(pb::elements::Source::Packed(b)),
+                    })
+                    .collect(),
+                ..header
+            };
+            self.inner.msm(req).await?.into_inner()
+        } else {
+            let mut msgs = vec![pb::MsmStreamRequest {
+                part: Some(pb::msm_stream_request::Part::Header(header)),
+            }];
+            for (v, bytes) in vectors.iter().enumerate() {
+                for c in bytes.chunks(CHUNK) {
+                    msgs.push(pb::MsmStreamRequest {
+                        part: Some(pb::msm_stream_request::Part::Chunk(pb::ScalarChunk {
+                            vector: v as u32,
+                            packed: c.to_vec(),
+                        })),
+                    });
+                }
+            }
+            self.inner
+                .msm_stream(tokio_stream::iter(msgs))
+                .await?
+                .into_inner()
+        };
         decode_results::<C>(&r)
     }
 

@@ -141,3 +141,41 @@ impl Config {
         Ok(c)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_then_file_then_flags() {
+        let d = Config::default();
+        assert_eq!(d.listen, "127.0.0.1:50051");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("offload.toml");
+        std::fs::write(
+            &file,
+            "listen = \"0.0.0.0:6000\"\nqueue_capacity = 5\nshm_dir = \"/tmp/x\"\n",
+        )
+        .unwrap();
+        let flags = Flags {
+            config: Some(file.clone()),
+            listen: Some("127.0.0.1:7000".into()),
+            shm_dir: Some(PathBuf::new()),
+            ..Flags::default()
+        };
+        let c = Config::load(&flags).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:7000", "a flag beats the file");
+        assert_eq!(c.queue_capacity, 5, "the file beats the default");
+        assert_eq!(c.shm_dir, None, "an empty --shm-dir disables shared memory");
+        assert_eq!(c.data_dir, d.data_dir);
+
+        std::fs::write(&file, "lisen = \"typo\"\n").unwrap();
+        let e = Config::load(&flags).unwrap_err().to_string();
+        assert!(e.contains("lisen"), "{e}");
+        let bad = Flags {
+            log_format: Some("xml".into()),
+            ..Flags::default()
+        };
+        assert!(Config::load(&bad).is_err());
+    }
+}

@@ -817,3 +817,87 @@ async fn health_and_reflection(url: &str) {
         "{l:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msm_stream_carries_vectors_larger_than_a_message() {
+    // A 1 MiB message limit; two vectors of 2^15 scalars (1 MiB each) arrive in 64 KiB chunks.
+    let d = start_with(|c| c.max_message_bytes = 1 << 20).await;
+    let mut c = d.client().await;
+    let mut r = rng(8);
+    let n = 1 << 15;
+    let bases = points::<Bn254>(n, &mut r);
+    let handle = c.upload_bases::<Bn254>(&bases, "").await.unwrap();
+    let s0: Vec<ark_bn254::Fr> = scalars(n, &mut r);
+    let s1: Vec<ark_bn254::Fr> = scalars(n, &mut r);
+    let header = pb::MsmRequest {
+        curve: pb::Curve::Bn254 as i32,
+        bases: Some(pb::msm_request::Bases::Handle(handle.clone())),
+        scalars: Vec::new(),
+        result_encoding: pb::PointEncoding::ArkUncompressed as i32,
+    };
+    // Too big for one message.
+    let mut whole = header.clone();
+    whole.scalars = vec![packed(wire::encode_elements(&s0))];
+    assert!(c.raw().msm(whole).await.is_err());
+    let mut msgs = vec![pb::MsmStreamRequest {
+        part: Some(pb::msm_stream_request::Part::Header(header)),
+    }];
+    for (v, s) in [&s0, &s1].into_iter().enumerate() {
+        for chunk in wire::encode_elements(s).chunks(1 << 16) {
+            msgs.push(pb::MsmStreamRequest {
+                part: Some(pb::msm_stream_request::Part::Chunk(pb::ScalarChunk {
+                    vector: v as u32,
+                    packed: chunk.to_vec(),
+                })),
+            });
+        }
+    }
+    let resp = c
+        .raw()
+        .msm_stream(tokio_stream::iter(msgs))
+        .await
+        .unwrap()
+        .into_inner();
+    let want = msm::msm_batch(&bases, &[&s0, &s1]).unwrap();
+    for (got, want) in resp.results.iter().zip(&want) {
+        let got = wire::decode_point::<Bn254>(PointEncoding::ArkUncompressed, got).unwrap();
+        assert_eq!(got, want.into_affine());
+    }
+    // A stream that starts without its header is refused.
+    let msgs = vec![pb::MsmStreamRequest {
+        part: Some(pb::msm_stream_request::Part::Chunk(pb::ScalarChunk {
+            vector: 0,
+            packed: vec![0; 32],
+        })),
+    }];
+    let e = c
+        .raw()
+        .msm_stream(tokio_stream::iter(msgs))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(e.message().contains("header"), "{}", e.message());
+    d.running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_a_call_in_flight_finish() {
+    let d = start().await;
+    let mut c = d.client().await;
+    let mut r = rng(9);
+    let bases = points::<Bn254>(1 << 14, &mut r);
+    let s: Vec<ark_bn254::Fr> = scalars(1 << 14, &mut r);
+    let want = msm::msm_batch(&bases, &[&s, &s, &s, &s]).unwrap();
+    let handle = c.upload_bases::<Bn254>(&bases, "").await.unwrap();
+    let call = tokio::spawn(async move {
+        let v: Vec<&[ark_bn254::Fr]> = vec![&s, &s, &s, &s];
+        c.msm_batch::<Bn254>(&handle, &v).await
+    });
+    let mut watcher = d.client().await;
+    while watcher.info().await.unwrap().backends[0].running == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    drop(watcher);
+    d.running.stop().await.unwrap();
+    assert_eq!(call.await.unwrap().unwrap(), want);
+}
