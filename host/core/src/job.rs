@@ -4,7 +4,7 @@
 use crate::error::JobError;
 use crate::wire::{CurveId, WireCurve};
 use ark_ec::short_weierstrass::{Affine, Projective};
-use offload_engine::msm::FixedBaseTable;
+use offload_engine::msm::{Canonical, FixedBaseTable};
 use offload_engine::ntt::{NttConfig, NttField};
 use offload_engine::sig::ed25519::Policy;
 use offload_engine::sig::secp256k1::EcdsaConfig;
@@ -127,17 +127,17 @@ impl<C: WireCurve> Drop for BaseSet<C> {
     }
 }
 
+/// A scalar vector as the MSM takes it: canonical integers, checked below the group order.
+pub type Scalars<C> = Vec<Canonical<<C as ark_ec::CurveConfig>::ScalarField>>;
+
 /// Σ scalars[v][i]·bases[i] for every vector v.
 pub struct Msm<C: WireCurve> {
     bases: Arc<BaseSet<C>>,
-    scalars: Vec<Vec<C::ScalarField>>,
+    scalars: Vec<Scalars<C>>,
 }
 
 impl<C: WireCurve> Msm<C> {
-    pub fn new(
-        bases: Arc<BaseSet<C>>,
-        scalars: Vec<Vec<C::ScalarField>>,
-    ) -> Result<Self, JobError> {
+    pub fn new(bases: Arc<BaseSet<C>>, scalars: Vec<Scalars<C>>) -> Result<Self, JobError> {
         if scalars.is_empty() {
             return Err(JobError::invalid("scalars", "no scalar vectors"));
         }
@@ -156,7 +156,7 @@ impl<C: WireCurve> Msm<C> {
         &self.bases
     }
 
-    pub fn scalars(&self) -> &[Vec<C::ScalarField>] {
+    pub fn scalars(&self) -> &[Scalars<C>] {
         &self.scalars
     }
 }

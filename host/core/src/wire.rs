@@ -293,6 +293,29 @@ pub fn decode_elements<F: WireField>(packed: &[u8]) -> Result<Vec<F>, ElementErr
         .collect()
 }
 
+/// 32-byte scalars packed back to back, kept canonical (no conversion to Montgomery form).
+pub fn decode_canonical<F: PrimeField<BigInt = ark_ff::BigInt<4>>>(
+    packed: &[u8],
+) -> Result<Vec<offload_engine::msm::Canonical<F>>, ElementError> {
+    use rayon::prelude::*;
+    if !packed.len().is_multiple_of(32) {
+        return Err(ElementError::Ragged {
+            len: packed.len(),
+            width: 32,
+        });
+    }
+    packed
+        .par_chunks(32)
+        .with_min_len(4096)
+        .enumerate()
+        .map(|(index, c)| {
+            let limbs =
+                std::array::from_fn(|k| u64::from_le_bytes(std::array::from_fn(|i| c[8 * k + i])));
+            offload_engine::msm::Canonical::new(limbs).ok_or(ElementError::NotCanonical { index })
+        })
+        .collect()
+}
+
 pub fn encode_elements<F: WireField>(v: &[F]) -> Vec<u8> {
     use rayon::prelude::*;
     let mut out = vec![0u8; v.len() * F::BYTES];

@@ -64,7 +64,9 @@ fn calibration_jobs() -> Vec<Job> {
     let bases = Arc::new(BaseSet::inline(ark_bn254::G1Projective::normalize_batch(
         &pts,
     )));
-    let scalars = vec![(0..n).map(|_| ark_bn254::Fr::rand(&mut rng)).collect()];
+    let scalars = vec![(0..n)
+        .map(|_| offload_engine::msm::Canonical::from_field(&ark_bn254::Fr::rand(&mut rng)))
+        .collect()];
     let mut jobs = Vec::new();
     if let Ok(m) = Msm::new(bases, scalars) {
         jobs.push(Job::Msm(MsmJob::Bn254(m)));

@@ -94,13 +94,17 @@ impl State {
     }
 }
 
-fn decode_vector<F: WireField>(field: &str, bytes: &[u8]) -> Result<Vec<F>, JobError> {
-    wire::decode_elements::<F>(bytes).map_err(|e| match e {
+fn element_error(field: &str, e: wire::ElementError) -> JobError {
+    match e {
         wire::ElementError::NotCanonical { index } => {
             JobError::invalid(format!("{field}[{index}]"), "not below the field modulus")
         }
         e => JobError::invalid(field, e),
-    })
+    }
+}
+
+fn decode_vector<F: WireField>(field: &str, bytes: &[u8]) -> Result<Vec<F>, JobError> {
+    wire::decode_elements::<F>(bytes).map_err(|e| element_error(field, e))
 }
 
 /// Per-curve glue between the generic handlers and the closed job enums.
@@ -184,7 +188,10 @@ async fn msm_for<C: ApiCurve>(
         payloads
             .iter()
             .enumerate()
-            .map(|(v, p)| decode_vector::<C::ScalarField>(&format!("scalars[{v}]"), p))
+            .map(|(v, p)| {
+                let field = format!("scalars[{v}]");
+                wire::decode_canonical::<C::ScalarField>(p).map_err(|e| element_error(&field, e))
+            })
             .collect::<Result<Vec<_>, _>>()
     })
     .await??;

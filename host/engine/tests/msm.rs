@@ -250,7 +250,7 @@ fn batch_form_equals_separate_calls() {
             scalars: n - 1
         }
     );
-    assert!(msm::msm_batch::<Bn, Vec<_>>(&bases, &[])
+    assert!(msm::msm_batch::<Bn, ark_bn254::Fr, Vec<_>>(&bases, &[])
         .unwrap()
         .is_empty());
 }
@@ -355,4 +355,30 @@ fn portable_and_fastest_arithmetic_agree() {
     check::<Bn>(12);
     check::<Bls>(13);
     check::<Secp>(15);
+}
+
+#[test]
+fn canonical_scalars_equal_field_scalars() {
+    use offload_engine::msm::Canonical;
+    fn check<C: MsmCurve>(seed: u64) {
+        let mut r = rng(seed);
+        let n = 3000;
+        let bases = random_bases::<C>(n, &mut r);
+        let s = random_scalars::<C>(n, &mut r);
+        let c: Vec<Canonical<C::ScalarField>> = s.iter().map(Canonical::from_field).collect();
+        assert!(c.iter().zip(&s).all(|(c, s)| c.to_field() == *s));
+        let want = msm::msm_batch(&bases, &[&s]).unwrap();
+        assert_eq!(msm::msm_batch(&bases, &[&c]).unwrap(), want, "{}", C::NAME);
+        let t = FixedBaseTable::new(&bases, 1 << 24);
+        assert_eq!(t.msm_batch(&[&c]).unwrap(), want, "{} fixed", C::NAME);
+        // The modulus itself, and anything above it, is refused.
+        let m: [u64; 4] = <C::ScalarField as ark_ff::PrimeField>::MODULUS.0;
+        assert!(Canonical::<C::ScalarField>::new(m).is_none());
+        assert!(Canonical::<C::ScalarField>::new([u64::MAX; 4]).is_none());
+        let mut below = m;
+        below[0] -= 1;
+        assert!(Canonical::<C::ScalarField>::new(below).is_some());
+    }
+    check::<Bn>(16);
+    check::<Bls>(17);
 }

@@ -8,7 +8,10 @@ use std::sync::OnceLock;
 /// A short-Weierstrass curve (a = 0) with an efficient endomorphism, as arkworks configures it.
 /// Adding a curve is a few lines: name it, hand out its decomposition constants, and say which
 /// fast point representation it has.
-pub trait MsmCurve: GLVConfig {
+/// Scalars are 256-bit (four limbs), as the GLV decomposition assumes.
+pub trait MsmCurve:
+    GLVConfig + ark_ec::CurveConfig<ScalarField: ark_ff::PrimeField<BigInt = ark_ff::BigInt<4>>>
+{
     /// Wire and report name, e.g. `bn254`.
     const NAME: &'static str;
     /// The vectorised representation for CPUs that have it.

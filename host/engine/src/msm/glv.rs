@@ -82,7 +82,11 @@ impl GlvParams {
         let limbs = kb.as_ref();
         let mut k4 = [0u64; 4];
         k4[..limbs.len().min(4)].copy_from_slice(&limbs[..limbs.len().min(4)]);
+        self.decompose_limbs(k4)
+    }
 
+    /// [`GlvParams::decompose`] of a canonical value given as little-endian limbs (< r).
+    pub fn decompose_limbs(&self, k4: [u64; 4]) -> (HalfScalar, HalfScalar) {
         // β1 = round(k·n22 / r), β2 = round(−k·n12 / r), each as a signed value.
         let beta1 = I320::from_mag(self.n[3].0, &mul_shift256(&k4, &self.g1));
         let beta2 = I320::from_mag(!self.n[1].0, &mul_shift256(&k4, &self.g2));

@@ -20,10 +20,11 @@ pub use repr::{ArkRepr, Repr};
 
 use ark_ec::short_weierstrass::{Affine, Projective};
 use ark_ec::{scalar_mul::glv::GLVConfig, AdditiveGroup, CurveGroup};
-use ark_ff::Zero;
+use ark_ff::{BigInt, PrimeField, Zero};
 use bucket::{entry_id, Scratch, SKIP};
 use glv::{signed_digit, HalfScalar};
 use rayon::prelude::*;
+use std::marker::PhantomData;
 
 /// Fewest entries worth giving a thread its own bucket set.
 const MIN_CHUNK: usize = 1 << 12;
@@ -36,6 +37,68 @@ pub enum MsmError {
         bases: usize,
         scalars: usize,
     },
+}
+
+/// A scalar as the MSM reads it: its canonical value in four little-endian 64-bit limbs. Field
+/// elements convert out of Montgomery form; [`Canonical`] scalars are already there.
+pub trait ScalarLimbs: Sync {
+    fn limbs(&self) -> [u64; 4];
+}
+
+impl<F: PrimeField<BigInt = BigInt<4>>> ScalarLimbs for F {
+    fn limbs(&self) -> [u64; 4] {
+        self.into_bigint().0
+    }
+}
+
+/// A scalar of `F` held as its canonical integer, checked below the modulus when made. A
+/// service that receives canonical bytes hands them to the MSM this way, skipping the round
+/// trip through Montgomery form.
+#[derive(Debug)]
+pub struct Canonical<F> {
+    limbs: [u64; 4],
+    _field: PhantomData<F>,
+}
+
+impl<F> Clone for Canonical<F> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<F> Copy for Canonical<F> {}
+
+impl<F> PartialEq for Canonical<F> {
+    fn eq(&self, other: &Self) -> bool {
+        self.limbs == other.limbs
+    }
+}
+
+impl<F: PrimeField<BigInt = BigInt<4>>> Canonical<F> {
+    /// `None` unless `limbs` (little-endian) is below the modulus of `F`.
+    pub fn new(limbs: [u64; 4]) -> Option<Self> {
+        (BigInt(limbs) < F::MODULUS).then_some(Self {
+            limbs,
+            _field: PhantomData,
+        })
+    }
+
+    pub fn from_field(f: &F) -> Self {
+        Self {
+            limbs: f.into_bigint().0,
+            _field: PhantomData,
+        }
+    }
+
+    pub fn to_field(&self) -> F {
+        F::from_bigint(BigInt(self.limbs)).unwrap_or_default()
+    }
+}
+
+impl<F: Sync> ScalarLimbs for Canonical<F> {
+    fn limbs(&self) -> [u64; 4] {
+        self.limbs
+    }
 }
 
 /// Σ scalars[i]·bases[i]. `n = 0` gives the identity; lengths must match.
@@ -61,7 +124,7 @@ pub enum Arithmetic {
 
 /// One MSM per scalar vector, all over the same bases, sharing the endomorphism images and
 /// the thread pool.
-pub fn msm_batch<C: MsmCurve, S: AsRef<[C::ScalarField]> + Sync>(
+pub fn msm_batch<C: MsmCurve, K: ScalarLimbs, S: AsRef<[K]> + Sync>(
     bases: &[Affine<C>],
     sets: &[S],
 ) -> Result<Vec<Projective<C>>, MsmError> {
@@ -69,7 +132,7 @@ pub fn msm_batch<C: MsmCurve, S: AsRef<[C::ScalarField]> + Sync>(
 }
 
 /// [`msm_batch`] with a chosen arithmetic (the tests run both and compare).
-pub fn msm_batch_using<C: MsmCurve, S: AsRef<[C::ScalarField]> + Sync>(
+pub fn msm_batch_using<C: MsmCurve, K: ScalarLimbs, S: AsRef<[K]> + Sync>(
     arithmetic: Arithmetic,
     bases: &[Affine<C>],
     sets: &[S],
@@ -84,14 +147,14 @@ pub fn msm_batch_using<C: MsmCurve, S: AsRef<[C::ScalarField]> + Sync>(
     })
 }
 
-fn variable_base<C: MsmCurve, R: Repr<C>, S: AsRef<[C::ScalarField]> + Sync>(
+fn variable_base<C: MsmCurve, R: Repr<C>, K: ScalarLimbs, S: AsRef<[K]> + Sync>(
     repr: &R,
     bases: &[Affine<C>],
     sets: &[S],
 ) -> Vec<Projective<C>> {
     let points = expand_glv(repr, bases);
     let halves: Vec<(Vec<HalfScalar>, u32)> =
-        sets.iter().map(|s| decompose::<C>(s.as_ref())).collect();
+        sets.iter().map(|s| decompose::<C, K>(s.as_ref())).collect();
     let threads = rayon::current_num_threads();
 
     // One task per (set, window, point chunk).
@@ -204,13 +267,13 @@ fn expand_glv<C: MsmCurve, R: Repr<C>>(repr: &R, bases: &[Affine<C>]) -> Vec<R::
 }
 
 /// Interleaved half scalars (k1 for P, k2 for φ(P)) and the widest bit length among them.
-fn decompose<C: MsmCurve>(scalars: &[C::ScalarField]) -> (Vec<HalfScalar>, u32) {
+fn decompose<C: MsmCurve, K: ScalarLimbs>(scalars: &[K]) -> (Vec<HalfScalar>, u32) {
     let params = C::glv_params();
     let mut out = vec![HalfScalar::default(); 2 * scalars.len()];
     out.par_chunks_mut(2)
         .zip(scalars.par_iter())
         .for_each(|(o, k)| {
-            let (k1, k2) = params.decompose(k);
+            let (k1, k2) = params.decompose_limbs(k.limbs());
             o[0] = k1;
             o[1] = k2;
         });
@@ -292,7 +355,7 @@ impl<C: MsmCurve> FixedBaseTable<C> {
             .unwrap_or_default())
     }
 
-    pub fn msm_batch<S: AsRef<[C::ScalarField]> + Sync>(
+    pub fn msm_batch<K: ScalarLimbs, S: AsRef<[K]> + Sync>(
         &self,
         sets: &[S],
     ) -> Result<Vec<Projective<C>>, MsmError> {
@@ -354,14 +417,17 @@ fn build_table<C: MsmCurve, R: Repr<C>>(
     table
 }
 
-fn fixed_base<C: MsmCurve, R: Repr<C>, S: AsRef<[C::ScalarField]> + Sync>(
+fn fixed_base<C: MsmCurve, R: Repr<C>, K: ScalarLimbs, S: AsRef<[K]> + Sync>(
     repr: &R,
     table: &[R::Point],
     bases: usize,
     plan: window::FixedPlan,
     sets: &[S],
 ) -> Vec<Projective<C>> {
-    let halves: Vec<Vec<HalfScalar>> = sets.iter().map(|s| decompose::<C>(s.as_ref()).0).collect();
+    let halves: Vec<Vec<HalfScalar>> = sets
+        .iter()
+        .map(|s| decompose::<C, K>(s.as_ref()).0)
+        .collect();
     let n2 = 2 * bases;
     let threads = rayon::current_num_threads();
     let passes = plan.windows.div_ceil(plan.shifts);
