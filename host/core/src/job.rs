@@ -136,6 +136,15 @@ pub struct Msm<C: WireCurve> {
     scalars: Vec<Scalars<C>>,
 }
 
+impl<C: WireCurve> Clone for Msm<C> {
+    fn clone(&self) -> Self {
+        Self {
+            bases: self.bases.clone(),
+            scalars: self.scalars.clone(),
+        }
+    }
+}
+
 impl<C: WireCurve> Msm<C> {
     pub fn new(bases: Arc<BaseSet<C>>, scalars: Vec<Scalars<C>>) -> Result<Self, JobError> {
         if scalars.is_empty() {
@@ -161,6 +170,7 @@ impl<C: WireCurve> Msm<C> {
     }
 }
 
+#[derive(Clone)]
 pub enum MsmJob {
     Bn254(Msm<Bn254>),
     Bls12_381(Msm<Bls12_381>),
@@ -172,6 +182,7 @@ pub enum MsmOutput {
 }
 
 /// A transform of `columns` columns of 2^log_n elements stored back to back.
+#[derive(Clone)]
 pub struct Ntt<F: NttField> {
     pub cfg: NttConfig<F>,
     log_n: u32,
@@ -223,6 +234,7 @@ impl<F: NttField> Ntt<F> {
     }
 }
 
+#[derive(Clone)]
 pub enum NttJob {
     Bn254(Ntt<ark_bn254::Fr>),
     Bls12_381(Ntt<ark_bls12_381::Fr>),
@@ -276,11 +288,15 @@ pub struct SigItem {
     pub message: Vec<u8>,
 }
 
+#[derive(Clone)]
 pub struct VerifyJob {
     pub scheme: SigScheme,
     pub items: Vec<SigItem>,
 }
 
+/// Cloned only where a copy must survive a device that may not hand its job back (a run
+/// that times out).
+#[derive(Clone)]
 pub enum Job {
     Msm(MsmJob),
     Ntt(NttJob),

@@ -5,7 +5,9 @@
 //! backlog + this job's estimate, where an estimate is the backend's prior times a factor per
 //! operation, calibrated by a self-benchmark at start-up and refined from every observed run.
 //! A job whose client has gone is dropped when it reaches the front of its queue. A job a
-//! backend fails is re-run on the fallback backend (the CPU), counted and logged.
+//! backend fails is re-run on the fallback backend (the CPU), counted and logged; so is a job a
+//! device has not finished within its time limit (20 times its estimate, at least the floor),
+//! from a copy taken before it went to the device.
 
 use crate::metrics::{BackendLabel, JobLabels, LatencyLabels, Metrics};
 use offload_core::backend::{Backend, Failure, Health};
@@ -107,6 +109,8 @@ pub struct Scheduler {
     lanes: Vec<Arc<Lane>>,
     fallback: usize,
     capacity: usize,
+    /// Shortest time limit for a job on a device lane, in milliseconds.
+    timeout_floor_ms: AtomicU64,
     metrics: Arc<Metrics>,
     workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
@@ -154,6 +158,7 @@ impl Scheduler {
             lanes,
             fallback,
             capacity: capacity.max(1),
+            timeout_floor_ms: AtomicU64::new(10_000),
             metrics,
             workers: Mutex::new(Vec::new()),
         });
@@ -193,6 +198,17 @@ impl Scheduler {
 
     pub fn capacity(&self) -> usize {
         self.capacity
+    }
+
+    /// The shortest time a device lane gets before its job is re-run on the fallback lane.
+    pub fn set_device_timeout_floor(&self, d: Duration) {
+        self.timeout_floor_ms
+            .store(d.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    fn device_timeout(&self, est: f64) -> Duration {
+        let floor = Duration::from_millis(self.timeout_floor_ms.load(Ordering::Relaxed));
+        Duration::from_secs_f64((20.0 * est).min(1e6)).max(floor)
     }
 
     /// Run each job on every lane that accepts it, synchronously, and take the measured time
@@ -256,6 +272,8 @@ impl Scheduler {
                 JobError::Unsupported(kind.to_string())
             });
         };
+        // A device may never hand a hung job back: keep a copy for the fallback lane.
+        let spare = (i != self.fallback).then(|| job.clone());
         let (tx, rx) = oneshot::channel();
         let cancelled = Arc::new(AtomicBool::new(false));
         let _guard = CancelOnDrop(cancelled.clone());
@@ -266,15 +284,52 @@ impl Scheduler {
                 job,
                 est,
                 enqueued: submitted,
-                cancelled,
+                cancelled: cancelled.clone(),
                 reply: tx,
                 fallback: false,
             },
             false,
         );
-        let res = rx
-            .await
-            .map_err(|_| JobError::Internal("the worker dropped the job".into()))?;
+        let dropped = || JobError::Internal("the worker dropped the job".into());
+        let res = match spare {
+            None => rx.await.map_err(|_| dropped())?,
+            Some(spare) => match tokio::time::timeout(self.device_timeout(est), rx).await {
+                Ok(r) => r.map_err(|_| dropped())?,
+                Err(_) => {
+                    let lane = &self.lanes[i];
+                    tracing::warn!(
+                        backend = lane.backend.name(),
+                        job = %kind,
+                        "no result within the time limit; re-running on the fallback backend"
+                    );
+                    cancelled.store(true, Ordering::Release);
+                    self.count(lane, &kind.to_string(), kind.op(), "timeout");
+                    self.metrics
+                        .fallbacks
+                        .get_or_create(&BackendLabel {
+                            backend: lane.backend.name().into(),
+                        })
+                        .inc();
+                    let (tx, rx) = oneshot::channel();
+                    let again = Arc::new(AtomicBool::new(false));
+                    let _again_guard = CancelOnDrop(again.clone());
+                    let est = self.lanes[self.fallback].estimate(&spare);
+                    self.push(
+                        self.fallback,
+                        Entry {
+                            job: spare,
+                            est,
+                            enqueued: submitted,
+                            cancelled: again,
+                            reply: tx,
+                            fallback: true,
+                        },
+                        true,
+                    );
+                    rx.await.map_err(|_| dropped())?
+                }
+            },
+        };
         if let Ok((_, report)) = &res {
             self.metrics
                 .latency
@@ -390,9 +445,15 @@ fn worker(sched: std::sync::Weak<Scheduler>, lane: Arc<Lane>, index: usize, w: u
             s.count(&lane, &kind_name, op, "cancelled");
             continue;
         }
-        let running = s.metrics.running.get_or_create(&BackendLabel {
-            backend: lane.backend.name().into(),
-        });
+        // A clone: the family's lock guard must not be held across the run, or a lane creating
+        // its label would wait for this job to finish.
+        let running = s
+            .metrics
+            .running
+            .get_or_create(&BackendLabel {
+                backend: lane.backend.name().into(),
+            })
+            .clone();
         running.inc();
         let queued = e.enqueued.elapsed();
         let prior = lane.backend.estimate(&e.job).as_secs_f64();
@@ -557,6 +618,17 @@ mod tests {
         }
     }
 
+    /// Wait until the first lane is in the state `pred` describes.
+    async fn settle(s: &Scheduler, pred: fn(&LaneInfo) -> bool) {
+        for _ in 0..2000 {
+            if pred(&s.lanes()[0]) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        panic!("the lane never settled");
+    }
+
     fn ntt(log_n: u32) -> Job {
         let data = (0..1u64 << log_n)
             .map(p3_goldilocks::Goldilocks::new)
@@ -588,6 +660,60 @@ mod tests {
         s.shutdown();
     }
 
+    /// Claims every job as instant and never finishes one in time.
+    struct Hangs;
+
+    impl Backend for Hangs {
+        fn name(&self) -> &str {
+            "hangs"
+        }
+        fn device(&self) -> String {
+            "test".into()
+        }
+        fn supports(&self) -> Vec<OpSupport> {
+            stub_supports()
+        }
+        fn accepts(&self, _: &Job) -> bool {
+            true
+        }
+        fn estimate(&self, _: &Job) -> Duration {
+            Duration::ZERO
+        }
+        fn run(&self, job: Job) -> Result<Output, Failure> {
+            std::thread::sleep(Duration::from_millis(600));
+            CpuBackend.run(job)
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_device_job_past_its_time_limit_reruns_on_the_cpu() {
+        let m = Metrics::new();
+        let s = Scheduler::new(vec![Arc::new(CpuBackend), Arc::new(Hangs)], 0, 8, m.clone());
+        s.set_device_timeout_floor(Duration::from_millis(100));
+        let t = Instant::now();
+        let (out, report) = s.submit(ntt(4)).await.unwrap();
+        assert_eq!((report.backend.as_str(), report.fallback), ("cpu", true));
+        assert!(
+            t.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            t.elapsed()
+        );
+        let Output::Ntt(offload_core::job::NttJob::Goldilocks(n)) = out else {
+            panic!()
+        };
+        let mut want: Vec<p3_goldilocks::Goldilocks> =
+            (0..16u64).map(p3_goldilocks::Goldilocks::new).collect();
+        offload_engine::ntt::ntt(&mut want, &NttConfig::forward()).unwrap();
+        assert_eq!(n.data, want);
+        let text = m.render();
+        assert!(text.contains("outcome=\"timeout\""), "{text}");
+        assert!(
+            text.contains("offload_fallbacks_total{backend=\"hangs\"} 1"),
+            "{text}"
+        );
+        s.shutdown();
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_panicking_backend_fails_the_job_not_the_daemon() {
         let s = Scheduler::new(vec![Arc::new(Panics)], 0, 8, Metrics::new());
@@ -609,12 +735,12 @@ mod tests {
             let s = s.clone();
             async move { s.submit(ntt(1)).await.map(|_| ()) }
         });
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        settle(&s, |l| l.running == 1).await;
         let b = tokio::spawn({
             let s = s.clone();
             async move { s.submit(ntt(2)).await.map(|_| ()) }
         });
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        settle(&s, |l| l.queued == 1).await;
         let c = tokio::spawn({
             let s = s.clone();
             async move { s.submit(verify(5)).await.map(|_| ()) }
@@ -662,7 +788,7 @@ mod tests {
             |s: Arc<Scheduler>| tokio::spawn(async move { s.submit(ntt(2)).await.map(|_| ()) });
         let mut jobs = vec![spawn(s.clone())];
         // Let the first start running, then three more arrive together.
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        settle(&s, |l| l.running == 1).await;
         jobs.extend((0..3).map(|_| spawn(s.clone())));
         let mut refused = 0;
         for j in jobs {
