@@ -209,9 +209,24 @@ pub fn runner(case: Case, target: &Target) -> Result<Box<dyn Runner>, String> {
                     (h, ScalarsOf::Bls12_381(s))
                 }
             };
+            let handle = handle.map_err(|e| format!("uploading bases: {e}"))?;
+            // The daemon builds the set's fixed-base table in the background; time the
+            // steady state, not the build.
+            for _ in 0..600 {
+                let sets = rt
+                    .block_on(client.list_bases())
+                    .map_err(|e| e.to_string())?;
+                if !sets
+                    .iter()
+                    .any(|s| s.handle == handle && s.table == "building")
+                {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
             Call::Msm {
                 curve,
-                handle: handle.map_err(|e| format!("uploading bases: {e}"))?,
+                handle,
                 scalars,
                 shm: target
                     .shm_dir

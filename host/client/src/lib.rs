@@ -17,6 +17,7 @@
 use ark_ec::short_weierstrass::{Affine, Projective};
 use offload_core::job::{Bls12_381, Bn254};
 use offload_core::wire::{self, CurveId, PointEncoding, WireCurve, WireField};
+use offload_engine::ntt::{Direction, NttConfig, NttField, Order};
 use offload_proto::v1 as pb;
 use offload_proto::v1::offload_client::OffloadClient;
 use tonic::transport::{Channel, Endpoint, Uri};
@@ -63,6 +64,25 @@ impl ClientCurve for Bls12_381 {
         pb::Curve::Bls12381
     }
 }
+
+/// A field the client can transform.
+pub trait ClientField: WireField + NttField {
+    fn wire() -> pb::NttField;
+}
+
+macro_rules! client_field {
+    ($f:ty, $v:ident) => {
+        impl ClientField for $f {
+            fn wire() -> pb::NttField {
+                pb::NttField::$v
+            }
+        }
+    };
+}
+client_field!(ark_bn254::Fr, Bn254Fr);
+client_field!(ark_bls12_381::Fr, Bls12381Fr);
+client_field!(p3_baby_bear::BabyBear, Babybear);
+client_field!(p3_goldilocks::Goldilocks, Goldilocks);
 
 #[derive(Clone)]
 pub struct Client {
@@ -251,6 +271,43 @@ impl Client {
         decode_results::<C>(&r)?
             .pop()
             .ok_or_else(|| ClientError::Decode("no result".into()))
+    }
+
+    /// NTTs of equal-length columns, as `offload_engine::ntt` defines them.
+    pub async fn ntt<F: ClientField>(
+        &mut self,
+        cfg: &NttConfig<F>,
+        columns: &[&[F]],
+    ) -> Result<Vec<Vec<F>>, ClientError> {
+        let order = |o: Order| match o {
+            Order::Natural => pb::Ordering::Natural as i32,
+            Order::BitReversed => pb::Ordering::BitReversed as i32,
+        };
+        let mut coset = Vec::new();
+        if let Some(g) = cfg.coset {
+            g.encode(&mut coset);
+        }
+        let req = pb::NttRequest {
+            field: F::wire() as i32,
+            direction: match cfg.direction {
+                Direction::Forward => pb::NttDirection::Forward,
+                Direction::Inverse => pb::NttDirection::Inverse,
+            } as i32,
+            input_order: order(cfg.input),
+            output_order: order(cfg.output),
+            coset,
+            columns: columns
+                .iter()
+                .map(|c| pb::Elements {
+                    source: Some(pb::elements::Source::Packed(wire::encode_elements(c))),
+                })
+                .collect(),
+        };
+        let r = self.inner.ntt(req).await?.into_inner();
+        r.columns
+            .iter()
+            .map(|c| wire::decode_elements::<F>(c).map_err(|e| ClientError::Decode(e.to_string())))
+            .collect()
     }
 
     /// Signatures in, one verdict each.

@@ -11,7 +11,7 @@ use offload_engine::sig::secp256k1::EcdsaConfig;
 use offload_engine::sig::Verdict;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 
 pub type Bn254 = ark_bn254::g1::Config;
 pub type Bls12_381 = ark_bls12_381::g1::Config;
@@ -46,14 +46,23 @@ impl TableBudget {
     }
 }
 
-/// A set of bases, decoded and checked once. A set with a table budget (an uploaded set) gets a
-/// fixed-base table on its second use, when the budget holds one.
+/// Where a resident set's fixed-base table stands.
+enum TableState<C: WireCurve> {
+    Unbuilt,
+    Building,
+    Ready(Arc<FixedBaseTable<C>>, usize),
+    /// The budget had no room when it was tried.
+    Refused,
+}
+
+/// A set of bases, decoded and checked once. A resident (uploaded) set gets a fixed-base table,
+/// built in the background as soon as it is resident, when the table budget has room; until
+/// then its MSMs run variable-base.
 pub struct BaseSet<C: WireCurve> {
     pub points: Vec<Affine<C>>,
     pub handle: Option<String>,
     budget: Option<Arc<TableBudget>>,
-    uses: AtomicUsize,
-    table: OnceLock<Option<(Arc<FixedBaseTable<C>>, usize)>>,
+    table: Mutex<TableState<C>>,
 }
 
 impl<C: WireCurve> fmt::Debug for BaseSet<C> {
@@ -73,8 +82,7 @@ impl<C: WireCurve> BaseSet<C> {
             points,
             handle: None,
             budget: None,
-            uses: AtomicUsize::new(0),
-            table: OnceLock::new(),
+            table: Mutex::new(TableState::Unbuilt),
         }
     }
 
@@ -84,8 +92,7 @@ impl<C: WireCurve> BaseSet<C> {
             points,
             handle: Some(handle),
             budget: Some(budget),
-            uses: AtomicUsize::new(0),
-            table: OnceLock::new(),
+            table: Mutex::new(TableState::Unbuilt),
         }
     }
 
@@ -97,31 +104,60 @@ impl<C: WireCurve> BaseSet<C> {
         self.points.is_empty()
     }
 
-    /// The fixed-base table, built on the second use if the budget has room for at least the
-    /// expanded bases and no more than half of what is left; `None` otherwise.
+    fn state(&self) -> std::sync::MutexGuard<'_, TableState<C>> {
+        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The fixed-base table, once built.
     pub fn table(&self) -> Option<Arc<FixedBaseTable<C>>> {
-        let budget = self.budget.as_ref()?;
-        if self.uses.fetch_add(1, Ordering::Relaxed) < 1 || self.points.is_empty() {
-            return self
-                .table
-                .get()
-                .and_then(|t| t.as_ref().map(|t| t.0.clone()));
+        match &*self.state() {
+            TableState::Ready(t, _) => Some(t.clone()),
+            _ => None,
         }
-        self.table
-            .get_or_init(|| {
-                let allowance = budget.left() / 2;
-                let t = FixedBaseTable::new(&self.points, allowance);
-                let bytes = t.memory_bytes();
-                (bytes <= allowance && budget.take(bytes)).then(|| (Arc::new(t), bytes))
-            })
-            .as_ref()
-            .map(|t| t.0.clone())
+    }
+
+    /// "none" (an inline set, or not tried yet), "building", "ready" or "refused" (no room in
+    /// the budget), and the bytes the table holds.
+    pub fn table_status(&self) -> (&'static str, usize) {
+        match &*self.state() {
+            TableState::Unbuilt => ("none", 0),
+            TableState::Building => ("building", 0),
+            TableState::Ready(_, b) => ("ready", *b),
+            TableState::Refused => ("refused", 0),
+        }
+    }
+
+    /// Start building the table on rayon if this set has a budget and no table yet. The table
+    /// gets at most half of what the budget has left, and is kept only if it fits.
+    pub fn build_table_in_background(self: &Arc<Self>) {
+        let Some(budget) = self.budget.clone() else {
+            return;
+        };
+        {
+            let mut st = self.state();
+            if !matches!(*st, TableState::Unbuilt) || self.points.is_empty() {
+                return;
+            }
+            *st = TableState::Building;
+        }
+        let set = self.clone();
+        rayon::spawn(move || {
+            let allowance = budget.left() / 2;
+            let t = FixedBaseTable::new(&set.points, allowance);
+            let bytes = t.memory_bytes();
+            let next = if bytes <= allowance && budget.take(bytes) {
+                TableState::Ready(Arc::new(t), bytes)
+            } else {
+                TableState::Refused
+            };
+            *set.state() = next;
+        });
     }
 }
 
 impl<C: WireCurve> Drop for BaseSet<C> {
     fn drop(&mut self) {
-        if let (Some(budget), Some(Some((_, bytes)))) = (&self.budget, self.table.get()) {
+        if let (Some(budget), TableState::Ready(_, bytes)) = (&self.budget, &*self.state()) {
             budget.give(*bytes);
         }
     }

@@ -141,6 +141,16 @@ impl BaseStore {
             .collect()
     }
 
+    /// The table status of a resident set ("not resident" when it is only on disk).
+    pub fn table_status(&self, handle: &str) -> (&'static str, usize) {
+        let inner = self.lock();
+        match inner.resident.iter().find(|(h, _)| h == handle) {
+            Some((_, AnyBases::Bn254(s))) => s.table_status(),
+            Some((_, AnyBases::Bls12_381(s))) => s.table_status(),
+            None => ("not resident", 0),
+        }
+    }
+
     pub fn meta(&self, handle: &str) -> Option<Meta> {
         self.lock().index.get(handle).cloned()
     }
@@ -193,6 +203,10 @@ impl BaseStore {
     }
 
     fn make_resident(&self, handle: &str, set: AnyBases) {
+        match &set {
+            AnyBases::Bn254(s) => s.build_table_in_background(),
+            AnyBases::Bls12_381(s) => s.build_table_in_background(),
+        }
         let mut inner = self.lock();
         if inner.resident.iter().any(|(h, _)| h == handle) {
             return;

@@ -503,7 +503,8 @@ impl Service {
     }
 }
 
-fn set_info(handle: String, meta: crate::bases::Meta) -> pb::BaseSetInfo {
+fn set_info(store: &BaseStore, handle: String, meta: crate::bases::Meta) -> pb::BaseSetInfo {
+    let (table, table_bytes) = store.table_status(&handle);
     let curve = meta.curve_id();
     let bytes = match curve {
         Some(CurveId::Bn254) => wire::point_len::<Bn254>(PointEncoding::ArkUncompressed),
@@ -518,6 +519,8 @@ fn set_info(handle: String, meta: crate::bases::Meta) -> pb::BaseSetInfo {
         count: meta.count,
         label: meta.label,
         bytes,
+        table: table.into(),
+        table_bytes: table_bytes as u64,
     }
 }
 
@@ -610,7 +613,7 @@ impl Offload for Service {
             let store = st.store.clone();
             let (handle, meta) = on_rayon(move || store.finish_upload(up)).await??;
             tracing::info!(%handle, count = meta.count, "base set stored");
-            Ok(set_info(handle, meta))
+            Ok(set_info(&st.store, handle, meta))
         }
         .await;
         self.checked("UploadBases", r)
@@ -625,7 +628,7 @@ impl Offload for Service {
             .store
             .list()
             .into_iter()
-            .map(|(h, m)| set_info(h, m))
+            .map(|(h, m)| set_info(&self.st.store, h, m))
             .collect();
         Ok(Response::new(pb::ListBasesResponse { sets }))
     }

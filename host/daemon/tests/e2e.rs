@@ -129,6 +129,21 @@ async fn info_bases_and_msm_match_the_engine() {
     let listed = c.list_bases().await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!((listed[0].count, listed[0].label.as_str()), (1000, "srs"));
+    // Its fixed-base table is built in the background; MSMs before and after agree.
+    let s0: Vec<ark_bn254::Fr> = scalars(1000, &mut r);
+    let early = c.msm::<Bn254>(&h1, &s0).await.unwrap();
+    let mut table = String::new();
+    for _ in 0..1000 {
+        let l = c.list_bases().await.unwrap();
+        table = l[0].table.clone();
+        if table != "building" {
+            assert!(l[0].table_bytes > 0, "{l:?}");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(table, "ready");
+    assert_eq!(c.msm::<Bn254>(&h1, &s0).await.unwrap(), early);
 
     // Several uses: the second and later may run on the fixed-base table; all equal the engine.
     for round in 0..3 {
@@ -290,6 +305,24 @@ async fn ntt_matches_the_engine_for_every_field() {
     check::<ark_bls12_381::Fr>(&mut c, pb::NttField::Bls12381Fr, 2).await;
     check::<p3_baby_bear::BabyBear>(&mut c, pb::NttField::Babybear, 3).await;
     check::<p3_goldilocks::Goldilocks>(&mut c, pb::NttField::Goldilocks, 4).await;
+    // The typed client call: forward then inverse on a coset is the identity.
+    let mut r = rng(5);
+    let cols: Vec<Vec<p3_baby_bear::BabyBear>> = (0..2).map(|_| elements(256, &mut r)).collect();
+    let refs: Vec<&[p3_baby_bear::BabyBear]> = cols.iter().map(|c| c.as_slice()).collect();
+    let shift = p3_baby_bear::BabyBear::from_u64(31);
+    let fwd = c
+        .ntt(&NttConfig::forward().coset(shift), &refs)
+        .await
+        .unwrap();
+    let mut want = cols[1].clone();
+    offload_engine::ntt::ntt(&mut want, &NttConfig::forward().coset(shift)).unwrap();
+    assert_eq!(fwd[1], want);
+    let refs: Vec<&[p3_baby_bear::BabyBear]> = fwd.iter().map(|c| c.as_slice()).collect();
+    let back = c
+        .ntt(&NttConfig::inverse().coset(shift), &refs)
+        .await
+        .unwrap();
+    assert_eq!(back, cols);
     d.running.stop().await.unwrap();
 }
 
