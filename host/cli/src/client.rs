@@ -233,8 +233,8 @@ pub async fn bases(c: &Conn, cmd: Bases) -> Result<()> {
                     .map(|c| c.as_str_name())
                     .unwrap_or("?");
                 println!(
-                    "{}  {curve}  {} points  {} bytes  {}",
-                    s.handle, s.count, s.bytes, s.label
+                    "{}  {curve}  {} points  {} bytes  table {} ({} bytes)  {}",
+                    s.handle, s.count, s.bytes, s.table, s.table_bytes, s.label
                 );
             }
         }

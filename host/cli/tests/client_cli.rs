@@ -77,7 +77,7 @@ fn client_commands_against_a_daemon() {
     assert_eq!(handle.len(), 64);
     let (ok, out, _) = run(&["bases", "list"]);
     assert!(
-        ok && out.contains(&handle) && out.contains("100 points"),
+        ok && out.contains(&handle) && out.contains("100 points") && out.contains("table "),
         "{out}"
     );
     let (ok, out, err) = run(&[
