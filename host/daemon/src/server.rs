@@ -211,9 +211,14 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
 async fn router(state: Arc<State>) -> anyhow::Result<tonic::transport::server::Router> {
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter.set_serving::<OffloadServer<Service>>().await;
+    // Both reflection versions: older grpcurl releases ask only for v1alpha.
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(offload_proto::FILE_DESCRIPTOR_SET)
         .build_v1()
+        .context("building reflection")?;
+    let reflection_alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(offload_proto::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
         .context("building reflection")?;
     let max = state.config.max_message_bytes;
     let svc = OffloadServer::new(Service::new(state))
@@ -222,5 +227,6 @@ async fn router(state: Arc<State>) -> anyhow::Result<tonic::transport::server::R
     Ok(Server::builder()
         .add_service(health)
         .add_service(reflection)
+        .add_service(reflection_alpha)
         .add_service(svc))
 }
