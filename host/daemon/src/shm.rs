@@ -7,14 +7,13 @@ use std::path::Path;
 /// A read-only view of part of a mapped file.
 pub struct Region {
     map: memmap2::Mmap,
-    start: usize,
     len: usize,
 }
 
 impl std::ops::Deref for Region {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        &self.map[self.start..self.start + self.len]
+        &self.map[..self.len]
     }
 }
 
@@ -46,16 +45,10 @@ pub fn map(
     }
     let file = std::fs::File::open(&real).map_err(|_| outside())?;
     let size = file.metadata().map_err(|_| outside())?.len();
-    let end =
-        offset
-            .checked_add(length)
-            .filter(|&e| e <= size)
-            .ok_or_else(|| {
-                JobError::invalid(
-            field,
-            format!("offset {offset} + length {length} passes the end of the file ({size} bytes)"),
-        )
-            })?;
+    if offset.checked_add(length).is_none_or(|end| end > size) {
+        let why = format!("offset {offset} + length {length} passes the end ({size} bytes)");
+        return Err(JobError::invalid(field, why));
+    }
     if length == 0 {
         return Err(JobError::invalid(field, "length is zero"));
     }
@@ -68,10 +61,8 @@ pub fn map(
             .map(&file)
     }
     .map_err(|e| JobError::invalid(field, format!("cannot map {path:?}: {e}")))?;
-    let _ = end;
     Ok(Region {
         map,
-        start: 0,
         len: length as usize,
     })
 }

@@ -613,6 +613,21 @@ async fn bad_input_is_named_and_the_daemon_keeps_serving() {
     d.running.stop().await.unwrap();
 }
 
+fn req_shm(handle: &str, path: &Path, offset: u64, length: u64) -> pb::MsmRequest {
+    pb::MsmRequest {
+        curve: pb::Curve::Bn254 as i32,
+        bases: Some(pb::msm_request::Bases::Handle(handle.into())),
+        scalars: vec![pb::Elements {
+            source: Some(pb::elements::Source::Shared(pb::SharedMemory {
+                path: path.display().to_string(),
+                offset,
+                length,
+            })),
+        }],
+        result_encoding: pb::PointEncoding::ArkUncompressed as i32,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shared_memory_unix_socket_and_restart() {
     let d = start().await;
@@ -647,6 +662,16 @@ async fn shared_memory_unix_socket_and_restart() {
     let got = c.raw().msm(req).await.unwrap().into_inner();
     let got = wire::decode_point::<Bn254>(PointEncoding::ArkUncompressed, &got.results[0]).unwrap();
     assert_eq!(got, want.into_affine());
+    // A region past the end of the file is refused, naming the field.
+    let mut past = req_shm(&handle, &shm, 101, 500 * 32);
+    past.curve = pb::Curve::Bn254 as i32;
+    let e = c.raw().msm(past).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(
+        e.message().starts_with("scalars[0]: offset 101"),
+        "{}",
+        e.message()
+    );
 
     // Restart on the same data directory: the set is still there.
     let dir = d.dir;
