@@ -539,83 +539,83 @@ mod tests {
     use offload_core::job::{Ntt, NttJob, SigItem, SigScheme, VerifyJob};
     use offload_engine::ntt::NttConfig;
 
-    /// Claims every job, estimates it as instant, and fails, handing the job back.
-    struct Flaky;
-    /// Runs jobs one at a time, slowly, recording their sizes in order.
-    struct Slow(Mutex<Vec<usize>>);
-    /// Panics on every job.
-    struct Panics;
-
-    fn stub_supports() -> Vec<OpSupport> {
-        Vec::new()
+    /// What a fake backend does with a job.
+    #[derive(Clone, Copy)]
+    enum Act {
+        /// Run it on the CPU.
+        Run,
+        /// Fail, handing the job back.
+        Fail,
+        /// Panic.
+        Panic,
+        /// Sleep this long, then run it on the CPU.
+        Sleep(Duration),
     }
 
-    impl Backend for Flaky {
-        fn name(&self) -> &str {
-            "flaky"
-        }
-        fn device(&self) -> String {
-            "test".into()
-        }
-        fn supports(&self) -> Vec<OpSupport> {
-            stub_supports()
-        }
-        fn accepts(&self, _: &Job) -> bool {
-            true
-        }
-        fn estimate(&self, _: &Job) -> Duration {
-            Duration::ZERO
-        }
-        fn run(&self, job: Job) -> Result<Output, Failure> {
-            Err(Failure {
-                reason: "device lost".into(),
-                job: Some(job),
+    /// A backend for scheduler tests: it estimates every job at `estimate`, takes the jobs
+    /// `accepts` allows, does `act`, and records the sizes of the jobs it started, in order.
+    struct Fake {
+        name: &'static str,
+        estimate: Duration,
+        accepts: fn(&Job) -> bool,
+        act: Act,
+        started: Mutex<Vec<usize>>,
+    }
+
+    impl Fake {
+        fn new(name: &'static str, estimate: Duration, act: Act) -> Arc<Self> {
+            Arc::new(Self {
+                name,
+                estimate,
+                accepts: |_| true,
+                act,
+                started: Mutex::new(Vec::new()),
             })
         }
     }
 
-    impl Backend for Slow {
+    impl Backend for Fake {
         fn name(&self) -> &str {
-            "slow"
+            self.name
         }
         fn device(&self) -> String {
             "test".into()
         }
         fn supports(&self) -> Vec<OpSupport> {
-            stub_supports()
+            Vec::new()
         }
-        fn accepts(&self, _: &Job) -> bool {
-            true
+        fn accepts(&self, job: &Job) -> bool {
+            (self.accepts)(job)
         }
         fn estimate(&self, _: &Job) -> Duration {
-            Duration::from_millis(50)
+            self.estimate
         }
         fn run(&self, job: Job) -> Result<Output, Failure> {
-            self.0.lock().unwrap().push(job.size());
-            std::thread::sleep(Duration::from_millis(50));
-            CpuBackend.run(job)
+            self.started.lock().unwrap().push(job.size());
+            match self.act {
+                Act::Run => CpuBackend.run(job),
+                Act::Fail => Err(Failure {
+                    reason: "device lost".into(),
+                    job: Some(job),
+                }),
+                Act::Panic => panic!("kernel fault"),
+                Act::Sleep(d) => {
+                    std::thread::sleep(d);
+                    CpuBackend.run(job)
+                }
+            }
         }
     }
 
-    impl Backend for Panics {
-        fn name(&self) -> &str {
-            "panics"
-        }
-        fn device(&self) -> String {
-            "test".into()
-        }
-        fn supports(&self) -> Vec<OpSupport> {
-            stub_supports()
-        }
-        fn accepts(&self, _: &Job) -> bool {
-            true
-        }
-        fn estimate(&self, _: &Job) -> Duration {
-            Duration::ZERO
-        }
-        fn run(&self, _: Job) -> Result<Output, Failure> {
-            panic!("kernel fault")
-        }
+    /// Claims every job as instant and fails it.
+    fn flaky() -> Arc<Fake> {
+        Fake::new("flaky", Duration::ZERO, Act::Fail)
+    }
+
+    /// Runs jobs one at a time, slowly.
+    fn slow() -> Arc<Fake> {
+        let d = Duration::from_millis(50);
+        Fake::new("slow", d, Act::Sleep(d))
     }
 
     /// Wait until the first lane is in the state `pred` describes.
@@ -648,7 +648,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failed_device_job_reruns_on_the_cpu() {
         let m = Metrics::new();
-        let s = Scheduler::new(vec![Arc::new(CpuBackend), Arc::new(Flaky)], 0, 8, m.clone());
+        let s = Scheduler::new(vec![Arc::new(CpuBackend), flaky()], 0, 8, m.clone());
         let (out, report) = s.submit(verify(3)).await.unwrap();
         assert_eq!(report.backend, "cpu");
         assert!(report.fallback);
@@ -660,35 +660,23 @@ mod tests {
         s.shutdown();
     }
 
-    /// Claims every job as instant and never finishes one in time.
-    struct Hangs;
-
-    impl Backend for Hangs {
-        fn name(&self) -> &str {
-            "hangs"
-        }
-        fn device(&self) -> String {
-            "test".into()
-        }
-        fn supports(&self) -> Vec<OpSupport> {
-            stub_supports()
-        }
-        fn accepts(&self, _: &Job) -> bool {
-            true
-        }
-        fn estimate(&self, _: &Job) -> Duration {
-            Duration::ZERO
-        }
-        fn run(&self, job: Job) -> Result<Output, Failure> {
-            std::thread::sleep(Duration::from_millis(600));
-            CpuBackend.run(job)
-        }
-    }
-
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_device_job_past_its_time_limit_reruns_on_the_cpu() {
         let m = Metrics::new();
-        let s = Scheduler::new(vec![Arc::new(CpuBackend), Arc::new(Hangs)], 0, 8, m.clone());
+        let s = Scheduler::new(
+            vec![
+                Arc::new(CpuBackend),
+                // Claims every job as instant and never finishes one in time.
+                Fake::new(
+                    "hangs",
+                    Duration::ZERO,
+                    Act::Sleep(Duration::from_millis(600)),
+                ),
+            ],
+            0,
+            8,
+            m.clone(),
+        );
         s.set_device_timeout_floor(Duration::from_millis(100));
         let t = Instant::now();
         let (out, report) = s.submit(ntt(4)).await.unwrap();
@@ -716,7 +704,12 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_panicking_backend_fails_the_job_not_the_daemon() {
-        let s = Scheduler::new(vec![Arc::new(Panics)], 0, 8, Metrics::new());
+        let s = Scheduler::new(
+            vec![Fake::new("panics", Duration::ZERO, Act::Panic)],
+            0,
+            8,
+            Metrics::new(),
+        );
         for _ in 0..2 {
             match s.submit(ntt(3)).await {
                 Err(JobError::Backend { reason, .. }) => assert!(reason.contains("kernel fault")),
@@ -729,7 +722,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn signature_batches_go_ahead_of_bulk_work() {
-        let slow = Arc::new(Slow(Mutex::new(Vec::new())));
+        let slow = slow();
         let s = Scheduler::new(vec![slow.clone()], 0, 8, Metrics::new());
         let a = tokio::spawn({
             let s = s.clone();
@@ -749,40 +742,23 @@ mod tests {
             t.await.unwrap().unwrap();
         }
         // A ran first (it was alone); C, latency-class, overtook the queued B.
-        assert_eq!(*slow.0.lock().unwrap(), vec![2, 5, 4]);
+        assert_eq!(*slow.started.lock().unwrap(), vec![2, 5, 4]);
         s.shutdown();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn full_queues_refuse_and_unknown_work_is_unsupported() {
-        struct Picky;
-        impl Backend for Picky {
-            fn name(&self) -> &str {
-                "picky"
-            }
-            fn device(&self) -> String {
-                "test".into()
-            }
-            fn supports(&self) -> Vec<OpSupport> {
-                stub_supports()
-            }
-            fn accepts(&self, j: &Job) -> bool {
-                matches!(j, Job::Ntt(_))
-            }
-            fn estimate(&self, _: &Job) -> Duration {
-                Duration::ZERO
-            }
-            fn run(&self, job: Job) -> Result<Output, Failure> {
-                CpuBackend.run(job)
-            }
-        }
-        let s = Scheduler::new(vec![Arc::new(Picky)], 0, 1, Metrics::new());
+        let picky = Arc::new(Fake {
+            accepts: |j| matches!(j, Job::Ntt(_)),
+            ..Arc::into_inner(Fake::new("picky", Duration::ZERO, Act::Run)).unwrap()
+        });
+        let s = Scheduler::new(vec![picky], 0, 1, Metrics::new());
         assert!(matches!(
             s.submit(verify(1)).await,
             Err(JobError::Unsupported(_))
         ));
         s.shutdown();
-        let slow = Arc::new(Slow(Mutex::new(Vec::new())));
+        let slow = slow();
         let s = Scheduler::new(vec![slow], 0, 1, Metrics::new());
         let spawn =
             |s: Arc<Scheduler>| tokio::spawn(async move { s.submit(ntt(2)).await.map(|_| ()) });
