@@ -3,6 +3,7 @@
 
 pub use crate::job::OpKind;
 use crate::job::{Job, Output};
+pub use offload_engine::cancel::Cancel;
 use std::time::Duration;
 
 /// What a backend runs, as `GetInfo` reports it.
@@ -40,8 +41,9 @@ pub trait Backend: Send + Sync {
     /// A prior estimate of the run time, before the scheduler has calibrated or observed it.
     fn estimate(&self, job: &Job) -> Duration;
     /// Run a job to completion on the calling thread (compute may fan out to the backend's own
-    /// threads or device).
-    fn run(&self, job: Job) -> Result<Output, Failure>;
+    /// threads or device). Once `cancel` is raised nobody wants the result: stop early where
+    /// the work allows and return a `Failure` (the scheduler counts it as cancelled).
+    fn run(&self, job: Job, cancel: &Cancel) -> Result<Output, Failure>;
     fn health(&self) -> Health {
         Health::Healthy
     }

@@ -1,7 +1,7 @@
 //! The CPU backend: the engines on rayon. It runs every job kind at every size memory allows,
 //! and is the reference every other backend is checked against and falls back to.
 
-use crate::backend::{Backend, Failure, OpSupport};
+use crate::backend::{Backend, Cancel, Failure, OpSupport};
 use crate::job::{Job, Msm, MsmJob, MsmOutput, Ntt, NttJob, Output, SigItem, SigScheme};
 use crate::wire::WireCurve;
 use ark_ec::short_weierstrass::Projective;
@@ -19,19 +19,43 @@ impl CpuBackend {
     }
 }
 
-fn run_msm<C: WireCurve>(m: &Msm<C>) -> Result<Vec<Projective<C>>, String> {
+/// Signatures verified between looks at the cancel flag: large enough that batch equations
+/// keep their per-thread chunk sizes, small enough to stop within a fraction of a second.
+const VERIFY_SLICE: usize = 1 << 14;
+
+fn run_msm<C: WireCurve>(m: &Msm<C>, cancel: &Cancel) -> Result<Vec<Projective<C>>, String> {
     let res = match m.bases().table() {
-        Some(t) => t.msm_batch(m.scalars()),
-        None => msm::msm_batch(&m.bases().points, m.scalars()),
+        Some(t) => t.msm_batch_cancellable(m.scalars(), cancel),
+        None => msm::msm_batch_cancellable(
+            msm::Arithmetic::Fastest,
+            &m.bases().points,
+            m.scalars(),
+            cancel,
+        ),
     };
     res.map_err(|e| e.to_string())
 }
 
-fn run_ntt<F: NttField>(n: &mut Ntt<F>) -> Result<(), String> {
+fn run_ntt<F: NttField>(n: &mut Ntt<F>, cancel: &Cancel) -> Result<(), String> {
     let cfg = n.cfg;
     Domain::<F>::new(n.log_n())
-        .and_then(|d| d.ntt_batch(&mut n.data, &cfg))
+        .and_then(|d| d.ntt_batch_cancellable(&mut n.data, &cfg, cancel))
         .map_err(|e| e.to_string())
+}
+
+/// Verdicts do not depend on how a batch is split (each equals single verification), so a
+/// long batch runs in slices with a look at `cancel` between them.
+fn verify_cancellable(
+    scheme: SigScheme,
+    items: &[SigItem],
+    cancel: &Cancel,
+) -> Result<Vec<Verdict>, String> {
+    let mut out = Vec::with_capacity(items.len());
+    for slice in items.chunks(VERIFY_SLICE) {
+        cancel.check().map_err(|e| e.to_string())?;
+        out.extend(verify(scheme, slice));
+    }
+    Ok(out)
 }
 
 fn verify(scheme: SigScheme, items: &[SigItem]) -> Vec<Verdict> {
@@ -109,30 +133,61 @@ impl Backend for CpuBackend {
         Duration::from_nanos((job.work() * per_unit_ns) as u64 + 20_000)
     }
 
-    fn run(&self, job: Job) -> Result<Output, Failure> {
+    fn run(&self, job: Job, cancel: &Cancel) -> Result<Output, Failure> {
         let fail = |reason: String| Failure { reason, job: None };
         match job {
-            Job::Msm(MsmJob::Bn254(m)) => run_msm(&m)
+            Job::Msm(MsmJob::Bn254(m)) => run_msm(&m, cancel)
                 .map(|r| Output::Msm(MsmOutput::Bn254(r)))
                 .map_err(fail),
-            Job::Msm(MsmJob::Bls12_381(m)) => run_msm(&m)
+            Job::Msm(MsmJob::Bls12_381(m)) => run_msm(&m, cancel)
                 .map(|r| Output::Msm(MsmOutput::Bls12_381(r)))
                 .map_err(fail),
             Job::Ntt(mut n) => {
                 let r = match &mut n {
-                    NttJob::Bn254(x) => run_ntt(x),
-                    NttJob::Bls12_381(x) => run_ntt(x),
-                    NttJob::BabyBear(x) => run_ntt(x),
-                    NttJob::Goldilocks(x) => run_ntt(x),
+                    NttJob::Bn254(x) => run_ntt(x, cancel),
+                    NttJob::Bls12_381(x) => run_ntt(x, cancel),
+                    NttJob::BabyBear(x) => run_ntt(x, cancel),
+                    NttJob::Goldilocks(x) => run_ntt(x, cancel),
                 };
                 r.map(|()| Output::Ntt(n)).map_err(fail)
             }
-            Job::Verify(v) => Ok(Output::Verify(verify(v.scheme, &v.items))),
+            Job::Verify(v) => verify_cancellable(v.scheme, &v.items, cancel)
+                .map(Output::Verify)
+                .map_err(fail),
         }
     }
 
     fn slots(&self) -> usize {
         // One bulk job and one latency-class job side by side on the shared rayon pool.
         2
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::VerifyJob;
+    use offload_engine::sig::ed25519::Policy;
+
+    #[test]
+    fn long_batches_run_in_slices_and_stop_when_cancelled() {
+        // One slice and a bit: malformed items (empty keys) are quick and each gets a verdict.
+        let job = || {
+            Job::Verify(VerifyJob {
+                scheme: SigScheme::Ed25519(Policy::Zip215),
+                items: vec![SigItem::default(); VERIFY_SLICE + 3],
+            })
+        };
+        let Ok(Output::Verify(v)) = CpuBackend.run(job(), &Cancel::new()) else {
+            panic!("a live job failed");
+        };
+        assert_eq!(v.len(), VERIFY_SLICE + 3);
+        assert!(v.iter().all(|v| !v.is_valid()));
+        let cancel = Cancel::new();
+        cancel.cancel();
+        let Err(f) = CpuBackend.run(job(), &cancel) else {
+            panic!("a cancelled job ran");
+        };
+        assert_eq!(f.reason, "cancelled");
     }
 }

@@ -10,7 +10,7 @@
 //! from a copy taken before it went to the device.
 
 use crate::metrics::{BackendLabel, JobLabels, LatencyLabels, Metrics};
-use offload_core::backend::{Backend, Failure, Health};
+use offload_core::backend::{Backend, Cancel, Failure, Health};
 use offload_core::{Job, JobError, Output};
 use std::collections::{HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
@@ -223,8 +223,10 @@ impl Scheduler {
                 let op = job.kind().op();
                 let prior = lane.backend.estimate(&job).as_secs_f64();
                 let t = Instant::now();
-                let ok = std::panic::catch_unwind(AssertUnwindSafe(|| lane.backend.run(job)))
-                    .is_ok_and(|r| r.is_ok());
+                let ok = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    lane.backend.run(job, &Cancel::never())
+                }))
+                .is_ok_and(|r| r.is_ok());
                 let took = t.elapsed().as_secs_f64();
                 if ok {
                     lane.observe(op, prior, took, 1.0);
@@ -458,18 +460,20 @@ fn worker(sched: std::sync::Weak<Scheduler>, lane: Arc<Lane>, index: usize, w: u
         let queued = e.enqueued.elapsed();
         let prior = lane.backend.estimate(&e.job).as_secs_f64();
         let started = Instant::now();
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| lane.backend.run(e.job)))
-            .unwrap_or_else(|p| {
-                let why = p
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| p.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                Err(Failure {
-                    reason: format!("panicked: {why}"),
-                    job: None,
-                })
-            });
+        let cancel = Cancel::from_flag(e.cancelled.clone());
+        let result =
+            std::panic::catch_unwind(AssertUnwindSafe(|| lane.backend.run(e.job, &cancel)))
+                .unwrap_or_else(|p| {
+                    let why = p
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| p.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".into());
+                    Err(Failure {
+                        reason: format!("panicked: {why}"),
+                        job: None,
+                    })
+                });
         let ran = started.elapsed();
         running.dec();
         lane.lock().running.remove(&id);
@@ -487,6 +491,11 @@ fn worker(sched: std::sync::Weak<Scheduler>, lane: Arc<Lane>, index: usize, w: u
                         fallback: e.fallback,
                     },
                 )));
+            }
+            // Nobody waits for it: the client went, or a timed-out device job already re-runs
+            // on the fallback backend.
+            Err(_) if cancel.is_cancelled() => {
+                s.count(&lane, &kind_name, op, "cancelled");
             }
             Err(Failure {
                 reason,
@@ -550,6 +559,8 @@ mod tests {
         Panic,
         /// Sleep this long, then run it on the CPU.
         Sleep(Duration),
+        /// Work until told to stop (at most ten seconds), then fail.
+        UntilCancelled,
     }
 
     /// A backend for scheduler tests: it estimates every job at `estimate`, takes the jobs
@@ -590,10 +601,10 @@ mod tests {
         fn estimate(&self, _: &Job) -> Duration {
             self.estimate
         }
-        fn run(&self, job: Job) -> Result<Output, Failure> {
+        fn run(&self, job: Job, cancel: &Cancel) -> Result<Output, Failure> {
             self.started.lock().unwrap().push(job.size());
             match self.act {
-                Act::Run => CpuBackend.run(job),
+                Act::Run => CpuBackend.run(job, cancel),
                 Act::Fail => Err(Failure {
                     reason: "device lost".into(),
                     job: Some(job),
@@ -601,7 +612,17 @@ mod tests {
                 Act::Panic => panic!("kernel fault"),
                 Act::Sleep(d) => {
                     std::thread::sleep(d);
-                    CpuBackend.run(job)
+                    CpuBackend.run(job, cancel)
+                }
+                Act::UntilCancelled => {
+                    let t = Instant::now();
+                    while !cancel.is_cancelled() && t.elapsed() < Duration::from_secs(10) {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    Err(Failure {
+                        reason: "stopped".into(),
+                        job: Some(job),
+                    })
                 }
             }
         }
@@ -699,6 +720,31 @@ mod tests {
             text.contains("offload_fallbacks_total{backend=\"hangs\"} 1"),
             "{text}"
         );
+        s.shutdown();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_running_job_is_told_to_stop_when_its_client_goes() {
+        let m = Metrics::new();
+        let busy = Fake::new("busy", Duration::ZERO, Act::UntilCancelled);
+        let s = Scheduler::new(vec![busy], 0, 8, m.clone());
+        let call = tokio::spawn({
+            let s = s.clone();
+            async move { s.submit(ntt(3)).await.map(|_| ()) }
+        });
+        settle(&s, |l| l.running == 1).await;
+        // The client goes away: its future is dropped mid-run.
+        call.abort();
+        // Far sooner than the ten seconds the backend would otherwise take.
+        settle(&s, |l| l.running == 0).await;
+        let text = m.render();
+        assert!(
+            text.contains("backend=\"busy\",outcome=\"cancelled\"} 1"),
+            "{text}"
+        );
+        // Handed back with the job, it was still not re-run anywhere.
+        assert!(!text.contains("outcome=\"fallback\""), "{text}");
+        assert_eq!(s.lanes()[0].completed, 1);
         s.shutdown();
     }
 

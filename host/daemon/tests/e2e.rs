@@ -1,6 +1,7 @@
 //! offloadd end to end: a daemon on an ephemeral loopback port and a Unix socket, every RPC
 //! against the in-process engines, bad input of each kind answered precisely while the daemon
-//! keeps serving, concurrency, cancellation, a full queue, and a restart that keeps base sets.
+//! keeps serving, concurrency, cancellation (queued and running), a full queue, and a restart
+//! that keeps base sets.
 
 use ark_ec::short_weierstrass::{Affine, Projective};
 use ark_ec::{CurveGroup, PrimeGroup};
@@ -758,7 +759,7 @@ async fn many_clients_full_queues_and_cancellation() {
     wait_for(|b| b.running > 0).await;
     let mut req = tonic::Request::new(pb::MsmRequest {
         curve: pb::Curve::Bn254 as i32,
-        bases: Some(pb::msm_request::Bases::Handle(handle)),
+        bases: Some(pb::msm_request::Bases::Handle(handle.clone())),
         scalars: vec![packed(wire::encode_elements(&s))],
         result_encoding: 0,
     });
@@ -821,6 +822,33 @@ async fn many_clients_full_queues_and_cancellation() {
         "{metrics}"
     );
     assert!(metrics.contains("offload_job_seconds_bucket"), "{metrics}");
+
+    // A client that leaves while its job runs: the job stops within one bucket task instead of
+    // finishing its 24 vectors, and the engine says so (outcome "cancelled", not "ok").
+    let mut c3 = c.clone();
+    let leaving = tokio::spawn(async move {
+        let scal: Vec<&[ark_bn254::Fr]> = (0..24).map(|_| s.as_slice()).collect();
+        c3.msm_batch::<Bn254>(&handle, &scal).await.map(|v| v.len())
+    });
+    wait_for(|b| b.running > 0).await;
+    leaving.abort();
+    wait_for(|b| b.running == 0).await;
+    // The abandoned job above was the first.
+    let stopped = |m: &str| {
+        m.lines().any(|l| {
+            l.starts_with("offload_jobs_total{op=\"msm\"")
+                && l.contains("outcome=\"cancelled\"")
+                && l.ends_with("} 2")
+        })
+    };
+    for _ in 0..100 {
+        metrics = reqwest_metrics(d.running.metrics_addr.unwrap()).await;
+        if stopped(&metrics) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(stopped(&metrics), "{metrics}");
     d.running.stop().await.unwrap();
 }
 

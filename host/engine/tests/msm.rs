@@ -4,6 +4,7 @@
 use ark_ec::short_weierstrass::{Affine, Projective};
 use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
 use ark_ff::{BigInteger, Field, One, PrimeField, UniformRand, Zero};
+use offload_engine::cancel::Cancel;
 use offload_engine::msm::{self, FixedBaseTable, MsmCurve, MsmError};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -381,4 +382,34 @@ fn canonical_scalars_equal_field_scalars() {
     }
     check::<Bn>(16);
     check::<Bls>(17);
+}
+
+#[test]
+fn a_raised_cancel_stops_both_msm_paths() {
+    let mut r = rng(41);
+    let bases = random_bases::<ark_bn254::g1::Config>(3000, &mut r);
+    let s = random_scalars::<ark_bn254::g1::Config>(3000, &mut r);
+    let sets = [s.as_slice(), s.as_slice()];
+    let table = FixedBaseTable::new(&bases, 1 << 24);
+    let live = Cancel::new();
+    let want = msm::msm_batch(&bases, &sets).unwrap();
+    // A live flag changes nothing.
+    for a in [msm::Arithmetic::Fastest, msm::Arithmetic::Portable] {
+        assert_eq!(
+            msm::msm_batch_cancellable(a, &bases, &sets, &live).unwrap(),
+            want
+        );
+    }
+    assert_eq!(table.msm_batch_cancellable(&sets, &live).unwrap(), want);
+    live.cancel();
+    for a in [msm::Arithmetic::Fastest, msm::Arithmetic::Portable] {
+        assert_eq!(
+            msm::msm_batch_cancellable(a, &bases, &sets, &live),
+            Err(MsmError::Cancelled)
+        );
+    }
+    assert_eq!(
+        table.msm_batch_cancellable(&sets, &live),
+        Err(MsmError::Cancelled)
+    );
 }

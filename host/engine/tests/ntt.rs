@@ -2,6 +2,7 @@
 //! (BabyBear, Goldilocks) for large n, round trips, every ordering, cosets, batches, errors.
 
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
+use offload_engine::cancel::Cancel;
 use offload_engine::ntt::{self, Direction, Domain, NttConfig, NttError, NttField, Order};
 use p3_dft::{Radix2Dit, TwoAdicSubgroupDft};
 use p3_matrix::dense::RowMajorMatrix;
@@ -281,7 +282,7 @@ fn four_step_equals_radix2() {
             let coeffs = random::<F>(1 << log_n, &mut r);
             for inverse in [false, true] {
                 let mut ours = coeffs.clone();
-                four_step::natural(&mut ours, inverse);
+                four_step::natural(&mut ours, inverse, &Cancel::never()).unwrap();
                 let mut reference = coeffs.clone();
                 let cfg = if inverse {
                     NttConfig::inverse()
@@ -334,4 +335,27 @@ fn four_step_sizes_through_the_public_api() {
         .unwrap();
         assert_eq!(v, coeffs);
     }
+}
+
+#[test]
+fn a_raised_cancel_stops_a_batch() {
+    let mut r = rng(43);
+    let cols = random::<p3_goldilocks::Goldilocks>(16 << 10, &mut r);
+    let d = Domain::<p3_goldilocks::Goldilocks>::new(10).unwrap();
+    let cfg = NttConfig::forward();
+    let live = Cancel::new();
+    let mut want = cols.clone();
+    d.ntt_batch(&mut want, &cfg).unwrap();
+    let mut got = cols.clone();
+    d.ntt_batch_cancellable(&mut got, &cfg, &live).unwrap();
+    assert_eq!(got, want);
+    live.cancel();
+    let mut got = cols.clone();
+    assert_eq!(
+        d.ntt_batch_cancellable(&mut got, &cfg, &live),
+        Err(NttError::Cancelled)
+    );
+    // A four-step column stops between its passes.
+    let mut one = cols[..1 << 12].to_vec();
+    assert!(ntt::four_step::natural(&mut one, false, &live).is_err());
 }

@@ -18,6 +18,7 @@ pub mod window;
 pub use curve::MsmCurve;
 pub use repr::{ArkRepr, Repr};
 
+use crate::cancel::{Cancel, Cancelled};
 use ark_ec::short_weierstrass::{Affine, Projective};
 use ark_ec::{scalar_mul::glv::GLVConfig, AdditiveGroup, CurveGroup};
 use ark_ff::{BigInt, PrimeField, Zero};
@@ -37,6 +38,14 @@ pub enum MsmError {
         bases: usize,
         scalars: usize,
     },
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl From<Cancelled> for MsmError {
+    fn from(_: Cancelled) -> Self {
+        MsmError::Cancelled
+    }
 }
 
 /// A scalar as the MSM reads it: its canonical value in four little-endian 64-bit limbs. Field
@@ -137,13 +146,24 @@ pub fn msm_batch_using<C: MsmCurve, K: ScalarLimbs, S: AsRef<[K]> + Sync>(
     bases: &[Affine<C>],
     sets: &[S],
 ) -> Result<Vec<Projective<C>>, MsmError> {
+    msm_batch_cancellable(arithmetic, bases, sets, &Cancel::never())
+}
+
+/// [`msm_batch_using`] that gives up with [`MsmError::Cancelled`] soon after `cancel` is raised
+/// (each bucket task looks at it before it starts).
+pub fn msm_batch_cancellable<C: MsmCurve, K: ScalarLimbs, S: AsRef<[K]> + Sync>(
+    arithmetic: Arithmetic,
+    bases: &[Affine<C>],
+    sets: &[S],
+    cancel: &Cancel,
+) -> Result<Vec<Projective<C>>, MsmError> {
     check_lengths(bases.len(), sets)?;
     if bases.is_empty() || sets.is_empty() {
         return Ok(vec![Projective::zero(); sets.len()]);
     }
     Ok(match (arithmetic, C::fast()) {
-        (Arithmetic::Fastest, Some(fast)) => variable_base(fast, bases, sets),
-        _ => variable_base(&ArkRepr, bases, sets),
+        (Arithmetic::Fastest, Some(fast)) => variable_base(fast, bases, sets, cancel)?,
+        _ => variable_base(&ArkRepr, bases, sets, cancel)?,
     })
 }
 
@@ -151,7 +171,8 @@ fn variable_base<C: MsmCurve, R: Repr<C>, K: ScalarLimbs, S: AsRef<[K]> + Sync>(
     repr: &R,
     bases: &[Affine<C>],
     sets: &[S],
-) -> Vec<Projective<C>> {
+    cancel: &Cancel,
+) -> Result<Vec<Projective<C>>, Cancelled> {
     let points = expand_glv(repr, bases);
     let halves: Vec<(Vec<HalfScalar>, u32)> =
         sets.iter().map(|s| decompose::<C, K>(s.as_ref())).collect();
@@ -189,6 +210,9 @@ fn variable_base<C: MsmCurve, R: Repr<C>, K: ScalarLimbs, S: AsRef<[K]> + Sync>(
     let sums: Vec<Projective<C>> = tasks
         .par_iter()
         .map_init(Scratch::<C, R>::default, |scratch, t| {
+            if cancel.is_cancelled() {
+                return Projective::zero();
+            }
             let c = plans[t.set].c;
             let ks = &halves[t.set].0[t.range.0..t.range.1];
             let pts = &points[t.range.0..t.range.1];
@@ -201,6 +225,7 @@ fn variable_base<C: MsmCurve, R: Repr<C>, K: ScalarLimbs, S: AsRef<[K]> + Sync>(
             )
         })
         .collect();
+    cancel.check()?;
 
     // Fold chunks into window sums, then windows into the result (Horner, top window first).
     let mut out = vec![Projective::<C>::zero(); sets.len()];
@@ -215,7 +240,7 @@ fn variable_base<C: MsmCurve, R: Repr<C>, K: ScalarLimbs, S: AsRef<[K]> + Sync>(
     for (set, windows) in per_window.into_iter().enumerate() {
         out[set] = horner(&windows, plans[set].c);
     }
-    out
+    Ok(out)
 }
 
 fn check_lengths<F, S: AsRef<[F]>>(bases: usize, sets: &[S]) -> Result<(), MsmError> {
@@ -359,13 +384,23 @@ impl<C: MsmCurve> FixedBaseTable<C> {
         &self,
         sets: &[S],
     ) -> Result<Vec<Projective<C>>, MsmError> {
+        self.msm_batch_cancellable(sets, &Cancel::never())
+    }
+
+    /// [`Self::msm_batch`] that gives up with [`MsmError::Cancelled`] soon after `cancel` is
+    /// raised.
+    pub fn msm_batch_cancellable<K: ScalarLimbs, S: AsRef<[K]> + Sync>(
+        &self,
+        sets: &[S],
+        cancel: &Cancel,
+    ) -> Result<Vec<Projective<C>>, MsmError> {
         check_lengths(self.bases, sets)?;
         if self.bases == 0 || sets.is_empty() {
             return Ok(vec![Projective::zero(); sets.len()]);
         }
         Ok(match &self.table {
-            Table::Portable(t) => fixed_base(&ArkRepr, t, self.bases, self.plan, sets),
-            Table::Fast(r, t) => fixed_base(*r, t, self.bases, self.plan, sets),
+            Table::Portable(t) => fixed_base(&ArkRepr, t, self.bases, self.plan, sets, cancel)?,
+            Table::Fast(r, t) => fixed_base(*r, t, self.bases, self.plan, sets, cancel)?,
         })
     }
 }
@@ -423,7 +458,8 @@ fn fixed_base<C: MsmCurve, R: Repr<C>, K: ScalarLimbs, S: AsRef<[K]> + Sync>(
     bases: usize,
     plan: window::FixedPlan,
     sets: &[S],
-) -> Vec<Projective<C>> {
+    cancel: &Cancel,
+) -> Result<Vec<Projective<C>>, Cancelled> {
     let halves: Vec<Vec<HalfScalar>> = sets
         .iter()
         .map(|s| decompose::<C, K>(s.as_ref()).0)
@@ -456,6 +492,9 @@ fn fixed_base<C: MsmCurve, R: Repr<C>, K: ScalarLimbs, S: AsRef<[K]> + Sync>(
     let sums: Vec<Projective<C>> = tasks
         .par_iter()
         .map_init(Scratch::<C, R>::default, |scratch, t| {
+            if cancel.is_cancelled() {
+                return Projective::zero();
+            }
             let ks = &halves[t.set];
             let (lo, hi) = t.range;
             let first_window = t.pass * plan.shifts;
@@ -471,14 +510,15 @@ fn fixed_base<C: MsmCurve, R: Repr<C>, K: ScalarLimbs, S: AsRef<[K]> + Sync>(
             )
         })
         .collect();
+    cancel.check()?;
     let mut per_pass = vec![vec![Projective::<C>::zero(); passes as usize]; sets.len()];
     for (t, s) in tasks.iter().zip(sums) {
         per_pass[t.set][t.pass as usize] += s;
     }
-    per_pass
+    Ok(per_pass
         .iter()
         .map(|p| horner(p, plan.c * plan.shifts))
-        .collect()
+        .collect())
 }
 
 /// The endomorphism image, exposed for the tests' independent checks.

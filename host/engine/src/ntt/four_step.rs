@@ -9,13 +9,15 @@
 use super::field::NttField;
 use super::kernels;
 use super::twiddles::twiddles;
+use crate::cancel::{Cancel, Cancelled};
 use rayon::prelude::*;
 
 /// From this size up, transforms take the four-step path (measured: see docs/PERFORMANCE.md).
 pub const MIN_LOG: u32 = 25;
 
 /// Natural order in and out; `inverse` uses the inverse roots and leaves the 1/n to the caller.
-pub fn natural<F: NttField>(a: &mut [F], inverse: bool) {
+/// Gives up between passes once `cancel` is raised.
+pub fn natural<F: NttField>(a: &mut [F], inverse: bool, cancel: &Cancel) -> Result<(), Cancelled> {
     let n = a.len();
     let k = n.trailing_zeros();
     let k1 = k / 2;
@@ -33,13 +35,16 @@ pub fn natural<F: NttField>(a: &mut [F], inverse: bool) {
         row_transform(row, &tw2, inverse);
         F::mul_by_powers(row, w.pow(j1 as u64));
     });
+    cancel.check()?;
     // → row k2 over j1, transformed to row k2 over k1, holding y_{k2 + n2·k1}.
     transpose(&b, a, n1, n2);
     a.par_chunks_mut(n1)
         .for_each(|row| row_transform(row, &tw1, inverse));
+    cancel.check()?;
     // → row k1 over k2: position k1·n2 + k2, natural order.
     transpose(a, &mut b, n2, n1);
     a.copy_from_slice(&b);
+    Ok(())
 }
 
 /// A cache-resident transform, natural order in and out.

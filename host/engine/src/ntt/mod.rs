@@ -14,6 +14,7 @@ pub mod twiddles;
 
 pub use field::NttField;
 
+use crate::cancel::{Cancel, Cancelled};
 use rayon::prelude::*;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -94,6 +95,14 @@ pub enum NttError {
     LengthMismatch { len: usize, size: usize },
     #[error("coset shift must be nonzero")]
     ZeroShift,
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl From<Cancelled> for NttError {
+    fn from(_: Cancelled) -> Self {
+        NttError::Cancelled
+    }
 }
 
 /// A transform size, checked against the field's two-adicity.
@@ -152,6 +161,18 @@ impl<F: NttField> Domain<F> {
 
     /// Transform a batch of columns stored one after another, each of the domain size.
     pub fn ntt_batch(&self, data: &mut [F], cfg: &NttConfig<F>) -> Result<(), NttError> {
+        self.ntt_batch_cancellable(data, cfg, &Cancel::never())
+    }
+
+    /// [`Self::ntt_batch`] that gives up with [`NttError::Cancelled`] soon after `cancel` is
+    /// raised (before each column, and between the passes of a four-step column), leaving
+    /// `data` partly transformed.
+    pub fn ntt_batch_cancellable(
+        &self,
+        data: &mut [F],
+        cfg: &NttConfig<F>,
+        cancel: &Cancel,
+    ) -> Result<(), NttError> {
         let n = self.size();
         if !data.len().is_multiple_of(n) {
             return Err(NttError::LengthMismatch {
@@ -164,8 +185,10 @@ impl<F: NttField> Domain<F> {
         }
         // Four-step sizes bring their own small tables; others share the one of this size.
         let tw = (self.log_n < four_step::MIN_LOG).then(|| twiddles::twiddles::<F>(self.log_n));
-        data.par_chunks_mut(n)
-            .for_each(|col| transform(col, cfg, tw.as_deref()));
+        data.par_chunks_mut(n).try_for_each(|col| {
+            cancel.check()?;
+            transform(col, cfg, tw.as_deref(), cancel)
+        })?;
         Ok(())
     }
 }
@@ -176,7 +199,12 @@ pub fn ntt<F: NttField>(data: &mut [F], cfg: &NttConfig<F>) -> Result<(), NttErr
 }
 
 /// One column; `tw` is the shared table, absent for four-step sizes.
-fn transform<F: NttField>(a: &mut [F], cfg: &NttConfig<F>, tw: Option<&twiddles::Twiddles<F>>) {
+fn transform<F: NttField>(
+    a: &mut [F],
+    cfg: &NttConfig<F>,
+    tw: Option<&twiddles::Twiddles<F>>,
+    cancel: &Cancel,
+) -> Result<(), Cancelled> {
     let n = a.len();
     let inverse = cfg.direction == Direction::Inverse;
     if let (false, Some(g)) = (inverse, cfg.coset) {
@@ -189,7 +217,7 @@ fn transform<F: NttField>(a: &mut [F], cfg: &NttConfig<F>, tw: Option<&twiddles:
             if cfg.input == Order::BitReversed {
                 kernels::bit_reverse(a);
             }
-            four_step::natural(a, inverse);
+            four_step::natural(a, inverse, cancel)?;
             if cfg.output == Order::BitReversed {
                 kernels::bit_reverse(a);
             }
@@ -203,6 +231,7 @@ fn transform<F: NttField>(a: &mut [F], cfg: &NttConfig<F>, tw: Option<&twiddles:
             Some(g) => kernels::mul_powers(a, g.inv(), n_inv, cfg.output == Order::BitReversed),
         }
     }
+    Ok(())
 }
 
 fn radix2<F: NttField>(a: &mut [F], cfg: &NttConfig<F>, tw: &twiddles::Twiddles<F>, inverse: bool) {
