@@ -13,15 +13,15 @@ if ! command -v cc >/dev/null 2>&1; then
   apt-get -o APT::Sandbox::User=root update && apt-get install -y gcc
 fi
 
-py_grpc() { python3 -c "import grpc, grpc_tools" 2>/dev/null; }
+py_grpc() { python3 -c "import grpc, grpc_tools, grpc_reflection" 2>/dev/null; }
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
   apt-get -o APT::Sandbox::User=root update && apt-get install -y python3 python3-pip
 fi
 if ! py_grpc; then
-  python3 -m pip install --quiet grpcio grpcio-tools 2>/dev/null ||
-    python3 -m pip install --quiet --break-system-packages grpcio grpcio-tools
+  python3 -m pip install --quiet grpcio grpcio-tools grpcio-reflection 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages grpcio grpcio-tools grpcio-reflection
 fi
-py_grpc || { echo "grpcio and grpcio-tools did not install" >&2; exit 1; }
+py_grpc || { echo "grpcio, grpcio-tools and grpcio-reflection did not install" >&2; exit 1; }
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -46,6 +46,7 @@ for _ in $(seq 1 300); do [ -S "$work/offload.sock" ] && break; sleep 0.1; done
 target/release/offload bench --backend remote --addr "unix:$work/offload.sock" --shm-dir "$work/shm" \
   --op msm --log-n 10 --reps 2 --compare --format table
 python3 examples/python/client.py "unix:$work/offload.sock"
+python3 examples/python/reflect.py "unix:$work/offload.sock"
 kill "$daemon"
 wait "$daemon" || true
 daemon=

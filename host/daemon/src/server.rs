@@ -211,13 +211,16 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
 async fn router(state: Arc<State>) -> anyhow::Result<tonic::transport::server::Router> {
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter.set_serving::<OffloadServer<Service>>().await;
-    // Both reflection versions: older grpcurl releases ask only for v1alpha.
+    // Both reflection versions: older grpcurl releases ask only for v1alpha. Health is
+    // described too, so `grpcurl list` shows every service served.
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(offload_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()
         .context("building reflection")?;
     let reflection_alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(offload_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()
         .context("building reflection")?;
     let max = state.config.max_message_bytes;

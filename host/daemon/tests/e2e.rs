@@ -898,10 +898,9 @@ async fn health_and_reflection(url: &str) {
     let Some(MessageResponse::ListServicesResponse(l)) = resp.message_response else {
         panic!("{resp:?}")
     };
-    assert!(
-        l.service.iter().any(|s| s.name == "offload.v1.Offload"),
-        "{l:?}"
-    );
+    for want in ["offload.v1.Offload", "grpc.health.v1.Health"] {
+        assert!(l.service.iter().any(|s| s.name == want), "{want}: {l:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
