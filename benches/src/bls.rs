@@ -11,7 +11,7 @@ use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 /// (public key, signature, message) as bytes: distinct keys and messages.
-type Inputs = Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>;
+pub type Inputs = Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>;
 
 fn ours(v: &Inputs) -> Vec<bool> {
     let items: Vec<Item> = v
@@ -64,8 +64,22 @@ fn peer(v: &Inputs) -> Vec<bool> {
 }
 
 pub fn runners(batch: usize, compare: bool) -> Vec<Box<dyn Runner>> {
+    let inputs = inputs(batch);
+    let mut v: Vec<Box<dyn Runner>> = vec![Contender::boxed("cpu", inputs.clone(), ours)];
+    if compare {
+        v.push(Contender::boxed(
+            "peer:blst-verify-multiple-aggregate-signatures",
+            inputs,
+            peer,
+        ));
+    }
+    v
+}
+
+/// `batch` valid signatures, each by its own key over its own message.
+pub fn inputs(batch: usize) -> Inputs {
     let mut r = ChaCha20Rng::seed_from_u64(0x0ff1_0ad5 + batch as u64);
-    let inputs: Inputs = (0..batch)
+    (0..batch)
         .map(|i| {
             let sk =
                 SecretKey::key_gen(&r.gen::<[u8; 32]>(), &[]).expect("32 bytes of key material");
@@ -76,14 +90,5 @@ pub fn runners(batch: usize, compare: bool) -> Vec<Box<dyn Runner>> {
                 msg,
             )
         })
-        .collect();
-    let mut v: Vec<Box<dyn Runner>> = vec![Contender::boxed("cpu", inputs.clone(), ours)];
-    if compare {
-        v.push(Contender::boxed(
-            "peer:blst-verify-multiple-aggregate-signatures",
-            inputs,
-            peer,
-        ));
-    }
-    v
+        .collect()
 }

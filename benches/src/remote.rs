@@ -282,21 +282,28 @@ pub fn runner(case: Case, target: &Target) -> Result<Box<dyn Runner>, String> {
         } => Call::Verify {
             scheme: pb::Scheme::Bip340,
             policy: pb::Policy::Default,
-            items: crate::secp::schnorr_inputs(batch)
-                .into_iter()
-                .map(|(k, s, m)| pb::VerifyItem {
-                    public_key: k,
-                    signature: s,
-                    message: m,
-                })
-                .collect(),
+            items: verify_items(crate::secp::schnorr_inputs(batch)),
         },
-        Case::Verify { scheme, .. } => {
-            return Err(format!(
-                "{} is not in the remote bench yet (msm, ntt, ed25519, schnorr are)",
-                scheme.name()
-            ))
-        }
+        Case::Verify {
+            scheme: Scheme::Ecdsa { low_s },
+            batch,
+        } => Call::Verify {
+            scheme: pb::Scheme::EcdsaSecp256k1,
+            policy: if low_s {
+                pb::Policy::EcdsaLowS
+            } else {
+                pb::Policy::EcdsaAnyS
+            },
+            items: verify_items(crate::secp::ecdsa_inputs(batch)),
+        },
+        Case::Verify {
+            scheme: Scheme::Bls,
+            batch,
+        } => Call::Verify {
+            scheme: pb::Scheme::Bls12381Eth,
+            policy: pb::Policy::Default,
+            items: verify_items(crate::bls::inputs(batch)),
+        },
     };
     let name = match (&call, &target.shm_dir) {
         (Call::Msm { .. }, Some(_)) => format!("remote+shm:{}", target.addr),
@@ -309,4 +316,14 @@ pub fn runner(case: Case, target: &Target) -> Result<Box<dyn Runner>, String> {
         name,
         out: Vec::new(),
     }))
+}
+
+fn verify_items(v: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>) -> Vec<pb::VerifyItem> {
+    v.into_iter()
+        .map(|(k, s, m)| pb::VerifyItem {
+            public_key: k,
+            signature: s,
+            message: m,
+        })
+        .collect()
 }

@@ -76,20 +76,7 @@ fn peer_ecdsa(low_s: bool) -> fn(&Inputs) -> Vec<bool> {
 }
 
 pub fn ecdsa_runners(low_s: bool, batch: usize, compare: bool) -> Vec<Box<dyn Runner>> {
-    let mut r = ChaCha20Rng::seed_from_u64(0x0ff1_0ad3 + batch as u64);
-    let keys: Vec<SecretKey> = (0..64).map(|_| secret(&mut r)).collect();
-    let inputs: Inputs = (0..batch)
-        .map(|i| {
-            let sk = &keys[i % keys.len()];
-            let d: [u8; 32] = r.gen();
-            let sig = ecdsa::sign(Message::from_digest(d), sk).serialize_compact();
-            (
-                PublicKey::from_secret_key(sk).serialize().to_vec(),
-                sig.to_vec(),
-                d.to_vec(),
-            )
-        })
-        .collect();
+    let inputs = ecdsa_inputs(batch);
     let mut v: Vec<Box<dyn Runner>> =
         vec![Contender::boxed("cpu", inputs.clone(), ours_ecdsa(low_s))];
     if compare {
@@ -100,6 +87,24 @@ pub fn ecdsa_runners(low_s: bool, batch: usize, compare: bool) -> Vec<Box<dyn Ru
         ));
     }
     v
+}
+
+/// `batch` valid compact ECDSA signatures (low S, as libsecp256k1 signs) over 64 keys.
+pub fn ecdsa_inputs(batch: usize) -> Inputs {
+    let mut r = ChaCha20Rng::seed_from_u64(0x0ff1_0ad3 + batch as u64);
+    let keys: Vec<SecretKey> = (0..64).map(|_| secret(&mut r)).collect();
+    (0..batch)
+        .map(|i| {
+            let sk = &keys[i % keys.len()];
+            let d: [u8; 32] = r.gen();
+            let sig = ecdsa::sign(Message::from_digest(d), sk).serialize_compact();
+            (
+                PublicKey::from_secret_key(sk).serialize().to_vec(),
+                sig.to_vec(),
+                d.to_vec(),
+            )
+        })
+        .collect()
 }
 
 fn ours_schnorr(v: &Inputs) -> Vec<bool> {

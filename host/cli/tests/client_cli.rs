@@ -173,6 +173,27 @@ fn client_commands_against_a_daemon() {
         out.contains("\"backend\":\"remote:http://") && !out.contains("\"agrees\":false"),
         "{out}"
     );
+    // Every signature scheme too, each against its in-process result.
+    for op in ["ed25519", "ecdsa", "schnorr", "bls"] {
+        let (ok, out, err) = run(&[
+            "bench",
+            "--backend",
+            "remote",
+            "--op",
+            op,
+            "--batch",
+            "8",
+            "--reps",
+            "2",
+            "--compare",
+        ]);
+        assert!(ok, "{op}: {err}");
+        assert!(out.lines().count() >= 3, "{op}: {out}");
+        assert!(
+            out.contains("\"backend\":\"remote:http://") && !out.contains("\"agrees\":false"),
+            "{op}: {out}"
+        );
+    }
 
     // Errors come back with the daemon's precise message and a failing exit status.
     let (ok, _, err) = run(&["bases", "delete", &handle]);
