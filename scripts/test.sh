@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: formatting, lints, every test, a bench smoke run
 # (in process and through offloadd), and the Python example client against a running daemon.
-# Needs the Rust toolchain (cargo, rustfmt, clippy), a C compiler (blst) and Python 3 with
-# grpcio and grpcio-tools; installs whatever of those is missing.
+# Needs the Rust toolchain (cargo, rustfmt, clippy), a C compiler (blst), Icarus Verilog and
+# Verilator (the HDL tests), and Python 3 with grpcio, grpcio-tools and grpcio-reflection;
+# installs whatever of those is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
   rustup component add rustfmt clippy
 fi
-if ! command -v cc >/dev/null 2>&1; then
-  apt-get -o APT::Sandbox::User=root update && apt-get install -y gcc
-fi
+apt_updated=
+apt_install() {
+  [ -n "$apt_updated" ] || { apt-get -o APT::Sandbox::User=root update; apt_updated=1; }
+  apt-get install -y "$@"
+}
+command -v cc >/dev/null 2>&1 || apt_install gcc
+# The HDL tests replay every core's Verilog in Icarus and lint it with Verilator.
+{ command -v iverilog && command -v vvp && command -v verilator; } >/dev/null 2>&1 ||
+  apt_install iverilog verilator
+for t in iverilog vvp verilator; do
+  command -v "$t" >/dev/null 2>&1 || { echo "$t did not install" >&2; exit 1; }
+done
 
 py_grpc() { python3 -c "import grpc, grpc_tools, grpc_reflection" 2>/dev/null; }
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
