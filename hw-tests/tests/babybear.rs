@@ -1,18 +1,18 @@
 //! BabyBear cores, cycle by cycle in rust-hdl's simulator against the CPU engine's field
 //! (Plonky3's BabyBear), then the same vectors through the exported Verilog in Icarus Verilog.
 
-use offload_hdl::babybear::{self, add::BabyBearAddSub};
-use offload_hdl::sim::{from_bits, to_bits, Sim};
+use offload_hdl::babybear::{self, add::BabyBearAddSub, mul::BabyBearMul};
+use offload_hdl::sim::{from_bits, to_bits, Clocked, Sim};
 use offload_hw_tests::{have, icarus_replay, snapshot, unwaived, verilator_lint};
 use p3_baby_bear::BabyBear;
-use p3_field::{PrimeCharacteristicRing, PrimeField32};
+use p3_field::{Field, PrimeCharacteristicRing, PrimeField32, TwoAdicField};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rust_hdl::prelude::*;
 
 const P: u32 = babybear::P as u32;
 
-/// Operands: the edge values against each other, then random ones, with no idle cycles.
+/// Operands: the edge values against each other, then random ones.
 fn operands(n: usize, seed: u64) -> Vec<(u32, u32)> {
     let edges = [0, 1, 2, P / 2, P - 2, P - 1];
     let mut v: Vec<(u32, u32)> = edges
@@ -28,65 +28,142 @@ fn bb(x: u32) -> BabyBear {
     BabyBear::from_u32(x)
 }
 
-#[test]
-fn add_sub_matches_the_field_back_to_back() {
-    let ops = operands(2000, 1);
-    let mut sim = Sim::new(BabyBearAddSub::default()).unwrap();
-    let mut inputs = Vec::new();
-    let mut outputs = Vec::new();
-    let mut want = Vec::new();
-    let mut latency = None;
-    // Alternate add and subtract every cycle; a few idle cycles at the end drain the pipe.
-    for (i, &(a, b)) in ops.iter().chain([(0, 0); 4].iter()).enumerate() {
-        let live = i < ops.len();
-        let sub = i % 2 == 1;
-        sim.uut.a.next = to_bits::<31>(&[a as u64]);
-        sim.uut.b.next = to_bits::<31>(&[b as u64]);
-        sim.uut.sub.next = sub;
-        sim.uut.in_valid.next = live;
-        inputs.push(vec![
-            vec![a as u64],
-            vec![b as u64],
-            vec![sub as u64],
-            vec![live as u64],
-        ]);
-        if live {
-            let r = if sub { bb(a) - bb(b) } else { bb(a) + bb(b) };
-            want.push(r.as_canonical_u32() as u64);
-        }
+/// Inputs and outputs of every cycle, port by port, as the replay wants them.
+type Trace = (Vec<Vec<Vec<u64>>>, Vec<Vec<Vec<u64>>>);
+
+/// Drive `rows` (one per cycle, ports in declaration order) through the core with no idle
+/// cycles, then `drain` idle ones; return the trace, the results flagged valid, and the
+/// latency of the first (cycles from its input edge to the edge that shows it).
+fn drive<C: Clocked>(
+    sim: &mut Sim<C>,
+    rows: &[Vec<u64>],
+    idle: Vec<u64>,
+    drain: usize,
+    apply: fn(&mut C, &[u64]),
+    read: fn(&C) -> (u64, bool),
+) -> (Trace, Vec<u64>, Option<usize>) {
+    let (mut ins, mut outs, mut got, mut latency) = (Vec::new(), Vec::new(), Vec::new(), None);
+    for (i, row) in rows.iter().chain(std::iter::repeat_n(&idle, drain)).enumerate() {
+        apply(&mut sim.uut, row);
+        ins.push(row.iter().map(|&v| vec![v]).collect());
         sim.step().unwrap();
-        let y = from_bits(sim.uut.y.val())[0];
-        let v = sim.uut.out_valid.val();
-        outputs.push(vec![vec![y], vec![v as u64]]);
+        let (y, v) = read(&sim.uut);
+        outs.push(vec![vec![y], vec![v as u64]]);
         if v {
+            got.push(y);
             latency.get_or_insert(i + 1);
         }
     }
-    let got: Vec<u64> = outputs
+    ((ins, outs), got, latency)
+}
+
+#[test]
+fn add_sub_matches_the_field_back_to_back() {
+    let ops = operands(2000, 1);
+    // Alternate add and subtract every cycle.
+    let rows: Vec<Vec<u64>> = ops
         .iter()
-        .filter(|o| o[1][0] == 1)
-        .map(|o| o[0][0])
+        .enumerate()
+        .map(|(i, &(a, b))| vec![a as u64, b as u64, (i % 2) as u64, 1])
         .collect();
+    let want: Vec<u64> = ops
+        .iter()
+        .enumerate()
+        .map(|(i, &(a, b))| {
+            let r = if i % 2 == 1 { bb(a) - bb(b) } else { bb(a) + bb(b) };
+            r.as_canonical_u32() as u64
+        })
+        .collect();
+    let mut sim = Sim::new(BabyBearAddSub::default()).unwrap();
+    let (trace, got, latency) = drive(
+        &mut sim,
+        &rows,
+        vec![0, 0, 0, 0],
+        4,
+        |u, r| {
+            u.a.next = to_bits(&r[..1]);
+            u.b.next = to_bits(&r[1..2]);
+            u.sub.next = r[2] == 1;
+            u.in_valid.next = r[3] == 1;
+        },
+        |u| (from_bits(u.y.val())[0], u.out_valid.val()),
+    );
     assert_eq!(got, want);
     assert_eq!(latency, Some(2), "latency in cycles");
 
-    let mut uut = BabyBearAddSub::default();
-    uut.connect_all();
-    let verilog = generate_verilog(&uut);
+    let verilog = export(BabyBearAddSub::default());
     snapshot("babybear_addsub", &verilog).unwrap();
-    replay(&verilog, &inputs, &outputs);
-
+    replay(&verilog, &trace);
     // The replay can fail: off by one in the reduction (a + b = p stays p) is caught.
     let broken = verilog.replace("if (s$q >= p)", "if (s$q > p)");
     assert_ne!(broken, verilog);
-    assert_ne!(icarus_replay(&broken, &inputs).unwrap(), outputs);
+    assert_ne!(icarus_replay(&broken, &trace.0).unwrap(), trace.1);
 }
 
-/// The same vectors through the exported Verilog: every output, every cycle, bit for bit.
-fn replay(verilog: &str, inputs: &[Vec<Vec<u64>>], outputs: &[Vec<Vec<u64>>]) {
-    if !have("iverilog") || !have("verilator") {
-        panic!("iverilog and verilator are needed (scripts/test.sh installs them)");
-    }
+#[test]
+fn montgomery_mul_matches_the_field_back_to_back() {
+    let ops = operands(3000, 2);
+    let rows: Vec<Vec<u64>> = ops
+        .iter()
+        .map(|&(a, b)| vec![a as u64, b as u64, 1])
+        .collect();
+    let r_inv = BabyBear::from_u64(1 << 32).inverse();
+    let want: Vec<u64> = ops
+        .iter()
+        .map(|&(a, b)| (bb(a) * bb(b) * r_inv).as_canonical_u32() as u64)
+        .collect();
+    let mut sim = Sim::new(BabyBearMul::default()).unwrap();
+    let (trace, got, latency) = drive(
+        &mut sim,
+        &rows,
+        vec![0, 0, 0],
+        babybear::mul::LATENCY + 2,
+        |u, r| {
+            u.a.next = to_bits(&r[..1]);
+            u.b.next = to_bits(&r[1..2]);
+            u.in_valid.next = r[2] == 1;
+        },
+        |u| (from_bits(u.y.val())[0], u.out_valid.val()),
+    );
+    assert_eq!(got.len(), want.len());
+    assert_eq!(got, want);
+    assert_eq!(latency, Some(babybear::mul::LATENCY), "latency in cycles");
+    // A twiddle in Montgomery form (ω·2^32 mod p) multiplies a canonical value by ω.
+    let w = BabyBear::two_adic_generator(10);
+    let w_mont = (w * BabyBear::from_u64(1 << 32)).as_canonical_u32() as u64;
+    let mut sim = Sim::new(BabyBearMul::default()).unwrap();
+    let x = 123_456_789u64;
+    let (_, got, _) = drive(
+        &mut sim,
+        &[vec![x, w_mont, 1]],
+        vec![0, 0, 0],
+        babybear::mul::LATENCY,
+        |u, r| {
+            u.a.next = to_bits(&r[..1]);
+            u.b.next = to_bits(&r[1..2]);
+            u.in_valid.next = r[2] == 1;
+        },
+        |u| (from_bits(u.y.val())[0], u.out_valid.val()),
+    );
+    assert_eq!(got, vec![(bb(x as u32) * w).as_canonical_u32() as u64]);
+
+    let verilog = export(BabyBearMul::default());
+    snapshot("babybear_mul", &verilog).unwrap();
+    replay(&verilog, &trace);
+}
+
+fn export<C: Block>(mut uut: C) -> String {
+    uut.connect_all();
+    generate_verilog(&uut)
+}
+
+/// The same vectors through the exported Verilog: every output, every cycle, bit for bit;
+/// and Verilator's lint with only the waived warnings.
+fn replay(verilog: &str, (inputs, outputs): &Trace) {
+    assert!(
+        have("iverilog") && have("verilator"),
+        "iverilog and verilator are needed (scripts/test.sh installs them)"
+    );
     let icarus = icarus_replay(verilog, inputs).unwrap();
     assert_eq!(icarus.len(), outputs.len());
     for (c, (i, r)) in icarus.iter().zip(outputs).enumerate() {
