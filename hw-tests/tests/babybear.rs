@@ -43,7 +43,11 @@ fn drive<C: Clocked>(
     read: fn(&C) -> (u64, bool),
 ) -> (Trace, Vec<u64>, Option<usize>) {
     let (mut ins, mut outs, mut got, mut latency) = (Vec::new(), Vec::new(), Vec::new(), None);
-    for (i, row) in rows.iter().chain(std::iter::repeat_n(&idle, drain)).enumerate() {
+    for (i, row) in rows
+        .iter()
+        .chain(std::iter::repeat_n(&idle, drain))
+        .enumerate()
+    {
         apply(&mut sim.uut, row);
         ins.push(row.iter().map(|&v| vec![v]).collect());
         sim.step().unwrap();
@@ -70,7 +74,11 @@ fn add_sub_matches_the_field_back_to_back() {
         .iter()
         .enumerate()
         .map(|(i, &(a, b))| {
-            let r = if i % 2 == 1 { bb(a) - bb(b) } else { bb(a) + bb(b) };
+            let r = if i % 2 == 1 {
+                bb(a) - bb(b)
+            } else {
+                bb(a) + bb(b)
+            };
             r.as_canonical_u32() as u64
         })
         .collect();

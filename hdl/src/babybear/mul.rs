@@ -103,36 +103,41 @@ impl Logic for BabyBearMul {
         self.p10.d.next = self.a1.q.val().get_bits::<16>(16) * self.b1.q.val().get_bits::<16>(0);
         self.p11.d.next = self.a1.q.val().get_bits::<16>(16) * self.b1.q.val().get_bits::<16>(16);
         // 3: the two middle products (33 bits).
-        self.mid.d.next = bit_cast::<33, 32>(self.p01.q.val()) + bit_cast::<33, 32>(self.p10.q.val());
+        self.mid.d.next =
+            bit_cast::<33, 32>(self.p01.q.val()) + bit_cast::<33, 32>(self.p10.q.val());
         self.p00_3.d.next = self.p00.q.val();
         self.p11_3.d.next = self.p11.q.val();
         // 4: t = low + high·2^32 with the carry of low still apart.
         self.low.d.next = bit_cast::<33, 32>(self.p00_3.q.val())
             + (bit_cast::<33, 16>(self.mid.q.val().get_bits::<16>(0)) << 16);
-        self.high.d.next = self.p11_3.q.val() + bit_cast::<32, 17>(self.mid.q.val().get_bits::<17>(16));
+        self.high.d.next =
+            self.p11_3.q.val() + bit_cast::<32, 17>(self.mid.q.val().get_bits::<17>(16));
         // 5: m = t_lo·p^−1 mod 2^32 = t_lo + (t_lo mod 32)·2^27 + (t_lo mod 2)·2^31.
         self.m.d.next = self.low.q.val().get_bits::<32>(0)
             + (bit_cast::<32, 5>(self.low.q.val().get_bits::<5>(0)) << 27)
             + (bit_cast::<32, 1>(self.low.q.val().get_bits::<1>(0)) << 31);
-        self.t_hi5.d.next = self.high.q.val() + bit_cast::<32, 1>(self.low.q.val().get_bits::<1>(32));
+        self.t_hi5.d.next =
+            self.high.q.val() + bit_cast::<32, 1>(self.low.q.val().get_bits::<1>(32));
         // 6: 15·m = 16·m − m (36 bits).
-        self.m15.d.next = (bit_cast::<36, 32>(self.m.q.val()) << 4) - bit_cast::<36, 32>(self.m.q.val());
+        self.m15.d.next =
+            (bit_cast::<36, 32>(self.m.q.val()) << 4) - bit_cast::<36, 32>(self.m.q.val());
         self.m_top.d.next = self.m.q.val().get_bits::<5>(27);
         self.t_hi6.d.next = self.t_hi5.q.val();
         // 7: (m·p) >> 32 = (15·m + (m >> 27)) >> 5.
-        self.mp_hi.d.next = bit_cast::<32, 36>(
-            (self.m15.q.val() + bit_cast::<36, 5>(self.m_top.q.val())) >> 5,
-        );
+        self.mp_hi.d.next =
+            bit_cast::<32, 36>((self.m15.q.val() + bit_cast::<36, 5>(self.m_top.q.val())) >> 5);
         self.t_hi7.d.next = self.t_hi6.q.val();
         // 8: t_hi − (m·p)_hi, in (−p, p); bit 32 is the sign.
-        self.d.d.next = bit_cast::<33, 32>(self.t_hi7.q.val()) - bit_cast::<33, 32>(self.mp_hi.q.val());
+        self.d.d.next =
+            bit_cast::<33, 32>(self.t_hi7.q.val()) - bit_cast::<33, 32>(self.mp_hi.q.val());
         // 9: + p when negative.
         if self.d.q.val().get_bit(32) {
             self.r.d.next = bit_cast::<31, 33>(self.d.q.val() + bit_cast::<33, 32>(self.p.val()));
         } else {
             self.r.d.next = bit_cast::<31, 33>(self.d.q.val());
         }
-        self.valid.d.next = (self.valid.q.val() << 1) | bit_cast::<9, 1>(self.in_valid.val().into());
+        self.valid.d.next =
+            (self.valid.q.val() << 1) | bit_cast::<9, 1>(self.in_valid.val().into());
         self.y.next = self.r.q.val();
         self.out_valid.next = self.valid.q.val().get_bit(8);
     }

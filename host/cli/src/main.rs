@@ -1,8 +1,10 @@
 //! `offload`: the command line. `offload bench` measures the engines (in process or through a
-//! daemon) against peer libraries; the other commands are clients of a running offloadd.
+//! daemon) against peer libraries; `offload hw` runs the FPGA flow; the other commands are
+//! clients of a running offloadd.
 
 mod bench;
 mod client;
+mod hw;
 mod plot;
 
 use clap::{Parser, Subcommand};
@@ -52,6 +54,9 @@ enum Command {
         conn: client::Conn,
         file: std::path::PathBuf,
     },
+    /// FPGA cores: the open flow to a bitstream, the catalogue, Verilog export.
+    #[command(subcommand)]
+    Hw(hw::Hw),
 }
 
 fn on_runtime(f: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
@@ -71,6 +76,7 @@ fn main() -> ExitCode {
         Command::Msm { conn, args } => on_runtime(client::msm(&conn, args)),
         Command::Ntt { conn, args } => on_runtime(client::ntt(&conn, args)),
         Command::Verify { conn, file } => on_runtime(client::verify(&conn, file)),
+        Command::Hw(cmd) => hw::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

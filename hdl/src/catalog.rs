@@ -1,0 +1,39 @@
+//! Every core the flow and the tests can export, by name.
+
+use crate::babybear::{add::BabyBearAddSub, mul::BabyBearMul};
+use rust_hdl::prelude::*;
+
+pub struct Core {
+    pub name: &'static str,
+    pub about: &'static str,
+    verilog: fn() -> String,
+}
+
+impl Core {
+    /// The core as a Verilog module named `top`, with its submodules.
+    pub fn verilog(&self) -> String {
+        (self.verilog)()
+    }
+}
+
+fn export<B: Block>(mut uut: B) -> String {
+    uut.connect_all();
+    generate_verilog(&uut)
+}
+
+pub const CORES: &[Core] = &[
+    Core {
+        name: "babybear-addsub",
+        about: "BabyBear modular adder/subtractor, latency 2",
+        verilog: || export(BabyBearAddSub::default()),
+    },
+    Core {
+        name: "babybear-mul",
+        about: "BabyBear Montgomery multiplier, four 16x16 products, latency 9",
+        verilog: || export(BabyBearMul::default()),
+    },
+];
+
+pub fn core(name: &str) -> Option<&'static Core> {
+    CORES.iter().find(|c| c.name == name)
+}
