@@ -1,6 +1,6 @@
 //! Every core the flow and the tests can export, by name.
 
-use crate::babybear::{add::BabyBearAddSub, mul::BabyBearMul};
+use crate::babybear::{add::BabyBearAddSub, butterfly::BabyBearButterfly, mul::BabyBearMul};
 use rust_hdl::prelude::*;
 
 pub struct Core {
@@ -31,6 +31,11 @@ pub const CORES: &[Core] = &[
         name: "babybear-mul",
         about: "BabyBear Montgomery multiplier, four 16x16 products, latency 9",
         verilog: || export(BabyBearMul::default()),
+    },
+    Core {
+        name: "babybear-butterfly",
+        about: "BabyBear DIF butterfly with a tag, latency 11",
+        verilog: || export(BabyBearButterfly::default()),
     },
 ];
 

@@ -1,7 +1,12 @@
 //! BabyBear cores, cycle by cycle in rust-hdl's simulator against the CPU engine's field
 //! (Plonky3's BabyBear), then the same vectors through the exported Verilog in Icarus Verilog.
 
-use offload_hdl::babybear::{self, add::BabyBearAddSub, mul::BabyBearMul};
+use offload_hdl::babybear::{
+    self,
+    add::BabyBearAddSub,
+    butterfly::{self, BabyBearButterfly},
+    mul::BabyBearMul,
+};
 use offload_hdl::sim::{from_bits, to_bits, Clocked, Sim};
 use offload_hw_tests::{have, icarus_replay, snapshot, unwaived, verilator_lint};
 use p3_baby_bear::BabyBear;
@@ -31,17 +36,19 @@ fn bb(x: u32) -> BabyBear {
 /// Inputs and outputs of every cycle, port by port, as the replay wants them.
 type Trace = (Vec<Vec<Vec<u64>>>, Vec<Vec<Vec<u64>>>);
 
-/// Drive `rows` (one per cycle, ports in declaration order) through the core with no idle
-/// cycles, then `drain` idle ones; return the trace, the results flagged valid, and the
-/// latency of the first (cycles from its input edge to the edge that shows it).
+/// Drive `rows` (one per cycle, input ports in declaration order) through the core with no
+/// idle cycles, then `drain` idle ones. `read` gives every output port in declaration order,
+/// the valid flag last. Returns the trace, the outputs of the cycles flagged valid (flag
+/// dropped), and the latency of the first (cycles from its input edge to the edge that shows
+/// it).
 fn drive<C: Clocked>(
     sim: &mut Sim<C>,
     rows: &[Vec<u64>],
     idle: Vec<u64>,
     drain: usize,
     apply: fn(&mut C, &[u64]),
-    read: fn(&C) -> (u64, bool),
-) -> (Trace, Vec<u64>, Option<usize>) {
+    read: fn(&C) -> Vec<u64>,
+) -> (Trace, Vec<Vec<u64>>, Option<usize>) {
     let (mut ins, mut outs, mut got, mut latency) = (Vec::new(), Vec::new(), Vec::new(), None);
     for (i, row) in rows
         .iter()
@@ -51,14 +58,19 @@ fn drive<C: Clocked>(
         apply(&mut sim.uut, row);
         ins.push(row.iter().map(|&v| vec![v]).collect());
         sim.step().unwrap();
-        let (y, v) = read(&sim.uut);
-        outs.push(vec![vec![y], vec![v as u64]]);
-        if v {
-            got.push(y);
+        let o = read(&sim.uut);
+        outs.push(o.iter().map(|&v| vec![v]).collect());
+        if o.last() == Some(&1) {
+            got.push(o[..o.len() - 1].to_vec());
             latency.get_or_insert(i + 1);
         }
     }
     ((ins, outs), got, latency)
+}
+
+/// The single result of a one-output core.
+fn single(got: Vec<Vec<u64>>) -> Vec<u64> {
+    got.into_iter().map(|o| o[0]).collect()
 }
 
 #[test]
@@ -94,9 +106,9 @@ fn add_sub_matches_the_field_back_to_back() {
             u.sub.next = r[2] == 1;
             u.in_valid.next = r[3] == 1;
         },
-        |u| (from_bits(u.y.val())[0], u.out_valid.val()),
+        |u| vec![from_bits(u.y.val())[0], u.out_valid.val() as u64],
     );
-    assert_eq!(got, want);
+    assert_eq!(single(got), want);
     assert_eq!(latency, Some(2), "latency in cycles");
 
     let verilog = export(BabyBearAddSub::default());
@@ -131,10 +143,9 @@ fn montgomery_mul_matches_the_field_back_to_back() {
             u.b.next = to_bits(&r[1..2]);
             u.in_valid.next = r[2] == 1;
         },
-        |u| (from_bits(u.y.val())[0], u.out_valid.val()),
+        |u| vec![from_bits(u.y.val())[0], u.out_valid.val() as u64],
     );
-    assert_eq!(got.len(), want.len());
-    assert_eq!(got, want);
+    assert_eq!(single(got), want);
     assert_eq!(latency, Some(babybear::mul::LATENCY), "latency in cycles");
     // A twiddle in Montgomery form (ω·2^32 mod p) multiplies a canonical value by ω.
     let w = BabyBear::two_adic_generator(10);
@@ -151,12 +162,81 @@ fn montgomery_mul_matches_the_field_back_to_back() {
             u.b.next = to_bits(&r[1..2]);
             u.in_valid.next = r[2] == 1;
         },
-        |u| (from_bits(u.y.val())[0], u.out_valid.val()),
+        |u| vec![from_bits(u.y.val())[0], u.out_valid.val() as u64],
     );
-    assert_eq!(got, vec![(bb(x as u32) * w).as_canonical_u32() as u64]);
+    assert_eq!(
+        single(got),
+        vec![(bb(x as u32) * w).as_canonical_u32() as u64]
+    );
 
     let verilog = export(BabyBearMul::default());
     snapshot("babybear_mul", &verilog).unwrap();
+    replay(&verilog, &trace);
+}
+
+#[test]
+fn butterfly_matches_the_field_and_carries_its_tag() {
+    let ops = operands(2000, 3);
+    let mut r = ChaCha20Rng::seed_from_u64(4);
+    let rows: Vec<Vec<u64>> = ops
+        .iter()
+        .enumerate()
+        .map(|(i, &(a, b))| {
+            let w = if i < 36 {
+                [0, 1, P - 1][i % 3]
+            } else {
+                r.gen_range(0..P)
+            };
+            vec![
+                a as u64,
+                b as u64,
+                w as u64,
+                (i % 3 == 1) as u64,
+                (i % 65536) as u64,
+                1,
+            ]
+        })
+        .collect();
+    let r_inv = BabyBear::from_u64(1 << 32).inverse();
+    let want: Vec<Vec<u64>> = rows
+        .iter()
+        .map(|v| {
+            let (a, b, w) = (bb(v[0] as u32), bb(v[1] as u32), bb(v[2] as u32));
+            let d = if v[3] == 1 { b - a } else { a - b };
+            vec![
+                (a + b).as_canonical_u32() as u64,
+                (d * w * r_inv).as_canonical_u32() as u64,
+                v[4],
+            ]
+        })
+        .collect();
+    let mut sim = Sim::new(BabyBearButterfly::default()).unwrap();
+    let (trace, got, latency) = drive(
+        &mut sim,
+        &rows,
+        vec![0; 6],
+        butterfly::LATENCY + 2,
+        |u, r| {
+            u.a.next = to_bits(&r[..1]);
+            u.b.next = to_bits(&r[1..2]);
+            u.w.next = to_bits(&r[2..3]);
+            u.swap.next = r[3] == 1;
+            u.tag.next = to_bits(&r[4..5]);
+            u.in_valid.next = r[5] == 1;
+        },
+        |u| {
+            vec![
+                from_bits(u.x.val())[0],
+                from_bits(u.y.val())[0],
+                from_bits(u.tag_out.val())[0],
+                u.out_valid.val() as u64,
+            ]
+        },
+    );
+    assert_eq!(got, want);
+    assert_eq!(latency, Some(butterfly::LATENCY), "latency in cycles");
+    let verilog = export(BabyBearButterfly::default());
+    snapshot("babybear_butterfly", &verilog).unwrap();
     replay(&verilog, &trace);
 }
 
