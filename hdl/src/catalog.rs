@@ -1,6 +1,8 @@
 //! Every core the flow and the tests can export, by name.
 
-use crate::babybear::{add::BabyBearAddSub, butterfly::BabyBearButterfly, mul::BabyBearMul};
+use crate::babybear::{
+    add::BabyBearAddSub, butterfly::BabyBearButterfly, mul::BabyBearMul, ntt::BabyBearNtt,
+};
 use rust_hdl::prelude::*;
 
 pub struct Core {
@@ -36,6 +38,21 @@ pub const CORES: &[Core] = &[
         name: "babybear-butterfly",
         about: "BabyBear DIF butterfly with a tag, latency 11",
         verilog: || export(BabyBearButterfly::default()),
+    },
+    Core {
+        name: "ntt-babybear-64",
+        about: "BabyBear NTT engine, sizes 2 to 64, one butterfly lane",
+        verilog: || export(BabyBearNtt::<6, 5>::default()),
+    },
+    Core {
+        name: "ntt-babybear-1k",
+        about: "BabyBear NTT engine, sizes 2 to 1024, one butterfly lane",
+        verilog: || export(BabyBearNtt::<10, 9>::default()),
+    },
+    Core {
+        name: "ntt-babybear-16k",
+        about: "BabyBear NTT engine, sizes 2 to 16384, one butterfly lane",
+        verilog: || export(BabyBearNtt::<14, 13>::default()),
     },
 ];
 

@@ -3,6 +3,7 @@
 pub mod add;
 pub mod butterfly;
 pub mod mul;
+pub mod ntt;
 
 /// The modulus.
 pub const P: u64 = 0x7800_0001;

@@ -1,0 +1,237 @@
+//! The BabyBear NTT engine, cycle by cycle in rust-hdl's simulator: every size it takes,
+//! forward and inverse, against the CPU engine (natural order in, bit-reversed out); the
+//! register map's errors; one job replayed through the exported Verilog in Icarus.
+
+use offload_engine::ntt::{Direction, NttConfig, Order};
+use offload_hdl::babybear::ntt::{err, reg, status, BabyBearNtt, DRAIN};
+use offload_hdl::babybear::{butterfly, P};
+use offload_hdl::sim::{from_bits, to_bits, Clocked, Sim};
+use offload_hw_tests::{have, icarus_replay, unwaived, verilator_lint};
+use p3_baby_bear::BabyBear;
+use p3_field::{PrimeCharacteristicRing, PrimeField32};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use rust_hdl::prelude::*;
+
+/// Input ports in declaration order: reg_addr, reg_wdata, reg_write, reg_read, in_data,
+/// in_valid, out_ready. Output ports: reg_rdata, in_ready, out_data, out_valid.
+type Row = [u64; 7];
+
+struct Bench<const A: usize, const B: usize> {
+    sim: Sim<BabyBearNtt<A, B>>,
+    /// Every cycle's inputs and outputs, for the Verilog replay.
+    trace: Option<(Vec<Vec<Vec<u64>>>, Vec<Vec<Vec<u64>>>)>,
+}
+
+impl<const A: usize, const B: usize> Bench<A, B> {
+    fn new(record: bool) -> Self {
+        Self {
+            sim: Sim::new(BabyBearNtt::<A, B>::default()).unwrap(),
+            trace: record.then(|| (Vec::new(), Vec::new())),
+        }
+    }
+
+    /// One cycle with these inputs; returns the outputs after the edge, and reg_rdata as it
+    /// was before the edge (what a register read returns).
+    fn cycle(&mut self, r: Row) -> ([u64; 4], u64) {
+        let u = &mut self.sim.uut;
+        u.reg_addr.next = to_bits(&r[0..1]);
+        u.reg_wdata.next = to_bits(&r[1..2]);
+        u.reg_write.next = r[2] == 1;
+        u.reg_read.next = r[3] == 1;
+        u.in_data.next = to_bits(&r[4..5]);
+        u.in_valid.next = r[5] == 1;
+        u.out_ready.next = r[6] == 1;
+        // Let the combinational read data settle before the edge.
+        u.clock().next = Clock::from(false);
+        assert!(simulate(&mut self.sim.uut, 1000));
+        let before = from_bits(self.sim.uut.reg_rdata.val())[0];
+        self.sim.step().unwrap();
+        let u = &self.sim.uut;
+        let out = [
+            from_bits(u.reg_rdata.val())[0],
+            u.in_ready.val() as u64,
+            from_bits(u.out_data.val())[0],
+            u.out_valid.val() as u64,
+        ];
+        if let Some((i, o)) = &mut self.trace {
+            i.push(r.iter().map(|&v| vec![v]).collect());
+            o.push(out.iter().map(|&v| vec![v]).collect());
+        }
+        (out, before)
+    }
+
+    fn write(&mut self, addr: u64, v: u64) {
+        self.cycle([addr, v, 1, 0, 0, 0, 0]);
+    }
+
+    fn read(&mut self, addr: u64) -> u64 {
+        self.cycle([addr, 0, 0, 0, 0, 0, 0]).1
+    }
+
+    /// A whole job through the streams: configure, ring, stream in, wait, stream out.
+    fn run(&mut self, data: &[u32], inverse: bool) -> (Vec<u32>, u64) {
+        let log_n = data.len().trailing_zeros() as u64;
+        self.write(reg::CONTROL, inverse as u64);
+        self.write(reg::LOG_SIZE, log_n);
+        self.write(reg::DOORBELL, 1);
+        assert_eq!(self.read(reg::ERROR), err::NONE);
+        for &x in data {
+            let (out, _) = self.cycle([reg::STATUS, 0, 0, 0, x as u64, 1, 0]);
+            assert_eq!(out[3], 0);
+        }
+        let mut got = Vec::new();
+        let mut idle = 0;
+        while got.len() < data.len() {
+            let (out, _) = self.cycle([reg::STATUS, 0, 0, 0, 0, 0, 1]);
+            // out_valid after this edge: the element is taken at the next edge.
+            if out[3] == 1 {
+                got.push(out[2] as u32);
+            }
+            idle += 1;
+            assert!(idle < 40 * data.len() + 1000, "the engine never finished");
+        }
+        // Let the last pop happen, then the engine is idle and done.
+        self.cycle([reg::STATUS, 0, 0, 0, 0, 0, 1]);
+        let st = self.read(reg::STATUS);
+        assert_eq!(
+            st & (status::BUSY | status::DONE),
+            status::DONE,
+            "status {st:#x}"
+        );
+        (got, self.read(reg::CYCLES))
+    }
+}
+
+fn cpu(data: &[u32], inverse: bool) -> Vec<u32> {
+    let mut v: Vec<BabyBear> = data.iter().map(|&x| BabyBear::from_u32(x)).collect();
+    let cfg = NttConfig {
+        direction: if inverse {
+            Direction::Inverse
+        } else {
+            Direction::Forward
+        },
+        ..NttConfig::default()
+    }
+    .orders(Order::Natural, Order::BitReversed);
+    offload_engine::ntt::ntt(&mut v, &cfg).unwrap();
+    v.iter().map(|x| x.as_canonical_u32()).collect()
+}
+
+fn input(n: usize, r: &mut ChaCha20Rng) -> Vec<u32> {
+    // Edge values first, then random.
+    let edges = [0, 1, P as u32 - 1, 2];
+    (0..n)
+        .map(|i| {
+            edges
+                .get(i)
+                .copied()
+                .unwrap_or_else(|| r.gen_range(0..P as u32))
+        })
+        .collect()
+}
+
+#[test]
+fn every_size_both_directions_equals_the_cpu() {
+    let mut r = ChaCha20Rng::seed_from_u64(11);
+    let mut bench = Bench::<7, 6>::new(false);
+    for log_n in 1..=7 {
+        let n = 1usize << log_n;
+        for inverse in [false, true] {
+            let data = input(n, &mut r);
+            let (got, cycles) = bench.run(&data, inverse);
+            assert_eq!(got, cpu(&data, inverse), "2^{log_n} inverse={inverse}");
+            // One butterfly per clock: n/2 per stage plus the drain; the inverse scales too.
+            let stages = log_n as u64 * (n as u64 / 2 + DRAIN + 1);
+            let scale = if inverse { n as u64 + DRAIN + 1 } else { 0 };
+            assert_eq!(cycles, stages + scale, "2^{log_n} inverse={inverse}");
+        }
+    }
+    // All zeros and all p − 1, at the largest size.
+    for fill in [0, P as u32 - 1] {
+        let data = vec![fill; 128];
+        assert_eq!(bench.run(&data, false).0, cpu(&data, false));
+    }
+}
+
+#[test]
+fn a_larger_engine_runs_its_largest_size() {
+    let mut r = ChaCha20Rng::seed_from_u64(12);
+    let mut bench = Bench::<10, 9>::new(false);
+    for inverse in [false, true] {
+        let data = input(1 << 10, &mut r);
+        assert_eq!(bench.run(&data, inverse).0, cpu(&data, inverse));
+    }
+}
+
+#[test]
+fn the_register_map_reports_errors_and_data_flows_through_it() {
+    let mut b = Bench::<4, 3>::new(false);
+    let info = b.read(reg::INFO);
+    assert_eq!(info & 0xff, 4, "largest log size");
+    assert_eq!((info >> 8) & 0xff, 1, "lanes");
+    assert_eq!((info >> 24) & 0xff, butterfly::LATENCY as u64);
+    // Sizes out of range.
+    for bad in [0, 5, 31] {
+        b.write(reg::LOG_SIZE, bad);
+        b.write(reg::DOORBELL, 1);
+        assert_eq!(b.read(reg::ERROR), err::SIZE, "log size {bad}");
+        assert_eq!(b.read(reg::STATUS) & status::BUSY, 0);
+    }
+    // Data with no job, and a read with nothing waiting.
+    b.write(reg::LOG_SIZE, 3);
+    b.write(reg::DOORBELL, 1);
+    assert_eq!(b.read(reg::ERROR), err::NONE);
+    // A doorbell while loading.
+    b.write(reg::DOORBELL, 1);
+    assert_eq!(b.read(reg::ERROR), err::BUSY);
+    // The job goes on: data through DATA writes, results through DATA reads.
+    let data: Vec<u32> = (1..=8).collect();
+    for &x in &data {
+        b.write(reg::DATA, x as u64);
+    }
+    let mut got = Vec::new();
+    for _ in 0..200 {
+        if b.read(reg::STATUS) & status::OUT_VALID != 0 {
+            got.push(b.cycle([reg::DATA, 0, 0, 1, 0, 0, 0]).1 as u32);
+        }
+        if got.len() == 8 {
+            break;
+        }
+    }
+    assert_eq!(got, cpu(&data, false));
+    b.cycle([reg::DATA, 0, 0, 1, 0, 0, 0]);
+    assert_eq!(b.read(reg::ERROR), err::BUSY, "the first error stays");
+    // A fresh job clears it; a non-canonical input is reported.
+    b.write(reg::DOORBELL, 1);
+    assert_eq!(b.read(reg::ERROR), err::NONE);
+    b.write(reg::DATA, P);
+    assert_eq!(b.read(reg::ERROR), err::NON_CANONICAL);
+}
+
+#[test]
+fn a_job_replays_in_icarus_cycle_for_cycle() {
+    assert!(
+        have("iverilog") && have("verilator"),
+        "iverilog and verilator are needed (scripts/test.sh installs them)"
+    );
+    let mut r = ChaCha20Rng::seed_from_u64(13);
+    let mut bench = Bench::<4, 3>::new(true);
+    for inverse in [false, true] {
+        let data = input(16, &mut r);
+        assert_eq!(bench.run(&data, inverse).0, cpu(&data, inverse));
+    }
+    let (ins, outs) = bench.trace.take().unwrap();
+    let mut uut = BabyBearNtt::<4, 3>::default();
+    uut.connect_all();
+    let verilog = generate_verilog(&uut);
+    offload_hw_tests::snapshot("babybear_ntt_16", &verilog).unwrap();
+    let icarus = icarus_replay(&verilog, &ins).unwrap();
+    assert_eq!(icarus.len(), outs.len());
+    for (c, (i, o)) in icarus.iter().zip(&outs).enumerate() {
+        assert_eq!(i, o, "cycle {c}: Icarus vs rust-hdl");
+    }
+    let lint = verilator_lint(&verilog).unwrap();
+    let bad = unwaived(&lint, &verilog);
+    assert!(bad.is_empty(), "{bad:#?}");
+}
