@@ -1,7 +1,9 @@
 //! Modular adder and subtractor for BabyBear: one result per clock, latency 2.
 //!
-//! Stage 1 forms a + b (32 bits: the sum of two 31-bit values needs one more) or a − b + p
-//! (also < 2p, 32 bits); stage 2 subtracts p when the value is at least p.
+//! Stage 1 forms a + b, or a − b with its borrow (33 bits: the sum of two 31-bit values needs
+//! one more, the difference a sign). Stage 2 forms the other candidate, s − p or d + p, and
+//! keeps whichever lies in [0, p) by the sign of s − p or of d: one carry chain per stage,
+//! which keeps the adder off the critical path at 100 MHz and above.
 
 use super::P;
 use rust_hdl::prelude::*;
@@ -16,11 +18,13 @@ pub struct BabyBearAddSub {
     pub in_valid: Signal<In, Bit>,
     pub y: Signal<Out, Bits<31>>,
     pub out_valid: Signal<Out, Bit>,
-    p: Constant<Bits<32>>,
-    s: DFF<Bits<32>>,
+    p: Constant<Bits<33>>,
+    s: DFF<Bits<33>>,
+    is_sub: DFF<Bit>,
     v1: DFF<Bit>,
     r: DFF<Bits<31>>,
     v2: DFF<Bit>,
+    alt: Signal<Local, Bits<33>>,
 }
 
 impl Default for BabyBearAddSub {
@@ -35,9 +39,11 @@ impl Default for BabyBearAddSub {
             out_valid: Default::default(),
             p: Constant::new(P.into()),
             s: Default::default(),
+            is_sub: Default::default(),
             v1: Default::default(),
             r: Default::default(),
             v2: Default::default(),
+            alt: Default::default(),
         }
     }
 }
@@ -45,18 +51,29 @@ impl Default for BabyBearAddSub {
 impl Logic for BabyBearAddSub {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, s, v1, r, v2);
+        dff_setup!(self, clock, s, is_sub, v1, r, v2);
         if self.sub.val() {
-            self.s.d.next =
-                bit_cast::<32, 31>(self.a.val()) + self.p.val() - bit_cast::<32, 31>(self.b.val());
+            self.s.d.next = bit_cast::<33, 31>(self.a.val()) - bit_cast::<33, 31>(self.b.val());
         } else {
-            self.s.d.next = bit_cast::<32, 31>(self.a.val()) + bit_cast::<32, 31>(self.b.val());
+            self.s.d.next = bit_cast::<33, 31>(self.a.val()) + bit_cast::<33, 31>(self.b.val());
         }
+        self.is_sub.d.next = self.sub.val();
         self.v1.d.next = self.in_valid.val();
-        if self.s.q.val() >= self.p.val() {
-            self.r.d.next = bit_cast::<31, 32>(self.s.q.val() - self.p.val());
+        // a − b < 0: add p. a + b ≥ p: subtract p (s − p is then non-negative).
+        if self.is_sub.q.val() {
+            self.alt.next = self.s.q.val() + self.p.val();
+            if self.s.q.val().get_bit(32) {
+                self.r.d.next = bit_cast::<31, 33>(self.alt.val());
+            } else {
+                self.r.d.next = bit_cast::<31, 33>(self.s.q.val());
+            }
         } else {
-            self.r.d.next = bit_cast::<31, 32>(self.s.q.val());
+            self.alt.next = self.s.q.val() - self.p.val();
+            if self.alt.val().get_bit(32) {
+                self.r.d.next = bit_cast::<31, 33>(self.s.q.val());
+            } else {
+                self.r.d.next = bit_cast::<31, 33>(self.alt.val());
+            }
         }
         self.v2.d.next = self.v1.q.val();
         self.y.next = self.r.q.val();

@@ -16,8 +16,8 @@
 //! stage s of a size-2^m transform uses index t·2^(s + A − m).
 //!
 //! A stage issues n/2 butterflies on consecutive cycles, then waits for the butterfly pipeline
-//! to drain (its results are the next stage's operands), so a transform takes about
-//! m·(n/2 + 14) cycles, plus n + 14 for the scaling of an inverse.
+//! to drain (its results are the next stage's operands), so a transform takes
+//! m·(n/2 + 17) cycles, plus n + 16 for the scaling of an inverse ([`compute_cycles`]).
 //!
 //! Register map (32-bit words, `reg_addr`): see [`reg`]. Elements go in through `in_data` /
 //! `in_valid` or writes to `DATA`, and come out through `out_data` / `out_valid` / `out_ready`
@@ -81,14 +81,26 @@ const TWO_ADIC_GENERATOR: u64 = 0x1a42_7a41;
 const TWO_ADICITY: usize = 27;
 const R_MOD_P: u64 = (1u64 << 32) % P;
 
-/// Cycles a stage waits after its last issue for the pipeline to empty: one for the memory
-/// read, the butterfly's latency, one for the write.
-pub const DRAIN: u64 = 1 + butterfly::LATENCY as u64 + 1;
+/// Cycles a stage costs beyond its n/2 issue cycles: one Setup cycle (the per-stage values
+/// are registered), three issue-pipeline registers (addresses, banks and twiddle index, the
+/// memory read), the butterfly's 12, and one for the last result to leave the butterfly and
+/// the in-flight count to reach zero (its write happens on that same edge).
+pub const STAGE_OVERHEAD: u64 = 1 + 3 + butterfly::LATENCY as u64 + 1;
+/// The same for the inverse's scaling pass (n issue cycles), which needs no Setup cycle.
+pub const SCALE_OVERHEAD: u64 = STAGE_OVERHEAD - 1;
+
+/// Compute cycles of one transform of size 2^log_n, as the CYCLES register reports them.
+pub fn compute_cycles(log_n: u32, inverse: bool) -> u64 {
+    let n = 1u64 << log_n;
+    let scale = if inverse { n + SCALE_OVERHEAD } else { 0 };
+    log_n as u64 * (n / 2 + STAGE_OVERHEAD) + scale
+}
 
 #[derive(Copy, Clone, Debug, PartialEq, LogicState)]
 pub enum Phase {
     Idle,
     Load,
+    Setup,
     Stage,
     Drain,
     Scale,
@@ -115,8 +127,9 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     data_reg: Constant<Bits<3>>,
     max_log: Constant<Bits<5>>,
     half_max: Constant<Bits<32>>,
-    shift_base: Constant<Bits<32>>,
+    shift_base: Constant<Bits<5>>,
     p: Constant<Bits<31>>,
+    // Job state.
     phase: DFF<Phase>,
     inverse: DFF<Bit>,
     log_n: DFF<Bits<5>>,
@@ -125,18 +138,52 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     cycles: DFF<Bits<32>>,
     k: DFF<Bits<32>>,
     stage: DFF<Bits<5>>,
-    drain: DFF<Bits<5>>,
     src: DFF<Bit>,
+    inflight: DFF<Bits<32>>,
+    all_issued: DFF<Bit>,
+    // Per-job and per-stage values, registered from log_n and stage.
+    last_n: DFF<Bits<32>>,
+    last_half: DFF<Bits<32>>,
+    h: DFF<Bits<32>>,
+    lowmask: DFF<Bits<32>>,
+    tw_shift: DFF<Bits<5>>,
+    // Issue pipeline: 1 addresses, 2 banks and twiddle index, 3 the memory read.
+    p1_valid: DFF<Bit>,
+    p1_scale: DFF<Bit>,
+    p1_i: DFF<Bits<32>>,
+    p1_j: DFF<Bits<32>>,
+    p1_t: DFF<Bits<32>>,
+    p2_valid: DFF<Bit>,
+    p2_scale: DFF<Bit>,
+    p2_ra0: DFF<Bits<32>>,
+    p2_ra1: DFF<Bits<32>>,
+    p2_par: DFF<Bit>,
+    p2_tag: DFF<Bits<16>>,
+    p2_swap: DFF<Bit>,
+    p2_tw: DFF<Bits<32>>,
     rd_valid: DFF<Bit>,
+    rd_scale: DFF<Bit>,
     rd_par: DFF<Bit>,
     rd_tag: DFF<Bits<16>>,
     rd_swap: DFF<Bit>,
-    rd_scale: DFF<Bit>,
+    // Input register and write register in front of the memories.
+    ld_v: DFF<Bit>,
+    ld_data: DFF<Bits<31>>,
+    ld_addr: DFF<Bits<32>>,
+    wr_e0: DFF<Bit>,
+    wr_e1: DFF<Bit>,
+    wr_a0: DFF<Bits<32>>,
+    wr_a1: DFF<Bits<32>>,
+    wr_d0: DFF<Bits<31>>,
+    wr_d1: DFF<Bits<31>>,
+    wr_m: DFF<Bit>,
+    // Output queue.
     ob: DFF<Bits<31>>,
     ob_v: DFF<Bit>,
     sk: DFF<Bits<31>>,
     sk_v: DFF<Bit>,
     pend: DFF<Bit>,
+    u_par: DFF<Bit>,
     m0b0: RAM<Bits<31>, B>,
     m0b1: RAM<Bits<31>, B>,
     m1b0: RAM<Bits<31>, B>,
@@ -144,29 +191,17 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     tw: SyncROM<Bits<31>, B>,
     scale: SyncROM<Bits<31>, 5>,
     bf: BabyBearButterfly,
-    n: Signal<Local, Bits<32>>,
-    h: Signal<Local, Bits<32>>,
-    lowmask: Signal<Local, Bits<32>>,
     i: Signal<Local, Bits<32>>,
-    j: Signal<Local, Bits<32>>,
-    t: Signal<Local, Bits<32>>,
-    tw_idx: Signal<Local, Bits<32>>,
-    oi: Signal<Local, Bits<32>>,
     oj: Signal<Local, Bits<32>>,
     push: Signal<Local, Bit>,
     push_data: Signal<Local, Bits<31>>,
     pop: Signal<Local, Bit>,
     issue: Signal<Local, Bit>,
+    launch: Signal<Local, Bit>,
     occ: Signal<Local, Bits<2>>,
     rd_b0: Signal<Local, Bits<31>>,
     rd_b1: Signal<Local, Bits<31>>,
-    rd_elem: Signal<Local, Bits<31>>,
-    wa0: Signal<Local, Bits<32>>,
-    wa1: Signal<Local, Bits<32>>,
-    wd0: Signal<Local, Bits<31>>,
-    wd1: Signal<Local, Bits<31>>,
-    we0: Signal<Local, Bit>,
-    we1: Signal<Local, Bit>,
+    u_elem: Signal<Local, Bits<31>>,
     ra0: Signal<Local, Bits<32>>,
     ra1: Signal<Local, Bits<32>>,
 }
@@ -240,18 +275,48 @@ impl<const A: usize, const B: usize> Default for BabyBearNtt<A, B> {
             cycles: Default::default(),
             k: Default::default(),
             stage: Default::default(),
-            drain: Default::default(),
             src: Default::default(),
+            inflight: Default::default(),
+            all_issued: Default::default(),
+            last_n: Default::default(),
+            last_half: Default::default(),
+            h: Default::default(),
+            lowmask: Default::default(),
+            tw_shift: Default::default(),
+            p1_valid: Default::default(),
+            p1_scale: Default::default(),
+            p1_i: Default::default(),
+            p1_j: Default::default(),
+            p1_t: Default::default(),
+            p2_valid: Default::default(),
+            p2_scale: Default::default(),
+            p2_ra0: Default::default(),
+            p2_ra1: Default::default(),
+            p2_par: Default::default(),
+            p2_tag: Default::default(),
+            p2_swap: Default::default(),
+            p2_tw: Default::default(),
             rd_valid: Default::default(),
+            rd_scale: Default::default(),
             rd_par: Default::default(),
             rd_tag: Default::default(),
             rd_swap: Default::default(),
-            rd_scale: Default::default(),
+            ld_v: Default::default(),
+            ld_data: Default::default(),
+            ld_addr: Default::default(),
+            wr_e0: Default::default(),
+            wr_e1: Default::default(),
+            wr_a0: Default::default(),
+            wr_a1: Default::default(),
+            wr_d0: Default::default(),
+            wr_d1: Default::default(),
+            wr_m: Default::default(),
             ob: Default::default(),
             ob_v: Default::default(),
             sk: Default::default(),
             sk_v: Default::default(),
             pend: Default::default(),
+            u_par: Default::default(),
             m0b0: Default::default(),
             m0b1: Default::default(),
             m1b0: Default::default(),
@@ -259,29 +324,17 @@ impl<const A: usize, const B: usize> Default for BabyBearNtt<A, B> {
             tw: SyncROM::new(tw),
             scale: SyncROM::new(scale),
             bf: Default::default(),
-            n: Default::default(),
-            h: Default::default(),
-            lowmask: Default::default(),
             i: Default::default(),
-            j: Default::default(),
-            t: Default::default(),
-            tw_idx: Default::default(),
-            oi: Default::default(),
             oj: Default::default(),
             push: Default::default(),
             push_data: Default::default(),
             pop: Default::default(),
             issue: Default::default(),
+            launch: Default::default(),
             occ: Default::default(),
             rd_b0: Default::default(),
             rd_b1: Default::default(),
-            rd_elem: Default::default(),
-            wa0: Default::default(),
-            wa1: Default::default(),
-            wd0: Default::default(),
-            wd1: Default::default(),
-            we0: Default::default(),
-            we1: Default::default(),
+            u_elem: Default::default(),
             ra0: Default::default(),
             ra1: Default::default(),
         }
@@ -292,8 +345,11 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, phase, inverse, log_n, error, done, cycles, k, stage, drain, src,
-            rd_valid, rd_par, rd_tag, rd_swap, rd_scale, ob, ob_v, sk, sk_v, pend
+            self, clock, phase, inverse, log_n, error, done, cycles, k, stage, src, inflight,
+            all_issued, last_n, last_half, h, lowmask, tw_shift, p1_valid, p1_scale, p1_i, p1_j,
+            p1_t, p2_valid, p2_scale, p2_ra0, p2_ra1, p2_par, p2_tag, p2_swap, p2_tw, rd_valid,
+            rd_scale, rd_par, rd_tag, rd_swap, ld_v, ld_data, ld_addr, wr_e0, wr_e1, wr_a0, wr_a1,
+            wr_d0, wr_d1, wr_m, ob, ob_v, sk, sk_v, pend, u_par
         );
         self.m0b0.read_clock.next = self.clock.val();
         self.m0b0.write_clock.next = self.clock.val();
@@ -307,23 +363,18 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         self.scale.clock.next = self.clock.val();
         self.bf.clock.next = self.clock.val();
 
-        // Sizes and the butterfly addresses of counter k in the current stage: i has a 0
-        // inserted at bit log2(h) of k, j = i + h, t = k mod h.
-        self.n.next = bits::<32>(1) << bit_cast::<32, 5>(self.log_n.q.val());
-        self.h.next = self.n.val() >> (bit_cast::<32, 5>(self.stage.q.val()) + 1);
-        self.lowmask.next = self.h.val() - 1;
-        self.i.next =
-            ((self.k.q.val() & !self.lowmask.val()) << 1) | (self.k.q.val() & self.lowmask.val());
-        self.j.next = self.i.val() | self.h.val();
-        self.t.next = self.k.q.val() & self.lowmask.val();
-        self.tw_idx.next = self.t.val()
-            << (bit_cast::<32, 5>(self.stage.q.val()) + self.shift_base.val()
-                - bit_cast::<32, 5>(self.log_n.q.val()));
-        if self.inverse.q.val() & (self.t.val() != 0) {
-            self.tw_idx.next = self.half_max.val() - self.tw_idx.val();
-        }
+        // Sizes, registered: log_n is set before the doorbell, stage one Setup cycle before
+        // its butterflies, so every value here must come from log_n and stage in one step.
+        // lowmask = h − 1 and h = n/2^(stage+1) come from shifts alone.
+        self.last_n.d.next = !(!bits::<32>(0) << bit_cast::<32, 5>(self.log_n.q.val()));
+        self.last_half.d.next = self.last_n.q.val() >> 1;
+        self.lowmask.d.next = self.last_n.q.val() >> (bit_cast::<32, 5>(self.stage.q.val()) + 1);
+        // 2h − 1 = last_n >> stage; h is its top bit.
+        self.h.d.next = (self.last_n.q.val() >> bit_cast::<32, 5>(self.stage.q.val()))
+            & !(self.last_n.q.val() >> (bit_cast::<32, 5>(self.stage.q.val()) + 1));
+        self.tw_shift.d.next = self.stage.q.val() + self.shift_base.val() - self.log_n.q.val();
 
-        // Input: the stream or DATA writes, while loading.
+        // Input: the stream or DATA writes, while loading; registered before the memory.
         self.push_data.next = self.in_data.val();
         if self.reg_write.val() & (self.reg_addr.val() == self.data_reg.val()) {
             self.push_data.next = bit_cast::<31, 32>(self.reg_wdata.val());
@@ -332,6 +383,7 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
             & (self.in_valid.val()
                 | (self.reg_write.val() & (self.reg_addr.val() == self.data_reg.val())));
         self.in_ready.next = self.phase.q.val() == Phase::Load;
+        self.ld_v.d.next = false;
 
         // Output: the stream or DATA reads.
         self.pop.next = self.ob_v.q.val()
@@ -340,6 +392,42 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         self.out_data.next = self.ob.q.val();
         self.out_valid.next = self.ob_v.q.val();
 
+        // Stage 1 of the issue pipeline: the pair (i, j = i + h) for butterfly k, i with a 0
+        // inserted at bit log2(h) of k, and t = k mod h.
+        self.i.next = ((self.k.q.val() & !self.lowmask.q.val()) << 1)
+            | (self.k.q.val() & self.lowmask.q.val());
+        self.p1_valid.d.next = false;
+        self.p1_scale.d.next = false;
+        self.p1_t.d.next = bits::<32>(0);
+        // Stage 2: which bank holds i, the bank addresses, the twiddle index t·2^shift.
+        self.p2_valid.d.next = self.p1_valid.q.val();
+        self.p2_scale.d.next = self.p1_scale.q.val();
+        self.p2_par.d.next = self.p1_i.q.val().xor();
+        self.p2_tag.d.next = bit_cast::<16, 32>(self.p1_i.q.val());
+        self.p2_swap.d.next =
+            self.inverse.q.val() & self.p1_t.q.val().any() & !self.p1_scale.q.val();
+        self.p2_tw.d.next = self.p1_t.q.val() << bit_cast::<32, 5>(self.tw_shift.q.val());
+        if self.p1_scale.q.val() | !self.p1_i.q.val().xor() {
+            self.p2_ra0.d.next = self.p1_i.q.val() >> 1;
+            self.p2_ra1.d.next = self.p1_j.q.val() >> 1;
+        } else {
+            self.p2_ra1.d.next = self.p1_i.q.val() >> 1;
+            self.p2_ra0.d.next = self.p1_j.q.val() >> 1;
+        }
+        // Stage 3: memory and twiddle reads (ω^−t = −ω^(N/2 − t) for the inverse).
+        self.rd_valid.d.next = self.p2_valid.q.val();
+        self.rd_scale.d.next = self.p2_scale.q.val();
+        self.rd_par.d.next = self.p2_par.q.val();
+        self.rd_tag.d.next = self.p2_tag.q.val();
+        self.rd_swap.d.next = self.p2_swap.q.val();
+        self.tw.address.next = bit_cast::<B, 32>(self.p2_tw.q.val());
+        if self.p2_swap.q.val() {
+            self.tw.address.next = bit_cast::<B, 32>(self.half_max.val() - self.p2_tw.q.val());
+        }
+        self.scale.address.next = self.log_n.q.val();
+        self.ra0.next = self.p2_ra0.q.val();
+        self.ra1.next = self.p2_ra1.q.val();
+
         // Read data of the memory holding the current data.
         self.rd_b0.next = self.m0b0.read_data.val();
         self.rd_b1.next = self.m0b1.read_data.val();
@@ -347,12 +435,12 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
             self.rd_b0.next = self.m1b0.read_data.val();
             self.rd_b1.next = self.m1b1.read_data.val();
         }
-        self.rd_elem.next = self.rd_b0.val();
-        if self.rd_par.q.val() {
-            self.rd_elem.next = self.rd_b1.val();
+        self.u_elem.next = self.rd_b0.val();
+        if self.u_par.q.val() {
+            self.u_elem.next = self.rd_b1.val();
         }
 
-        // Butterfly inputs: last cycle's reads.
+        // The butterfly: a from i's bank, b from j's; in the scaling pass (x, 0, 1/n).
         self.bf.in_valid.next = self.rd_valid.q.val();
         self.bf.tag.next = self.rd_tag.q.val();
         self.bf.swap.next = self.rd_swap.q.val();
@@ -365,114 +453,105 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
             self.bf.b.next = self.rd_b1.val();
         }
         if self.rd_scale.q.val() {
-            self.bf.a.next = self.rd_elem.val();
             self.bf.b.next = bits::<31>(0);
             self.bf.w.next = self.scale.data.val();
         }
-        self.scale.address.next = self.log_n.q.val();
-        self.tw.address.next = bit_cast::<B, 32>(self.tw_idx.val());
 
-        // Defaults: no reads issued, no writes.
-        self.rd_valid.d.next = false;
-        self.rd_scale.d.next = false;
-        self.rd_swap.d.next = false;
-        self.ra0.next = bits::<32>(0);
-        self.ra1.next = bits::<32>(0);
-        self.wa0.next = bits::<32>(0);
-        self.wa1.next = bits::<32>(0);
-        self.wd0.next = bits::<31>(0);
-        self.wd1.next = bits::<31>(0);
-        self.we0.next = false;
-        self.we1.next = false;
-        self.issue.next = false;
-        self.occ.next = bit_cast::<2, 1>(self.ob_v.q.val().into())
-            + bit_cast::<2, 1>(self.sk_v.q.val().into())
-            + bit_cast::<2, 1>(self.pend.q.val().into());
-
-        // Butterfly results go to the memory that is not the source: x to i, y to j; in the
-        // scaling pass only y, to i.
-        self.oi.next = bit_cast::<32, 16>(self.bf.tag_out.val());
-        self.oj.next = self.oi.val() | self.h.val();
-        if self.bf.out_valid.val() {
-            if (self.phase.q.val() == Phase::Scale) | (self.phase.q.val() == Phase::ScaleDrain) {
-                if self.oi.val().xor() {
-                    self.wa1.next = self.oi.val() >> 1;
-                    self.wd1.next = self.bf.y.val();
-                    self.we1.next = true;
-                } else {
-                    self.wa0.next = self.oi.val() >> 1;
-                    self.wd0.next = self.bf.y.val();
-                    self.we0.next = true;
-                }
+        // Write register: a loaded element to memory 0, or butterfly results to the memory
+        // that is not the source (x to i, y to j; the scaling pass writes y to i).
+        self.wr_e0.d.next = false;
+        self.wr_e1.d.next = false;
+        self.oj.next = bit_cast::<32, 16>(self.bf.tag_out.val()) | self.h.q.val();
+        if self.ld_v.q.val() {
+            self.wr_m.d.next = false;
+            if self.ld_addr.q.val().xor() {
+                self.wr_e1.d.next = true;
+                self.wr_a1.d.next = self.ld_addr.q.val() >> 1;
+                self.wr_d1.d.next = self.ld_data.q.val();
             } else {
-                self.we0.next = true;
-                self.we1.next = true;
-                if self.oi.val().xor() {
-                    self.wa1.next = self.oi.val() >> 1;
-                    self.wd1.next = self.bf.x.val();
-                    self.wa0.next = self.oj.val() >> 1;
-                    self.wd0.next = self.bf.y.val();
-                } else {
-                    self.wa0.next = self.oi.val() >> 1;
-                    self.wd0.next = self.bf.x.val();
-                    self.wa1.next = self.oj.val() >> 1;
-                    self.wd1.next = self.bf.y.val();
+                self.wr_e0.d.next = true;
+                self.wr_a0.d.next = self.ld_addr.q.val() >> 1;
+                self.wr_d0.d.next = self.ld_data.q.val();
+            }
+            if self.ld_data.q.val() >= self.p.val() {
+                if !self.error.q.val().any() {
+                    self.error.d.next = 5.into();
                 }
             }
         }
+        if self.bf.out_valid.val() {
+            self.wr_m.d.next = !self.src.q.val();
+            if (self.phase.q.val() == Phase::Scale) | (self.phase.q.val() == Phase::ScaleDrain) {
+                if self.bf.tag_out.val().xor() {
+                    self.wr_e1.d.next = true;
+                    self.wr_a1.d.next = bit_cast::<32, 16>(self.bf.tag_out.val()) >> 1;
+                    self.wr_d1.d.next = self.bf.y.val();
+                } else {
+                    self.wr_e0.d.next = true;
+                    self.wr_a0.d.next = bit_cast::<32, 16>(self.bf.tag_out.val()) >> 1;
+                    self.wr_d0.d.next = self.bf.y.val();
+                }
+            } else {
+                self.wr_e0.d.next = true;
+                self.wr_e1.d.next = true;
+                if self.bf.tag_out.val().xor() {
+                    self.wr_a1.d.next = bit_cast::<32, 16>(self.bf.tag_out.val()) >> 1;
+                    self.wr_d1.d.next = self.bf.x.val();
+                    self.wr_a0.d.next = self.oj.val() >> 1;
+                    self.wr_d0.d.next = self.bf.y.val();
+                } else {
+                    self.wr_a0.d.next = bit_cast::<32, 16>(self.bf.tag_out.val()) >> 1;
+                    self.wr_d0.d.next = self.bf.x.val();
+                    self.wr_a1.d.next = self.oj.val() >> 1;
+                    self.wr_d1.d.next = self.bf.y.val();
+                }
+            }
+        }
+
+        // Butterflies issued and not yet written back.
+        self.issue.next = false;
+        self.launch.next = false;
+        self.occ.next = bit_cast::<2, 1>(self.ob_v.q.val().into())
+            + bit_cast::<2, 1>(self.sk_v.q.val().into())
+            + bit_cast::<2, 1>(self.pend.q.val().into());
 
         match self.phase.q.val() {
             Phase::Idle => {}
             Phase::Load => {
                 if self.push.val() {
-                    // Loads go to memory 0 (the source of stage 0).
-                    if self.k.q.val().xor() {
-                        self.wa1.next = self.k.q.val() >> 1;
-                        self.wd1.next = self.push_data.val();
-                        self.we1.next = true;
-                    } else {
-                        self.wa0.next = self.k.q.val() >> 1;
-                        self.wd0.next = self.push_data.val();
-                        self.we0.next = true;
-                    }
-                    if self.push_data.val() >= self.p.val() {
-                        if !self.error.q.val().any() {
-                            self.error.d.next = 5.into();
-                        }
-                    }
+                    self.ld_v.d.next = true;
+                    self.ld_data.d.next = self.push_data.val();
+                    self.ld_addr.d.next = self.k.q.val();
                     self.k.d.next = self.k.q.val() + 1;
-                    if self.k.q.val() + 1 == self.n.val() {
-                        self.phase.d.next = Phase::Stage;
-                        self.k.d.next = 0.into();
-                        self.stage.d.next = 0.into();
+                    if self.k.q.val() == self.last_n.q.val() {
+                        self.phase.d.next = Phase::Setup;
+                        self.k.d.next = bits::<32>(0);
+                        self.stage.d.next = bits::<5>(0);
                     }
                 }
             }
+            Phase::Setup => {
+                self.cycles.d.next = self.cycles.q.val() + 1;
+                self.phase.d.next = Phase::Stage;
+            }
             Phase::Stage => {
                 self.cycles.d.next = self.cycles.q.val() + 1;
-                if self.i.val().xor() {
-                    self.ra1.next = self.i.val() >> 1;
-                    self.ra0.next = self.j.val() >> 1;
-                } else {
-                    self.ra0.next = self.i.val() >> 1;
-                    self.ra1.next = self.j.val() >> 1;
-                }
-                self.rd_valid.d.next = true;
-                self.rd_par.d.next = self.i.val().xor();
-                self.rd_tag.d.next = bit_cast::<16, 32>(self.i.val());
-                self.rd_swap.d.next = self.inverse.q.val() & (self.t.val() != 0);
+                self.launch.next = true;
+                self.p1_valid.d.next = true;
+                self.p1_i.d.next = self.i.val();
+                self.p1_j.d.next = self.i.val() | self.h.q.val();
+                self.p1_t.d.next = self.k.q.val() & self.lowmask.q.val();
                 self.k.d.next = self.k.q.val() + 1;
-                if self.k.q.val() + 1 == (self.n.val() >> 1) {
+                if self.k.q.val() == self.last_half.q.val() {
                     self.phase.d.next = Phase::Drain;
-                    self.drain.d.next = 0.into();
                 }
             }
             Phase::Drain => {
                 self.cycles.d.next = self.cycles.q.val() + 1;
-                self.drain.d.next = self.drain.q.val() + 1;
-                if self.drain.q.val() == 13 {
+                if !self.inflight.q.val().any() {
                     self.src.d.next = !self.src.q.val();
-                    self.k.d.next = 0.into();
+                    self.k.d.next = bits::<32>(0);
+                    self.all_issued.d.next = false;
                     if bit_cast::<5, 5>(self.stage.q.val() + 1) == self.log_n.q.val() {
                         if self.inverse.q.val() {
                             self.phase.d.next = Phase::Scale;
@@ -481,46 +560,47 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                         }
                     } else {
                         self.stage.d.next = self.stage.q.val() + 1;
-                        self.phase.d.next = Phase::Stage;
+                        self.phase.d.next = Phase::Setup;
                     }
                 }
             }
             Phase::Scale => {
                 self.cycles.d.next = self.cycles.q.val() + 1;
-                self.ra0.next = self.k.q.val() >> 1;
-                self.ra1.next = self.k.q.val() >> 1;
-                self.rd_valid.d.next = true;
-                self.rd_scale.d.next = true;
-                self.rd_par.d.next = self.k.q.val().xor();
-                self.rd_tag.d.next = bit_cast::<16, 32>(self.k.q.val());
+                self.launch.next = true;
+                self.p1_valid.d.next = true;
+                self.p1_scale.d.next = true;
+                self.p1_i.d.next = self.k.q.val();
+                self.p1_j.d.next = self.k.q.val();
                 self.k.d.next = self.k.q.val() + 1;
-                if self.k.q.val() + 1 == self.n.val() {
+                if self.k.q.val() == self.last_n.q.val() {
                     self.phase.d.next = Phase::ScaleDrain;
-                    self.drain.d.next = 0.into();
                 }
             }
             Phase::ScaleDrain => {
                 self.cycles.d.next = self.cycles.q.val() + 1;
-                self.drain.d.next = self.drain.q.val() + 1;
-                if self.drain.q.val() == 13 {
+                if !self.inflight.q.val().any() {
                     self.src.d.next = !self.src.q.val();
-                    self.k.d.next = 0.into();
+                    self.k.d.next = bits::<32>(0);
+                    self.all_issued.d.next = false;
                     self.phase.d.next = Phase::Unload;
                 }
             }
             Phase::Unload => {
                 // At most two elements held or in flight: the output register, a skid
-                // register, and a read issued last cycle.
-                self.issue.next = (self.k.q.val() < self.n.val())
+                // register, and a read issued last cycle (memory reads take one cycle).
+                self.issue.next = !self.all_issued.q.val()
                     & ((self.occ.val() - bit_cast::<2, 1>(self.pop.val().into())) < 2);
                 if self.issue.val() {
                     self.ra0.next = self.k.q.val() >> 1;
                     self.ra1.next = self.k.q.val() >> 1;
-                    self.rd_par.d.next = self.k.q.val().xor();
+                    self.u_par.d.next = self.k.q.val().xor();
                     self.k.d.next = self.k.q.val() + 1;
+                    if self.k.q.val() == self.last_n.q.val() {
+                        self.all_issued.d.next = true;
+                    }
                 }
                 // Done at the edge that takes the last element.
-                if (self.k.q.val() == self.n.val())
+                if self.all_issued.q.val()
                     & (!self.ob_v.q.val() | self.pop.val())
                     & !self.sk_v.q.val()
                     & !self.pend.q.val()
@@ -532,6 +612,8 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
             _ => {}
         }
         self.pend.d.next = self.issue.val();
+        self.inflight.d.next = self.inflight.q.val() + bit_cast::<32, 1>(self.launch.val().into())
+            - bit_cast::<32, 1>(self.bf.out_valid.val().into());
 
         // The output queue: head `ob`, then `sk`, then the element read last cycle.
         if self.pop.val() {
@@ -539,13 +621,13 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                 self.ob.d.next = self.sk.q.val();
                 self.ob_v.d.next = true;
                 if self.pend.q.val() {
-                    self.sk.d.next = self.rd_elem.val();
+                    self.sk.d.next = self.u_elem.val();
                 } else {
                     self.sk_v.d.next = false;
                 }
             } else {
                 if self.pend.q.val() {
-                    self.ob.d.next = self.rd_elem.val();
+                    self.ob.d.next = self.u_elem.val();
                 } else {
                     self.ob_v.d.next = false;
                 }
@@ -554,42 +636,35 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         } else {
             if self.ob_v.q.val() {
                 if !self.sk_v.q.val() & self.pend.q.val() {
-                    self.sk.d.next = self.rd_elem.val();
+                    self.sk.d.next = self.u_elem.val();
                     self.sk_v.d.next = true;
                 }
             } else {
                 if self.pend.q.val() {
-                    self.ob.d.next = self.rd_elem.val();
+                    self.ob.d.next = self.u_elem.val();
                     self.ob_v.d.next = true;
                 }
             }
         }
 
-        // Memory ports: reads shared by both memories (only the source's are used); writes
-        // to memory 0 while loading, else to the memory that is not the source.
+        // Memory ports: reads shared by both memories (only the source's data is used),
+        // writes from the write register to the memory it names.
         self.m0b0.read_address.next = bit_cast::<B, 32>(self.ra0.val());
         self.m1b0.read_address.next = bit_cast::<B, 32>(self.ra0.val());
         self.m0b1.read_address.next = bit_cast::<B, 32>(self.ra1.val());
         self.m1b1.read_address.next = bit_cast::<B, 32>(self.ra1.val());
-        self.m0b0.write_address.next = bit_cast::<B, 32>(self.wa0.val());
-        self.m1b0.write_address.next = bit_cast::<B, 32>(self.wa0.val());
-        self.m0b1.write_address.next = bit_cast::<B, 32>(self.wa1.val());
-        self.m1b1.write_address.next = bit_cast::<B, 32>(self.wa1.val());
-        self.m0b0.write_data.next = self.wd0.val();
-        self.m1b0.write_data.next = self.wd0.val();
-        self.m0b1.write_data.next = self.wd1.val();
-        self.m1b1.write_data.next = self.wd1.val();
-        if self.phase.q.val() == Phase::Load {
-            self.m0b0.write_enable.next = self.we0.val();
-            self.m0b1.write_enable.next = self.we1.val();
-            self.m1b0.write_enable.next = false;
-            self.m1b1.write_enable.next = false;
-        } else {
-            self.m0b0.write_enable.next = self.we0.val() & self.src.q.val();
-            self.m0b1.write_enable.next = self.we1.val() & self.src.q.val();
-            self.m1b0.write_enable.next = self.we0.val() & !self.src.q.val();
-            self.m1b1.write_enable.next = self.we1.val() & !self.src.q.val();
-        }
+        self.m0b0.write_address.next = bit_cast::<B, 32>(self.wr_a0.q.val());
+        self.m1b0.write_address.next = bit_cast::<B, 32>(self.wr_a0.q.val());
+        self.m0b1.write_address.next = bit_cast::<B, 32>(self.wr_a1.q.val());
+        self.m1b1.write_address.next = bit_cast::<B, 32>(self.wr_a1.q.val());
+        self.m0b0.write_data.next = self.wr_d0.q.val();
+        self.m1b0.write_data.next = self.wr_d0.q.val();
+        self.m0b1.write_data.next = self.wr_d1.q.val();
+        self.m1b1.write_data.next = self.wr_d1.q.val();
+        self.m0b0.write_enable.next = self.wr_e0.q.val() & !self.wr_m.q.val();
+        self.m0b1.write_enable.next = self.wr_e1.q.val() & !self.wr_m.q.val();
+        self.m1b0.write_enable.next = self.wr_e0.q.val() & self.wr_m.q.val();
+        self.m1b1.write_enable.next = self.wr_e1.q.val() & self.wr_m.q.val();
 
         // Registers.
         self.reg_rdata.next = bits::<32>(0);
@@ -634,15 +709,15 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                     if self.reg_wdata.val().get_bit(0) {
                         if self.phase.q.val() != Phase::Idle {
                             self.error.d.next = 2.into();
-                        } else if (self.log_n.q.val() == 0)
+                        } else if !self.log_n.q.val().any()
                             | (self.log_n.q.val() > self.max_log.val())
                         {
                             self.error.d.next = 1.into();
                         } else {
                             self.error.d.next = 0.into();
                             self.done.d.next = false;
-                            self.cycles.d.next = 0.into();
-                            self.k.d.next = 0.into();
+                            self.cycles.d.next = bits::<32>(0);
+                            self.k.d.next = bits::<32>(0);
                             self.src.d.next = false;
                             self.phase.d.next = Phase::Load;
                         }
