@@ -17,7 +17,7 @@
 //!
 //! A stage issues n/2 butterflies on consecutive cycles, then waits for the butterfly pipeline
 //! to drain (its results are the next stage's operands), so a transform takes
-//! m·(n/2 + 17) cycles, plus n + 16 for the scaling of an inverse ([`compute_cycles`]).
+//! m·(n/2 + 18) cycles, plus n + 17 for the scaling of an inverse ([`compute_cycles`]).
 //!
 //! Register map (32-bit words, `reg_addr`): see [`reg`]. Elements go in through `in_data` /
 //! `in_valid` or writes to `DATA`, and come out through `out_data` / `out_valid` / `out_ready`
@@ -82,10 +82,10 @@ const TWO_ADICITY: usize = 27;
 const R_MOD_P: u64 = (1u64 << 32) % P;
 
 /// Cycles a stage costs beyond its n/2 issue cycles: one Setup cycle (the per-stage values
-/// are registered), three issue-pipeline registers (addresses, banks and twiddle index, the
-/// memory read), the butterfly's 12, and one for the last result to leave the butterfly and
+/// are registered), four issue-pipeline registers (addresses, banks and twiddle index, the
+/// memory read, the register behind the memory), the butterfly's 12, and one for the last result to leave the butterfly and
 /// the in-flight count to reach zero (its write happens on that same edge).
-pub const STAGE_OVERHEAD: u64 = 1 + 3 + butterfly::LATENCY as u64 + 1;
+pub const STAGE_OVERHEAD: u64 = 1 + 4 + butterfly::LATENCY as u64 + 1;
 /// The same for the inverse's scaling pass (n issue cycles), which needs no Setup cycle.
 pub const SCALE_OVERHEAD: u64 = STAGE_OVERHEAD - 1;
 
@@ -166,6 +166,16 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     rd_par: DFF<Bit>,
     rd_tag: DFF<Bits<16>>,
     rd_swap: DFF<Bit>,
+    // Block RAM outputs are slow (about 6 ns on the ECP5): register them before any logic.
+    mb0: DFF<Bits<31>>,
+    mb1: DFF<Bits<31>>,
+    twq: DFF<Bits<31>>,
+    scq: DFF<Bits<31>>,
+    rd2_valid: DFF<Bit>,
+    rd2_scale: DFF<Bit>,
+    rd2_par: DFF<Bit>,
+    rd2_tag: DFF<Bits<16>>,
+    rd2_swap: DFF<Bit>,
     // Input register and write register in front of the memories.
     ld_v: DFF<Bit>,
     ld_data: DFF<Bits<31>>,
@@ -177,13 +187,15 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     wr_d0: DFF<Bits<31>>,
     wr_d1: DFF<Bits<31>>,
     wr_m: DFF<Bit>,
-    // Output queue.
-    ob: DFF<Bits<31>>,
-    ob_v: DFF<Bit>,
-    sk: DFF<Bits<31>>,
-    sk_v: DFF<Bit>,
-    pend: DFF<Bit>,
-    u_par: DFF<Bit>,
+    // Output queue: four registers, and the unload reads in flight (two cycles each).
+    fifo: [DFF<Bits<31>>; 4],
+    head: DFF<Bits<2>>,
+    tail: DFF<Bits<2>>,
+    count: DFF<Bits<3>>,
+    pend1: DFF<Bit>,
+    pend2: DFF<Bit>,
+    u_par1: DFF<Bit>,
+    u_par2: DFF<Bit>,
     m0b0: RAM<Bits<31>, B>,
     m0b1: RAM<Bits<31>, B>,
     m1b0: RAM<Bits<31>, B>,
@@ -198,10 +210,8 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     pop: Signal<Local, Bit>,
     issue: Signal<Local, Bit>,
     launch: Signal<Local, Bit>,
-    occ: Signal<Local, Bits<2>>,
-    rd_b0: Signal<Local, Bits<31>>,
-    rd_b1: Signal<Local, Bits<31>>,
-    u_elem: Signal<Local, Bits<31>>,
+    ob: Signal<Local, Bits<31>>,
+    ob_v: Signal<Local, Bit>,
     ra0: Signal<Local, Bits<32>>,
     ra1: Signal<Local, Bits<32>>,
 }
@@ -301,6 +311,15 @@ impl<const A: usize, const B: usize> Default for BabyBearNtt<A, B> {
             rd_par: Default::default(),
             rd_tag: Default::default(),
             rd_swap: Default::default(),
+            mb0: Default::default(),
+            mb1: Default::default(),
+            twq: Default::default(),
+            scq: Default::default(),
+            rd2_valid: Default::default(),
+            rd2_scale: Default::default(),
+            rd2_par: Default::default(),
+            rd2_tag: Default::default(),
+            rd2_swap: Default::default(),
             ld_v: Default::default(),
             ld_data: Default::default(),
             ld_addr: Default::default(),
@@ -311,12 +330,14 @@ impl<const A: usize, const B: usize> Default for BabyBearNtt<A, B> {
             wr_d0: Default::default(),
             wr_d1: Default::default(),
             wr_m: Default::default(),
-            ob: Default::default(),
-            ob_v: Default::default(),
-            sk: Default::default(),
-            sk_v: Default::default(),
-            pend: Default::default(),
-            u_par: Default::default(),
+            fifo: Default::default(),
+            head: Default::default(),
+            tail: Default::default(),
+            count: Default::default(),
+            pend1: Default::default(),
+            pend2: Default::default(),
+            u_par1: Default::default(),
+            u_par2: Default::default(),
             m0b0: Default::default(),
             m0b1: Default::default(),
             m1b0: Default::default(),
@@ -331,10 +352,8 @@ impl<const A: usize, const B: usize> Default for BabyBearNtt<A, B> {
             pop: Default::default(),
             issue: Default::default(),
             launch: Default::default(),
-            occ: Default::default(),
-            rd_b0: Default::default(),
-            rd_b1: Default::default(),
-            u_elem: Default::default(),
+            ob: Default::default(),
+            ob_v: Default::default(),
             ra0: Default::default(),
             ra1: Default::default(),
         }
@@ -349,8 +368,13 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
             all_issued, last_n, last_half, h, lowmask, tw_shift, p1_valid, p1_scale, p1_i, p1_j,
             p1_t, p2_valid, p2_scale, p2_ra0, p2_ra1, p2_par, p2_tag, p2_swap, p2_tw, rd_valid,
             rd_scale, rd_par, rd_tag, rd_swap, ld_v, ld_data, ld_addr, wr_e0, wr_e1, wr_a0, wr_a1,
-            wr_d0, wr_d1, wr_m, ob, ob_v, sk, sk_v, pend, u_par
+            wr_d0, wr_d1, wr_m, mb0, mb1, twq, scq, rd2_valid, rd2_scale, rd2_par, rd2_tag,
+            rd2_swap, head, tail, count, pend1, pend2, u_par1, u_par2
         );
+        for i in 0..4 {
+            self.fifo[i].clock.next = self.clock.val();
+            self.fifo[i].d.next = self.fifo[i].q.val();
+        }
         self.m0b0.read_clock.next = self.clock.val();
         self.m0b0.write_clock.next = self.clock.val();
         self.m0b1.read_clock.next = self.clock.val();
@@ -385,12 +409,19 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         self.in_ready.next = self.phase.q.val() == Phase::Load;
         self.ld_v.d.next = false;
 
-        // Output: the stream or DATA reads.
-        self.pop.next = self.ob_v.q.val()
+        // Output: the head of the queue, taken by the stream or by DATA reads.
+        self.ob_v.next = self.count.q.val().any();
+        self.ob.next = self.fifo[0].q.val();
+        for i in 1..4 {
+            if self.head.q.val().index() == i {
+                self.ob.next = self.fifo[i].q.val();
+            }
+        }
+        self.pop.next = self.ob_v.val()
             & (self.out_ready.val()
                 | (self.reg_read.val() & (self.reg_addr.val() == self.data_reg.val())));
-        self.out_data.next = self.ob.q.val();
-        self.out_valid.next = self.ob_v.q.val();
+        self.out_data.next = self.ob.val();
+        self.out_valid.next = self.ob_v.val();
 
         // Stage 1 of the issue pipeline: the pair (i, j = i + h) for butterfly k, i with a 0
         // inserted at bit log2(h) of k, and t = k mod h.
@@ -428,33 +459,36 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         self.ra0.next = self.p2_ra0.q.val();
         self.ra1.next = self.p2_ra1.q.val();
 
-        // Read data of the memory holding the current data.
-        self.rd_b0.next = self.m0b0.read_data.val();
-        self.rd_b1.next = self.m0b1.read_data.val();
+        // Read data of the memory holding the current data, registered.
+        self.mb0.d.next = self.m0b0.read_data.val();
+        self.mb1.d.next = self.m0b1.read_data.val();
         if self.src.q.val() {
-            self.rd_b0.next = self.m1b0.read_data.val();
-            self.rd_b1.next = self.m1b1.read_data.val();
+            self.mb0.d.next = self.m1b0.read_data.val();
+            self.mb1.d.next = self.m1b1.read_data.val();
         }
-        self.u_elem.next = self.rd_b0.val();
-        if self.u_par.q.val() {
-            self.u_elem.next = self.rd_b1.val();
-        }
+        self.twq.d.next = self.tw.data.val();
+        self.scq.d.next = self.scale.data.val();
+        self.rd2_valid.d.next = self.rd_valid.q.val();
+        self.rd2_scale.d.next = self.rd_scale.q.val();
+        self.rd2_par.d.next = self.rd_par.q.val();
+        self.rd2_tag.d.next = self.rd_tag.q.val();
+        self.rd2_swap.d.next = self.rd_swap.q.val();
 
         // The butterfly: a from i's bank, b from j's; in the scaling pass (x, 0, 1/n).
-        self.bf.in_valid.next = self.rd_valid.q.val();
-        self.bf.tag.next = self.rd_tag.q.val();
-        self.bf.swap.next = self.rd_swap.q.val();
-        self.bf.w.next = self.tw.data.val();
-        if self.rd_par.q.val() {
-            self.bf.a.next = self.rd_b1.val();
-            self.bf.b.next = self.rd_b0.val();
+        self.bf.in_valid.next = self.rd2_valid.q.val();
+        self.bf.tag.next = self.rd2_tag.q.val();
+        self.bf.swap.next = self.rd2_swap.q.val();
+        self.bf.w.next = self.twq.q.val();
+        if self.rd2_par.q.val() {
+            self.bf.a.next = self.mb1.q.val();
+            self.bf.b.next = self.mb0.q.val();
         } else {
-            self.bf.a.next = self.rd_b0.val();
-            self.bf.b.next = self.rd_b1.val();
+            self.bf.a.next = self.mb0.q.val();
+            self.bf.b.next = self.mb1.q.val();
         }
-        if self.rd_scale.q.val() {
+        if self.rd2_scale.q.val() {
             self.bf.b.next = bits::<31>(0);
-            self.bf.w.next = self.scale.data.val();
+            self.bf.w.next = self.scq.q.val();
         }
 
         // Write register: a loaded element to memory 0, or butterfly results to the memory
@@ -511,9 +545,6 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         // Butterflies issued and not yet written back.
         self.issue.next = false;
         self.launch.next = false;
-        self.occ.next = bit_cast::<2, 1>(self.ob_v.q.val().into())
-            + bit_cast::<2, 1>(self.sk_v.q.val().into())
-            + bit_cast::<2, 1>(self.pend.q.val().into());
 
         match self.phase.q.val() {
             Phase::Idle => {}
@@ -586,14 +617,17 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                 }
             }
             Phase::Unload => {
-                // At most two elements held or in flight: the output register, a skid
-                // register, and a read issued last cycle (memory reads take one cycle).
+                // Issue a read only if the queue will have room for it and for those in
+                // flight: count + in flight + this one − the element leaving now ≤ 4.
                 self.issue.next = !self.all_issued.q.val()
-                    & ((self.occ.val() - bit_cast::<2, 1>(self.pop.val().into())) < 2);
+                    & ((bit_cast::<4, 3>(self.count.q.val())
+                        + bit_cast::<4, 1>(self.pend1.q.val().into())
+                        + bit_cast::<4, 1>(self.pend2.q.val().into()))
+                        < (bits::<4>(4) + bit_cast::<4, 1>(self.pop.val().into())) - 1);
                 if self.issue.val() {
                     self.ra0.next = self.k.q.val() >> 1;
                     self.ra1.next = self.k.q.val() >> 1;
-                    self.u_par.d.next = self.k.q.val().xor();
+                    self.u_par1.d.next = self.k.q.val().xor();
                     self.k.d.next = self.k.q.val() + 1;
                     if self.k.q.val() == self.last_n.q.val() {
                         self.all_issued.d.next = true;
@@ -601,9 +635,9 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                 }
                 // Done at the edge that takes the last element.
                 if self.all_issued.q.val()
-                    & (!self.ob_v.q.val() | self.pop.val())
-                    & !self.sk_v.q.val()
-                    & !self.pend.q.val()
+                    & ((self.count.q.val() == 0) | ((self.count.q.val() == 1) & self.pop.val()))
+                    & !self.pend1.q.val()
+                    & !self.pend2.q.val()
                 {
                     self.phase.d.next = Phase::Idle;
                     self.done.d.next = true;
@@ -611,41 +645,30 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
             }
             _ => {}
         }
-        self.pend.d.next = self.issue.val();
+        self.pend1.d.next = self.issue.val();
+        self.pend2.d.next = self.pend1.q.val();
+        self.u_par2.d.next = self.u_par1.q.val();
         self.inflight.d.next = self.inflight.q.val() + bit_cast::<32, 1>(self.launch.val().into())
             - bit_cast::<32, 1>(self.bf.out_valid.val().into());
 
-        // The output queue: head `ob`, then `sk`, then the element read last cycle.
-        if self.pop.val() {
-            if self.sk_v.q.val() {
-                self.ob.d.next = self.sk.q.val();
-                self.ob_v.d.next = true;
-                if self.pend.q.val() {
-                    self.sk.d.next = self.u_elem.val();
-                } else {
-                    self.sk_v.d.next = false;
-                }
-            } else {
-                if self.pend.q.val() {
-                    self.ob.d.next = self.u_elem.val();
-                } else {
-                    self.ob_v.d.next = false;
-                }
-                self.sk_v.d.next = false;
-            }
-        } else {
-            if self.ob_v.q.val() {
-                if !self.sk_v.q.val() & self.pend.q.val() {
-                    self.sk.d.next = self.u_elem.val();
-                    self.sk_v.d.next = true;
-                }
-            } else {
-                if self.pend.q.val() {
-                    self.ob.d.next = self.u_elem.val();
-                    self.ob_v.d.next = true;
+        // The output queue: an element read two cycles ago goes in at the tail.
+        if self.pend2.q.val() {
+            for i in 0..4 {
+                if self.tail.q.val().index() == i {
+                    if self.u_par2.q.val() {
+                        self.fifo[i].d.next = self.mb1.q.val();
+                    } else {
+                        self.fifo[i].d.next = self.mb0.q.val();
+                    }
                 }
             }
+            self.tail.d.next = self.tail.q.val() + 1;
         }
+        if self.pop.val() {
+            self.head.d.next = self.head.q.val() + 1;
+        }
+        self.count.d.next = self.count.q.val() + bit_cast::<3, 1>(self.pend2.q.val().into())
+            - bit_cast::<3, 1>(self.pop.val().into());
 
         // Memory ports: reads shared by both memories (only the source's data is used),
         // writes from the write register to the memory it names.
@@ -676,15 +699,15 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                     | (bit_cast::<32, 1>(self.done.q.val().into()) << 1)
                     | (bit_cast::<32, 1>(self.error.q.val().any().into()) << 2)
                     | (bit_cast::<32, 1>((self.phase.q.val() == Phase::Load).into()) << 3)
-                    | (bit_cast::<32, 1>(self.ob_v.q.val().into()) << 4);
+                    | (bit_cast::<32, 1>(self.ob_v.val().into()) << 4);
             }
             4 => self.reg_rdata.next = bit_cast::<32, 4>(self.error.q.val()),
             5 => self.reg_rdata.next = self.cycles.q.val(),
             6 => self.reg_rdata.next = self.info.val(),
-            7 => self.reg_rdata.next = bit_cast::<32, 31>(self.ob.q.val()),
+            7 => self.reg_rdata.next = bit_cast::<32, 31>(self.ob.val()),
             _ => {}
         }
-        if self.reg_read.val() & (self.reg_addr.val() == self.data_reg.val()) & !self.ob_v.q.val() {
+        if self.reg_read.val() & (self.reg_addr.val() == self.data_reg.val()) & !self.ob_v.val() {
             if !self.error.q.val().any() {
                 self.error.d.next = 4.into();
             }
@@ -719,6 +742,9 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                             self.cycles.d.next = bits::<32>(0);
                             self.k.d.next = bits::<32>(0);
                             self.src.d.next = false;
+                            self.head.d.next = bits::<2>(0);
+                            self.tail.d.next = bits::<2>(0);
+                            self.count.d.next = bits::<3>(0);
                             self.phase.d.next = Phase::Load;
                         }
                     }
