@@ -81,16 +81,19 @@ impl<const A: usize, const B: usize> Bench<A, B> {
             assert_eq!(out[3], 0);
         }
         let mut got = Vec::new();
-        let mut idle = 0;
+        let (mut waited, mut first) = (0, None);
         while got.len() < data.len() {
             let (out, _) = self.cycle([reg::STATUS, 0, 0, 0, 0, 0, 1]);
             // out_valid after this edge: the element is taken at the next edge.
             if out[3] == 1 {
                 got.push(out[2] as u32);
+                first.get_or_insert(waited);
             }
-            idle += 1;
-            assert!(idle < 40 * data.len() + 1000, "the engine never finished");
+            waited += 1;
+            assert!(waited < 40 * data.len() + 1000, "the engine never finished");
         }
+        // A consumer that is always ready gets one element per clock.
+        assert_eq!(waited - first.unwrap_or(0), data.len(), "unload cycles");
         // Let the last pop happen, then the engine is idle and done.
         self.cycle([reg::STATUS, 0, 0, 0, 0, 0, 1]);
         let st = self.read(reg::STATUS);

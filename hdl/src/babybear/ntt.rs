@@ -187,11 +187,11 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     wr_d0: DFF<Bits<31>>,
     wr_d1: DFF<Bits<31>>,
     wr_m: DFF<Bit>,
-    // Output queue: four registers, and the unload reads in flight (two cycles each).
-    fifo: [DFF<Bits<31>>; 4],
-    head: DFF<Bits<2>>,
-    tail: DFF<Bits<2>>,
-    count: DFF<Bits<3>>,
+    // Output queue: eight registers, and the unload reads in flight (two cycles each).
+    fifo: [DFF<Bits<31>>; 8],
+    head: DFF<Bits<3>>,
+    tail: DFF<Bits<3>>,
+    count: DFF<Bits<4>>,
     pend1: DFF<Bit>,
     pend2: DFF<Bit>,
     u_par1: DFF<Bit>,
@@ -371,7 +371,7 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
             wr_d0, wr_d1, wr_m, mb0, mb1, twq, scq, rd2_valid, rd2_scale, rd2_par, rd2_tag,
             rd2_swap, head, tail, count, pend1, pend2, u_par1, u_par2
         );
-        for i in 0..4 {
+        for i in 0..8 {
             self.fifo[i].clock.next = self.clock.val();
             self.fifo[i].d.next = self.fifo[i].q.val();
         }
@@ -412,7 +412,7 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         // Output: the head of the queue, taken by the stream or by DATA reads.
         self.ob_v.next = self.count.q.val().any();
         self.ob.next = self.fifo[0].q.val();
-        for i in 1..4 {
+        for i in 1..8 {
             if self.head.q.val().index() == i {
                 self.ob.next = self.fifo[i].q.val();
             }
@@ -617,16 +617,18 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                 }
             }
             Phase::Unload => {
-                // Issue a read only if the queue will have room for it and for those in
-                // flight: count + in flight + this one − the element leaving now ≤ 4.
+                // Read the next element whenever the queue has room for it and the two in
+                // flight, counting only registers (the consumer's ready never reaches the
+                // memory address): count + in flight ≤ 5 leaves room at 8, and keeps a
+                // consumer that takes one per cycle fed.
+                self.ra0.next = self.k.q.val() >> 1;
+                self.ra1.next = self.k.q.val() >> 1;
                 self.issue.next = !self.all_issued.q.val()
-                    & ((bit_cast::<4, 3>(self.count.q.val())
+                    & ((self.count.q.val()
                         + bit_cast::<4, 1>(self.pend1.q.val().into())
                         + bit_cast::<4, 1>(self.pend2.q.val().into()))
-                        < (bits::<4>(4) + bit_cast::<4, 1>(self.pop.val().into())) - 1);
+                        < 6);
                 if self.issue.val() {
-                    self.ra0.next = self.k.q.val() >> 1;
-                    self.ra1.next = self.k.q.val() >> 1;
                     self.u_par1.d.next = self.k.q.val().xor();
                     self.k.d.next = self.k.q.val() + 1;
                     if self.k.q.val() == self.last_n.q.val() {
@@ -653,7 +655,7 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
 
         // The output queue: an element read two cycles ago goes in at the tail.
         if self.pend2.q.val() {
-            for i in 0..4 {
+            for i in 0..8 {
                 if self.tail.q.val().index() == i {
                     if self.u_par2.q.val() {
                         self.fifo[i].d.next = self.mb1.q.val();
@@ -667,8 +669,8 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         if self.pop.val() {
             self.head.d.next = self.head.q.val() + 1;
         }
-        self.count.d.next = self.count.q.val() + bit_cast::<3, 1>(self.pend2.q.val().into())
-            - bit_cast::<3, 1>(self.pop.val().into());
+        self.count.d.next = self.count.q.val() + bit_cast::<4, 1>(self.pend2.q.val().into())
+            - bit_cast::<4, 1>(self.pop.val().into());
 
         // Memory ports: reads shared by both memories (only the source's data is used),
         // writes from the write register to the memory it names.
@@ -742,9 +744,9 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                             self.cycles.d.next = bits::<32>(0);
                             self.k.d.next = bits::<32>(0);
                             self.src.d.next = false;
-                            self.head.d.next = bits::<2>(0);
-                            self.tail.d.next = bits::<2>(0);
-                            self.count.d.next = bits::<3>(0);
+                            self.head.d.next = bits::<3>(0);
+                            self.tail.d.next = bits::<3>(0);
+                            self.count.d.next = bits::<4>(0);
                             self.phase.d.next = Phase::Load;
                         }
                     }
