@@ -192,6 +192,7 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     head: DFF<Bits<3>>,
     tail: DFF<Bits<3>>,
     count: DFF<Bits<4>>,
+    credits: DFF<Bits<4>>,
     pend1: DFF<Bit>,
     pend2: DFF<Bit>,
     u_par1: DFF<Bit>,
@@ -334,6 +335,7 @@ impl<const A: usize, const B: usize> Default for BabyBearNtt<A, B> {
             head: Default::default(),
             tail: Default::default(),
             count: Default::default(),
+            credits: Default::default(),
             pend1: Default::default(),
             pend2: Default::default(),
             u_par1: Default::default(),
@@ -369,7 +371,7 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
             p1_t, p2_valid, p2_scale, p2_ra0, p2_ra1, p2_par, p2_tag, p2_swap, p2_tw, rd_valid,
             rd_scale, rd_par, rd_tag, rd_swap, ld_v, ld_data, ld_addr, wr_e0, wr_e1, wr_a0, wr_a1,
             wr_d0, wr_d1, wr_m, mb0, mb1, twq, scq, rd2_valid, rd2_scale, rd2_par, rd2_tag,
-            rd2_swap, head, tail, count, pend1, pend2, u_par1, u_par2
+            rd2_swap, head, tail, count, credits, pend1, pend2, u_par1, u_par2
         );
         for i in 0..8 {
             self.fifo[i].clock.next = self.clock.val();
@@ -618,16 +620,12 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
             }
             Phase::Unload => {
                 // Read the next element whenever the queue has room for it and the two in
-                // flight, counting only registers (the consumer's ready never reaches the
-                // memory address): count + in flight ≤ 5 leaves room at 8, and keeps a
-                // consumer that takes one per cycle fed.
+                // flight. `credits` = 6 − (queued + in flight), kept as a register so that
+                // neither the consumer's ready nor an adder reaches the read decision; 6 of
+                // the 8 places keep a consumer that takes one per cycle fed.
                 self.ra0.next = self.k.q.val() >> 1;
                 self.ra1.next = self.k.q.val() >> 1;
-                self.issue.next = !self.all_issued.q.val()
-                    & ((self.count.q.val()
-                        + bit_cast::<4, 1>(self.pend1.q.val().into())
-                        + bit_cast::<4, 1>(self.pend2.q.val().into()))
-                        < 6);
+                self.issue.next = !self.all_issued.q.val() & self.credits.q.val().any();
                 if self.issue.val() {
                     self.u_par1.d.next = self.k.q.val().xor();
                     self.k.d.next = self.k.q.val() + 1;
@@ -671,6 +669,8 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         }
         self.count.d.next = self.count.q.val() + bit_cast::<4, 1>(self.pend2.q.val().into())
             - bit_cast::<4, 1>(self.pop.val().into());
+        self.credits.d.next = self.credits.q.val() + bit_cast::<4, 1>(self.pop.val().into())
+            - bit_cast::<4, 1>(self.issue.val().into());
 
         // Memory ports: reads shared by both memories (only the source's data is used),
         // writes from the write register to the memory it names.
@@ -747,6 +747,7 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                             self.head.d.next = bits::<3>(0);
                             self.tail.d.next = bits::<3>(0);
                             self.count.d.next = bits::<4>(0);
+                            self.credits.d.next = bits::<4>(6);
                             self.phase.d.next = Phase::Load;
                         }
                     }
