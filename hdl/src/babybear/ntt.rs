@@ -17,7 +17,7 @@
 //!
 //! A stage issues n/2 butterflies on consecutive cycles, then waits for the butterfly pipeline
 //! to drain (its results are the next stage's operands), so a transform takes
-//! m·(n/2 + 18) cycles, plus n + 17 for the scaling of an inverse ([`compute_cycles`]).
+//! m·(n/2 + 19) cycles, plus n + 18 for the scaling of an inverse ([`compute_cycles`]).
 //!
 //! Register map (32-bit words, `reg_addr`): see [`reg`]. Elements go in through `in_data` /
 //! `in_valid` or writes to `DATA`, and come out through `out_data` / `out_valid` / `out_ready`
@@ -83,9 +83,10 @@ const R_MOD_P: u64 = (1u64 << 32) % P;
 
 /// Cycles a stage costs beyond its n/2 issue cycles: one Setup cycle (the per-stage values
 /// are registered), four issue-pipeline registers (addresses, banks and twiddle index, the
-/// memory read, the register behind the memory), the butterfly's 12, and one for the last result to leave the butterfly and
-/// the in-flight count to reach zero (its write happens on that same edge).
-pub const STAGE_OVERHEAD: u64 = 1 + 4 + butterfly::LATENCY as u64 + 1;
+/// memory read, the register behind the memory), the butterfly's 12, the register behind the
+/// butterfly, and one for the in-flight count to reach zero (the last write happens on that
+/// same edge).
+pub const STAGE_OVERHEAD: u64 = 1 + 4 + butterfly::LATENCY as u64 + 2;
 /// The same for the inverse's scaling pass (n issue cycles), which needs no Setup cycle.
 pub const SCALE_OVERHEAD: u64 = STAGE_OVERHEAD - 1;
 
@@ -187,6 +188,14 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     wr_d0: DFF<Bits<31>>,
     wr_d1: DFF<Bits<31>>,
     wr_m: DFF<Bit>,
+    // Butterfly results, registered with the parity of i and the kind of pass.
+    bo_valid: DFF<Bit>,
+    bo_scale: DFF<Bit>,
+    bo_par: DFF<Bit>,
+    bo_i: DFF<Bits<32>>,
+    bo_j: DFF<Bits<32>>,
+    bo_x: DFF<Bits<31>>,
+    bo_y: DFF<Bits<31>>,
     // Output queue: eight registers, and the unload reads in flight (two cycles each).
     fifo: [DFF<Bits<31>>; 8],
     head: DFF<Bits<3>>,
@@ -331,6 +340,13 @@ impl<const A: usize, const B: usize> Default for BabyBearNtt<A, B> {
             wr_d0: Default::default(),
             wr_d1: Default::default(),
             wr_m: Default::default(),
+            bo_valid: Default::default(),
+            bo_scale: Default::default(),
+            bo_par: Default::default(),
+            bo_i: Default::default(),
+            bo_j: Default::default(),
+            bo_x: Default::default(),
+            bo_y: Default::default(),
             fifo: Default::default(),
             head: Default::default(),
             tail: Default::default(),
@@ -370,8 +386,9 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
             all_issued, last_n, last_half, h, lowmask, tw_shift, p1_valid, p1_scale, p1_i, p1_j,
             p1_t, p2_valid, p2_scale, p2_ra0, p2_ra1, p2_par, p2_tag, p2_swap, p2_tw, rd_valid,
             rd_scale, rd_par, rd_tag, rd_swap, ld_v, ld_data, ld_addr, wr_e0, wr_e1, wr_a0, wr_a1,
-            wr_d0, wr_d1, wr_m, mb0, mb1, twq, scq, rd2_valid, rd2_scale, rd2_par, rd2_tag,
-            rd2_swap, head, tail, count, credits, pend1, pend2, u_par1, u_par2
+            wr_d0, wr_d1, wr_m, bo_valid, bo_scale, bo_par, bo_i, bo_j, bo_x, bo_y, mb0, mb1, twq,
+            scq, rd2_valid, rd2_scale, rd2_par, rd2_tag, rd2_swap, head, tail, count, credits,
+            pend1, pend2, u_par1, u_par2
         );
         for i in 0..8 {
             self.fifo[i].clock.next = self.clock.val();
@@ -498,6 +515,14 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         self.wr_e0.d.next = false;
         self.wr_e1.d.next = false;
         self.oj.next = bit_cast::<32, 16>(self.bf.tag_out.val()) | self.h.q.val();
+        self.bo_valid.d.next = self.bf.out_valid.val();
+        self.bo_scale.d.next =
+            (self.phase.q.val() == Phase::Scale) | (self.phase.q.val() == Phase::ScaleDrain);
+        self.bo_par.d.next = self.bf.tag_out.val().xor();
+        self.bo_i.d.next = bit_cast::<32, 16>(self.bf.tag_out.val()) >> 1;
+        self.bo_j.d.next = self.oj.val() >> 1;
+        self.bo_x.d.next = self.bf.x.val();
+        self.bo_y.d.next = self.bf.y.val();
         if self.ld_v.q.val() {
             self.wr_m.d.next = false;
             if self.ld_addr.q.val().xor() {
@@ -515,31 +540,31 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                 }
             }
         }
-        if self.bf.out_valid.val() {
+        if self.bo_valid.q.val() {
             self.wr_m.d.next = !self.src.q.val();
-            if (self.phase.q.val() == Phase::Scale) | (self.phase.q.val() == Phase::ScaleDrain) {
-                if self.bf.tag_out.val().xor() {
+            if self.bo_scale.q.val() {
+                if self.bo_par.q.val() {
                     self.wr_e1.d.next = true;
-                    self.wr_a1.d.next = bit_cast::<32, 16>(self.bf.tag_out.val()) >> 1;
-                    self.wr_d1.d.next = self.bf.y.val();
+                    self.wr_a1.d.next = self.bo_i.q.val();
+                    self.wr_d1.d.next = self.bo_y.q.val();
                 } else {
                     self.wr_e0.d.next = true;
-                    self.wr_a0.d.next = bit_cast::<32, 16>(self.bf.tag_out.val()) >> 1;
-                    self.wr_d0.d.next = self.bf.y.val();
+                    self.wr_a0.d.next = self.bo_i.q.val();
+                    self.wr_d0.d.next = self.bo_y.q.val();
                 }
             } else {
                 self.wr_e0.d.next = true;
                 self.wr_e1.d.next = true;
-                if self.bf.tag_out.val().xor() {
-                    self.wr_a1.d.next = bit_cast::<32, 16>(self.bf.tag_out.val()) >> 1;
-                    self.wr_d1.d.next = self.bf.x.val();
-                    self.wr_a0.d.next = self.oj.val() >> 1;
-                    self.wr_d0.d.next = self.bf.y.val();
+                if self.bo_par.q.val() {
+                    self.wr_a1.d.next = self.bo_i.q.val();
+                    self.wr_d1.d.next = self.bo_x.q.val();
+                    self.wr_a0.d.next = self.bo_j.q.val();
+                    self.wr_d0.d.next = self.bo_y.q.val();
                 } else {
-                    self.wr_a0.d.next = bit_cast::<32, 16>(self.bf.tag_out.val()) >> 1;
-                    self.wr_d0.d.next = self.bf.x.val();
-                    self.wr_a1.d.next = self.oj.val() >> 1;
-                    self.wr_d1.d.next = self.bf.y.val();
+                    self.wr_a0.d.next = self.bo_i.q.val();
+                    self.wr_d0.d.next = self.bo_x.q.val();
+                    self.wr_a1.d.next = self.bo_j.q.val();
+                    self.wr_d1.d.next = self.bo_y.q.val();
                 }
             }
         }
@@ -649,7 +674,7 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         self.pend2.d.next = self.pend1.q.val();
         self.u_par2.d.next = self.u_par1.q.val();
         self.inflight.d.next = self.inflight.q.val() + bit_cast::<32, 1>(self.launch.val().into())
-            - bit_cast::<32, 1>(self.bf.out_valid.val().into());
+            - bit_cast::<32, 1>(self.bo_valid.q.val().into());
 
         // The output queue: an element read two cycles ago goes in at the tail.
         if self.pend2.q.val() {
