@@ -127,7 +127,7 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     info: Constant<Bits<32>>,
     data_reg: Constant<Bits<3>>,
     max_log: Constant<Bits<5>>,
-    half_max: Constant<Bits<32>>,
+    half_max: Constant<Bits<17>>,
     shift_base: Constant<Bits<5>>,
     p: Constant<Bits<31>>,
     // Job state.
@@ -137,31 +137,31 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     error: DFF<Bits<4>>,
     done: DFF<Bit>,
     cycles: DFF<Bits<32>>,
-    k: DFF<Bits<32>>,
+    k: DFF<Bits<17>>,
     stage: DFF<Bits<5>>,
     src: DFF<Bit>,
-    inflight: DFF<Bits<32>>,
+    inflight: DFF<Bits<17>>,
     all_issued: DFF<Bit>,
     // Per-job and per-stage values, registered from log_n and stage.
-    last_n: DFF<Bits<32>>,
-    last_half: DFF<Bits<32>>,
-    h: DFF<Bits<32>>,
-    lowmask: DFF<Bits<32>>,
+    last_n: DFF<Bits<17>>,
+    last_half: DFF<Bits<17>>,
+    h: DFF<Bits<17>>,
+    lowmask: DFF<Bits<17>>,
     tw_shift: DFF<Bits<5>>,
     // Issue pipeline: 1 addresses, 2 banks and twiddle index, 3 the memory read.
     p1_valid: DFF<Bit>,
     p1_scale: DFF<Bit>,
-    p1_i: DFF<Bits<32>>,
-    p1_j: DFF<Bits<32>>,
-    p1_t: DFF<Bits<32>>,
+    p1_i: DFF<Bits<17>>,
+    p1_j: DFF<Bits<17>>,
+    p1_t: DFF<Bits<17>>,
     p2_valid: DFF<Bit>,
     p2_scale: DFF<Bit>,
-    p2_ra0: DFF<Bits<32>>,
-    p2_ra1: DFF<Bits<32>>,
+    p2_ra0: DFF<Bits<17>>,
+    p2_ra1: DFF<Bits<17>>,
     p2_par: DFF<Bit>,
     p2_tag: DFF<Bits<16>>,
     p2_swap: DFF<Bit>,
-    p2_tw: DFF<Bits<32>>,
+    p2_tw: DFF<Bits<17>>,
     rd_valid: DFF<Bit>,
     rd_scale: DFF<Bit>,
     rd_par: DFF<Bit>,
@@ -180,11 +180,11 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     // Input register and write register in front of the memories.
     ld_v: DFF<Bit>,
     ld_data: DFF<Bits<31>>,
-    ld_addr: DFF<Bits<32>>,
+    ld_addr: DFF<Bits<17>>,
     wr_e0: DFF<Bit>,
     wr_e1: DFF<Bit>,
-    wr_a0: DFF<Bits<32>>,
-    wr_a1: DFF<Bits<32>>,
+    wr_a0: DFF<Bits<17>>,
+    wr_a1: DFF<Bits<17>>,
     wr_d0: DFF<Bits<31>>,
     wr_d1: DFF<Bits<31>>,
     wr_m: DFF<Bit>,
@@ -192,8 +192,8 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     bo_valid: DFF<Bit>,
     bo_scale: DFF<Bit>,
     bo_par: DFF<Bit>,
-    bo_i: DFF<Bits<32>>,
-    bo_j: DFF<Bits<32>>,
+    bo_i: DFF<Bits<17>>,
+    bo_j: DFF<Bits<17>>,
     bo_x: DFF<Bits<31>>,
     bo_y: DFF<Bits<31>>,
     // Output queue: eight registers, and the unload reads in flight (two cycles each).
@@ -213,8 +213,8 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     tw: SyncROM<Bits<31>, B>,
     scale: SyncROM<Bits<31>, 5>,
     bf: BabyBearButterfly,
-    i: Signal<Local, Bits<32>>,
-    oj: Signal<Local, Bits<32>>,
+    i: Signal<Local, Bits<17>>,
+    oj: Signal<Local, Bits<17>>,
     push: Signal<Local, Bit>,
     push_data: Signal<Local, Bits<31>>,
     pop: Signal<Local, Bit>,
@@ -222,8 +222,8 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     launch: Signal<Local, Bit>,
     ob: Signal<Local, Bits<31>>,
     ob_v: Signal<Local, Bit>,
-    ra0: Signal<Local, Bits<32>>,
-    ra1: Signal<Local, Bits<32>>,
+    ra0: Signal<Local, Bits<17>>,
+    ra1: Signal<Local, Bits<17>>,
 }
 
 fn pow_mod(mut b: u64, mut e: u64) -> u64 {
@@ -409,12 +409,12 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         // Sizes, registered: log_n is set before the doorbell, stage one Setup cycle before
         // its butterflies, so every value here must come from log_n and stage in one step.
         // lowmask = h − 1 and h = n/2^(stage+1) come from shifts alone.
-        self.last_n.d.next = !(!bits::<32>(0) << bit_cast::<32, 5>(self.log_n.q.val()));
+        self.last_n.d.next = !(!bits::<17>(0) << bit_cast::<17, 5>(self.log_n.q.val()));
         self.last_half.d.next = self.last_n.q.val() >> 1;
-        self.lowmask.d.next = self.last_n.q.val() >> (bit_cast::<32, 5>(self.stage.q.val()) + 1);
+        self.lowmask.d.next = self.last_n.q.val() >> (bit_cast::<17, 5>(self.stage.q.val()) + 1);
         // 2h − 1 = last_n >> stage; h is its top bit.
-        self.h.d.next = (self.last_n.q.val() >> bit_cast::<32, 5>(self.stage.q.val()))
-            & !(self.last_n.q.val() >> (bit_cast::<32, 5>(self.stage.q.val()) + 1));
+        self.h.d.next = (self.last_n.q.val() >> bit_cast::<17, 5>(self.stage.q.val()))
+            & !(self.last_n.q.val() >> (bit_cast::<17, 5>(self.stage.q.val()) + 1));
         self.tw_shift.d.next = self.stage.q.val() + self.shift_base.val() - self.log_n.q.val();
 
         // Input: the stream or DATA writes, while loading; registered before the memory.
@@ -448,15 +448,15 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
             | (self.k.q.val() & self.lowmask.q.val());
         self.p1_valid.d.next = false;
         self.p1_scale.d.next = false;
-        self.p1_t.d.next = bits::<32>(0);
+        self.p1_t.d.next = bits::<17>(0);
         // Stage 2: which bank holds i, the bank addresses, the twiddle index t·2^shift.
         self.p2_valid.d.next = self.p1_valid.q.val();
         self.p2_scale.d.next = self.p1_scale.q.val();
         self.p2_par.d.next = self.p1_i.q.val().xor();
-        self.p2_tag.d.next = bit_cast::<16, 32>(self.p1_i.q.val());
+        self.p2_tag.d.next = bit_cast::<16, 17>(self.p1_i.q.val());
         self.p2_swap.d.next =
             self.inverse.q.val() & self.p1_t.q.val().any() & !self.p1_scale.q.val();
-        self.p2_tw.d.next = self.p1_t.q.val() << bit_cast::<32, 5>(self.tw_shift.q.val());
+        self.p2_tw.d.next = self.p1_t.q.val() << bit_cast::<17, 5>(self.tw_shift.q.val());
         if self.p1_scale.q.val() | !self.p1_i.q.val().xor() {
             self.p2_ra0.d.next = self.p1_i.q.val() >> 1;
             self.p2_ra1.d.next = self.p1_j.q.val() >> 1;
@@ -470,9 +470,9 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         self.rd_par.d.next = self.p2_par.q.val();
         self.rd_tag.d.next = self.p2_tag.q.val();
         self.rd_swap.d.next = self.p2_swap.q.val();
-        self.tw.address.next = bit_cast::<B, 32>(self.p2_tw.q.val());
+        self.tw.address.next = bit_cast::<B, 17>(self.p2_tw.q.val());
         if self.p2_swap.q.val() {
-            self.tw.address.next = bit_cast::<B, 32>(self.half_max.val() - self.p2_tw.q.val());
+            self.tw.address.next = bit_cast::<B, 17>(self.half_max.val() - self.p2_tw.q.val());
         }
         self.scale.address.next = self.log_n.q.val();
         self.ra0.next = self.p2_ra0.q.val();
@@ -514,12 +514,12 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         // that is not the source (x to i, y to j; the scaling pass writes y to i).
         self.wr_e0.d.next = false;
         self.wr_e1.d.next = false;
-        self.oj.next = bit_cast::<32, 16>(self.bf.tag_out.val()) | self.h.q.val();
+        self.oj.next = bit_cast::<17, 16>(self.bf.tag_out.val()) | self.h.q.val();
         self.bo_valid.d.next = self.bf.out_valid.val();
         self.bo_scale.d.next =
             (self.phase.q.val() == Phase::Scale) | (self.phase.q.val() == Phase::ScaleDrain);
         self.bo_par.d.next = self.bf.tag_out.val().xor();
-        self.bo_i.d.next = bit_cast::<32, 16>(self.bf.tag_out.val()) >> 1;
+        self.bo_i.d.next = bit_cast::<17, 16>(self.bf.tag_out.val()) >> 1;
         self.bo_j.d.next = self.oj.val() >> 1;
         self.bo_x.d.next = self.bf.x.val();
         self.bo_y.d.next = self.bf.y.val();
@@ -583,7 +583,7 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                     self.k.d.next = self.k.q.val() + 1;
                     if self.k.q.val() == self.last_n.q.val() {
                         self.phase.d.next = Phase::Setup;
-                        self.k.d.next = bits::<32>(0);
+                        self.k.d.next = bits::<17>(0);
                         self.stage.d.next = bits::<5>(0);
                     }
                 }
@@ -608,7 +608,7 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                 self.cycles.d.next = self.cycles.q.val() + 1;
                 if !self.inflight.q.val().any() {
                     self.src.d.next = !self.src.q.val();
-                    self.k.d.next = bits::<32>(0);
+                    self.k.d.next = bits::<17>(0);
                     self.all_issued.d.next = false;
                     if bit_cast::<5, 5>(self.stage.q.val() + 1) == self.log_n.q.val() {
                         if self.inverse.q.val() {
@@ -638,7 +638,7 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                 self.cycles.d.next = self.cycles.q.val() + 1;
                 if !self.inflight.q.val().any() {
                     self.src.d.next = !self.src.q.val();
-                    self.k.d.next = bits::<32>(0);
+                    self.k.d.next = bits::<17>(0);
                     self.all_issued.d.next = false;
                     self.phase.d.next = Phase::Unload;
                 }
@@ -673,8 +673,8 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         self.pend1.d.next = self.issue.val();
         self.pend2.d.next = self.pend1.q.val();
         self.u_par2.d.next = self.u_par1.q.val();
-        self.inflight.d.next = self.inflight.q.val() + bit_cast::<32, 1>(self.launch.val().into())
-            - bit_cast::<32, 1>(self.bo_valid.q.val().into());
+        self.inflight.d.next = self.inflight.q.val() + bit_cast::<17, 1>(self.launch.val().into())
+            - bit_cast::<17, 1>(self.bo_valid.q.val().into());
 
         // The output queue: an element read two cycles ago goes in at the tail.
         if self.pend2.q.val() {
@@ -699,14 +699,14 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
 
         // Memory ports: reads shared by both memories (only the source's data is used),
         // writes from the write register to the memory it names.
-        self.m0b0.read_address.next = bit_cast::<B, 32>(self.ra0.val());
-        self.m1b0.read_address.next = bit_cast::<B, 32>(self.ra0.val());
-        self.m0b1.read_address.next = bit_cast::<B, 32>(self.ra1.val());
-        self.m1b1.read_address.next = bit_cast::<B, 32>(self.ra1.val());
-        self.m0b0.write_address.next = bit_cast::<B, 32>(self.wr_a0.q.val());
-        self.m1b0.write_address.next = bit_cast::<B, 32>(self.wr_a0.q.val());
-        self.m0b1.write_address.next = bit_cast::<B, 32>(self.wr_a1.q.val());
-        self.m1b1.write_address.next = bit_cast::<B, 32>(self.wr_a1.q.val());
+        self.m0b0.read_address.next = bit_cast::<B, 17>(self.ra0.val());
+        self.m1b0.read_address.next = bit_cast::<B, 17>(self.ra0.val());
+        self.m0b1.read_address.next = bit_cast::<B, 17>(self.ra1.val());
+        self.m1b1.read_address.next = bit_cast::<B, 17>(self.ra1.val());
+        self.m0b0.write_address.next = bit_cast::<B, 17>(self.wr_a0.q.val());
+        self.m1b0.write_address.next = bit_cast::<B, 17>(self.wr_a0.q.val());
+        self.m0b1.write_address.next = bit_cast::<B, 17>(self.wr_a1.q.val());
+        self.m1b1.write_address.next = bit_cast::<B, 17>(self.wr_a1.q.val());
         self.m0b0.write_data.next = self.wr_d0.q.val();
         self.m1b0.write_data.next = self.wr_d0.q.val();
         self.m0b1.write_data.next = self.wr_d1.q.val();
@@ -767,7 +767,7 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                             self.error.d.next = 0.into();
                             self.done.d.next = false;
                             self.cycles.d.next = bits::<32>(0);
-                            self.k.d.next = bits::<32>(0);
+                            self.k.d.next = bits::<17>(0);
                             self.src.d.next = false;
                             self.head.d.next = bits::<3>(0);
                             self.tail.d.next = bits::<3>(0);
