@@ -208,6 +208,19 @@ fn the_register_map_reports_errors_and_data_flows_through_it() {
     assert_eq!(got, cpu(&data, false));
     b.cycle([reg::DATA, 0, 0, 1, 0, 0, 0]);
     assert_eq!(b.read(reg::ERROR), err::BUSY, "the first error stays");
+    // An abort mid-job returns to idle and clears the error; the next job runs.
+    b.write(reg::DOORBELL, 1);
+    b.write(reg::DATA, 5);
+    assert_ne!(b.read(reg::STATUS) & status::BUSY, 0);
+    b.write(reg::DOORBELL, 2);
+    // Busy while anything is in flight (nothing is, while loading), then idle.
+    let mut waited = 0;
+    while b.read(reg::STATUS) & status::BUSY != 0 {
+        waited += 1;
+        assert!(waited < 50, "an abort never finished");
+    }
+    assert_eq!(b.read(reg::STATUS) & status::ERROR, 0);
+    assert_eq!(b.run(&data, true).0, cpu(&data, true));
     // A fresh job clears it; a non-canonical input is reported.
     b.write(reg::DOORBELL, 1);
     assert_eq!(b.read(reg::ERROR), err::NONE);

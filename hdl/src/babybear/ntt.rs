@@ -34,7 +34,9 @@ pub mod reg {
     pub const CONTROL: u64 = 0;
     /// RW. log2 of the size, 1..=A.
     pub const LOG_SIZE: u64 = 1;
-    /// W. Writing 1 starts a job: the engine then takes 2^LOG_SIZE elements.
+    /// W. Bit 0 starts a job: the engine then takes 2^LOG_SIZE elements. Bit 1 aborts the
+    /// job in progress (a driver that gave up on one): busy until the work in flight has
+    /// landed, then idle.
     pub const DOORBELL: u64 = 2;
     /// R. Bit 0 busy, bit 1 done, bit 2 error, bit 3 ready for input, bit 4 output waiting.
     pub const STATUS: u64 = 3;
@@ -107,6 +109,8 @@ pub enum Phase {
     Scale,
     ScaleDrain,
     Unload,
+    /// Dropping a job: waiting for the butterflies and reads in flight to land.
+    Aborting,
 }
 
 #[derive(LogicBlock)]
@@ -668,6 +672,11 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                     self.done.d.next = true;
                 }
             }
+            Phase::Aborting => {
+                if !self.inflight.q.val().any() & !self.pend1.q.val() & !self.pend2.q.val() {
+                    self.phase.d.next = Phase::Idle;
+                }
+            }
             _ => {}
         }
         self.pend1.d.next = self.issue.val();
@@ -756,7 +765,12 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                     }
                 }
                 2 => {
-                    if self.reg_wdata.val().get_bit(0) {
+                    if self.reg_wdata.val().get_bit(1) {
+                        // Abort: drop the job; busy until the pipeline is empty.
+                        self.phase.d.next = Phase::Aborting;
+                        self.done.d.next = false;
+                        self.error.d.next = 0.into();
+                    } else if self.reg_wdata.val().get_bit(0) {
                         if self.phase.q.val() != Phase::Idle {
                             self.error.d.next = 2.into();
                         } else if !self.log_n.q.val().any()

@@ -1,0 +1,161 @@
+//! One transform through the register map: configure, ring, stream the column in through
+//! DATA, wait, stream the result out. The engine returns bit-reversed order; the backend
+//! permutes for the order a job asks for.
+
+use crate::bus::{DeviceError, RegisterBus};
+use offload_engine::cancel::Cancel;
+use offload_hdl::babybear::ntt::{err, reg, status, FIELD_BABYBEAR};
+use std::time::Instant;
+
+/// What the INFO register says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EngineInfo {
+    pub max_log: u32,
+    pub lanes: u32,
+    pub field: u32,
+    pub latency: u32,
+}
+
+pub fn info(bus: &mut dyn RegisterBus) -> Result<EngineInfo, DeviceError> {
+    let v = bus.read(reg::INFO)?;
+    let i = EngineInfo {
+        max_log: v & 0xff,
+        lanes: (v >> 8) & 0xff,
+        field: (v >> 16) & 0xff,
+        latency: v >> 24,
+    };
+    if i.field as u64 != FIELD_BABYBEAR || i.lanes == 0 || !(1..=27).contains(&i.max_log) {
+        return Err(DeviceError::Unsupported(format!(
+            "INFO reads {v:#010x}: not a BabyBear NTT engine this driver knows"
+        )));
+    }
+    Ok(i)
+}
+
+fn error_name(code: u32) -> &'static str {
+    match code as u64 {
+        err::SIZE => "size out of range",
+        err::BUSY => "busy",
+        err::UNEXPECTED_INPUT => "input while not loading",
+        err::NO_OUTPUT => "read with no output waiting",
+        err::NON_CANONICAL => "input element not below p",
+        _ => "unknown",
+    }
+}
+
+/// Read STATUS until one of `bits` is set; a raised error bit ends the wait with the error.
+fn wait(
+    bus: &mut dyn RegisterBus,
+    bits: u32,
+    deadline: Instant,
+    cancel: &Cancel,
+    what: &'static str,
+) -> Result<(), DeviceError> {
+    loop {
+        let st = bus.read(reg::STATUS)?;
+        if st & status::ERROR as u32 != 0 {
+            let code = bus.read(reg::ERROR)?;
+            return Err(DeviceError::Device {
+                code,
+                name: error_name(code),
+            });
+        }
+        if st & bits != 0 {
+            return Ok(());
+        }
+        if cancel.is_cancelled() {
+            return Err(DeviceError::Cancelled);
+        }
+        if Instant::now() >= deadline {
+            return Err(DeviceError::Timeout(what));
+        }
+    }
+}
+
+/// The result of one transform: elements in bit-reversed order, and the engine's count of
+/// compute cycles.
+#[derive(Debug)]
+pub struct Run {
+    pub output: Vec<u32>,
+    pub cycles: u32,
+}
+
+/// Transform one column (canonical elements, natural order, power-of-two length). On any
+/// failure the engine is told to abort, so the next job finds it idle.
+pub fn transform(
+    bus: &mut dyn RegisterBus,
+    data: &[u32],
+    inverse: bool,
+    deadline: Instant,
+    cancel: &Cancel,
+) -> Result<Run, DeviceError> {
+    let r = run(bus, data, inverse, deadline, cancel);
+    if r.is_err() {
+        // Best effort: a device that cannot take this has failed already.
+        let _ = abort(bus, Instant::now() + std::time::Duration::from_secs(1));
+    }
+    r
+}
+
+/// Drop whatever job the engine holds and wait until it is idle.
+fn abort(bus: &mut dyn RegisterBus, deadline: Instant) -> Result<(), DeviceError> {
+    bus.write(reg::DOORBELL, 2)?;
+    while bus.read(reg::STATUS)? & status::BUSY as u32 != 0 {
+        if Instant::now() >= deadline {
+            return Err(DeviceError::Timeout("aborting a job"));
+        }
+    }
+    Ok(())
+}
+
+fn run(
+    bus: &mut dyn RegisterBus,
+    data: &[u32],
+    inverse: bool,
+    deadline: Instant,
+    cancel: &Cancel,
+) -> Result<Run, DeviceError> {
+    let n = data.len();
+    if !n.is_power_of_two() || n < 2 {
+        return Err(DeviceError::Unsupported(format!(
+            "{n} elements: the engine takes powers of two from 2"
+        )));
+    }
+    if bus.read(reg::STATUS)? & status::BUSY as u32 != 0 {
+        // A job someone gave up on: drop it.
+        abort(bus, deadline)?;
+    }
+    bus.write(reg::CONTROL, inverse as u32)?;
+    bus.write(reg::LOG_SIZE, n.trailing_zeros())?;
+    bus.write(reg::DOORBELL, 1)?;
+    wait(
+        bus,
+        status::IN_READY as u32,
+        deadline,
+        cancel,
+        "taking input",
+    )?;
+    for (i, &x) in data.iter().enumerate() {
+        bus.write(reg::DATA, x)?;
+        if i % 1024 == 1023 && cancel.is_cancelled() {
+            return Err(DeviceError::Cancelled);
+        }
+    }
+    let mut output = Vec::with_capacity(n);
+    for _ in 0..n {
+        wait(bus, status::OUT_VALID as u32, deadline, cancel, "computing")?;
+        output.push(bus.read(reg::DATA)?);
+    }
+    wait(bus, status::DONE as u32, deadline, cancel, "finishing")?;
+    let code = bus.read(reg::ERROR)?;
+    if code != 0 {
+        return Err(DeviceError::Device {
+            code,
+            name: error_name(code),
+        });
+    }
+    Ok(Run {
+        output,
+        cycles: bus.read(reg::CYCLES)?,
+    })
+}

@@ -1,0 +1,189 @@
+//! The FPGA backend on the simulated engine against the CPU backend, its refusals, failures
+//! handed back for the CPU, and the memory-mapped register path on a plain file.
+
+use offload_core::backend::{Backend, Cancel, Health};
+use offload_core::cpu::CpuBackend;
+use offload_core::job::{Job, Ntt, NttJob, Output};
+use offload_engine::ntt::{NttConfig, Order};
+use offload_fpga::bus::{DeviceError, RegisterBus};
+use offload_fpga::mmio::MmioDevice;
+use offload_fpga::{sim, FpgaBackend};
+use offload_hdl::babybear::ntt::{reg, FIELD_BABYBEAR};
+use p3_baby_bear::BabyBear;
+use p3_field::PrimeCharacteristicRing;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+
+fn job(cfg: NttConfig<BabyBear>, log_n: u32, columns: usize, seed: u64) -> Job {
+    let mut r = ChaCha20Rng::seed_from_u64(seed);
+    let data = (0..columns << log_n)
+        .map(|_| BabyBear::from_u32(r.gen_range(0..0x7800_0001)))
+        .collect();
+    Job::Ntt(NttJob::BabyBear(Ntt::new(cfg, columns, data).unwrap()))
+}
+
+fn data(o: Output) -> Vec<BabyBear> {
+    match o {
+        Output::Ntt(NttJob::BabyBear(n)) => n.data,
+        _ => panic!("not a BabyBear NTT"),
+    }
+}
+
+#[test]
+fn the_simulated_engine_gives_the_cpu_answers_in_every_order() {
+    let fpga = FpgaBackend::open("fpga-sim", sim::babybear(6).unwrap(), 100.0).unwrap();
+    assert_eq!(fpga.info().max_log, 6);
+    let orders = [Order::Natural, Order::BitReversed];
+    let mut seed = 0;
+    for inverse in [false, true] {
+        for input in orders {
+            for output in orders {
+                for log_n in [1, 3, 6] {
+                    seed += 1;
+                    let base = if inverse {
+                        NttConfig::inverse()
+                    } else {
+                        NttConfig::forward()
+                    };
+                    let j = job(base.orders(input, output), log_n, 3, seed);
+                    assert!(fpga.accepts(&j));
+                    let want = data(CpuBackend.run(j.clone(), &Cancel::never()).ok().unwrap());
+                    let got = data(fpga.run(j, &Cancel::never()).ok().unwrap());
+                    assert_eq!(
+                        got, want,
+                        "2^{log_n} inverse={inverse} {input:?}->{output:?}"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(fpga.health(), Health::Healthy);
+}
+
+#[test]
+fn what_the_engine_cannot_do_goes_elsewhere() {
+    let fpga = FpgaBackend::open("fpga-sim", sim::babybear(5).unwrap(), 100.0).unwrap();
+    assert!(
+        !fpga.accepts(&job(NttConfig::forward(), 6, 1, 1)),
+        "too large"
+    );
+    let coset = NttConfig::forward().coset(BabyBear::from_u32(7));
+    assert!(!fpga.accepts(&job(coset, 4, 1, 2)), "coset");
+    let gl = Job::Ntt(NttJob::Goldilocks(
+        Ntt::new(
+            NttConfig::forward(),
+            1,
+            vec![p3_goldilocks::Goldilocks::ONE; 8],
+        )
+        .unwrap(),
+    ));
+    assert!(!fpga.accepts(&gl), "another field");
+    // A size-1 column has no transform to run on the engine.
+    assert!(!fpga.accepts(&job(NttConfig::forward(), 0, 1, 3)));
+}
+
+/// A device that works until `after` register accesses, then raises its error bit.
+struct Faulty {
+    inner: Box<dyn RegisterBus>,
+    after: usize,
+    seen: usize,
+}
+
+impl RegisterBus for Faulty {
+    fn read(&mut self, r: u64) -> Result<u32, DeviceError> {
+        self.seen += 1;
+        let v = self.inner.read(r)?;
+        Ok(match r {
+            _ if self.seen < self.after => v,
+            reg::STATUS => v | 4,
+            reg::ERROR => 5,
+            _ => v,
+        })
+    }
+    fn write(&mut self, r: u64, v: u32) -> Result<(), DeviceError> {
+        self.seen += 1;
+        self.inner.write(r, v)
+    }
+    fn describe(&self) -> String {
+        "faulty".into()
+    }
+}
+
+#[test]
+fn device_errors_hand_the_job_back_untouched() {
+    let bus = Faulty {
+        inner: sim::babybear(5).unwrap(),
+        after: 400,
+        seen: 0,
+    };
+    let fpga = FpgaBackend::open("fpga-sim", Box::new(bus), 100.0).unwrap();
+    let j = job(NttConfig::forward(), 5, 1, 9);
+    let before = data(Output::Ntt(match &j {
+        Job::Ntt(n) => n.clone(),
+        _ => unreachable!(),
+    }));
+    for _ in 0..3 {
+        let f = fpga
+            .run(j.clone(), &Cancel::never())
+            .err()
+            .expect("a failure");
+        assert!(f.reason.contains("error 5"), "{}", f.reason);
+        let back = f.job.expect("the job comes back for the CPU");
+        assert_eq!(
+            data(Output::Ntt(match back {
+                Job::Ntt(n) => n,
+                _ => unreachable!(),
+            })),
+            before
+        );
+    }
+    assert!(matches!(fpga.health(), Health::Unhealthy(_)));
+}
+
+#[test]
+fn a_raised_cancel_stops_the_device_and_it_serves_the_next_job() {
+    let fpga = FpgaBackend::open("fpga-sim", sim::babybear(6).unwrap(), 100.0).unwrap();
+    let c = Cancel::new();
+    c.cancel();
+    let f = fpga
+        .run(job(NttConfig::forward(), 6, 1, 4), &c)
+        .err()
+        .unwrap();
+    assert_eq!(f.reason, "cancelled");
+    assert_eq!(
+        fpga.health(),
+        Health::Healthy,
+        "a cancel is not a device failure"
+    );
+    let j = job(NttConfig::forward(), 6, 1, 5);
+    let want = data(CpuBackend.run(j.clone(), &Cancel::never()).ok().unwrap());
+    assert_eq!(data(fpga.run(j, &Cancel::never()).ok().unwrap()), want);
+}
+
+#[test]
+fn the_mapped_registers_are_words_at_four_byte_offsets() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bar0");
+    let mut bytes = vec![0u8; 32];
+    let info = 10 | 1 << 8 | (FIELD_BABYBEAR as u32) << 16 | 12 << 24;
+    bytes[4 * reg::INFO as usize..][..4].copy_from_slice(&info.to_le_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    let mut dev = MmioDevice::open(&path).unwrap();
+    assert_eq!(dev.read(reg::INFO).unwrap(), info);
+    dev.write(reg::LOG_SIZE, 9).unwrap();
+    dev.write(reg::CONTROL, 1).unwrap();
+    assert!(dev.read(8).is_err(), "past the map");
+    drop(dev);
+    let after = std::fs::read(&path).unwrap();
+    assert_eq!(after[4 * reg::LOG_SIZE as usize], 9);
+    assert_eq!(after[4 * reg::CONTROL as usize], 1);
+
+    // A file of zeros is no engine: opening says why.
+    std::fs::write(&path, [0u8; 32]).unwrap();
+    let e = FpgaBackend::open("fpga", Box::new(MmioDevice::open(&path).unwrap()), 100.0)
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("not a BabyBear NTT engine"), "{e}");
+    // Nor is a missing device.
+    assert!(MmioDevice::open(&dir.path().join("nothing")).is_err());
+}
