@@ -31,6 +31,16 @@ pub struct Config {
     pub log_format: String,
     /// Skip the start-up self-benchmark (tests).
     pub skip_calibration: bool,
+    /// An FPGA NTT engine: "sim" or "sim:LOG" for the cycle-accurate simulation taking
+    /// sizes to 2^LOG (default 10), or the path of a board's memory-mapped register region
+    /// (a PCIe BAR's resource file or a device node). None: no FPGA backend.
+    pub fpga: Option<String>,
+    /// The board's clock in MHz, for its run-time estimates.
+    pub fpga_clock_mhz: f64,
+    /// Send every job this backend accepts to it, whatever the cost model says: for
+    /// bringing up a device (the simulated FPGA is far slower than the CPU, so the cost
+    /// model alone would never pick it).
+    pub prefer_backend: Option<String>,
 }
 
 impl Default for Config {
@@ -48,6 +58,9 @@ impl Default for Config {
             resident_budget_bytes: 4 << 30,
             log_format: "text".into(),
             skip_calibration: false,
+            fpga: None,
+            fpga_clock_mhz: 100.0,
+            prefer_backend: None,
         }
     }
 }
@@ -81,6 +94,12 @@ pub struct Flags {
     /// "text" or "json" logs.
     #[arg(long, env = "OFFLOAD_LOG_FORMAT")]
     pub log_format: Option<String>,
+    /// FPGA NTT engine: "sim", "sim:LOG" or a board's register-map path.
+    #[arg(long, env = "OFFLOAD_FPGA")]
+    pub fpga: Option<String>,
+    /// Send every job this backend accepts to it (device bring-up), e.g. fpga-sim.
+    #[arg(long, env = "OFFLOAD_PREFER_BACKEND")]
+    pub prefer_backend: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +153,12 @@ impl Config {
         }
         if let Some(v) = &flags.log_format {
             c.log_format = v.clone();
+        }
+        if let Some(v) = &flags.fpga {
+            c.fpga = (!v.is_empty()).then(|| v.clone());
+        }
+        if let Some(v) = &flags.prefer_backend {
+            c.prefer_backend = (!v.is_empty()).then(|| v.clone());
         }
         if c.log_format != "text" && c.log_format != "json" {
             return Err(ConfigError::LogFormat(c.log_format));

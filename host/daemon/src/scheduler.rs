@@ -108,6 +108,8 @@ impl Lane {
 pub struct Scheduler {
     lanes: Vec<Arc<Lane>>,
     fallback: usize,
+    /// The lane every job it accepts goes to, whatever the estimates (device bring-up).
+    preferred: Mutex<Option<usize>>,
     capacity: usize,
     /// Shortest time limit for a job on a device lane, in milliseconds.
     timeout_floor_ms: AtomicU64,
@@ -157,6 +159,7 @@ impl Scheduler {
         let s = Arc::new(Self {
             lanes,
             fallback,
+            preferred: Mutex::new(None),
             capacity: capacity.max(1),
             timeout_floor_ms: AtomicU64::new(10_000),
             metrics,
@@ -198,6 +201,13 @@ impl Scheduler {
 
     pub fn capacity(&self) -> usize {
         self.capacity
+    }
+
+    /// Send every job the backend named `name` accepts to it; false if there is none.
+    pub fn prefer(&self, name: &str) -> bool {
+        let i = self.lanes.iter().position(|l| l.backend.name() == name);
+        *self.preferred.lock().unwrap_or_else(|e| e.into_inner()) = i;
+        i.is_some()
     }
 
     /// The shortest time a device lane gets before its job is re-run on the fallback lane.
@@ -262,6 +272,17 @@ impl Scheduler {
             let finish = lane.backlog(&st, latency) + est;
             if best.is_none_or(|b| finish < b.1) {
                 best = Some((i, finish, est));
+            }
+        }
+        let preferred = *self.preferred.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = preferred {
+            let lane = &self.lanes[p];
+            let room = {
+                let st = lane.lock();
+                st.latency.len() + st.bulk.len() < self.capacity
+            };
+            if room && lane.backend.accepts(&job) && lane.backend.health() == Health::Healthy {
+                best = Some((p, 0.0, lane.estimate(&job)));
             }
         }
         let Some((i, _, est)) = best else {

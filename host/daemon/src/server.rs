@@ -96,6 +96,37 @@ fn calibration_jobs() -> Vec<Job> {
     jobs
 }
 
+/// The FPGA backend `spec` names ("sim", "sim:LOG" or a register-map path), opened and
+/// probed off the async threads; or its name and why it cannot be used.
+async fn open_fpga(spec: &str, clock_mhz: f64) -> Result<Arc<dyn Backend>, (String, String)> {
+    let spec = spec.to_string();
+    let sim = spec == "sim" || spec.starts_with("sim:");
+    let name = if sim { "fpga-sim" } else { "fpga" };
+    let opened = tokio::task::spawn_blocking(move || {
+        let bus = if sim {
+            let log = match spec.strip_prefix("sim:") {
+                None => 10,
+                Some(l) => l
+                    .parse::<u32>()
+                    .map_err(|_| format!("--fpga {spec}: sim:LOG takes a number"))?,
+            };
+            offload_fpga::sim::babybear(log).map_err(|e| e.to_string())?
+        } else {
+            Box::new(
+                offload_fpga::mmio::MmioDevice::open(std::path::Path::new(&spec))
+                    .map_err(|e| e.to_string())?,
+            )
+        };
+        offload_fpga::FpgaBackend::open(name, bus, clock_mhz).map_err(|e| format!("probe: {e}"))
+    })
+    .await;
+    match opened {
+        Ok(Ok(b)) => Ok(Arc::new(b)),
+        Ok(Err(why)) => Err((name.into(), why)),
+        Err(e) => Err((name.into(), format!("opening panicked: {e}"))),
+    }
+}
+
 /// Serve with `config`; returns once listening.
 pub async fn serve(config: Config) -> anyhow::Result<Running> {
     let metrics = Metrics::new();
@@ -108,12 +139,28 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
         )
         .with_context(|| format!("opening the data directory {}", config.data_dir.display()))?,
     );
-    // The registry: the CPU always; device backends register here when present.
-    let backends: Vec<Arc<dyn Backend>> = vec![Arc::new(CpuBackend::new())];
+    // The registry: the CPU always; device backends register here when present, or are
+    // listed as absent with the reason.
+    let mut backends: Vec<Arc<dyn Backend>> = vec![Arc::new(CpuBackend::new())];
+    let mut absent = Vec::new();
+    if let Some(spec) = &config.fpga {
+        match open_fpga(spec, config.fpga_clock_mhz).await {
+            Ok(b) => backends.push(b),
+            Err((name, why)) => {
+                tracing::warn!(backend = %name, "not registered: {why}");
+                absent.push((name, why));
+            }
+        }
+    }
     for b in &backends {
         tracing::info!(backend = b.name(), device = %b.device(), "backend registered");
     }
     let scheduler = Scheduler::new(backends, 0, config.queue_capacity, metrics.clone());
+    if let Some(name) = &config.prefer_backend {
+        if !scheduler.prefer(name) {
+            anyhow::bail!("--prefer-backend {name}: no such backend is registered");
+        }
+    }
     if !config.skip_calibration {
         let s = scheduler.clone();
         tokio::task::spawn_blocking(move || s.calibrate(calibration_jobs))
@@ -132,6 +179,7 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
         scheduler: scheduler.clone(),
         store,
         metrics: metrics.clone(),
+        absent,
     });
     let (shutdown, rx) = watch::channel(false);
     let stop = move || {

@@ -28,6 +28,8 @@ pub struct State {
     pub scheduler: Arc<Scheduler>,
     pub store: Arc<BaseStore>,
     pub metrics: Arc<Metrics>,
+    /// Backends configured but not registered, with the reason (GetInfo lists them).
+    pub absent: Vec<(String, String)>,
 }
 
 #[derive(Clone)]
@@ -560,6 +562,12 @@ impl Offload for Service {
                     completed: l.completed,
                 }
             })
+            .chain(self.st.absent.iter().map(|(name, why)| pb::BackendInfo {
+                name: name.clone(),
+                healthy: false,
+                status: why.clone(),
+                ..Default::default()
+            }))
             .collect();
         let c = &self.st.config;
         Ok(Response::new(pb::GetInfoResponse {

@@ -986,3 +986,92 @@ async fn shutdown_lets_a_call_in_flight_finish() {
     d.running.stop().await.unwrap();
     assert_eq!(call.await.unwrap().unwrap(), want);
 }
+
+/// The daemon with the simulated FPGA preferred: BabyBear NTTs the engine takes run on the
+/// cycle-accurate simulation and equal the CPU engine; everything else goes to the CPU.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulated_fpga_runs_the_ntts_it_takes() {
+    let d = start_with(|c| {
+        c.fpga = Some("sim:6".into());
+        c.prefer_backend = Some("fpga-sim".into());
+    })
+    .await;
+    let mut c = d.client().await;
+    let info = c.info().await.unwrap();
+    let fpga = info
+        .backends
+        .iter()
+        .find(|b| b.name == "fpga-sim")
+        .expect("the FPGA backend is registered");
+    assert!(
+        fpga.healthy && fpga.device.contains("simulated"),
+        "{fpga:?}"
+    );
+    assert_eq!(fpga.ops[0].kinds, vec!["babybear".to_string()]);
+    assert_eq!(fpga.ops[0].max_size, 64);
+
+    let mut r = rng(21);
+    type Bb = p3_baby_bear::BabyBear;
+    let orders = [pb::Ordering::Natural, pb::Ordering::BitReversed];
+    for (k, (dir, input, output, log_n)) in [
+        (pb::NttDirection::Forward, 0, 0, 6),
+        (pb::NttDirection::Inverse, 1, 0, 5),
+        (pb::NttDirection::Forward, 1, 1, 1),
+        (pb::NttDirection::Inverse, 0, 1, 7),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let cols: Vec<Vec<Bb>> = (0..2).map(|_| elements(1 << log_n, &mut r)).collect();
+        let mut req = ntt_request(
+            pb::NttField::Babybear,
+            dir,
+            cols.iter().map(|c| wire::encode_elements(c)).collect(),
+        );
+        req.input_order = orders[input] as i32;
+        req.output_order = orders[output] as i32;
+        let resp = c.raw().ntt(req).await.unwrap().into_inner();
+        let cfg = NttConfig {
+            direction: if dir == pb::NttDirection::Inverse {
+                Direction::Inverse
+            } else {
+                Direction::Forward
+            },
+            ..NttConfig::default()
+        }
+        .orders(
+            [Order::Natural, Order::BitReversed][input],
+            [Order::Natural, Order::BitReversed][output],
+        );
+        for (col, got) in cols.iter().zip(&resp.columns) {
+            let mut want = col.clone();
+            offload_engine::ntt::ntt(&mut want, &cfg).unwrap();
+            assert_eq!(&wire::encode_elements(&want), got, "case {k}");
+        }
+        let backend = resp.report.unwrap().backend;
+        // 2^7 is past the simulated engine's 2^6: the CPU takes it.
+        let want_backend = if log_n <= 6 { "fpga-sim" } else { "cpu" };
+        assert_eq!(backend, want_backend, "case {k}");
+    }
+    // Another field goes to the CPU.
+    let col: Vec<p3_goldilocks::Goldilocks> = elements(16, &mut r);
+    let resp = c
+        .raw()
+        .ntt(ntt_request(
+            pb::NttField::Goldilocks,
+            pb::NttDirection::Forward,
+            vec![wire::encode_elements(&col)],
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(resp.report.unwrap().backend, "cpu");
+    d.running.stop().await.unwrap();
+
+    // A board path that is no engine: the daemon serves on the CPU and says why.
+    let d = start_with(|c| c.fpga = Some("/dev/null".into())).await;
+    let info = d.client().await.info().await.unwrap();
+    let fpga = info.backends.iter().find(|b| b.name == "fpga").unwrap();
+    assert!(!fpga.healthy && !fpga.status.is_empty(), "{fpga:?}");
+    d.running.stop().await.unwrap();
+}
