@@ -10,6 +10,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
+/// Port values cycle by cycle: `[cycle][port]`, each value in 64-bit limbs.
+pub type Vectors = Vec<Vec<Vec<u64>>>;
+/// The inputs and outputs of a run, for a replay.
+pub type Trace = (Vectors, Vectors);
+
 /// A port of the top module.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Port {
@@ -75,10 +80,7 @@ pub fn have(tool: &str) -> bool {
 /// Drive the exported design in Icarus Verilog with `inputs[cycle][port]` (the non-clock
 /// inputs in declaration order) and return `outputs[cycle][port]`, sampled just after each
 /// rising edge, as `Sim::step` does.
-pub fn icarus_replay(
-    verilog: &str,
-    inputs: &[Vec<Vec<u64>>],
-) -> Result<Vec<Vec<Vec<u64>>>, ReplayError> {
+pub fn icarus_replay(verilog: &str, inputs: &[Vec<Vec<u64>>]) -> Result<Vectors, ReplayError> {
     let ports = ports(verilog);
     let ins: Vec<&Port> = ports
         .iter()

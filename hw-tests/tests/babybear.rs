@@ -8,7 +8,7 @@ use offload_hdl::babybear::{
     mul::BabyBearMul,
 };
 use offload_hdl::sim::{from_bits, to_bits, Clocked, Sim};
-use offload_hw_tests::{have, icarus_replay, snapshot, unwaived, verilator_lint};
+use offload_hw_tests::{have, icarus_replay, snapshot, unwaived, verilator_lint, Trace};
 use p3_baby_bear::BabyBear;
 use p3_field::{Field, PrimeCharacteristicRing, PrimeField32, TwoAdicField};
 use rand::{Rng, SeedableRng};
@@ -32,9 +32,6 @@ fn operands(n: usize, seed: u64) -> Vec<(u32, u32)> {
 fn bb(x: u32) -> BabyBear {
     BabyBear::from_u32(x)
 }
-
-/// Inputs and outputs of every cycle, port by port, as the replay wants them.
-type Trace = (Vec<Vec<Vec<u64>>>, Vec<Vec<Vec<u64>>>);
 
 /// Drive `rows` (one per cycle, input ports in declaration order) through the core with no
 /// idle cycles, then `drain` idle ones. `read` gives every output port in declaration order,

@@ -6,7 +6,7 @@ use offload_engine::ntt::{Direction, NttConfig, Order};
 use offload_hdl::babybear::ntt::{compute_cycles, err, reg, status, BabyBearNtt};
 use offload_hdl::babybear::{butterfly, P};
 use offload_hdl::sim::{from_bits, to_bits, Clocked, Sim};
-use offload_hw_tests::{have, icarus_replay, unwaived, verilator_lint};
+use offload_hw_tests::{have, icarus_replay, unwaived, verilator_lint, Trace};
 use p3_baby_bear::BabyBear;
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
 use rand::{Rng, SeedableRng};
@@ -20,7 +20,7 @@ type Row = [u64; 7];
 struct Bench<const A: usize, const B: usize> {
     sim: Sim<BabyBearNtt<A, B>>,
     /// Every cycle's inputs and outputs, for the Verilog replay.
-    trace: Option<(Vec<Vec<Vec<u64>>>, Vec<Vec<Vec<u64>>>)>,
+    trace: Option<Trace>,
 }
 
 impl<const A: usize, const B: usize> Bench<A, B> {

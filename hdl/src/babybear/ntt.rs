@@ -383,6 +383,8 @@ impl<const A: usize, const B: usize> Default for BabyBearNtt<A, B> {
 }
 
 impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
+    // hdl_gen translates match arms without guards only, so conditions stay inside the arms.
+    #[allow(clippy::collapsible_match)]
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
@@ -538,10 +540,8 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                 self.wr_a0.d.next = self.ld_addr.q.val() >> 1;
                 self.wr_d0.d.next = self.ld_data.q.val();
             }
-            if self.ld_data.q.val() >= self.p.val() {
-                if !self.error.q.val().any() {
-                    self.error.d.next = 5.into();
-                }
+            if (self.ld_data.q.val() >= self.p.val()) && !self.error.q.val().any() {
+                self.error.d.next = 5.into();
             }
         }
         if self.bo_valid.q.val() {
@@ -743,10 +743,12 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
             7 => self.reg_rdata.next = bit_cast::<32, 31>(self.ob.val()),
             _ => {}
         }
-        if self.reg_read.val() & (self.reg_addr.val() == self.data_reg.val()) & !self.ob_v.val() {
-            if !self.error.q.val().any() {
-                self.error.d.next = 4.into();
-            }
+        if self.reg_read.val()
+            && (self.reg_addr.val() == self.data_reg.val())
+            && !self.ob_v.val()
+            && !self.error.q.val().any()
+        {
+            self.error.d.next = 4.into();
         }
         if self.reg_write.val() {
             match self.reg_addr.val().index() {
@@ -792,19 +794,15 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                     }
                 }
                 7 => {
-                    if self.phase.q.val() != Phase::Load {
-                        if !self.error.q.val().any() {
-                            self.error.d.next = 3.into();
-                        }
+                    if (self.phase.q.val() != Phase::Load) && !self.error.q.val().any() {
+                        self.error.d.next = 3.into();
                     }
                 }
                 _ => {}
             }
         }
-        if self.in_valid.val() & (self.phase.q.val() != Phase::Load) {
-            if !self.error.q.val().any() {
-                self.error.d.next = 3.into();
-            }
+        if self.in_valid.val() && (self.phase.q.val() != Phase::Load) && !self.error.q.val().any() {
+            self.error.d.next = 3.into();
         }
     }
 }

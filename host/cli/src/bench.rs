@@ -44,10 +44,16 @@ pub struct BenchArgs {
     /// low-s).
     #[arg(long)]
     policy: Option<String>,
-    /// Backend to measure: cpu (in this process) or remote (through a running offloadd at
-    /// --addr; with --compare the in-process engine and peers run too, on the same inputs).
+    /// Backend to measure: cpu (in this process), remote (through a running offloadd at
+    /// --addr; with --compare the in-process engine and peers run too, on the same inputs),
+    /// or fpga-sim (BabyBear NTT on the FPGA engine's cycle-accurate simulation: cycles, the
+    /// time they take at --fmax-mhz, and the CPU's time).
     #[arg(long, default_value = "cpu")]
     backend: String,
+    /// With --backend fpga-sim: the clock the projection uses, MHz (the open flow reports
+    /// the engine's Fmax: `offload hw build --core ntt-babybear-16k`).
+    #[arg(long, default_value_t = 100.0)]
+    fmax_mhz: f64,
     /// The daemon for --backend remote: http://HOST:PORT or unix:/PATH.
     #[arg(long, default_value = "http://127.0.0.1:50051")]
     addr: String,
@@ -299,10 +305,17 @@ pub fn run(a: BenchArgs) -> Result<()> {
             addr: a.addr.clone(),
             shm_dir: a.shm_dir.clone(),
         }),
-        other => bail!("backend '{other}' is not available in this build (cpu, remote)"),
+        "fpga-sim" => None,
+        other => bail!("backend '{other}' is not available in this build (cpu, remote, fpga-sim)"),
     };
     if a.reps == 0 {
         bail!("--reps must be at least 1");
+    }
+    if a.backend == "fpga-sim" {
+        if a.op.is_none() {
+            bail!("--backend fpga-sim runs --op ntt --field babybear");
+        }
+        return crate::bench_fpga::run(&cases(&a)?, a.reps, a.fmax_mhz, a.format == Format::Table);
     }
     if let Some(t) = a.threads {
         rayon::ThreadPoolBuilder::new()

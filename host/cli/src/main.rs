@@ -3,6 +3,7 @@
 //! clients of a running offloadd.
 
 mod bench;
+mod bench_fpga;
 mod client;
 mod hw;
 mod plot;

@@ -1,0 +1,120 @@
+//! `offload bench --backend fpga-sim`: the NTT engine in its cycle-accurate simulation. What a
+//! simulation can measure honestly is cycles, so each row gives the engine's compute cycles
+//! and the bus cycles of the whole job, the time those cycles take at a clock the open flow
+//! reached (`--fmax-mhz`), and the in-process CPU engine's measured time for the same input.
+//! The simulation's own wall time is reported too, and is no hardware figure.
+
+use anyhow::{bail, Context, Result};
+use offload_benches::{timing, Case, Field};
+use offload_engine::cancel::Cancel;
+use offload_engine::ntt::{NttConfig, Order};
+use offload_fpga::{driver, sim};
+use p3_baby_bear::BabyBear;
+use p3_field::PrimeField32;
+use serde_json::json;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+pub fn run(cases: &[Case], reps: usize, fmax_mhz: f64, table: bool) -> Result<()> {
+    if !(fmax_mhz.is_finite() && fmax_mhz > 0.0) {
+        bail!("--fmax-mhz must be a positive number");
+    }
+    let mut out = std::io::stdout().lock();
+    if table {
+        writeln!(
+            out,
+            "{:<22} {:>14} {:>12} {:>14} {:>16} {:>12} {:>8} {:>9}",
+            "case",
+            "compute cyc",
+            "bus cyc",
+            "at fmax ms",
+            "+ stream I/O ms",
+            "cpu ms",
+            "cpu/fpga",
+            "sim s"
+        )?;
+    }
+    let mut disagree = false;
+    for &case in cases {
+        let Case::Ntt {
+            field: Field::BabyBear,
+            log_n,
+        } = case
+        else {
+            bail!("{case}: the FPGA engine runs BabyBear NTTs (--op ntt --field babybear)");
+        };
+        if !(1..=16).contains(&log_n) {
+            bail!("--log-n {log_n}: the simulated engine takes sizes 2^1 to 2^16");
+        }
+        let n = 1usize << log_n;
+        let input: Vec<BabyBear> = offload_benches::ntt::inputs(n, 0x0ff1_0ad1 + log_n as u64);
+        let data: Vec<u32> = input.iter().map(|x| x.as_canonical_u32()).collect();
+        let mut bus = sim::babybear(log_n.max(4)).context("building the simulated engine")?;
+        let started = Instant::now();
+        let c0 = bus.cycles().unwrap_or(0);
+        let run = driver::transform(
+            bus.as_mut(),
+            &data,
+            false,
+            Instant::now() + Duration::from_secs(3600),
+            &Cancel::never(),
+        )
+        .context("running the simulated engine")?;
+        let sim_s = started.elapsed().as_secs_f64();
+        let bus_cycles = bus.cycles().unwrap_or(0) - c0;
+        // The engine's order is bit-reversed out; the CPU engine gives the same on request.
+        let mut want = input.clone();
+        offload_engine::ntt::ntt(
+            &mut want,
+            &NttConfig::forward().orders(Order::Natural, Order::BitReversed),
+        )?;
+        let agrees = want
+            .iter()
+            .map(|x| x.as_canonical_u32())
+            .eq(run.output.iter().copied());
+        disagree |= !agrees;
+        let cpu = {
+            let mut r = offload_benches::runners(case, false)
+                .into_iter()
+                .next()
+                .context("no CPU runner")?;
+            timing::measure(r.as_mut(), reps).median_ms
+        };
+        let compute_ms = run.cycles as f64 / (fmax_mhz * 1e3);
+        // Streaming ports move one element per clock each way.
+        let stream_ms = (run.cycles as f64 + 2.0 * n as f64) / (fmax_mhz * 1e3);
+        if table {
+            writeln!(
+                out,
+                "{:<22} {:>14} {:>12} {:>14.4} {:>16.4} {:>12.4} {:>8.2} {:>9.2}{}",
+                case.to_string(),
+                run.cycles,
+                bus_cycles,
+                compute_ms,
+                stream_ms,
+                cpu,
+                cpu / stream_ms,
+                sim_s,
+                if agrees { "" } else { "  DISAGREES" }
+            )?;
+        } else {
+            writeln!(
+                out,
+                "{}",
+                json!({
+                    "op": "ntt", "field": "babybear", "log_n": log_n, "n": n,
+                    "backend": "fpga-sim", "compute_cycles": run.cycles,
+                    "bus_cycles": bus_cycles, "fmax_mhz": fmax_mhz,
+                    "projected_compute_ms": compute_ms, "projected_streaming_ms": stream_ms,
+                    "cpu_median_ms": cpu, "cpu_over_fpga": cpu / stream_ms,
+                    "sim_seconds": sim_s, "agrees": agrees,
+                })
+            )?;
+        }
+        out.flush()?;
+    }
+    if disagree {
+        bail!("the simulated engine's result differs from the CPU engine's");
+    }
+    Ok(())
+}
