@@ -32,15 +32,16 @@ pub fn info(bus: &mut dyn RegisterBus) -> Result<EngineInfo, DeviceError> {
     Ok(i)
 }
 
-fn error_name(code: u32) -> &'static str {
-    match code as u64 {
+fn device_error(code: u32) -> DeviceError {
+    let name = match code as u64 {
         err::SIZE => "size out of range",
         err::BUSY => "busy",
         err::UNEXPECTED_INPUT => "input while not loading",
         err::NO_OUTPUT => "read with no output waiting",
         err::NON_CANONICAL => "input element not below p",
         _ => "unknown",
-    }
+    };
+    DeviceError::Device { code, name }
 }
 
 /// Read STATUS until one of `bits` is set; a raised error bit ends the wait with the error.
@@ -54,11 +55,7 @@ fn wait(
     loop {
         let st = bus.read(reg::STATUS)?;
         if st & status::ERROR as u32 != 0 {
-            let code = bus.read(reg::ERROR)?;
-            return Err(DeviceError::Device {
-                code,
-                name: error_name(code),
-            });
+            return Err(device_error(bus.read(reg::ERROR)?));
         }
         if st & bits != 0 {
             return Ok(());
@@ -149,10 +146,7 @@ fn run(
     wait(bus, status::DONE as u32, deadline, cancel, "finishing")?;
     let code = bus.read(reg::ERROR)?;
     if code != 0 {
-        return Err(DeviceError::Device {
-            code,
-            name: error_name(code),
-        });
+        return Err(device_error(code));
     }
     Ok(Run {
         output,
