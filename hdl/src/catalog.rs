@@ -3,6 +3,8 @@
 use crate::babybear::{
     add::BabyBearAddSub, butterfly::BabyBearButterfly, mul::BabyBearMul, ntt::BabyBearNtt,
 };
+use crate::bn254::mont::Bn254MontMul;
+use crate::goldilocks::{add::GoldilocksAddSub, mul::GoldilocksMul};
 use rust_hdl::prelude::*;
 
 pub struct Core {
@@ -36,8 +38,23 @@ pub const CORES: &[Core] = &[
     },
     Core {
         name: "babybear-butterfly",
-        about: "BabyBear DIF butterfly with a tag, latency 11",
+        about: "BabyBear DIF butterfly with a tag, latency 12",
         verilog: || export(BabyBearButterfly::default()),
+    },
+    Core {
+        name: "goldilocks-addsub",
+        about: "Goldilocks modular adder/subtractor, 32-bit carry chains, latency 4",
+        verilog: || export(GoldilocksAddSub::default()),
+    },
+    Core {
+        name: "goldilocks-mul",
+        about: "Goldilocks multiplier, sixteen 16x16 products, word-wise reduction, latency 15",
+        verilog: || export(GoldilocksMul::default()),
+    },
+    Core {
+        name: "bn254-mont",
+        about: "BN254 Fq Montgomery multiplier, word-serial FIOS over 16-bit words, 386 clocks",
+        verilog: || export(Bn254MontMul::default()),
     },
     Core {
         name: "ntt-babybear-64",

@@ -7,6 +7,8 @@
 //! exported Verilog (which sizes expressions by context) compute the same bits.
 
 pub mod babybear;
+pub mod bn254;
 pub mod catalog;
 pub mod flow;
+pub mod goldilocks;
 pub mod sim;

@@ -5,6 +5,8 @@
 //! Port values travel as little-endian 64-bit limbs, so one helper serves 1-bit flags and
 //! 256-bit BN254 operands alike.
 
+pub mod stream;
+
 use regex::Regex;
 use std::fmt::Write as _;
 use std::path::Path;
