@@ -3,7 +3,7 @@
 use crate::babybear::{
     add::BabyBearAddSub, butterfly::BabyBearButterfly, mul::BabyBearMul, ntt::BabyBearNtt,
 };
-use crate::bn254::mont::Bn254MontMul;
+use crate::bn254::pins::Bn254MontPins;
 use crate::goldilocks::{add::GoldilocksAddSub, mul::GoldilocksMul};
 use rust_hdl::prelude::*;
 
@@ -53,8 +53,8 @@ pub const CORES: &[Core] = &[
     },
     Core {
         name: "bn254-mont",
-        about: "BN254 Fq Montgomery multiplier, word-serial FIOS over 16-bit words, 386 clocks",
-        verilog: || export(Bn254MontMul::default()),
+        about: "BN254 Fq Montgomery multiplier, word-serial FIOS, 386 clocks, behind a 16-bit port",
+        verilog: || export(Bn254MontPins::default()),
     },
     Core {
         name: "ntt-babybear-64",

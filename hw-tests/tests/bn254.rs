@@ -117,3 +117,41 @@ fn chained_products_stay_in_montgomery_form() {
     let (got, _, _) = run(&[(xy_r, Fq::from(1u64))]);
     assert_eq!(got[0], limbs(x * y));
 }
+
+#[test]
+fn the_pin_wrapper_shifts_operands_in_and_the_product_out() {
+    use offload_hdl::bn254::pins::Bn254MontPins;
+    let mut rng = ChaCha20Rng::seed_from_u64(23);
+    let (a, b) = (Fq::rand(&mut rng), Fq::rand(&mut rng));
+    let mut sim = Sim::new(Bn254MontPins::default()).unwrap();
+    let words = |x: Fq| -> Vec<u64> {
+        limbs(x)
+            .iter()
+            .flat_map(|l| (0..4).map(move |k| (l >> (16 * k)) & 0xffff))
+            .collect()
+    };
+    for w in words(a).into_iter().chain(words(b)) {
+        sim.uut.shift_in.next = true;
+        sim.uut.din.next = to_bits(&[w]);
+        sim.step().unwrap();
+    }
+    sim.uut.shift_in.next = false;
+    sim.uut.start.next = true;
+    sim.step().unwrap();
+    sim.uut.start.next = false;
+    let mut clocks = 1;
+    while !sim.uut.done.val() {
+        sim.step().unwrap();
+        clocks += 1;
+        assert!(clocks <= mont::CYCLES, "no done after {clocks} clocks");
+    }
+    assert_eq!(clocks, mont::CYCLES);
+    sim.step().unwrap();
+    let mut out = Vec::new();
+    for _ in 0..16 {
+        out.push(from_bits(sim.uut.dout.val())[0]);
+        sim.uut.shift_out.next = true;
+        sim.step().unwrap();
+    }
+    assert_eq!(out, words(mont_mul(a, b)));
+}

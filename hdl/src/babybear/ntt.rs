@@ -17,7 +17,7 @@
 //!
 //! A stage issues n/2 butterflies on consecutive cycles, then waits for the butterfly pipeline
 //! to drain (its results are the next stage's operands), so a transform takes
-//! m·(n/2 + 19) cycles, plus n + 18 for the scaling of an inverse ([`compute_cycles`]).
+//! m·(n/2 + 20) cycles, plus n + 19 for the scaling of an inverse ([`compute_cycles`]).
 //!
 //! Register map (32-bit words, `reg_addr`): see [`reg`]. Elements go in through `in_data` /
 //! `in_valid` or writes to `DATA`, and come out through `out_data` / `out_valid` / `out_ready`
@@ -84,11 +84,11 @@ const TWO_ADICITY: usize = 27;
 const R_MOD_P: u64 = (1u64 << 32) % P;
 
 /// Cycles a stage costs beyond its n/2 issue cycles: one Setup cycle (the per-stage values
-/// are registered), four issue-pipeline registers (addresses, banks and twiddle index, the
-/// memory read, the register behind the memory), the butterfly's 12, the register behind the
+/// are registered), five issue-pipeline registers (addresses, banks and twiddle index, the
+/// registered read addresses, the memory read, the register behind the memory), the butterfly's 12, the register behind the
 /// butterfly, and one for the in-flight count to reach zero (the last write happens on that
 /// same edge).
-pub const STAGE_OVERHEAD: u64 = 1 + 4 + butterfly::LATENCY as u64 + 2;
+pub const STAGE_OVERHEAD: u64 = 1 + 5 + butterfly::LATENCY as u64 + 2;
 /// The same for the inverse's scaling pass (n issue cycles), which needs no Setup cycle.
 pub const SCALE_OVERHEAD: u64 = STAGE_OVERHEAD - 1;
 
@@ -166,14 +166,29 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     p2_tag: DFF<Bits<16>>,
     p2_swap: DFF<Bit>,
     p2_tw: DFF<Bits<17>>,
+    // Stage 3: the read addresses, registered so that nothing but routing lies between a
+    // flip-flop and the memories' address pins (a phase-decoded mux there, fanned out to every
+    // block RAM, held the 2^14 engine to 74 MHz and the 2^6 one to 86 MHz).
+    ra0: DFF<Bits<17>>,
+    ra1: DFF<Bits<17>>,
+    twa: DFF<Bits<B>>,
+    p3_valid: DFF<Bit>,
+    p3_scale: DFF<Bit>,
+    p3_par: DFF<Bit>,
+    p3_tag: DFF<Bits<16>>,
+    p3_swap: DFF<Bit>,
     rd_valid: DFF<Bit>,
     rd_scale: DFF<Bit>,
     rd_par: DFF<Bit>,
     rd_tag: DFF<Bits<16>>,
     rd_swap: DFF<Bit>,
-    // Block RAM outputs are slow (about 6 ns on the ECP5): register them before any logic.
-    mb0: DFF<Bits<31>>,
-    mb1: DFF<Bits<31>>,
+    // Block RAM outputs are slow (about 6 ns on the ECP5, plus the routing from wherever the
+    // placer put the block): each memory's output is registered before any logic, even the
+    // choice of the source memory (which held the 2^14 engine to 92 MHz).
+    q00: DFF<Bits<31>>,
+    q01: DFF<Bits<31>>,
+    q10: DFF<Bits<31>>,
+    q11: DFF<Bits<31>>,
     twq: DFF<Bits<31>>,
     scq: DFF<Bits<31>>,
     rd2_valid: DFF<Bit>,
@@ -200,7 +215,7 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     bo_j: DFF<Bits<17>>,
     bo_x: DFF<Bits<31>>,
     bo_y: DFF<Bits<31>>,
-    // Output queue: eight registers, and the unload reads in flight (two cycles each).
+    // Output queue: eight registers, and the unload reads in flight (three cycles each).
     fifo: [DFF<Bits<31>>; 8],
     head: DFF<Bits<3>>,
     tail: DFF<Bits<3>>,
@@ -208,8 +223,10 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     credits: DFF<Bits<4>>,
     pend1: DFF<Bit>,
     pend2: DFF<Bit>,
+    pend3: DFF<Bit>,
     u_par1: DFF<Bit>,
     u_par2: DFF<Bit>,
+    u_par3: DFF<Bit>,
     m0b0: RAM<Bits<31>, B>,
     m0b1: RAM<Bits<31>, B>,
     m1b0: RAM<Bits<31>, B>,
@@ -226,8 +243,8 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     launch: Signal<Local, Bit>,
     ob: Signal<Local, Bits<31>>,
     ob_v: Signal<Local, Bit>,
-    ra0: Signal<Local, Bits<17>>,
-    ra1: Signal<Local, Bits<17>>,
+    mb0: Signal<Local, Bits<31>>,
+    mb1: Signal<Local, Bits<31>>,
 }
 
 fn pow_mod(mut b: u64, mut e: u64) -> u64 {
@@ -320,11 +337,23 @@ impl<const A: usize, const B: usize> Default for BabyBearNtt<A, B> {
             p2_tag: Default::default(),
             p2_swap: Default::default(),
             p2_tw: Default::default(),
+            ra0: Default::default(),
+            ra1: Default::default(),
+            twa: Default::default(),
+            p3_valid: Default::default(),
+            p3_scale: Default::default(),
+            p3_par: Default::default(),
+            p3_tag: Default::default(),
+            p3_swap: Default::default(),
             rd_valid: Default::default(),
             rd_scale: Default::default(),
             rd_par: Default::default(),
             rd_tag: Default::default(),
             rd_swap: Default::default(),
+            q00: Default::default(),
+            q01: Default::default(),
+            q10: Default::default(),
+            q11: Default::default(),
             mb0: Default::default(),
             mb1: Default::default(),
             twq: Default::default(),
@@ -358,8 +387,10 @@ impl<const A: usize, const B: usize> Default for BabyBearNtt<A, B> {
             credits: Default::default(),
             pend1: Default::default(),
             pend2: Default::default(),
+            pend3: Default::default(),
             u_par1: Default::default(),
             u_par2: Default::default(),
+            u_par3: Default::default(),
             m0b0: Default::default(),
             m0b1: Default::default(),
             m1b0: Default::default(),
@@ -376,8 +407,6 @@ impl<const A: usize, const B: usize> Default for BabyBearNtt<A, B> {
             launch: Default::default(),
             ob: Default::default(),
             ob_v: Default::default(),
-            ra0: Default::default(),
-            ra1: Default::default(),
         }
     }
 }
@@ -392,9 +421,10 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
             all_issued, last_n, last_half, h, lowmask, tw_shift, p1_valid, p1_scale, p1_i, p1_j,
             p1_t, p2_valid, p2_scale, p2_ra0, p2_ra1, p2_par, p2_tag, p2_swap, p2_tw, rd_valid,
             rd_scale, rd_par, rd_tag, rd_swap, ld_v, ld_data, ld_addr, wr_e0, wr_e1, wr_a0, wr_a1,
-            wr_d0, wr_d1, wr_m, bo_valid, bo_scale, bo_par, bo_i, bo_j, bo_x, bo_y, mb0, mb1, twq,
-            scq, rd2_valid, rd2_scale, rd2_par, rd2_tag, rd2_swap, head, tail, count, credits,
-            pend1, pend2, u_par1, u_par2
+            wr_d0, wr_d1, wr_m, bo_valid, bo_scale, bo_par, bo_i, bo_j, bo_x, bo_y, q00, q01, q10,
+            q11, twq, scq, rd2_valid, rd2_scale, rd2_par, rd2_tag, rd2_swap, head, tail, count,
+            credits, pend1, pend2, u_par1, u_par2, ra0, ra1, twa, p3_valid, p3_scale, p3_par,
+            p3_tag, p3_swap, pend3, u_par3
         );
         for i in 0..8 {
             self.fifo[i].clock.next = self.clock.val();
@@ -470,26 +500,38 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
             self.p2_ra1.d.next = self.p1_i.q.val() >> 1;
             self.p2_ra0.d.next = self.p1_j.q.val() >> 1;
         }
-        // Stage 3: memory and twiddle reads (ω^−t = −ω^(N/2 − t) for the inverse).
-        self.rd_valid.d.next = self.p2_valid.q.val();
-        self.rd_scale.d.next = self.p2_scale.q.val();
-        self.rd_par.d.next = self.p2_par.q.val();
-        self.rd_tag.d.next = self.p2_tag.q.val();
-        self.rd_swap.d.next = self.p2_swap.q.val();
-        self.tw.address.next = bit_cast::<B, 17>(self.p2_tw.q.val());
+        // Stage 3: the read addresses, the twiddle's (ω^−t = −ω^(N/2 − t) for the inverse).
+        // The unload overrides the data addresses below.
+        self.p3_valid.d.next = self.p2_valid.q.val();
+        self.p3_scale.d.next = self.p2_scale.q.val();
+        self.p3_par.d.next = self.p2_par.q.val();
+        self.p3_tag.d.next = self.p2_tag.q.val();
+        self.p3_swap.d.next = self.p2_swap.q.val();
+        self.twa.d.next = bit_cast::<B, 17>(self.p2_tw.q.val());
         if self.p2_swap.q.val() {
-            self.tw.address.next = bit_cast::<B, 17>(self.half_max.val() - self.p2_tw.q.val());
+            self.twa.d.next = bit_cast::<B, 17>(self.half_max.val() - self.p2_tw.q.val());
         }
+        self.ra0.d.next = self.p2_ra0.q.val();
+        self.ra1.d.next = self.p2_ra1.q.val();
+        // Stage 4: memory and twiddle reads.
+        self.rd_valid.d.next = self.p3_valid.q.val();
+        self.rd_scale.d.next = self.p3_scale.q.val();
+        self.rd_par.d.next = self.p3_par.q.val();
+        self.rd_tag.d.next = self.p3_tag.q.val();
+        self.rd_swap.d.next = self.p3_swap.q.val();
+        self.tw.address.next = self.twa.q.val();
         self.scale.address.next = self.log_n.q.val();
-        self.ra0.next = self.p2_ra0.q.val();
-        self.ra1.next = self.p2_ra1.q.val();
 
-        // Read data of the memory holding the current data, registered.
-        self.mb0.d.next = self.m0b0.read_data.val();
-        self.mb1.d.next = self.m0b1.read_data.val();
+        // Read data, registered per memory; then the banks of the source memory.
+        self.q00.d.next = self.m0b0.read_data.val();
+        self.q01.d.next = self.m0b1.read_data.val();
+        self.q10.d.next = self.m1b0.read_data.val();
+        self.q11.d.next = self.m1b1.read_data.val();
+        self.mb0.next = self.q00.q.val();
+        self.mb1.next = self.q01.q.val();
         if self.src.q.val() {
-            self.mb0.d.next = self.m1b0.read_data.val();
-            self.mb1.d.next = self.m1b1.read_data.val();
+            self.mb0.next = self.q10.q.val();
+            self.mb1.next = self.q11.q.val();
         }
         self.twq.d.next = self.tw.data.val();
         self.scq.d.next = self.scale.data.val();
@@ -505,11 +547,11 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         self.bf.swap.next = self.rd2_swap.q.val();
         self.bf.w.next = self.twq.q.val();
         if self.rd2_par.q.val() {
-            self.bf.a.next = self.mb1.q.val();
-            self.bf.b.next = self.mb0.q.val();
+            self.bf.a.next = self.mb1.val();
+            self.bf.b.next = self.mb0.val();
         } else {
-            self.bf.a.next = self.mb0.q.val();
-            self.bf.b.next = self.mb1.q.val();
+            self.bf.a.next = self.mb0.val();
+            self.bf.b.next = self.mb1.val();
         }
         if self.rd2_scale.q.val() {
             self.bf.b.next = bits::<31>(0);
@@ -648,12 +690,14 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                 }
             }
             Phase::Unload => {
-                // Read the next element whenever the queue has room for it and the two in
+                // Read the next element whenever the queue has room for it and the three in
                 // flight. `credits` = 6 − (queued + in flight), kept as a register so that
-                // neither the consumer's ready nor an adder reaches the read decision; 6 of
-                // the 8 places keep a consumer that takes one per cycle fed.
-                self.ra0.next = self.k.q.val() >> 1;
-                self.ra1.next = self.k.q.val() >> 1;
+                // neither the consumer's ready nor an adder reaches the read decision; a
+                // credit comes back five cycles after its read is issued (three to the queue,
+                // one to be popped, one to count), so 6 keep a consumer that takes one per
+                // cycle fed.
+                self.ra0.d.next = self.k.q.val() >> 1;
+                self.ra1.d.next = self.k.q.val() >> 1;
                 self.issue.next = !self.all_issued.q.val() & self.credits.q.val().any();
                 if self.issue.val() {
                     self.u_par1.d.next = self.k.q.val().xor();
@@ -667,13 +711,18 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                     & ((self.count.q.val() == 0) | ((self.count.q.val() == 1) & self.pop.val()))
                     & !self.pend1.q.val()
                     & !self.pend2.q.val()
+                    & !self.pend3.q.val()
                 {
                     self.phase.d.next = Phase::Idle;
                     self.done.d.next = true;
                 }
             }
             Phase::Aborting => {
-                if !self.inflight.q.val().any() & !self.pend1.q.val() & !self.pend2.q.val() {
+                if !self.inflight.q.val().any()
+                    & !self.pend1.q.val()
+                    & !self.pend2.q.val()
+                    & !self.pend3.q.val()
+                {
                     self.phase.d.next = Phase::Idle;
                 }
             }
@@ -681,18 +730,21 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         }
         self.pend1.d.next = self.issue.val();
         self.pend2.d.next = self.pend1.q.val();
+        self.pend3.d.next = self.pend2.q.val();
         self.u_par2.d.next = self.u_par1.q.val();
+        self.u_par3.d.next = self.u_par2.q.val();
         self.inflight.d.next = self.inflight.q.val() + bit_cast::<17, 1>(self.launch.val().into())
             - bit_cast::<17, 1>(self.bo_valid.q.val().into());
 
-        // The output queue: an element read two cycles ago goes in at the tail.
-        if self.pend2.q.val() {
+        // The output queue: an element whose read was issued three cycles ago goes in at the
+        // tail.
+        if self.pend3.q.val() {
             for i in 0..8 {
                 if self.tail.q.val().index() == i {
-                    if self.u_par2.q.val() {
-                        self.fifo[i].d.next = self.mb1.q.val();
+                    if self.u_par3.q.val() {
+                        self.fifo[i].d.next = self.mb1.val();
                     } else {
-                        self.fifo[i].d.next = self.mb0.q.val();
+                        self.fifo[i].d.next = self.mb0.val();
                     }
                 }
             }
@@ -701,17 +753,17 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         if self.pop.val() {
             self.head.d.next = self.head.q.val() + 1;
         }
-        self.count.d.next = self.count.q.val() + bit_cast::<4, 1>(self.pend2.q.val().into())
+        self.count.d.next = self.count.q.val() + bit_cast::<4, 1>(self.pend3.q.val().into())
             - bit_cast::<4, 1>(self.pop.val().into());
         self.credits.d.next = self.credits.q.val() + bit_cast::<4, 1>(self.pop.val().into())
             - bit_cast::<4, 1>(self.issue.val().into());
 
         // Memory ports: reads shared by both memories (only the source's data is used),
         // writes from the write register to the memory it names.
-        self.m0b0.read_address.next = bit_cast::<B, 17>(self.ra0.val());
-        self.m1b0.read_address.next = bit_cast::<B, 17>(self.ra0.val());
-        self.m0b1.read_address.next = bit_cast::<B, 17>(self.ra1.val());
-        self.m1b1.read_address.next = bit_cast::<B, 17>(self.ra1.val());
+        self.m0b0.read_address.next = bit_cast::<B, 17>(self.ra0.q.val());
+        self.m1b0.read_address.next = bit_cast::<B, 17>(self.ra0.q.val());
+        self.m0b1.read_address.next = bit_cast::<B, 17>(self.ra1.q.val());
+        self.m1b1.read_address.next = bit_cast::<B, 17>(self.ra1.q.val());
         self.m0b0.write_address.next = bit_cast::<B, 17>(self.wr_a0.q.val());
         self.m1b0.write_address.next = bit_cast::<B, 17>(self.wr_a0.q.val());
         self.m0b1.write_address.next = bit_cast::<B, 17>(self.wr_a1.q.val());

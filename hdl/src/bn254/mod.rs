@@ -1,6 +1,7 @@
 //! BN254's base field Fq (p < 2^254): the arithmetic a later MSM engine builds on.
 
 pub mod mont;
+pub mod pins;
 
 /// The modulus, little-endian 64-bit limbs.
 pub const P: [u64; 4] = [
