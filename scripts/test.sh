@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: formatting, lints, every test, a bench smoke run
 # (in process and through offloadd), and the Python example client against a running daemon.
-# Needs the Rust toolchain (cargo, rustfmt, clippy), a C compiler (blst), Icarus Verilog and
-# Verilator (the HDL tests), and Python 3 with grpcio, grpcio-tools and grpcio-reflection;
-# installs whatever of those is missing.
+# Needs the Rust toolchain (cargo, rustfmt, clippy), a C and C++ compiler (blst, the kernels'
+# host build), Icarus Verilog and Verilator (the HDL tests), Python 3 with grpcio,
+# grpcio-tools and grpcio-reflection, the YoWASP FPGA tools, and NVIDIA's NVRTC and nvcc
+# wheels (the CUDA kernels compile with no GPU); installs whatever of those is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,7 @@ apt_install() {
   [ -n "$apt_updated" ] || { apt-get -o APT::Sandbox::User=root update; apt_updated=1; }
   apt-get install -y "$@"
 }
-command -v cc >/dev/null 2>&1 || apt_install gcc
+{ command -v cc && command -v c++; } >/dev/null 2>&1 || apt_install gcc g++
 # The HDL tests replay every core's Verilog in Icarus and lint it with Verilator.
 { command -v iverilog && command -v vvp && command -v verilator; } >/dev/null 2>&1 ||
   apt_install iverilog verilator
@@ -41,6 +42,18 @@ if ! fpga_tools >/dev/null 2>&1; then
   hash -r
 fi
 fpga_tools >/dev/null 2>&1 || { echo "the YoWASP FPGA tools did not install" >&2; exit 1; }
+# The CUDA kernels compile with NVRTC and assemble with ptxas, both from NVIDIA's wheels (no
+# toolkit, no GPU): the kernels crate's tests compile every kernel for sm_80 and sm_90.
+cuda_wheels() { python3 -c "import nvidia, os, sys; d = list(nvidia.__path__)[0]; sys.exit(not (os.path.exists(d + '/cuda_nvrtc/lib/libnvrtc.so.12') and os.path.exists(d + '/cuda_nvcc/bin/ptxas')))" 2>/dev/null; }
+if ! cuda_wheels; then
+  python3 -m pip install --quiet "nvidia-cuda-nvrtc-cu12==12.9.*" "nvidia-cuda-nvcc-cu12==12.9.*" 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages "nvidia-cuda-nvrtc-cu12==12.9.*" "nvidia-cuda-nvcc-cu12==12.9.*"
+fi
+cuda_wheels || { echo "the NVRTC and nvcc wheels did not install" >&2; exit 1; }
+nvidia=$(python3 -c "import nvidia; print(list(nvidia.__path__)[0])")
+export LD_LIBRARY_PATH="$nvidia/cuda_nvrtc/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export OFFLOAD_PTXAS="$nvidia/cuda_nvcc/bin/ptxas"
+"$OFFLOAD_PTXAS" --version | tail -1
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

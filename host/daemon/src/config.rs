@@ -41,6 +41,8 @@ pub struct Config {
     /// bringing up a device (the simulated FPGA is far slower than the CPU, so the cost
     /// model alone would never pick it).
     pub prefer_backend: Option<String>,
+    /// Look for a GPU at start (the answer, or why there is none, shows in GetInfo).
+    pub cuda: bool,
 }
 
 impl Default for Config {
@@ -61,6 +63,7 @@ impl Default for Config {
             fpga: None,
             fpga_clock_mhz: 100.0,
             prefer_backend: None,
+            cuda: true,
         }
     }
 }
@@ -100,6 +103,9 @@ pub struct Flags {
     /// Send every job this backend accepts to it (device bring-up), e.g. fpga-sim.
     #[arg(long, env = "OFFLOAD_PREFER_BACKEND")]
     pub prefer_backend: Option<String>,
+    /// Do not look for a GPU.
+    #[arg(long, env = "OFFLOAD_NO_CUDA")]
+    pub no_cuda: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -159,6 +165,9 @@ impl Config {
         }
         if let Some(v) = &flags.prefer_backend {
             c.prefer_backend = (!v.is_empty()).then(|| v.clone());
+        }
+        if flags.no_cuda {
+            c.cuda = false;
         }
         if c.log_format != "text" && c.log_format != "json" {
             return Err(ConfigError::LogFormat(c.log_format));

@@ -127,6 +127,22 @@ async fn open_fpga(spec: &str, clock_mhz: f64) -> Result<Arc<dyn Backend>, (Stri
     }
 }
 
+/// What the GPU probe found. The kernels compile (NVRTC) and their arithmetic is tested on the
+/// host, but no CUDA backend runs jobs yet, so even a found GPU is listed as absent.
+async fn probe_cuda() -> String {
+    match tokio::task::spawn_blocking(offload_kernels::probe).await {
+        Ok(Ok(gpu)) => format!(
+            "{} (compute {}.{}, {} MiB) found; this version has no CUDA backend to run jobs on it",
+            gpu.name,
+            gpu.compute_capability.0,
+            gpu.compute_capability.1,
+            gpu.total_mem >> 20
+        ),
+        Ok(Err(why)) => why.to_string(),
+        Err(e) => format!("the GPU probe panicked: {e}"),
+    }
+}
+
 /// Serve with `config`; returns once listening.
 pub async fn serve(config: Config) -> anyhow::Result<Running> {
     let metrics = Metrics::new();
@@ -151,6 +167,11 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
                 absent.push((name, why));
             }
         }
+    }
+    if config.cuda {
+        let why = probe_cuda().await;
+        tracing::warn!(backend = "cuda", "not registered: {why}");
+        absent.push(("cuda".into(), why));
     }
     for b in &backends {
         tracing::info!(backend = b.name(), device = %b.device(), "backend registered");

@@ -105,6 +105,13 @@ async fn info_bases_and_msm_match_the_engine() {
         .expect("cpu backend");
     assert!(cpu.healthy);
     assert_eq!(cpu.ops.len(), 3);
+    // No CUDA backend runs jobs yet: the probe's finding is listed, never a crash at start.
+    let cuda = info
+        .backends
+        .iter()
+        .find(|b| b.name == "cuda")
+        .expect("cuda listed");
+    assert!(!cuda.healthy && !cuda.status.is_empty(), "{cuda:?}");
     health_and_reflection(&d.url()).await;
 
     let mut r = rng(1);

@@ -1,0 +1,104 @@
+//! Every kernel compiles with NVRTC for sm_80 and sm_90 (no GPU needed), and ptxas assembles
+//! the sm_90 PTX, reporting registers and spills. CI gets NVRTC and ptxas from NVIDIA's pip
+//! wheels (scripts/test.sh); a missing NVRTC fails this test rather than skipping it.
+
+use offload_kernels::{cache, compile_ptx, compile_text, source, CompileError};
+use std::process::Command;
+
+const ARCHS: [&str; 2] = ["compute_80", "compute_90"];
+
+#[test]
+fn every_kernel_compiles_for_ampere_and_hopper() {
+    for name in source::KERNELS {
+        for arch in ARCHS {
+            let ptx = compile_ptx(name, arch).unwrap_or_else(|e| panic!("{e}"));
+            let target = format!(".target sm_{}", &arch["compute_".len()..]);
+            assert!(ptx.contains(&target), "{name} {arch}: no {target}");
+            for field in ["bn254_fr", "bls12_381_fr", "babybear", "goldilocks"] {
+                for k in ["bitrev", "dit", "scale"] {
+                    let entry = format!(".entry {k}_{field}(");
+                    assert!(ptx.contains(&entry), "{name} {arch}: no {entry}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_source_error_comes_back_with_the_compiler_log() {
+    let e = compile_text(
+        "bad.cu",
+        "extern \"C\" __global__ void k() { undeclared(); }",
+        "compute_90",
+    )
+    .unwrap_err();
+    match &e {
+        CompileError::Rejected { log, .. } => assert!(log.contains("undeclared"), "{log}"),
+        other => panic!("expected a rejection with its log, got {other}"),
+    }
+    // An unknown embedded source is an error too, not a panic.
+    let e = compile_ptx("missing.cu", "compute_90").unwrap_err();
+    assert!(e.to_string().contains("missing.cu"), "{e}");
+}
+
+#[test]
+fn the_cache_compiles_once_then_serves_from_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, o1) = cache::ptx(dir.path(), "ntt.cu", "compute_90").unwrap();
+    let (b, o2) = cache::ptx(dir.path(), "ntt.cu", "compute_90").unwrap();
+    assert_eq!((o1, o2), (cache::Origin::Compiled, cache::Origin::Cached));
+    assert_eq!(a, b);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+fn ptxas() -> String {
+    std::env::var("OFFLOAD_PTXAS").unwrap_or_else(|_| "ptxas".into())
+}
+
+#[test]
+fn ptxas_assembles_the_hopper_ptx() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in source::KERNELS {
+        let ptx = compile_ptx(name, "compute_90").unwrap_or_else(|e| panic!("{e}"));
+        let file = dir.path().join("k.ptx");
+        std::fs::write(&file, ptx).unwrap();
+        let out = Command::new(ptxas())
+            .args(["-arch=sm_90", "-v", "-o"])
+            .arg(dir.path().join("k.cubin"))
+            .arg(&file)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("{}: {e} (set OFFLOAD_PTXAS or put ptxas on PATH)", ptxas())
+            });
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "ptxas failed on {name}:\n{log}");
+        // One line per kernel: its registers and spills, for the CI log.
+        let mut current = String::new();
+        let mut kernels = 0;
+        for line in log.lines() {
+            if let Some(rest) = line.split("Compiling entry function '").nth(1) {
+                current = rest.split('\'').next().unwrap_or("").to_string();
+            }
+            if line.contains("spill stores") {
+                println!(
+                    "{current}: {}",
+                    line.trim_start_matches("ptxas info    : ").trim()
+                );
+            }
+            if line.contains("Used") && line.contains("registers") {
+                kernels += 1;
+                println!(
+                    "{current}: {}",
+                    line.trim_start_matches("ptxas info    : ").trim()
+                );
+                // Spilling kernels are slow kernels: the NTT kernels must not spill.
+            }
+        }
+        assert_eq!(kernels, 12, "{name}: expected 12 kernels in:\n{log}");
+        assert!(
+            !log.lines()
+                .any(|l| l.contains("spill stores") && !l.contains(" 0 bytes spill stores")),
+            "{name} spills:\n{log}"
+        );
+    }
+}
