@@ -78,3 +78,76 @@ extern "C" void offload_check_ntt_bn254_fr(uint32_t* data, uint32_t columns, uin
     for (uint64_t t = 0; t < n * columns; t++)
       scale_step<Bn254Fr>(d, reinterpret_cast<const Bn254Fr*>(table), t, log_n);
 }
+
+#include "curve.cuh"
+
+// For affine p, q (x then y, N limbs each, Montgomery form; (0, 0) = infinity): out holds four
+// XYZZ points (x, y, zz, zzz): p + q, 2p + q (affine operand), 2p + 2q, 4p.
+#define CHECK_G1(F, FN)                                                                 \
+  extern "C" void FN(const uint32_t* p, const uint32_t* q, uint32_t* out) {            \
+    Affine<F> a, b;                                                                     \
+    for (int i = 0; i < F::N; i++) {                                                    \
+      a.x.v[i] = p[i];                                                                  \
+      a.y.v[i] = p[F::N + i];                                                           \
+      b.x.v[i] = q[i];                                                                  \
+      b.y.v[i] = q[F::N + i];                                                           \
+    }                                                                                   \
+    typedef Xyzz<F> G;                                                                  \
+    G pa = G::from_affine(a), qa = G::from_affine(b);                                   \
+    G r[4] = {G::add(pa, qa), G::add_affine(G::dbl(pa), b), G::add(G::dbl(pa), G::dbl(qa)), \
+              G::dbl(G::dbl(pa))};                                                      \
+    for (int k = 0; k < 4; k++) {                                                       \
+      const F* c[4] = {&r[k].x, &r[k].y, &r[k].zz, &r[k].zzz};                          \
+      for (int j = 0; j < 4; j++)                                                       \
+        for (int i = 0; i < F::N; i++) out[(k * 4 + j) * F::N + i] = c[j]->v[i];        \
+    }                                                                                   \
+  }
+
+CHECK_G1(Bn254Fq, offload_check_g1_bn254)
+CHECK_G1(Bls12381Fq, offload_check_g1_bls12_381)
+
+#include "msm.cuh"
+#include <vector>
+
+// The MSM kernels' steps in loops, exactly as the grid runs them: n affine bases (2N words
+// each, Montgomery form, (0, 0) = infinity) and n canonical scalars of `words` words; out is
+// the XYZZ result (4N words).
+template <class F>
+static void host_msm(const uint32_t* bases, const uint32_t* scalars, uint32_t words,
+                     uint32_t bits, uint32_t n, uint32_t c, uint32_t segments, uint32_t* out) {
+  uint32_t windows = msm_windows(bits, c), half = 1u << (c - 1);
+  uint64_t total = (uint64_t)windows * n;
+  std::vector<uint32_t> keys(total), values(total), counts(windows * half, 0),
+      offsets(windows * half), cursors(windows * half), list(total);
+  for (uint32_t i = 0; i < n; i++)
+    msm_digits_step(scalars, words, i, n, c, windows, keys.data(), values.data());
+  for (uint64_t e = 0; e < total; e++) msm_histogram_step(keys.data(), e, counts.data());
+  for (uint32_t w = 0; w < windows; w++)
+    msm_scan_step(counts.data(), w, half, n, offsets.data(), cursors.data());
+  for (uint64_t e = 0; e < total; e++)
+    msm_scatter_step(keys.data(), values.data(), e, cursors.data(), list.data());
+  const Affine<F>* b = reinterpret_cast<const Affine<F>*>(bases);
+  std::vector<Xyzz<F>> buckets(windows * half), partial(windows * segments), sums(windows);
+  for (uint32_t k = 0; k < windows * half; k++)
+    msm_accumulate_step<F>(b, list.data(), offsets.data(), counts.data(), k, buckets.data());
+  for (uint32_t t = 0; t < windows * segments; t++)
+    msm_reduce_step<F>(buckets.data(), t, half, segments, partial.data());
+  for (uint32_t w = 0; w < windows; w++)
+    msm_window_sum_step<F>(partial.data(), w, segments, sums.data());
+  Xyzz<F> r = msm_combine<F>(sums.data(), windows, c);
+  const F* parts[4] = {&r.x, &r.y, &r.zz, &r.zzz};
+  for (int j = 0; j < 4; j++)
+    for (int i = 0; i < F::N; i++) out[j * F::N + i] = parts[j]->v[i];
+}
+
+extern "C" void offload_check_msm_bn254(const uint32_t* bases, const uint32_t* scalars,
+                                        uint32_t n, uint32_t c, uint32_t segments,
+                                        uint32_t* out) {
+  host_msm<Bn254Fq>(bases, scalars, 8, 254, n, c, segments, out);
+}
+
+extern "C" void offload_check_msm_bls12_381(const uint32_t* bases, const uint32_t* scalars,
+                                            uint32_t n, uint32_t c, uint32_t segments,
+                                            uint32_t* out) {
+  host_msm<Bls12381Fq>(bases, scalars, 8, 255, n, c, segments, out);
+}

@@ -9,6 +9,29 @@ extern "C" {
     /// As above with 12 limbs each.
     pub fn offload_check_bls12_381_fq(a: *const u32, b: *const u32, out: *mut u32);
     pub fn offload_check_bn254_fr_pow(x: *const u32, e: *const u32, words: i32, out: *mut u32);
+    /// For affine p, q (x, y; (0, 0) = infinity): four XYZZ points (x, y, zz, zzz):
+    /// p + q, 2p + q (affine operand), 2p + 2q, 4p.
+    pub fn offload_check_g1_bn254(p: *const u32, q: *const u32, out: *mut u32);
+    pub fn offload_check_g1_bls12_381(p: *const u32, q: *const u32, out: *mut u32);
+    /// The MSM kernels' steps on the host: n affine bases (2N words each, (0, 0) = infinity),
+    /// n canonical scalars of 8 words, window c, reduction segments per window; the XYZZ
+    /// result (4N words) in `out`.
+    pub fn offload_check_msm_bn254(
+        bases: *const u32,
+        scalars: *const u32,
+        n: u32,
+        c: u32,
+        segments: u32,
+        out: *mut u32,
+    );
+    pub fn offload_check_msm_bls12_381(
+        bases: *const u32,
+        scalars: *const u32,
+        n: u32,
+        c: u32,
+        segments: u32,
+        out: *mut u32,
+    );
     /// Canonical in and out: [a + b, a − b, a·b].
     pub fn offload_check_babybear(a: u32, b: u32, out: *mut u32);
     pub fn offload_check_goldilocks(a: u64, b: u64, out: *mut u64);

@@ -10,11 +10,14 @@ pub const FILES: &[(&str, &str)] = &[
     ("mont.cuh", include_str!("../cuda/mont.cuh")),
     ("fields.cuh", include_str!("../cuda/fields.cuh")),
     ("ntt.cuh", include_str!("../cuda/ntt.cuh")),
+    ("curve.cuh", include_str!("../cuda/curve.cuh")),
     ("ntt.cu", include_str!("../cuda/ntt.cu")),
+    ("msm.cuh", include_str!("../cuda/msm.cuh")),
+    ("msm.cu", include_str!("../cuda/msm.cu")),
 ];
 
 /// The translation units that hold kernels.
-pub const KERNELS: &[&str] = &["ntt.cu"];
+pub const KERNELS: &[&str] = &["ntt.cu", "msm.cu"];
 
 #[derive(Debug, thiserror::Error)]
 #[error("no embedded CUDA source named {0:?}")]

@@ -1,33 +1,14 @@
 //! The kernels' field arithmetic, compiled for the host, against arkworks (BN254, BLS12-381)
 //! and Plonky3 (BabyBear, Goldilocks): the same source NVRTC compiles for the GPU.
 
+mod common;
+
 use ark_ff::{BigInteger, Field, PrimeField, UniformRand};
+use common::{from_mont_words, mont_words, words};
 use offload_kernels::host;
 use p3_field::{PrimeCharacteristicRing, PrimeField32, PrimeField64};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-
-fn words(bytes: &[u8]) -> Vec<u32> {
-    bytes
-        .chunks(4)
-        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect()
-}
-
-/// x·R mod p, the Montgomery representation, computed independently of the type's internals:
-/// the canonical value of x·R (R = 2^(32·limbs) as a field element).
-fn mont_words<F: PrimeField>(x: F) -> Vec<u32> {
-    let limbs = F::MODULUS.as_ref().len() * 2;
-    let r = F::from(2u64).pow([32 * limbs as u64]);
-    words(&(x * r).into_bigint().to_bytes_le())
-}
-
-fn from_mont_words<F: PrimeField>(w: &[u32]) -> F {
-    let limbs = F::MODULUS.as_ref().len() * 2;
-    let r_inv = F::from(2u64).pow([32 * limbs as u64]).inverse().unwrap();
-    let bytes: Vec<u8> = w.iter().flat_map(|x| x.to_le_bytes()).collect();
-    F::from_le_bytes_mod_order(&bytes) * r_inv
-}
 
 type Check = unsafe extern "C" fn(*const u32, *const u32, *mut u32);
 

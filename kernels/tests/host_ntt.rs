@@ -1,7 +1,10 @@
 //! The NTT kernels' steps (bit reversal, DIT stages, table multiply), run on the host over the
 //! same grid the GPU launches, against a naive DFT: the kernels' logic tested without a GPU.
 
-use ark_ff::{BigInteger, FftField, Field, PrimeField, UniformRand};
+mod common;
+
+use ark_ff::{FftField, Field, UniformRand};
+use common::{from_mont_words, mont_words};
 use offload_kernels::host;
 use p3_baby_bear::BabyBear;
 use p3_field::{Field as P3Field, PrimeCharacteristicRing, PrimeField32, TwoAdicField};
@@ -101,19 +104,11 @@ fn babybear_batches_forward_inverse_and_coset() {
 }
 
 fn fr_mont(x: ark_bn254::Fr) -> Vec<u32> {
-    let r = ark_bn254::Fr::from(2u64).pow([256]);
-    (x * r)
-        .into_bigint()
-        .to_bytes_le()
-        .chunks(4)
-        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect()
+    mont_words(x)
 }
 
 fn fr_from_mont(w: &[u32]) -> ark_bn254::Fr {
-    let r_inv = ark_bn254::Fr::from(2u64).pow([256]).inverse().unwrap();
-    let bytes: Vec<u8> = w.iter().flat_map(|x| x.to_le_bytes()).collect();
-    ark_bn254::Fr::from_le_bytes_mod_order(&bytes) * r_inv
+    from_mont_words(w)
 }
 
 #[test]

@@ -7,6 +7,30 @@ use std::process::Command;
 
 const ARCHS: [&str; 2] = ["compute_80", "compute_90"];
 
+/// The entry points each translation unit must define.
+fn entries(name: &str) -> Vec<String> {
+    match name {
+        "ntt.cu" => ["bn254_fr", "bls12_381_fr", "babybear", "goldilocks"]
+            .iter()
+            .flat_map(|f| ["bitrev", "dit", "scale"].map(|k| format!("{k}_{f}")))
+            .collect(),
+        "msm.cu" => ["msm_digits", "msm_histogram", "msm_scan", "msm_scatter"]
+            .iter()
+            .map(|k| k.to_string())
+            .chain(["bn254", "bls12_381"].iter().flat_map(|c| {
+                [
+                    "msm_accumulate",
+                    "msm_reduce",
+                    "msm_window_sum",
+                    "msm_combine",
+                ]
+                .map(|k| format!("{k}_{c}"))
+            }))
+            .collect(),
+        other => panic!("no entry list for {other}: add one"),
+    }
+}
+
 #[test]
 fn every_kernel_compiles_for_ampere_and_hopper() {
     for name in source::KERNELS {
@@ -14,11 +38,9 @@ fn every_kernel_compiles_for_ampere_and_hopper() {
             let ptx = compile_ptx(name, arch).unwrap_or_else(|e| panic!("{e}"));
             let target = format!(".target sm_{}", &arch["compute_".len()..]);
             assert!(ptx.contains(&target), "{name} {arch}: no {target}");
-            for field in ["bn254_fr", "bls12_381_fr", "babybear", "goldilocks"] {
-                for k in ["bitrev", "dit", "scale"] {
-                    let entry = format!(".entry {k}_{field}(");
-                    assert!(ptx.contains(&entry), "{name} {arch}: no {entry}");
-                }
+            for e in entries(name) {
+                let entry = format!(".entry {e}(");
+                assert!(ptx.contains(&entry), "{name} {arch}: no {entry}");
             }
         }
     }
@@ -91,14 +113,33 @@ fn ptxas_assembles_the_hopper_ptx() {
                     "{current}: {}",
                     line.trim_start_matches("ptxas info    : ").trim()
                 );
-                // Spilling kernels are slow kernels: the NTT kernels must not spill.
             }
         }
-        assert_eq!(kernels, 12, "{name}: expected 12 kernels in:\n{log}");
-        assert!(
-            !log.lines()
-                .any(|l| l.contains("spill stores") && !l.contains(" 0 bytes spill stores")),
-            "{name} spills:\n{log}"
-        );
+        assert_eq!(kernels, entries(name).len(), "{name}: kernels in:\n{log}");
+        // Spilling kernels are slow kernels. The hot loops (NTT stages, bucket accumulation)
+        // must not spill; the per-window reduction of BLS12-381, which holds three 48-word
+        // points and runs over 2^(c−1) buckets rather than n points, is allowed to (reported
+        // above).
+        for (kernel, line) in spills(&log) {
+            assert!(
+                kernel == "msm_reduce_bls12_381",
+                "{kernel} spills in {name}: {line}"
+            );
+        }
     }
+}
+
+/// (kernel, ptxas line) for every kernel that spills.
+fn spills(log: &str) -> Vec<(String, String)> {
+    let mut current = String::new();
+    let mut out = Vec::new();
+    for line in log.lines() {
+        if let Some(rest) = line.split("Function properties for ").nth(1) {
+            current = rest.trim().to_string();
+        }
+        if line.contains("spill stores") && !line.contains(" 0 bytes spill stores") {
+            out.push((current.clone(), line.trim().to_string()));
+        }
+    }
+    out
 }
