@@ -12,6 +12,12 @@ use offload_kernels::host;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
+/// Bases and scalars of one case.
+type Case<G> = (
+    Vec<<G as CurveGroup>::Affine>,
+    Vec<<G as ark_ec::PrimeGroup>::ScalarField>,
+);
+
 type Msm = unsafe extern "C" fn(*const u32, *const u32, u32, u32, u32, *mut u32);
 
 /// The emulated kernels' result in affine coordinates (None: infinity).
@@ -86,7 +92,7 @@ where
     }
     let p = G::rand(&mut rng).into_affine();
     let r1 = -G::ScalarField::from(1u64);
-    let cases: Vec<(Vec<G::Affine>, Vec<G::ScalarField>)> = vec![
+    let cases: Vec<Case<G>> = vec![
         (vec![], vec![]),
         (vec![p], vec![G::ScalarField::from(5u64)]),
         (vec![p], vec![r1]),
