@@ -151,3 +151,31 @@ extern "C" void offload_check_msm_bls12_381(const uint32_t* bases, const uint32_
                                             uint32_t* out) {
   host_msm<Bls12381Fq>(bases, scalars, 8, 255, n, c, segments, out);
 }
+
+// The NTT kernels one to one, for the host executor (src/exec.rs): the same arguments the
+// launch passes, every thread of the grid in a loop. kind: 0 bitrev, 1 dit, 2 scale; field:
+// 0 BN254 Fr, 1 BLS12-381 Fr, 2 BabyBear, 3 Goldilocks.
+template <class F>
+static void host_ntt_kernel(uint32_t kind, uint32_t* data, const uint32_t* aux, uint64_t total,
+                            uint32_t log_n, uint32_t log_half) {
+  F* d = reinterpret_cast<F*>(data);
+  const F* a = reinterpret_cast<const F*>(aux);
+  for (uint64_t t = 0; t < total; t++) {
+    if (kind == 0) bitrev_step<F>(d, t, log_n);
+    if (kind == 1) dit_step<F>(d, a, t, log_n, log_half);
+    if (kind == 2) scale_step<F>(d, a, t, log_n);
+  }
+}
+
+extern "C" int offload_host_ntt_kernel(uint32_t kind, uint32_t field, uint32_t* data,
+                                       const uint32_t* aux, uint64_t total, uint32_t log_n,
+                                       uint32_t log_half) {
+  if (kind > 2) return -1;
+  switch (field) {
+    case 0: host_ntt_kernel<Bn254Fr>(kind, data, aux, total, log_n, log_half); return 0;
+    case 1: host_ntt_kernel<Bls12381Fr>(kind, data, aux, total, log_n, log_half); return 0;
+    case 2: host_ntt_kernel<BabyBear>(kind, data, aux, total, log_n, log_half); return 0;
+    case 3: host_ntt_kernel<Goldilocks>(kind, data, aux, total, log_n, log_half); return 0;
+    default: return -1;
+  }
+}

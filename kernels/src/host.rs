@@ -32,6 +32,17 @@ extern "C" {
         segments: u32,
         out: *mut u32,
     );
+    /// One NTT kernel launch over its whole grid: kind 0 bitrev, 1 dit, 2 scale; field 0 BN254
+    /// Fr, 1 BLS12-381 Fr, 2 BabyBear, 3 Goldilocks. Returns −1 for an unknown kind or field.
+    pub fn offload_host_ntt_kernel(
+        kind: u32,
+        field: u32,
+        data: *mut u32,
+        aux: *const u32,
+        total: u64,
+        log_n: u32,
+        log_half: u32,
+    ) -> i32;
     /// Canonical in and out: [a + b, a − b, a·b].
     pub fn offload_check_babybear(a: u32, b: u32, out: *mut u32);
     pub fn offload_check_goldilocks(a: u64, b: u64, out: *mut u64);

@@ -11,7 +11,10 @@
 
 pub mod cache;
 pub mod compile;
+pub mod exec;
+pub mod field;
 pub mod host;
+pub mod plan;
 pub mod probe;
 pub mod source;
 
