@@ -9,6 +9,7 @@
 //! that code compiled by the host C++ compiler, which the tests check against arkworks and
 //! Plonky3 on machines without a GPU.
 
+pub mod backend;
 pub mod cache;
 pub mod compile;
 pub mod exec;

@@ -43,6 +43,9 @@ pub struct Config {
     pub prefer_backend: Option<String>,
     /// Look for a GPU at start (the answer, or why there is none, shows in GetInfo).
     pub cuda: bool,
+    /// Register the GPU backend with its kernels emulated on the host ("cuda-emulated"):
+    /// bring-up and tests of the GPU path on a machine without one. Slow.
+    pub cuda_emulate: bool,
 }
 
 impl Default for Config {
@@ -64,6 +67,7 @@ impl Default for Config {
             fpga_clock_mhz: 100.0,
             prefer_backend: None,
             cuda: true,
+            cuda_emulate: false,
         }
     }
 }
@@ -106,6 +110,9 @@ pub struct Flags {
     /// Do not look for a GPU.
     #[arg(long, env = "OFFLOAD_NO_CUDA")]
     pub no_cuda: bool,
+    /// Register the GPU backend with its kernels emulated on the host (bring-up, tests).
+    #[arg(long, env = "OFFLOAD_CUDA_EMULATE")]
+    pub cuda_emulate: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -168,6 +175,9 @@ impl Config {
         }
         if flags.no_cuda {
             c.cuda = false;
+        }
+        if flags.cuda_emulate {
+            c.cuda_emulate = true;
         }
         if c.log_format != "text" && c.log_format != "json" {
             return Err(ConfigError::LogFormat(c.log_format));

@@ -127,19 +127,30 @@ async fn open_fpga(spec: &str, clock_mhz: f64) -> Result<Arc<dyn Backend>, (Stri
     }
 }
 
-/// What the GPU probe found. The kernels compile (NVRTC) and their arithmetic is tested on the
-/// host, but no CUDA backend runs jobs yet, so even a found GPU is listed as absent.
-async fn probe_cuda() -> String {
-    match tokio::task::spawn_blocking(offload_kernels::probe).await {
-        Ok(Ok(gpu)) => format!(
-            "{} (compute {}.{}, {} MiB) found; this version has no CUDA backend to run jobs on it",
-            gpu.name,
-            gpu.compute_capability.0,
-            gpu.compute_capability.1,
-            gpu.total_mem >> 20
-        ),
-        Ok(Err(why)) => why.to_string(),
-        Err(e) => format!("the GPU probe panicked: {e}"),
+/// The GPU backend: on the GPU the probe finds, or (`emulate`) the same plans run on the
+/// host for bring-up; or why there is none.
+async fn open_cuda(emulate: bool) -> Result<Arc<dyn Backend>, (String, String)> {
+    let opened = tokio::task::spawn_blocking(move || {
+        if emulate {
+            return offload_kernels::backend::GpuBackend::host_emulation(16)
+                .map_err(|e| ("cuda-emulated".to_string(), e.to_string()));
+        }
+        let gpu = offload_kernels::probe().map_err(|why| ("cuda".to_string(), why.to_string()))?;
+        offload_kernels::backend::GpuBackend::cuda(&gpu).map_err(|e| {
+            (
+                "cuda".to_string(),
+                format!(
+                    "{} (compute {}.{}): {e}",
+                    gpu.name, gpu.compute_capability.0, gpu.compute_capability.1
+                ),
+            )
+        })
+    })
+    .await;
+    match opened {
+        Ok(Ok(b)) => Ok(Arc::new(b)),
+        Ok(Err(e)) => Err(e),
+        Err(e) => Err(("cuda".into(), format!("the GPU probe panicked: {e}"))),
     }
 }
 
@@ -168,10 +179,14 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
             }
         }
     }
-    if config.cuda {
-        let why = probe_cuda().await;
-        tracing::warn!(backend = "cuda", "not registered: {why}");
-        absent.push(("cuda".into(), why));
+    if config.cuda || config.cuda_emulate {
+        match open_cuda(config.cuda_emulate).await {
+            Ok(b) => backends.push(b),
+            Err((name, why)) => {
+                tracing::warn!(backend = %name, "not registered: {why}");
+                absent.push((name, why));
+            }
+        }
     }
     for b in &backends {
         tracing::info!(backend = b.name(), device = %b.device(), "backend registered");

@@ -1082,3 +1082,55 @@ async fn the_simulated_fpga_runs_the_ntts_it_takes() {
     assert!(!fpga.healthy && !fpga.status.is_empty(), "{fpga:?}");
     d.running.stop().await.unwrap();
 }
+
+/// The GPU backend with its kernels emulated on the host, preferred: every field's NTT goes
+/// through the GPU path (plans, launches, the backend contract) and equals the CPU engine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_emulated_gpu_runs_ntts_of_every_field() {
+    use offload_core::wire::WireField;
+    use offload_engine::ntt::NttField;
+    async fn check<F: NttField + WireField>(c: &mut Client, field: pb::NttField, seed: u64) {
+        let mut r = rng(seed);
+        let cols: Vec<Vec<F>> = (0..2).map(|_| elements(1 << 8, &mut r)).collect();
+        let shift = F::from_u64(7);
+        let mut req = ntt_request(
+            field,
+            pb::NttDirection::Inverse,
+            cols.iter().map(|c| wire::encode_elements(c)).collect(),
+        );
+        let mut g = Vec::new();
+        shift.encode(&mut g);
+        req.coset = g;
+        let resp = c.raw().ntt(req).await.unwrap().into_inner();
+        let cfg = NttConfig {
+            direction: Direction::Inverse,
+            input: Order::Natural,
+            output: Order::BitReversed,
+            coset: Some(shift),
+        };
+        for (col, got) in cols.iter().zip(&resp.columns) {
+            let mut want = col.clone();
+            offload_engine::ntt::ntt(&mut want, &cfg).unwrap();
+            assert_eq!(got, &wire::encode_elements(&want), "{field:?}");
+        }
+        assert_eq!(resp.report.unwrap().backend, "cuda-emulated", "{field:?}");
+    }
+    let d = start_with(|c| {
+        c.cuda_emulate = true;
+        c.prefer_backend = Some("cuda-emulated".into());
+    })
+    .await;
+    let mut c = d.client().await;
+    let info = c.info().await.unwrap();
+    let gpu = info
+        .backends
+        .iter()
+        .find(|b| b.name == "cuda-emulated")
+        .expect("the emulated GPU backend is registered");
+    assert!(gpu.healthy && gpu.ops[0].kinds.len() == 4, "{gpu:?}");
+    check::<ark_bn254::Fr>(&mut c, pb::NttField::Bn254Fr, 71).await;
+    check::<ark_bls12_381::Fr>(&mut c, pb::NttField::Bls12381Fr, 72).await;
+    check::<p3_baby_bear::BabyBear>(&mut c, pb::NttField::Babybear, 73).await;
+    check::<p3_goldilocks::Goldilocks>(&mut c, pb::NttField::Goldilocks, 74).await;
+    d.running.stop().await.unwrap();
+}

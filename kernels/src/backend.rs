@@ -1,0 +1,275 @@
+//! The GPU behind the daemon's `Backend` trait: NTT jobs of every field, order and coset run
+//! as [`plan`]s on an [`Executor`]. Any failure hands the job back for the CPU fallback, and
+//! three in a row mark the backend unhealthy. MSM and signature jobs are not taken yet (their
+//! kernels are tested on the host; their plans come next).
+
+use crate::exec::{Cuda, ExecError, Executor, Host};
+use crate::field::DeviceField;
+use crate::plan;
+use crate::probe::GpuInfo;
+use offload_core::backend::{Backend, Cancel, Failure, Health, OpSupport};
+use offload_core::job::{Job, Ntt, NttJob, Output};
+use offload_engine::ntt::{Direction, NttConfig, Order};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+const FAILURES_BEFORE_UNHEALTHY: u32 = 3;
+
+pub struct GpuBackend {
+    name: String,
+    device: String,
+    exec: Mutex<Box<dyn Executor>>,
+    max_log: u32,
+    /// Seconds per element per stage, and per byte moved, for the prior estimate.
+    per_butterfly: f64,
+    per_byte: f64,
+    failures: AtomicU32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Exec(#[from] ExecError),
+    #[error("the probe NTT ({0}) differs from the CPU engine's")]
+    Probe(&'static str),
+}
+
+impl GpuBackend {
+    /// The GPU `gpu` describes, after a probe NTT per field equals the CPU engine's.
+    pub fn cuda(gpu: &GpuInfo) -> Result<Self, OpenError> {
+        let exec = Cuda::new(gpu.ordinal, gpu.arch())?;
+        // Data, twiddles (n/2) and the table (n), in the widest field (8 words), within half
+        // of the device's memory.
+        let max_elems = (gpu.total_mem / 2 / (32 * 5 / 2)).max(1);
+        let max_log = (usize::BITS - 1 - max_elems.leading_zeros()).min(28);
+        let b = Self::with(
+            "cuda",
+            format!(
+                "{} (compute {}.{}, {} MiB)",
+                gpu.name,
+                gpu.compute_capability.0,
+                gpu.compute_capability.1,
+                gpu.total_mem >> 20
+            ),
+            Box::new(exec),
+            max_log,
+            1e-11,
+            1.0 / 20e9,
+        );
+        b.probe()?;
+        Ok(b)
+    }
+
+    /// The same plans run by the host executor: the whole backend on a machine with no GPU,
+    /// for tests and bring-up. Slow (one thread).
+    pub fn host_emulation(max_log: u32) -> Result<Self, OpenError> {
+        let b = Self::with(
+            "cuda-emulated",
+            "CUDA kernels emulated on the host".into(),
+            Box::new(Host),
+            max_log,
+            5e-8,
+            0.0,
+        );
+        b.probe()?;
+        Ok(b)
+    }
+
+    /// Any executor, registered only if its probe NTTs equal the CPU engine's.
+    pub fn with_probe(
+        name: &str,
+        device: String,
+        exec: Box<dyn Executor>,
+        max_log: u32,
+    ) -> Result<Self, OpenError> {
+        let b = Self::with(name, device, exec, max_log, 1e-9, 0.0);
+        b.probe()?;
+        Ok(b)
+    }
+
+    /// Any executor, unprobed (tests inject failing ones).
+    pub fn with(
+        name: &str,
+        device: String,
+        exec: Box<dyn Executor>,
+        max_log: u32,
+        per_butterfly: f64,
+        per_byte: f64,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            device,
+            exec: Mutex::new(exec),
+            max_log,
+            per_butterfly,
+            per_byte,
+            failures: AtomicU32::new(0),
+        }
+    }
+
+    fn probe(&self) -> Result<(), OpenError> {
+        fn one<F: DeviceField>(
+            b: &GpuBackend,
+            cfg: NttConfig<F>,
+            what: &'static str,
+        ) -> Result<(), OpenError> {
+            let data: Vec<F> = (0..32u64).map(|i| F::from_u64(i * i + 3)).collect();
+            let mut want = data.clone();
+            for col in want.chunks_mut(16) {
+                offload_engine::ntt::ntt(col, &cfg).map_err(|_| OpenError::Probe(what))?;
+            }
+            let mut p = plan::ntt(&cfg, 4, 2, &data);
+            b.exec
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .execute(&mut p)?;
+            if plan::decode::<F>(&p) != want {
+                return Err(OpenError::Probe(what));
+            }
+            Ok(())
+        }
+        fn inverse_coset<F>(g: F) -> NttConfig<F> {
+            NttConfig {
+                direction: Direction::Inverse,
+                input: Order::BitReversed,
+                output: Order::Natural,
+                coset: Some(g),
+            }
+        }
+        one::<p3_baby_bear::BabyBear>(self, NttConfig::default(), "babybear forward")?;
+        one(
+            self,
+            inverse_coset(p3_goldilocks::Goldilocks::from_u64(7)),
+            "goldilocks inverse on a coset",
+        )?;
+        one::<ark_bn254::Fr>(self, NttConfig::default(), "bn254 forward")?;
+        one(
+            self,
+            inverse_coset(ark_bls12_381::Fr::from(7u64)),
+            "bls12-381 inverse on a coset",
+        )
+    }
+
+    fn run_ntt<F: DeviceField>(
+        &self,
+        mut n: Ntt<F>,
+        cancel: &Cancel,
+    ) -> Result<Ntt<F>, (String, Ntt<F>)> {
+        if cancel.is_cancelled() {
+            return Err(("cancelled".into(), n));
+        }
+        let mut p = plan::ntt(&n.cfg, n.log_n(), n.columns(), &n.data);
+        let ran = self
+            .exec
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .execute(&mut p);
+        match ran {
+            Ok(()) => {
+                n.data = plan::decode(&p);
+                Ok(n)
+            }
+            Err(e) => Err((e.to_string(), n)),
+        }
+    }
+}
+
+use offload_engine::ntt::NttField as _;
+
+impl Backend for GpuBackend {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn device(&self) -> String {
+        self.device.clone()
+    }
+
+    fn supports(&self) -> Vec<OpSupport> {
+        vec![OpSupport {
+            op: "ntt",
+            kinds: ["bn254", "bls12-381", "babybear", "goldilocks"]
+                .map(String::from)
+                .to_vec(),
+            max_size: 1 << self.max_log,
+        }]
+    }
+
+    fn accepts(&self, job: &Job) -> bool {
+        let log_n = match job {
+            Job::Ntt(NttJob::Bn254(n)) => n.log_n(),
+            Job::Ntt(NttJob::Bls12_381(n)) => n.log_n(),
+            Job::Ntt(NttJob::BabyBear(n)) => n.log_n(),
+            Job::Ntt(NttJob::Goldilocks(n)) => n.log_n(),
+            _ => return false,
+        };
+        log_n <= self.max_log
+    }
+
+    fn estimate(&self, job: &Job) -> Duration {
+        let (log_n, elems, words) = match job {
+            Job::Ntt(NttJob::Bn254(n)) => (n.log_n(), n.data.len(), 8),
+            Job::Ntt(NttJob::Bls12_381(n)) => (n.log_n(), n.data.len(), 8),
+            Job::Ntt(NttJob::BabyBear(n)) => (n.log_n(), n.data.len(), 1),
+            Job::Ntt(NttJob::Goldilocks(n)) => (n.log_n(), n.data.len(), 2),
+            _ => return Duration::MAX,
+        };
+        let butterflies = elems as f64 / 2.0 * log_n.max(1) as f64;
+        let bytes = 2.0 * elems as f64 * words as f64 * 4.0;
+        Duration::from_secs_f64(
+            butterflies * self.per_butterfly * words as f64 + bytes * self.per_byte,
+        )
+    }
+
+    fn run(&self, job: Job, cancel: &Cancel) -> Result<Output, Failure> {
+        let ran = match job {
+            Job::Ntt(NttJob::Bn254(n)) => self
+                .run_ntt(n, cancel)
+                .map(NttJob::Bn254)
+                .map_err(|(r, n)| (r, NttJob::Bn254(n))),
+            Job::Ntt(NttJob::Bls12_381(n)) => self
+                .run_ntt(n, cancel)
+                .map(NttJob::Bls12_381)
+                .map_err(|(r, n)| (r, NttJob::Bls12_381(n))),
+            Job::Ntt(NttJob::BabyBear(n)) => self
+                .run_ntt(n, cancel)
+                .map(NttJob::BabyBear)
+                .map_err(|(r, n)| (r, NttJob::BabyBear(n))),
+            Job::Ntt(NttJob::Goldilocks(n)) => self
+                .run_ntt(n, cancel)
+                .map(NttJob::Goldilocks)
+                .map_err(|(r, n)| (r, NttJob::Goldilocks(n))),
+            other => {
+                return Err(Failure {
+                    reason: "the GPU backend runs NTT jobs only, so far".into(),
+                    job: Some(other),
+                })
+            }
+        };
+        match ran {
+            Ok(out) => {
+                self.failures.store(0, Ordering::Relaxed);
+                Ok(Output::Ntt(out))
+            }
+            Err((reason, job)) => {
+                if !cancel.is_cancelled() {
+                    self.failures.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(Failure {
+                    reason,
+                    job: Some(Job::Ntt(job)),
+                })
+            }
+        }
+    }
+
+    fn health(&self) -> Health {
+        let f = self.failures.load(Ordering::Relaxed);
+        if f >= FAILURES_BEFORE_UNHEALTHY {
+            Health::Unhealthy(format!("{f} device failures in a row"))
+        } else {
+            Health::Healthy
+        }
+    }
+}

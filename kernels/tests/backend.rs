@@ -1,0 +1,113 @@
+//! The GPU backend with its launches emulated on the host: the daemon's contract (results equal
+//! to the CPU engine's, failures handed back with the job, unhealthy after three, the probe
+//! refusing a device that computes wrong answers), everything but the device itself.
+
+use offload_core::backend::{Backend, Cancel, Health};
+use offload_core::job::{Job, Ntt, NttJob, Output};
+use offload_engine::ntt::{self, Direction, NttConfig, Order};
+use offload_kernels::backend::{GpuBackend, OpenError};
+use offload_kernels::exec::{ExecError, Executor, Host};
+use offload_kernels::plan::Plan;
+use p3_field::PrimeCharacteristicRing;
+
+fn babybear_job(log_n: u32, columns: usize, cfg: NttConfig<p3_baby_bear::BabyBear>) -> Job {
+    let data = (0..(columns << log_n) as u32)
+        .map(|i| p3_baby_bear::BabyBear::from_u32(i.wrapping_mul(2654435761) % 0x7800_0001))
+        .collect();
+    Job::Ntt(NttJob::BabyBear(Ntt::new(cfg, columns, data).unwrap()))
+}
+
+#[test]
+fn jobs_of_every_field_equal_the_cpu_engine() {
+    let b = GpuBackend::host_emulation(12).unwrap();
+    assert!(b.supports()[0].kinds.len() == 4 && b.supports()[0].max_size == 1 << 12);
+    let cfg = NttConfig {
+        direction: Direction::Inverse,
+        input: Order::Natural,
+        output: Order::BitReversed,
+        coset: Some(p3_baby_bear::BabyBear::from_u32(5)),
+    };
+    let job = babybear_job(9, 4, cfg);
+    assert!(b.accepts(&job) && !b.accepts(&babybear_job(13, 1, NttConfig::default())));
+    let Job::Ntt(NttJob::BabyBear(input)) = job.clone() else {
+        unreachable!()
+    };
+    let Ok(Output::Ntt(NttJob::BabyBear(out))) = b.run(job, &Cancel::never()) else {
+        panic!("the emulated backend failed")
+    };
+    let mut want = input.data.clone();
+    for col in want.chunks_mut(1 << 9) {
+        ntt::ntt(col, &cfg).unwrap();
+    }
+    assert_eq!(out.data, want);
+
+    let data: Vec<ark_bn254::Fr> = (0..256u64)
+        .map(|i| ark_bn254::Fr::from(i * i + 1))
+        .collect();
+    let cfg = NttConfig::default();
+    let job = Job::Ntt(NttJob::Bn254(Ntt::new(cfg, 2, data.clone()).unwrap()));
+    let Ok(Output::Ntt(NttJob::Bn254(out))) = b.run(job, &Cancel::never()) else {
+        panic!("the emulated backend failed")
+    };
+    let mut want = data;
+    for col in want.chunks_mut(128) {
+        ntt::ntt(col, &cfg).unwrap();
+    }
+    assert_eq!(out.data, want);
+}
+
+struct Broken;
+impl Executor for Broken {
+    fn execute(&mut self, _: &mut Plan) -> Result<(), ExecError> {
+        Err(ExecError::Cuda(
+            "CUDA_ERROR_ILLEGAL_ADDRESS (injected)".into(),
+        ))
+    }
+}
+
+#[test]
+fn a_device_error_hands_the_job_back_and_three_make_it_unhealthy() {
+    let b = GpuBackend::with("cuda", "test".into(), Box::new(Broken), 12, 1e-9, 0.0);
+    for i in 0..3 {
+        assert_eq!(b.health(), Health::Healthy, "after {i} failures");
+        let f = b
+            .run(babybear_job(4, 1, NttConfig::default()), &Cancel::never())
+            .err()
+            .unwrap();
+        assert!(f.reason.contains("ILLEGAL_ADDRESS"), "{}", f.reason);
+        assert!(
+            matches!(f.job, Some(Job::Ntt(NttJob::BabyBear(_)))),
+            "the job comes back"
+        );
+    }
+    assert!(matches!(b.health(), Health::Unhealthy(_)));
+    // A cancelled job is handed back too, and is not the device's fault.
+    let b = GpuBackend::with("cuda", "test".into(), Box::new(Host), 12, 1e-9, 0.0);
+    let cancel = Cancel::new();
+    cancel.cancel();
+    for _ in 0..3 {
+        assert!(b
+            .run(babybear_job(4, 1, NttConfig::default()), &cancel)
+            .is_err());
+    }
+    assert_eq!(b.health(), Health::Healthy);
+}
+
+/// Gets every answer wrong by one element.
+struct Wrong;
+impl Executor for Wrong {
+    fn execute(&mut self, plan: &mut Plan) -> Result<(), ExecError> {
+        Host.execute(plan)?;
+        plan.buffers[0][0] ^= 1;
+        Ok(())
+    }
+}
+
+#[test]
+fn a_device_that_computes_wrong_answers_is_not_registered() {
+    assert!(matches!(
+        GpuBackend::with_probe("cuda", "test".into(), Box::new(Wrong), 12),
+        Err(OpenError::Probe(_))
+    ));
+    assert!(GpuBackend::with_probe("cuda", "test".into(), Box::new(Host), 12).is_ok());
+}
