@@ -152,30 +152,111 @@ extern "C" void offload_check_msm_bls12_381(const uint32_t* bases, const uint32_
   host_msm<Bls12381Fq>(bases, scalars, 8, 255, n, c, segments, out);
 }
 
-// The NTT kernels one to one, for the host executor (src/exec.rs): the same arguments the
-// launch passes, every thread of the grid in a loop. kind: 0 bitrev, 1 dit, 2 scale; field:
-// 0 BN254 Fr, 1 BLS12-381 Fr, 2 BabyBear, 3 Goldilocks.
+// Every kernel one to one, for the host executor (src/exec.rs): `b` holds the launch's buffer
+// arguments and `x` its integer arguments, each in the order the kernel declares them, and the
+// grid's threads run in a loop with the kernel's own bounds check. −1: no such kernel, or the
+// wrong number of arguments.
+#include <string>
+
 template <class F>
-static void host_ntt_kernel(uint32_t kind, uint32_t* data, const uint32_t* aux, uint64_t total,
-                            uint32_t log_n, uint32_t log_half) {
-  F* d = reinterpret_cast<F*>(data);
-  const F* a = reinterpret_cast<const F*>(aux);
-  for (uint64_t t = 0; t < total; t++) {
-    if (kind == 0) bitrev_step<F>(d, t, log_n);
-    if (kind == 1) dit_step<F>(d, a, t, log_n, log_half);
-    if (kind == 2) scale_step<F>(d, a, t, log_n);
+static int host_ntt(const std::string& kind, uint32_t* const* b, uint32_t nb, const uint64_t* x,
+                    uint32_t nx, uint64_t threads) {
+  if (kind == "bitrev" && nb == 1 && nx == 2) {
+    for (uint64_t t = 0; t < threads; t++)
+      if (t < x[0]) bitrev_step<F>(reinterpret_cast<F*>(b[0]), t, (uint32_t)x[1]);
+    return 0;
   }
+  if (kind == "dit" && nb == 2 && nx == 3) {
+    for (uint64_t t = 0; t < threads; t++)
+      if (t < x[0])
+        dit_step<F>(reinterpret_cast<F*>(b[0]), reinterpret_cast<const F*>(b[1]), t,
+                    (uint32_t)x[1], (uint32_t)x[2]);
+    return 0;
+  }
+  if (kind == "scale" && nb == 2 && nx == 2) {
+    for (uint64_t t = 0; t < threads; t++)
+      if (t < x[0])
+        scale_step<F>(reinterpret_cast<F*>(b[0]), reinterpret_cast<const F*>(b[1]), t,
+                      (uint32_t)x[1]);
+    return 0;
+  }
+  return -1;
 }
 
-extern "C" int offload_host_ntt_kernel(uint32_t kind, uint32_t field, uint32_t* data,
-                                       const uint32_t* aux, uint64_t total, uint32_t log_n,
-                                       uint32_t log_half) {
-  if (kind > 2) return -1;
-  switch (field) {
-    case 0: host_ntt_kernel<Bn254Fr>(kind, data, aux, total, log_n, log_half); return 0;
-    case 1: host_ntt_kernel<Bls12381Fr>(kind, data, aux, total, log_n, log_half); return 0;
-    case 2: host_ntt_kernel<BabyBear>(kind, data, aux, total, log_n, log_half); return 0;
-    case 3: host_ntt_kernel<Goldilocks>(kind, data, aux, total, log_n, log_half); return 0;
-    default: return -1;
+template <class F>
+static int host_msm_curve(const std::string& kind, uint32_t* const* b, uint32_t nb,
+                          const uint64_t* x, uint32_t nx, uint64_t threads) {
+  typedef Xyzz<F> G;
+  if (kind == "msm_accumulate" && nb == 5 && nx == 1) {
+    for (uint64_t t = 0; t < threads; t++)
+      if (t < x[0])
+        msm_accumulate_step<F>(reinterpret_cast<const Affine<F>*>(b[0]), b[1], b[2], b[3],
+                               (uint32_t)t, reinterpret_cast<G*>(b[4]));
+    return 0;
   }
+  if (kind == "msm_reduce" && nb == 2 && nx == 3) {
+    for (uint64_t t = 0; t < threads; t++)
+      if (t < x[0])
+        msm_reduce_step<F>(reinterpret_cast<const G*>(b[0]), (uint32_t)t, (uint32_t)x[1],
+                           (uint32_t)x[2], reinterpret_cast<G*>(b[1]));
+    return 0;
+  }
+  if (kind == "msm_window_sum" && nb == 2 && nx == 2) {
+    for (uint64_t t = 0; t < threads; t++)
+      if (t < x[0])
+        msm_window_sum_step<F>(reinterpret_cast<const G*>(b[0]), (uint32_t)t, (uint32_t)x[1],
+                               reinterpret_cast<G*>(b[1]));
+    return 0;
+  }
+  if (kind == "msm_combine" && nb == 2 && nx == 2) {
+    if (threads > 0)
+      *reinterpret_cast<G*>(b[1]) =
+          msm_combine<F>(reinterpret_cast<const G*>(b[0]), (uint32_t)x[0], (uint32_t)x[1]);
+    return 0;
+  }
+  return -1;
+}
+
+static bool split(const std::string& name, const char* suffix, std::string& kind) {
+  std::string s = std::string("_") + suffix;
+  if (name.size() <= s.size() || name.compare(name.size() - s.size(), s.size(), s) != 0)
+    return false;
+  kind = name.substr(0, name.size() - s.size());
+  return true;
+}
+
+extern "C" int offload_host_launch(const char* kernel, uint32_t* const* b, uint32_t nb,
+                                   const uint64_t* x, uint32_t nx, uint64_t threads) {
+  std::string name(kernel), kind;
+  if (split(name, "bn254_fr", kind)) return host_ntt<Bn254Fr>(kind, b, nb, x, nx, threads);
+  if (split(name, "bls12_381_fr", kind)) return host_ntt<Bls12381Fr>(kind, b, nb, x, nx, threads);
+  if (split(name, "babybear", kind)) return host_ntt<BabyBear>(kind, b, nb, x, nx, threads);
+  if (split(name, "goldilocks", kind)) return host_ntt<Goldilocks>(kind, b, nb, x, nx, threads);
+  if (split(name, "bn254", kind)) return host_msm_curve<Bn254Fq>(kind, b, nb, x, nx, threads);
+  if (split(name, "bls12_381", kind))
+    return host_msm_curve<Bls12381Fq>(kind, b, nb, x, nx, threads);
+  if (name == "msm_digits" && nb == 3 && nx == 4) {
+    for (uint64_t t = 0; t < threads; t++)
+      if (t < x[1])
+        msm_digits_step(b[0], (uint32_t)x[0], (uint32_t)t, (uint32_t)x[1], (uint32_t)x[2],
+                        (uint32_t)x[3], b[1], b[2]);
+    return 0;
+  }
+  if (name == "msm_histogram" && nb == 2 && nx == 1) {
+    for (uint64_t t = 0; t < threads; t++)
+      if (t < x[0]) msm_histogram_step(b[0], t, b[1]);
+    return 0;
+  }
+  if (name == "msm_scan" && nb == 3 && nx == 3) {
+    for (uint64_t t = 0; t < threads; t++)
+      if (t < x[0])
+        msm_scan_step(b[0], (uint32_t)t, (uint32_t)x[1], (uint32_t)x[2], b[1], b[2]);
+    return 0;
+  }
+  if (name == "msm_scatter" && nb == 4 && nx == 1) {
+    for (uint64_t t = 0; t < threads; t++)
+      if (t < x[0]) msm_scatter_step(b[0], b[1], t, b[2], b[3]);
+    return 0;
+  }
+  return -1;
 }

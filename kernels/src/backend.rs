@@ -1,14 +1,21 @@
-//! The GPU behind the daemon's `Backend` trait: NTT jobs of every field, order and coset run
-//! as [`plan`]s on an [`Executor`]. Any failure hands the job back for the CPU fallback, and
-//! three in a row mark the backend unhealthy. MSM and signature jobs are not taken yet (their
-//! kernels are tested on the host; their plans come next).
+//! The GPU behind the daemon's `Backend` trait: NTT jobs of every field, order and coset, and
+//! G1 MSMs of BN254 and BLS12-381, run as [`plan`]s on an [`Executor`]. Any failure (a CUDA
+//! error, or an MSM result that is not a curve point) hands the job back for the CPU
+//! fallback, and three in a row mark the backend unhealthy. Signature jobs are not taken yet.
+//! Bases are uploaded with every job so far; keeping an uploaded set resident on the device
+//! is the next step.
 
+use crate::curve::DeviceCurve;
 use crate::exec::{Cuda, ExecError, Executor, Host};
 use crate::field::DeviceField;
 use crate::plan;
 use crate::probe::GpuInfo;
+use ark_ec::short_weierstrass::Projective;
+use ark_ec::AffineRepr as _;
 use offload_core::backend::{Backend, Cancel, Failure, Health, OpSupport};
-use offload_core::job::{Job, Ntt, NttJob, Output};
+use offload_core::job::{Job, Msm, MsmJob, MsmOutput, Ntt, NttJob, Output};
+use offload_core::wire::WireCurve;
+use offload_engine::msm::ScalarLimbs;
 use offload_engine::ntt::{Direction, NttConfig, Order};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
@@ -144,11 +151,54 @@ impl GpuBackend {
             "goldilocks inverse on a coset",
         )?;
         one::<ark_bn254::Fr>(self, NttConfig::default(), "bn254 forward")?;
+        // And one MSM: 16 multiples of the generator with small scalars.
+        let g = ark_bn254::G1Affine::generator();
+        let bases = vec![g; 16];
+        let scalars: Vec<[u64; 4]> = (1..=16).map(|k| [k, 0, 0, 0]).collect();
+        let mut p = plan::msm(&bases, &scalars, plan::window_bits(16));
+        self.exec
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .execute(&mut p)?;
+        let want = g * ark_bn254::Fr::from(136u64);
+        if ark_bn254::g1::Config::from_xyzz(&p.buffers[p.result]) != Some(want) {
+            return Err(OpenError::Probe("bn254 msm"));
+        }
         one(
             self,
             inverse_coset(ark_bls12_381::Fr::from(7u64)),
             "bls12-381 inverse on a coset",
         )
+    }
+
+    fn run_msm<C: WireCurve + DeviceCurve>(
+        &self,
+        m: Msm<C>,
+        cancel: &Cancel,
+    ) -> Result<Vec<Projective<C>>, (String, Msm<C>)> {
+        let bases = &m.bases().points;
+        let c = plan::window_bits(bases.len());
+        let mut out = Vec::with_capacity(m.scalars().len());
+        for s in m.scalars() {
+            if cancel.is_cancelled() {
+                return Err(("cancelled".into(), m));
+            }
+            let limbs: Vec<[u64; 4]> = s.iter().map(|x| x.limbs()).collect();
+            let mut p = plan::msm(bases, &limbs, c);
+            let ran = self
+                .exec
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .execute(&mut p);
+            if let Err(e) = ran {
+                return Err((e.to_string(), m));
+            }
+            match C::from_xyzz(&p.buffers[p.result]) {
+                Some(r) => out.push(r),
+                None => return Err(("the device returned a point not on the curve".into(), m)),
+            }
+        }
+        Ok(out)
     }
 
     fn run_ntt<F: DeviceField>(
@@ -187,13 +237,20 @@ impl Backend for GpuBackend {
     }
 
     fn supports(&self) -> Vec<OpSupport> {
-        vec![OpSupport {
-            op: "ntt",
-            kinds: ["bn254", "bls12-381", "babybear", "goldilocks"]
-                .map(String::from)
-                .to_vec(),
-            max_size: 1 << self.max_log,
-        }]
+        vec![
+            OpSupport {
+                op: "msm",
+                kinds: ["bn254", "bls12-381"].map(String::from).to_vec(),
+                max_size: 1 << self.max_log,
+            },
+            OpSupport {
+                op: "ntt",
+                kinds: ["bn254", "bls12-381", "babybear", "goldilocks"]
+                    .map(String::from)
+                    .to_vec(),
+                max_size: 1 << self.max_log,
+            },
+        ]
     }
 
     fn accepts(&self, job: &Job) -> bool {
@@ -202,6 +259,8 @@ impl Backend for GpuBackend {
             Job::Ntt(NttJob::Bls12_381(n)) => n.log_n(),
             Job::Ntt(NttJob::BabyBear(n)) => n.log_n(),
             Job::Ntt(NttJob::Goldilocks(n)) => n.log_n(),
+            Job::Msm(MsmJob::Bn254(m)) => return m.bases().len() <= 1 << self.max_log,
+            Job::Msm(MsmJob::Bls12_381(m)) => return m.bases().len() <= 1 << self.max_log,
             _ => return false,
         };
         log_n <= self.max_log
@@ -213,6 +272,10 @@ impl Backend for GpuBackend {
             Job::Ntt(NttJob::Bls12_381(n)) => (n.log_n(), n.data.len(), 8),
             Job::Ntt(NttJob::BabyBear(n)) => (n.log_n(), n.data.len(), 1),
             Job::Ntt(NttJob::Goldilocks(n)) => (n.log_n(), n.data.len(), 2),
+            // A prior only (the scheduler's calibration replaces it): an MSM point costs
+            // about as much field work as 30 butterflies of its width.
+            Job::Msm(MsmJob::Bn254(m)) => (60, m.bases().len() * m.scalars().len(), 8),
+            Job::Msm(MsmJob::Bls12_381(m)) => (60, m.bases().len() * m.scalars().len(), 12),
             _ => return Duration::MAX,
         };
         let butterflies = elems as f64 / 2.0 * log_n.max(1) as f64;
@@ -240,28 +303,33 @@ impl Backend for GpuBackend {
                 .run_ntt(n, cancel)
                 .map(NttJob::Goldilocks)
                 .map_err(|(r, n)| (r, NttJob::Goldilocks(n))),
+            Job::Msm(MsmJob::Bn254(m)) => {
+                return self.finish(
+                    self.run_msm(m, cancel)
+                        .map(|r| Output::Msm(MsmOutput::Bn254(r)))
+                        .map_err(|(r, m)| (r, Job::Msm(MsmJob::Bn254(m)))),
+                    cancel,
+                )
+            }
+            Job::Msm(MsmJob::Bls12_381(m)) => {
+                return self.finish(
+                    self.run_msm(m, cancel)
+                        .map(|r| Output::Msm(MsmOutput::Bls12_381(r)))
+                        .map_err(|(r, m)| (r, Job::Msm(MsmJob::Bls12_381(m)))),
+                    cancel,
+                )
+            }
             other => {
                 return Err(Failure {
-                    reason: "the GPU backend runs NTT jobs only, so far".into(),
+                    reason: "the GPU backend runs no signature jobs yet".into(),
                     job: Some(other),
                 })
             }
         };
-        match ran {
-            Ok(out) => {
-                self.failures.store(0, Ordering::Relaxed);
-                Ok(Output::Ntt(out))
-            }
-            Err((reason, job)) => {
-                if !cancel.is_cancelled() {
-                    self.failures.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(Failure {
-                    reason,
-                    job: Some(Job::Ntt(job)),
-                })
-            }
-        }
+        self.finish(
+            ran.map(Output::Ntt).map_err(|(r, j)| (r, Job::Ntt(j))),
+            cancel,
+        )
     }
 
     fn health(&self) -> Health {
@@ -270,6 +338,32 @@ impl Backend for GpuBackend {
             Health::Unhealthy(format!("{f} device failures in a row"))
         } else {
             Health::Healthy
+        }
+    }
+}
+
+impl GpuBackend {
+    /// Count the outcome: a success clears the failure run, a device failure (not a
+    /// cancellation) extends it.
+    fn finish(
+        &self,
+        ran: Result<Output, (String, Job)>,
+        cancel: &Cancel,
+    ) -> Result<Output, Failure> {
+        match ran {
+            Ok(out) => {
+                self.failures.store(0, Ordering::Relaxed);
+                Ok(out)
+            }
+            Err((reason, job)) => {
+                if !cancel.is_cancelled() {
+                    self.failures.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(Failure {
+                    reason,
+                    job: Some(job),
+                })
+            }
         }
     }
 }

@@ -34,55 +34,37 @@ pub trait Executor: Send {
 #[derive(Default)]
 pub struct Host;
 
-fn ntt_kind(kernel: &str) -> Option<(u32, u32)> {
-    let (kind, field) = kernel.split_once('_')?;
-    let kind = ["bitrev", "dit", "scale"].iter().position(|k| *k == kind)? as u32;
-    let field = ["bn254_fr", "bls12_381_fr", "babybear", "goldilocks"]
-        .iter()
-        .position(|f| *f == field)? as u32;
-    Some((kind, field))
-}
-
 impl Executor for Host {
     fn execute(&mut self, plan: &mut Plan) -> Result<(), ExecError> {
         for l in &plan.launches {
-            let (kind, field) =
-                ntt_kind(&l.kernel).ok_or_else(|| ExecError::NoKernel(l.kernel.clone()))?;
-            let mut bufs = Vec::new();
+            let mut bufs: Vec<*mut u32> = Vec::new();
             let mut nums = Vec::new();
             for (index, a) in l.args.iter().enumerate() {
                 match *a {
-                    Arg::Buf(b) if b < plan.buffers.len() => bufs.push(b),
-                    Arg::Buf(buffer) => {
-                        return Err(ExecError::NoBuffer {
+                    Arg::Buf(b) => {
+                        let buf = plan.buffers.get_mut(b).ok_or_else(|| ExecError::NoBuffer {
                             kernel: l.kernel.clone(),
                             index,
-                            buffer,
-                        })
+                            buffer: b,
+                        })?;
+                        bufs.push(buf.as_mut_ptr());
                     }
                     Arg::U32(v) => nums.push(v as u64),
                     Arg::U64(v) => nums.push(v),
                 }
             }
-            // Arguments: data, [aux], total, log_n, [log_half].
-            let aux = bufs.get(1).map(|&b| plan.buffers[b].clone());
-            let (total, log_n, log_half) = (
-                nums[0],
-                nums[1] as u32,
-                nums.get(2).copied().unwrap_or(0) as u32,
-            );
-            let data = &mut plan.buffers[bufs[0]];
-            // SAFETY: the plan sized every buffer for its grid; the host loop touches the
-            // elements the device kernels would.
+            let name = std::ffi::CString::new(l.kernel.as_str())
+                .map_err(|_| ExecError::NoKernel(l.kernel.clone()))?;
+            // SAFETY: the plan sized every buffer for its kernel's grid (the same sizes the
+            // device gets), and the host loop touches exactly what the device threads would.
             let rc = unsafe {
-                crate::host::offload_host_ntt_kernel(
-                    kind,
-                    field,
-                    data.as_mut_ptr(),
-                    aux.as_ref().map_or(std::ptr::null(), |a| a.as_ptr()),
-                    total,
-                    log_n,
-                    log_half,
+                crate::host::offload_host_launch(
+                    name.as_ptr(),
+                    bufs.as_ptr(),
+                    bufs.len() as u32,
+                    nums.as_ptr(),
+                    nums.len() as u32,
+                    l.threads,
                 )
             };
             if rc != 0 {
@@ -94,7 +76,7 @@ impl Executor for Host {
 }
 
 /// The kernels on a GPU: modules compiled (or taken from the cache) on first use, buffers
-/// copied in, every launch on one stream, buffer 0 copied back.
+/// copied in, every launch on one stream, the result buffer copied back.
 pub struct Cuda {
     ctx: Arc<CudaContext>,
     arch: &'static str,
@@ -171,7 +153,7 @@ impl Cuda {
             // (checked on the host by the same plan), and every buffer is sized for the grid.
             unsafe { b.launch(cfg) }.map_err(cuda)?;
         }
-        plan.buffers[0] = stream.clone_dtoh(&bufs[0]).map_err(cuda)?;
+        plan.buffers[plan.result] = stream.clone_dtoh(&bufs[plan.result]).map_err(cuda)?;
         stream.synchronize().map_err(cuda)?;
         Ok(())
     }

@@ -32,16 +32,15 @@ extern "C" {
         segments: u32,
         out: *mut u32,
     );
-    /// One NTT kernel launch over its whole grid: kind 0 bitrev, 1 dit, 2 scale; field 0 BN254
-    /// Fr, 1 BLS12-381 Fr, 2 BabyBear, 3 Goldilocks. Returns −1 for an unknown kind or field.
-    pub fn offload_host_ntt_kernel(
-        kind: u32,
-        field: u32,
-        data: *mut u32,
-        aux: *const u32,
-        total: u64,
-        log_n: u32,
-        log_half: u32,
+    /// One launch of any kernel over its whole grid: `bufs` the buffer arguments and `nums`
+    /// the integer ones, each in the kernel's order. −1 for an unknown kernel or arity.
+    pub fn offload_host_launch(
+        kernel: *const std::ffi::c_char,
+        bufs: *const *mut u32,
+        nbufs: u32,
+        nums: *const u64,
+        nnums: u32,
+        threads: u64,
     ) -> i32;
     /// Canonical in and out: [a + b, a − b, a·b].
     pub fn offload_check_babybear(a: u32, b: u32, out: *mut u32);

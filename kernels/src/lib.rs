@@ -12,6 +12,7 @@
 pub mod backend;
 pub mod cache;
 pub mod compile;
+pub mod curve;
 pub mod exec;
 pub mod field;
 pub mod host;

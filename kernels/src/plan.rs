@@ -21,12 +21,14 @@ pub struct Launch {
     pub args: Vec<Arg>,
 }
 
-/// Buffers (32-bit words) and launches; buffer 0 holds the data in and the result out.
+/// Buffers (32-bit words, zero-filled where the kernels fill them) and launches; after a run,
+/// `buffers[result]` holds the result.
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub module: &'static str,
     pub buffers: Vec<Vec<u32>>,
     pub launches: Vec<Launch>,
+    pub result: usize,
 }
 
 fn rev(i: usize, bits: u32) -> usize {
@@ -131,6 +133,7 @@ pub fn ntt<F: DeviceField>(cfg: &NttConfig<F>, log_n: u32, columns: usize, data:
             table,
         ],
         launches,
+        result: 0,
     }
 }
 
@@ -140,4 +143,109 @@ pub fn decode<F: DeviceField>(plan: &Plan) -> Vec<F> {
         .chunks(F::WORDS)
         .map(F::from_words)
         .collect()
+}
+
+/// The MSM window for n points: wider windows for more points (fewer windows, more buckets).
+pub fn window_bits(n: usize) -> u32 {
+    (n.max(1).ilog2().saturating_sub(4)).clamp(4, 16)
+}
+
+/// Σ scalars[i]·bases[i] with the bucket method in `c`-bit signed windows; scalars canonical
+/// (below the group order), little-endian 64-bit limbs. The result is buffer `result`, an
+/// XYZZ point ([`crate::curve::DeviceCurve::from_xyzz`]).
+pub fn msm<C: crate::curve::DeviceCurve>(
+    bases: &[ark_ec::short_weierstrass::Affine<C>],
+    scalars: &[[u64; 4]],
+    c: u32,
+) -> Plan {
+    assert!(bases.len() == scalars.len() && bases.len() < 1 << 31 && (2..=24).contains(&c));
+    let n = bases.len() as u32;
+    let windows = (C::SCALAR_BITS + 1).div_ceil(c);
+    let half = 1u32 << (c - 1);
+    let segments = half.min(128);
+    let total = windows as u64 * n as u64;
+    let buckets = windows * half;
+    let point = 4 * C::BASE_WORDS;
+    let mut b = Vec::new();
+    for p in bases {
+        C::push_affine(p, &mut b);
+    }
+    let s: Vec<u32> = scalars
+        .iter()
+        .flat_map(|l| l.iter().flat_map(|x| [*x as u32, (*x >> 32) as u32]))
+        .collect();
+    let zeros = |k: u64| vec![0u32; k as usize];
+    let curve = |k: &str| format!("{k}_{}", C::SUFFIX);
+    use Arg::{Buf, U32, U64};
+    let launch = |kernel: String, threads: u64, args: Vec<Arg>| Launch {
+        kernel,
+        threads,
+        args,
+    };
+    Plan {
+        module: "msm.cu",
+        buffers: vec![
+            b,
+            s,
+            zeros(total),
+            zeros(total),
+            zeros(buckets as u64),
+            zeros(buckets as u64),
+            zeros(buckets as u64),
+            zeros(total),
+            zeros(buckets as u64 * point as u64),
+            zeros((windows * segments) as u64 * point as u64),
+            zeros(windows as u64 * point as u64),
+            zeros(point as u64),
+        ],
+        launches: vec![
+            launch(
+                "msm_digits".into(),
+                n as u64,
+                vec![Buf(1), U32(8), U32(n), U32(c), U32(windows), Buf(2), Buf(3)],
+            ),
+            launch(
+                "msm_histogram".into(),
+                total,
+                vec![Buf(2), U64(total), Buf(4)],
+            ),
+            launch(
+                "msm_scan".into(),
+                windows as u64,
+                vec![Buf(4), U32(windows), U32(half), U32(n), Buf(5), Buf(6)],
+            ),
+            launch(
+                "msm_scatter".into(),
+                total,
+                vec![Buf(2), Buf(3), U64(total), Buf(6), Buf(7)],
+            ),
+            launch(
+                curve("msm_accumulate"),
+                buckets as u64,
+                vec![Buf(0), Buf(7), Buf(5), Buf(4), U32(buckets), Buf(8)],
+            ),
+            launch(
+                curve("msm_reduce"),
+                (windows * segments) as u64,
+                vec![
+                    Buf(8),
+                    U32(windows * segments),
+                    U32(half),
+                    U32(segments),
+                    Buf(9),
+                ],
+            ),
+            launch(
+                curve("msm_window_sum"),
+                windows as u64,
+                vec![Buf(9), U32(windows), U32(segments), Buf(10)],
+            ),
+            launch(
+                curve("msm_combine"),
+                1,
+                vec![Buf(10), U32(windows), U32(c), Buf(11)],
+            ),
+        ],
+        result: 11,
+    }
 }
