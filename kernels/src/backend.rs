@@ -2,8 +2,8 @@
 //! G1 MSMs of BN254 and BLS12-381, run as [`plan`]s on an [`Executor`]. Any failure (a CUDA
 //! error, or an MSM result that is not a curve point) hands the job back for the CPU
 //! fallback, and three in a row mark the backend unhealthy. Signature jobs are not taken yet.
-//! Bases are uploaded with every job so far; keeping an uploaded set resident on the device
-//! is the next step.
+//! MSMs longer than the device holds run in chunks. Bases are uploaded with every job so
+//! far; keeping an uploaded set resident on the device is the next step.
 
 use crate::curve::DeviceCurve;
 use crate::exec::{Cuda, ExecError, Executor, Host};
@@ -28,6 +28,8 @@ pub struct GpuBackend {
     device: String,
     exec: Mutex<Box<dyn Executor>>,
     max_log: u32,
+    /// Points per MSM run on the device; longer MSMs run in chunks whose results are added.
+    msm_chunk: usize,
     /// Seconds per element per stage, and per byte moved, for the prior estimate.
     per_butterfly: f64,
     per_byte: f64,
@@ -63,9 +65,18 @@ impl GpuBackend {
             max_log,
             1e-11,
             1.0 / 20e9,
-        );
+        )
+        // An MSM point costs about 400 bytes of device memory (base, scalar, three entries
+        // per window, its share of the buckets); use at most half of the device.
+        .with_msm_chunk((gpu.total_mem / 2 / 400).max(1 << 10));
         b.probe()?;
         Ok(b)
+    }
+
+    /// MSMs run on the device in chunks of at most `points`.
+    pub fn with_msm_chunk(mut self, points: usize) -> Self {
+        self.msm_chunk = points.max(1);
+        self
     }
 
     /// The same plans run by the host executor: the whole backend on a machine with no GPU,
@@ -109,6 +120,7 @@ impl GpuBackend {
             device,
             exec: Mutex::new(exec),
             max_log,
+            msm_chunk: 1 << max_log,
             per_butterfly,
             per_byte,
             failures: AtomicU32::new(0),
@@ -177,26 +189,38 @@ impl GpuBackend {
         cancel: &Cancel,
     ) -> Result<Vec<Projective<C>>, (String, Msm<C>)> {
         let bases = &m.bases().points;
-        let c = plan::window_bits(bases.len());
+        let chunk = self.msm_chunk.min(bases.len()).max(1);
+        let c = plan::window_bits(chunk);
         let mut out = Vec::with_capacity(m.scalars().len());
+        // An empty MSM is one empty chunk (the identity), run like any other.
+        let starts: Vec<usize> = if bases.is_empty() {
+            vec![0]
+        } else {
+            (0..bases.len()).step_by(chunk).collect()
+        };
         for s in m.scalars() {
-            if cancel.is_cancelled() {
-                return Err(("cancelled".into(), m));
+            let mut sum = Projective::<C>::default();
+            for &start in &starts {
+                if cancel.is_cancelled() {
+                    return Err(("cancelled".into(), m));
+                }
+                let end = (start + chunk).min(bases.len());
+                let limbs: Vec<[u64; 4]> = s[start..end].iter().map(|x| x.limbs()).collect();
+                let mut p = plan::msm(&bases[start..end], &limbs, c);
+                let ran = self
+                    .exec
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .execute(&mut p);
+                if let Err(e) = ran {
+                    return Err((e.to_string(), m));
+                }
+                match C::from_xyzz(&p.buffers[p.result]) {
+                    Some(r) => sum += r,
+                    None => return Err(("the device returned a point not on the curve".into(), m)),
+                }
             }
-            let limbs: Vec<[u64; 4]> = s.iter().map(|x| x.limbs()).collect();
-            let mut p = plan::msm(bases, &limbs, c);
-            let ran = self
-                .exec
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .execute(&mut p);
-            if let Err(e) = ran {
-                return Err((e.to_string(), m));
-            }
-            match C::from_xyzz(&p.buffers[p.result]) {
-                Some(r) => out.push(r),
-                None => return Err(("the device returned a point not on the curve".into(), m)),
-            }
+            out.push(sum);
         }
         Ok(out)
     }
@@ -241,7 +265,8 @@ impl Backend for GpuBackend {
             OpSupport {
                 op: "msm",
                 kinds: ["bn254", "bls12-381"].map(String::from).to_vec(),
-                max_size: 1 << self.max_log,
+                // Past what the device holds, in chunks.
+                max_size: u32::MAX as u64,
             },
             OpSupport {
                 op: "ntt",
@@ -259,8 +284,7 @@ impl Backend for GpuBackend {
             Job::Ntt(NttJob::Bls12_381(n)) => n.log_n(),
             Job::Ntt(NttJob::BabyBear(n)) => n.log_n(),
             Job::Ntt(NttJob::Goldilocks(n)) => n.log_n(),
-            Job::Msm(MsmJob::Bn254(m)) => return m.bases().len() <= 1 << self.max_log,
-            Job::Msm(MsmJob::Bls12_381(m)) => return m.bases().len() <= 1 << self.max_log,
+            Job::Msm(_) => return true,
             _ => return false,
         };
         log_n <= self.max_log

@@ -114,3 +114,26 @@ fn a_device_that_computes_wrong_answers_is_not_registered() {
     ));
     assert!(GpuBackend::with_probe("cuda", "test".into(), Box::new(Host), 12).is_ok());
 }
+
+#[test]
+fn msms_longer_than_the_device_holds_run_in_chunks() {
+    use ark_ec::{CurveGroup, VariableBaseMSM};
+    use ark_ff::UniformRand;
+    use offload_core::job::{BaseSet, Msm, MsmJob, MsmOutput};
+    use offload_engine::msm::Canonical;
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(91);
+    let points: Vec<ark_bn254::G1Affine> = (0..300)
+        .map(|_| ark_bn254::G1Projective::rand(&mut rng).into_affine())
+        .collect();
+    let s: Vec<ark_bn254::Fr> = (0..300).map(|_| ark_bn254::Fr::rand(&mut rng)).collect();
+    let b = GpuBackend::host_emulation(12).unwrap().with_msm_chunk(64);
+    let bases = std::sync::Arc::new(BaseSet::inline(points.clone()));
+    let job = Msm::new(bases, vec![s.iter().map(Canonical::from_field).collect()]).unwrap();
+    let Ok(Output::Msm(MsmOutput::Bn254(r))) =
+        b.run(Job::Msm(MsmJob::Bn254(job)), &Cancel::never())
+    else {
+        panic!("the emulated backend failed")
+    };
+    assert_eq!(r[0], ark_bn254::G1Projective::msm(&points, &s).unwrap());
+}
