@@ -66,6 +66,12 @@ cargo test --workspace --release 2>&1 | tee "$log"
 echo "== bench smoke run"
 cargo run --release -q -p offload-cli -- bench --op msm --log-n 10 --reps 2 --compare --format table
 cargo run --release -q -p offload-cli -- bench --op ntt --log-n 12 --reps 2 --compare --format table
+# The GPU path with its kernels emulated on the host (no GPU here): results checked against
+# the CPU and the peers; --backend cuda says why it cannot run.
+cargo run --release -q -p offload-cli -- bench --backend cuda-emulated --op msm --curve bn254 \
+  --log-n 9 --reps 1 --compare --format table
+cargo run --release -q -p offload-cli -- bench --backend cuda-emulated --op ntt --field bn254 \
+  --log-n 10 --reps 1 --compare --format table
 
 echo "== offloadd: bench through the daemon, and the Python client"
 work=$(mktemp -d)

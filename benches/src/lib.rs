@@ -7,6 +7,7 @@
 
 pub mod bls;
 pub mod convert;
+pub mod device;
 pub mod msm;
 pub mod ntt;
 pub mod remote;

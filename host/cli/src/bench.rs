@@ -305,9 +305,28 @@ pub fn run(a: BenchArgs) -> Result<()> {
             addr: a.addr.clone(),
             shm_dir: a.shm_dir.clone(),
         }),
-        "fpga-sim" => None,
-        other => bail!("backend '{other}' is not available in this build (cpu, remote, fpga-sim)"),
+        "fpga-sim" | "cuda" | "cuda-emulated" => None,
+        other => bail!(
+            "backend '{other}' is not available in this build (cpu, remote, fpga-sim, cuda, \
+             cuda-emulated)"
+        ),
     };
+    let device: Option<std::sync::Arc<dyn offload_core::backend::Backend>> =
+        match a.backend.as_str() {
+            "cuda" => {
+                let gpu = offload_kernels::probe()
+                    .map_err(|e| anyhow::anyhow!("--backend cuda: no usable GPU here: {e}"))?;
+                Some(std::sync::Arc::new(
+                    offload_kernels::backend::GpuBackend::cuda(&gpu)
+                        .with_context(|| format!("--backend cuda on {}", gpu.name))?,
+                ))
+            }
+            "cuda-emulated" => Some(std::sync::Arc::new(
+                offload_kernels::backend::GpuBackend::host_emulation(24)
+                    .context("--backend cuda-emulated")?,
+            )),
+            _ => None,
+        };
     if a.reps == 0 {
         bail!("--reps must be at least 1");
     }
@@ -336,9 +355,19 @@ pub fn run(a: BenchArgs) -> Result<()> {
     }
     for case in cases {
         let mut ours: Option<(f64, Vec<u8>)> = None;
-        let runners = match &remote {
-            None => offload_benches::runners(case, a.compare),
-            Some(t) => {
+        let runners = match (&remote, &device) {
+            (None, Some(d)) => {
+                let r = offload_benches::device::runner(case, d.clone())
+                    .map_err(|e| anyhow::anyhow!("{case}: {e}"))?;
+                let local = if a.compare {
+                    offload_benches::runners(case, true)
+                } else {
+                    Vec::new()
+                };
+                std::iter::once(r).chain(local).collect()
+            }
+            (None, None) => offload_benches::runners(case, a.compare),
+            (Some(t), _) => {
                 let r = offload_benches::remote::runner(case, t)
                     .map_err(|e| anyhow::anyhow!("{case} through {}: {e}", t.addr))?;
                 let local = if a.compare {
