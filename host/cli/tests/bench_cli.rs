@@ -130,8 +130,8 @@ fn bad_arguments_are_clear_errors() {
             "unknown field 'mersenne'",
         ),
         (
-            vec!["bench", "--op", "msm", "--backend", "cuda"],
-            "backend 'cuda' is not available",
+            vec!["bench", "--op", "msm", "--backend", "tpu"],
+            "backend 'tpu' is not available",
         ),
         (
             vec!["bench", "--op", "ntt", "--curve", "bn254"],
@@ -147,6 +147,21 @@ fn bad_arguments_are_clear_errors() {
         assert!(!ok, "{args:?} should fail");
         assert!(err.contains(needle), "{args:?}: {err}");
     }
+    // The GPU backend runs where there is a GPU and says why not elsewhere.
+    let (ok, _, err) = offload(&[
+        "bench",
+        "--op",
+        "ntt",
+        "--field",
+        "babybear",
+        "--log-n",
+        "4",
+        "--reps",
+        "1",
+        "--backend",
+        "cuda",
+    ]);
+    assert!(ok || err.contains("no usable GPU here"), "{err}");
 }
 
 #[test]
