@@ -152,6 +152,64 @@ extern "C" void offload_check_msm_bls12_381(const uint32_t* bases, const uint32_
   host_msm<Bls12381Fq>(bases, scalars, 8, 255, n, c, segments, out);
 }
 
+#include "ed25519.cuh"
+
+// 2^255 − 19, inputs any 256-bit values: out = [a + b, a − b, a·b, a², −a, a^(p−2),
+// a^((p−5)/8), a], each canonical, 8 words.
+extern "C" void offload_check_fe25519(const uint32_t* a, const uint32_t* b, uint32_t* out) {
+  typedef Fe25519 F;
+  F x = F::from_words(a), y = F::from_words(b);
+  F r[8] = {F::add(x, y), F::sub(x, y), F::mul(x, y),      F::sqr(x),
+            F::neg(x),    F::invert(x), F::pow22523(x),    x};
+  for (int k = 0; k < 8; k++) {
+    F c = F::canonical(r[k]);
+    for (int i = 0; i < 8; i++) out[k * 8 + i] = c.v[i];
+  }
+}
+
+// Decode p and q (8 words each); out = encodings of p + q, 2p, p − q, 8p. Returns bit 0: p
+// decoded, bit 1: q decoded, bit 2: p is of small order, bit 3: the encoding is canonical.
+extern "C" int offload_check_ed25519_points(const uint32_t* p, const uint32_t* q,
+                                            uint32_t* out) {
+  Ed25519Point a, b;
+  int flags = 0;
+  if (Ed25519Point::decompress(p, a)) flags |= 1;
+  if (Ed25519Point::decompress(q, b)) flags |= 2;
+  if (ed25519_canonical(p)) flags |= 8;
+  if ((flags & 3) != 3) return flags;
+  if (Ed25519Point::is_small_order(a)) flags |= 4;
+  Ed25519Cached bc = Ed25519Cached::from(b);
+  Ed25519Point r[4] = {Ed25519Cached::add(a, bc), Ed25519Point::dbl(a),
+                       Ed25519Cached::add(a, Ed25519Cached::neg(bc)),
+                       Ed25519Point::mul_by_cofactor(a)};
+  for (int k = 0; k < 4; k++) Ed25519Point::compress(r[k], out + 8 * k);
+  return flags;
+}
+
+// The encoding of [a]P + [b]B (canonical scalars of 8 words); false if P does not decode.
+extern "C" bool offload_check_ed25519_double_mul(const uint32_t* a, const uint32_t* p,
+                                                 const uint32_t* b, uint32_t* out) {
+  Ed25519Point pt;
+  if (!Ed25519Point::decompress(p, pt)) return false;
+  Ed25519Point::compress(ed25519_double_mul(a, pt, b), out);
+  return true;
+}
+
+// A 512-bit little-endian integer (16 words) mod ℓ.
+extern "C" void offload_check_scalar_reduce512(const uint32_t* x, uint32_t* out) {
+  Ed25519Scalar s = scalar_reduce512(x);
+  for (int i = 0; i < 8; i++) out[i] = s.v[i];
+}
+
+// SHA-512(r ‖ a ‖ msg[off..off+len]) as 16 little-endian words, and that value mod ℓ.
+extern "C" void offload_check_ed25519_hram(const uint32_t* r, const uint32_t* a,
+                                           const uint32_t* msg, uint64_t off, uint64_t len,
+                                           uint32_t* digest, uint32_t* k) {
+  sha512_hram(r, a, msg, off, len, digest);
+  Ed25519Scalar s = scalar_reduce512(digest);
+  for (int i = 0; i < 8; i++) k[i] = s.v[i];
+}
+
 // Every kernel one to one, for the host executor (src/exec.rs): `b` holds the launch's buffer
 // arguments and `x` its integer arguments, each in the order the kernel declares them, and the
 // grid's threads run in a loop with the kernel's own bounds check. −1: no such kernel, or the
@@ -235,6 +293,11 @@ extern "C" int offload_host_launch(const char* kernel, uint32_t* const* b, uint3
   if (split(name, "bn254", kind)) return host_msm_curve<Bn254Fq>(kind, b, nb, x, nx, threads);
   if (split(name, "bls12_381", kind))
     return host_msm_curve<Bls12381Fq>(kind, b, nb, x, nx, threads);
+  if (name == "ed25519_verify" && nb == 5 && nx == 2) {
+    for (uint64_t t = 0; t < threads; t++)
+      if (t < x[0]) ed25519_verify_step(b[0], b[1], b[2], b[3], b[4], (uint32_t)t, (uint32_t)x[1]);
+    return 0;
+  }
   if (name == "msm_digits" && nb == 3 && nx == 4) {
     for (uint64_t t = 0; t < threads; t++)
       if (t < x[1])

@@ -1,22 +1,26 @@
 //! The GPU behind the daemon's `Backend` trait: NTT jobs of every field, order and coset, and
 //! G1 MSMs of BN254 and BLS12-381, run as [`plan`]s on an [`Executor`]. Any failure (a CUDA
 //! error, or an MSM result that is not a curve point) hands the job back for the CPU
-//! fallback, and three in a row mark the backend unhealthy. Signature jobs are not taken yet.
-//! MSMs longer than the device holds run in chunks. Bases are uploaded with every job so
-//! far; keeping an uploaded set resident on the device is the next step.
+//! fallback, and three in a row mark the backend unhealthy. Ed25519 batches of at least
+//! `verify_min_batch` signatures run one thread per signature, in chunks. MSMs longer than
+//! the device holds run in chunks. Bases are uploaded with every job so far; keeping an
+//! uploaded set resident on the device is the next step.
 
 use crate::curve::DeviceCurve;
 use crate::exec::{Cuda, ExecError, Executor, Host};
 use crate::field::DeviceField;
 use crate::plan;
 use crate::probe::GpuInfo;
+use crate::sig;
 use ark_ec::short_weierstrass::Projective;
 use ark_ec::AffineRepr as _;
 use offload_core::backend::{Backend, Cancel, Failure, Health, OpSupport};
-use offload_core::job::{Job, Msm, MsmJob, MsmOutput, Ntt, NttJob, Output};
+use offload_core::job::{Job, Msm, MsmJob, MsmOutput, Ntt, NttJob, Output, SigItem, SigScheme};
 use offload_core::wire::WireCurve;
 use offload_engine::msm::ScalarLimbs;
 use offload_engine::ntt::{Direction, NttConfig, Order};
+use offload_engine::sig::ed25519::{self, Policy};
+use offload_engine::sig::Verdict;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -33,7 +37,43 @@ pub struct GpuBackend {
     /// Seconds per element per stage, and per byte moved, for the prior estimate.
     per_butterfly: f64,
     per_byte: f64,
+    verify: VerifyTuning,
     failures: AtomicU32,
+}
+
+/// Where signature batches go to the device and what they are expected to cost there.
+#[derive(Clone, Copy, Debug)]
+pub struct VerifyTuning {
+    /// Smaller batches stay on the CPU: below this, launch and transfer latency outweigh the
+    /// device's throughput.
+    pub min_batch: usize,
+    /// Signatures per device run; longer batches run in chunks (cancellable between them).
+    pub chunk: usize,
+    /// Prior seconds per signature and per device run (launch, transfers, synchronisation),
+    /// until the scheduler's calibration and observations replace them.
+    pub per_signature: f64,
+    pub per_run: f64,
+}
+
+impl VerifyTuning {
+    /// Priors for a datacenter GPU, not yet measured on one (docs/PERFORMANCE.md): the
+    /// issue's target of 5 M signatures/s and a launch-plus-transfer latency of 100 µs. The
+    /// scheduler places a batch on the earliest expected finish, so the crossover with the CPU
+    /// follows from these and the CPU's calibrated cost; `min_batch` only keeps single
+    /// signatures off the device.
+    pub const GPU: Self = Self {
+        min_batch: 64,
+        chunk: 1 << 20,
+        per_signature: 2e-7,
+        per_run: 1e-4,
+    };
+    /// The host executor: one thread, about a millisecond a signature.
+    pub const EMULATED: Self = Self {
+        min_batch: 1,
+        chunk: 1 << 10,
+        per_signature: 1e-3,
+        per_run: 0.0,
+    };
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,11 +106,20 @@ impl GpuBackend {
             1e-11,
             1.0 / 20e9,
         )
+        .with_verify(VerifyTuning::GPU)
         // An MSM point costs about 400 bytes of device memory (base, scalar, three entries
         // per window, its share of the buckets); use at most half of the device.
         .with_msm_chunk((gpu.total_mem / 2 / 400).max(1 << 10));
         b.probe()?;
         Ok(b)
+    }
+
+    pub fn with_verify(mut self, tuning: VerifyTuning) -> Self {
+        self.verify = VerifyTuning {
+            chunk: tuning.chunk.max(1),
+            ..tuning
+        };
+        self
     }
 
     /// MSMs run on the device in chunks of at most `points`.
@@ -89,7 +138,8 @@ impl GpuBackend {
             max_log,
             5e-8,
             0.0,
-        );
+        )
+        .with_verify(VerifyTuning::EMULATED);
         b.probe()?;
         Ok(b)
     }
@@ -123,6 +173,7 @@ impl GpuBackend {
             msm_chunk: 1 << max_log,
             per_butterfly,
             per_byte,
+            verify: VerifyTuning::GPU,
             failures: AtomicU32::new(0),
         }
     }
@@ -180,7 +231,51 @@ impl GpuBackend {
             self,
             inverse_coset(ark_bls12_381::Fr::from(7u64)),
             "bls12-381 inverse on a coset",
-        )
+        )?;
+        self.probe_ed25519()
+    }
+
+    /// RFC 8032's first test vector (empty message), as sent and with S tampered: the
+    /// device's verdicts must be the CPU's, one valid and one not.
+    fn probe_ed25519(&self) -> Result<(), OpenError> {
+        fn unhex(s: &str) -> Vec<u8> {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap_or(0))
+                .collect()
+        }
+        let pk = unhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+        let good = unhex(
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155\
+             5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+        );
+        let mut bad = good.clone();
+        bad[40] ^= 1;
+        let items: Vec<ed25519::Item> = [&good, &bad]
+            .iter()
+            .map(|sig| ed25519::Item {
+                public_key: &pk,
+                signature: sig,
+                message: &[],
+            })
+            .collect();
+        let want: Vec<Verdict> = items
+            .iter()
+            .map(|it| ed25519::verify(Policy::Zip215, it))
+            .collect();
+        let mut p =
+            sig::ed25519(Policy::Zip215, &items).map_err(|_| OpenError::Probe("ed25519 verify"))?;
+        self.exec
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .execute(&mut p.plan)?;
+        let got = p
+            .verdicts()
+            .map_err(|_| OpenError::Probe("ed25519 verify"))?;
+        if got != want || want != [Verdict::Valid, Verdict::Invalid] {
+            return Err(OpenError::Probe("ed25519 verify"));
+        }
+        Ok(())
     }
 
     fn run_msm<C: WireCurve + DeviceCurve>(
@@ -221,6 +316,38 @@ impl GpuBackend {
                 }
             }
             out.push(sum);
+        }
+        Ok(out)
+    }
+
+    /// One verdict per item. Items are packed per chunk, so a batch never needs more device
+    /// memory than a chunk of signatures and their messages.
+    fn run_verify(
+        &self,
+        policy: Policy,
+        items: &[SigItem],
+        cancel: &Cancel,
+    ) -> Result<Vec<Verdict>, String> {
+        let mut out = Vec::with_capacity(items.len());
+        for chunk in items.chunks(self.verify.chunk) {
+            if cancel.is_cancelled() {
+                return Err("cancelled".into());
+            }
+            let its: Vec<ed25519::Item> = chunk
+                .iter()
+                .map(|it| ed25519::Item {
+                    public_key: &it.public_key,
+                    signature: &it.signature,
+                    message: &it.message,
+                })
+                .collect();
+            let mut p = sig::ed25519(policy, &its).map_err(|e| e.to_string())?;
+            self.exec
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .execute(&mut p.plan)
+                .map_err(|e| e.to_string())?;
+            out.extend(p.verdicts().map_err(|e| e.to_string())?);
         }
         Ok(out)
     }
@@ -275,6 +402,11 @@ impl Backend for GpuBackend {
                     .to_vec(),
                 max_size: 1 << self.max_log,
             },
+            OpSupport {
+                op: "verify",
+                kinds: vec!["ed25519".into()],
+                max_size: u32::MAX as u64,
+            },
         ]
     }
 
@@ -285,7 +417,10 @@ impl Backend for GpuBackend {
             Job::Ntt(NttJob::BabyBear(n)) => n.log_n(),
             Job::Ntt(NttJob::Goldilocks(n)) => n.log_n(),
             Job::Msm(_) => return true,
-            _ => return false,
+            Job::Verify(v) => {
+                return matches!(v.scheme, SigScheme::Ed25519(_))
+                    && v.items.len() >= self.verify.min_batch
+            }
         };
         log_n <= self.max_log
     }
@@ -300,6 +435,16 @@ impl Backend for GpuBackend {
             // about as much field work as 30 butterflies of its width.
             Job::Msm(MsmJob::Bn254(m)) => (60, m.bases().len() * m.scalars().len(), 8),
             Job::Msm(MsmJob::Bls12_381(m)) => (60, m.bases().len() * m.scalars().len(), 12),
+            Job::Verify(v) if matches!(v.scheme, SigScheme::Ed25519(_)) => {
+                let t = &self.verify;
+                let runs = v.items.len().div_ceil(t.chunk).max(1) as f64;
+                let bytes: usize = v.items.iter().map(|i| 96 + i.message.len()).sum();
+                return Duration::from_secs_f64(
+                    runs * t.per_run
+                        + v.items.len() as f64 * t.per_signature
+                        + bytes as f64 * self.per_byte,
+                );
+            }
             _ => return Duration::MAX,
         };
         let butterflies = elems as f64 / 2.0 * log_n.max(1) as f64;
@@ -343,11 +488,18 @@ impl Backend for GpuBackend {
                     cancel,
                 )
             }
-            other => {
-                return Err(Failure {
-                    reason: "the GPU backend runs no signature jobs yet".into(),
-                    job: Some(other),
-                })
+            Job::Verify(v) => {
+                let SigScheme::Ed25519(policy) = v.scheme else {
+                    return Err(Failure {
+                        reason: format!("the GPU backend does not verify {}", v.scheme),
+                        job: Some(Job::Verify(v)),
+                    });
+                };
+                let ran = self.run_verify(policy, &v.items, cancel);
+                return self.finish(
+                    ran.map(Output::Verify).map_err(|r| (r, Job::Verify(v))),
+                    cancel,
+                );
             }
         };
         self.finish(

@@ -42,6 +42,31 @@ extern "C" {
         nnums: u32,
         threads: u64,
     ) -> i32;
+    /// 2^255 − 19, any 256-bit inputs: [a + b, a − b, a·b, a², −a, a^(p−2), a^((p−5)/8), a],
+    /// each canonical, 8 words.
+    pub fn offload_check_fe25519(a: *const u32, b: *const u32, out: *mut u32);
+    /// Decode p and q (8 words each); `out` gets the encodings of p + q, 2p, p − q, 8p.
+    /// Returns bit 0: p decoded, 1: q decoded, 2: p of small order, 3: p's encoding canonical.
+    pub fn offload_check_ed25519_points(p: *const u32, q: *const u32, out: *mut u32) -> i32;
+    /// The encoding of [a]P + [b]B; false if P does not decode.
+    pub fn offload_check_ed25519_double_mul(
+        a: *const u32,
+        p: *const u32,
+        b: *const u32,
+        out: *mut u32,
+    ) -> bool;
+    /// A 512-bit little-endian integer (16 words) mod ℓ, canonical.
+    pub fn offload_check_scalar_reduce512(x: *const u32, out: *mut u32);
+    /// SHA-512(r ‖ a ‖ msg[off..off + len]) as 16 little-endian words, and that mod ℓ.
+    pub fn offload_check_ed25519_hram(
+        r: *const u32,
+        a: *const u32,
+        msg: *const u32,
+        off: u64,
+        len: u64,
+        digest: *mut u32,
+        k: *mut u32,
+    );
     /// Canonical in and out: [a + b, a − b, a·b].
     pub fn offload_check_babybear(a: u32, b: u32, out: *mut u32);
     pub fn offload_check_goldilocks(a: u64, b: u64, out: *mut u64);

@@ -18,6 +18,7 @@ pub mod field;
 pub mod host;
 pub mod plan;
 pub mod probe;
+pub mod sig;
 pub mod source;
 
 pub use compile::{compile_ptx, compile_text, CompileError};

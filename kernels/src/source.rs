@@ -14,10 +14,14 @@ pub const FILES: &[(&str, &str)] = &[
     ("ntt.cu", include_str!("../cuda/ntt.cu")),
     ("msm.cuh", include_str!("../cuda/msm.cuh")),
     ("msm.cu", include_str!("../cuda/msm.cu")),
+    ("sha512.cuh", include_str!("../cuda/sha512.cuh")),
+    ("curve25519.cuh", include_str!("../cuda/curve25519.cuh")),
+    ("ed25519.cuh", include_str!("../cuda/ed25519.cuh")),
+    ("ed25519.cu", include_str!("../cuda/ed25519.cu")),
 ];
 
 /// The translation units that hold kernels.
-pub const KERNELS: &[&str] = &["ntt.cu", "msm.cu"];
+pub const KERNELS: &[&str] = &["ntt.cu", "msm.cu", "ed25519.cu"];
 
 #[derive(Debug, thiserror::Error)]
 #[error("no embedded CUDA source named {0:?}")]

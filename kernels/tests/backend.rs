@@ -137,3 +137,72 @@ fn msms_longer_than_the_device_holds_run_in_chunks() {
     };
     assert_eq!(r[0], ark_bn254::G1Projective::msm(&points, &s).unwrap());
 }
+
+#[test]
+fn ed25519_batches_run_in_chunks_and_give_the_cpu_verdicts() {
+    use ed25519_dalek::{Signer, SigningKey};
+    use offload_core::job::{SigItem, SigScheme, VerifyJob};
+    use offload_engine::sig::ed25519::{self, Policy};
+    use offload_kernels::backend::VerifyTuning;
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
+    let mut items: Vec<SigItem> = (0..12u8)
+        .map(|i| {
+            let key = SigningKey::generate(&mut rng);
+            let message = vec![i; i as usize * 9];
+            SigItem {
+                public_key: key.verifying_key().to_bytes().to_vec(),
+                signature: key.sign(&message).to_bytes().to_vec(),
+                message,
+            }
+        })
+        .collect();
+    items[3].message.push(1);
+    items[7].signature.pop();
+    items[10].public_key[0] ^= 0x40;
+    let b = GpuBackend::host_emulation(8)
+        .unwrap()
+        .with_verify(VerifyTuning {
+            chunk: 5,
+            ..VerifyTuning::EMULATED
+        });
+    assert!(b.supports().iter().any(|o| o.op == "verify"));
+    for policy in ed25519::Policy::ALL {
+        let job = Job::Verify(VerifyJob {
+            scheme: SigScheme::Ed25519(policy),
+            items: items.clone(),
+        });
+        assert!(b.accepts(&job));
+        let Ok(Output::Verify(got)) = b.run(job, &Cancel::never()) else {
+            panic!("the emulated backend failed")
+        };
+        let want: Vec<_> = items
+            .iter()
+            .map(|it| {
+                ed25519::verify(
+                    policy,
+                    &ed25519::Item {
+                        public_key: &it.public_key,
+                        signature: &it.signature,
+                        message: &it.message,
+                    },
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "{policy:?}");
+        assert_eq!(got.iter().filter(|v| v.is_valid()).count(), 9);
+    }
+    // Other schemes, and batches below the device's minimum, stay on the CPU.
+    let bip = Job::Verify(VerifyJob {
+        scheme: SigScheme::Bip340,
+        items: items.clone(),
+    });
+    assert!(!b.accepts(&bip));
+    let gpu = GpuBackend::with("cuda", "test".into(), Box::new(Host), 8, 1e-9, 0.0)
+        .with_verify(VerifyTuning::GPU);
+    let small = Job::Verify(VerifyJob {
+        scheme: SigScheme::Ed25519(Policy::Zip215),
+        items,
+    });
+    assert!(!gpu.accepts(&small));
+}

@@ -1086,7 +1086,7 @@ async fn the_simulated_fpga_runs_the_ntts_it_takes() {
 /// The GPU backend with its kernels emulated on the host, preferred: every field's NTT goes
 /// through the GPU path (plans, launches, the backend contract) and equals the CPU engine.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_emulated_gpu_runs_ntts_of_every_field() {
+async fn the_emulated_gpu_runs_ntts_msms_and_ed25519() {
     use offload_core::wire::WireField;
     use offload_engine::ntt::NttField;
     async fn check<F: NttField + WireField>(c: &mut Client, field: pb::NttField, seed: u64) {
@@ -1127,7 +1127,7 @@ async fn the_emulated_gpu_runs_ntts_of_every_field() {
         .iter()
         .find(|b| b.name == "cuda-emulated")
         .expect("the emulated GPU backend is registered");
-    assert!(gpu.healthy && gpu.ops.len() == 2, "{gpu:?}");
+    assert!(gpu.healthy && gpu.ops.len() == 3, "{gpu:?}");
     check::<ark_bn254::Fr>(&mut c, pb::NttField::Bn254Fr, 71).await;
     check::<ark_bls12_381::Fr>(&mut c, pb::NttField::Bls12381Fr, 72).await;
     check::<p3_baby_bear::BabyBear>(&mut c, pb::NttField::Babybear, 73).await;
@@ -1189,5 +1189,17 @@ async fn the_emulated_gpu_runs_ntts_of_every_field() {
     let got = wire::decode_point::<Bls12_381>(PointEncoding::Eip2537, &resp.results[0]).unwrap();
     assert_eq!(got, msm::msm(&bls, &s).unwrap().into_affine());
     assert_eq!(resp.report.unwrap().backend, "cuda-emulated");
+
+    // Ed25519 under the strict policy: a bad signature, a mis-sized one, the rest valid.
+    let mut items = ed25519_items(12, &[4]);
+    items[9].signature.truncate(63);
+    let r = c
+        .verify(pb::Scheme::Ed25519, pb::Policy::Ed25519Strict, items)
+        .await
+        .unwrap();
+    assert_eq!(r.valid, 10);
+    assert_eq!(r.verdicts[4].outcome, pb::Outcome::Invalid as i32);
+    assert_eq!(r.verdicts[9].outcome, pb::Outcome::Malformed as i32);
+    assert_eq!(r.report.unwrap().backend, "cuda-emulated");
     d.running.stop().await.unwrap();
 }
