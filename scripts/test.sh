@@ -72,6 +72,8 @@ cargo run --release -q -p offload-cli -- bench --backend cuda-emulated --op msm 
   --log-n 9 --reps 1 --compare --format table
 cargo run --release -q -p offload-cli -- bench --backend cuda-emulated --op ntt --field bn254 \
   --log-n 10 --reps 1 --compare --format table
+cargo run --release -q -p offload-cli -- bench --backend cuda-emulated --op ed25519 \
+  --policy strict --batch 32 --reps 1 --compare --format table
 
 echo "== offloadd: bench through the daemon, and the Python client"
 work=$(mktemp -d)

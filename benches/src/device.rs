@@ -2,9 +2,11 @@
 //! the same seeded inputs as our CPU runner, run through `Backend::run`, digested the same
 //! way, so `--compare` checks the device against the CPU and the peers.
 
-use crate::{convert, msm, ntt, Case, Curve, Field, Runner};
+use crate::{convert, msm, ntt, Case, Curve, Field, Runner, Scheme};
 use offload_core::backend::{Backend, Cancel};
-use offload_core::job::{BaseSet, Job, Msm, MsmJob, MsmOutput, Ntt, NttJob, Output};
+use offload_core::job::{
+    BaseSet, Job, Msm, MsmJob, MsmOutput, Ntt, NttJob, Output, SigItem, SigScheme, VerifyJob,
+};
 use offload_engine::msm::Canonical;
 use offload_engine::ntt::NttConfig;
 use std::sync::Arc;
@@ -23,7 +25,7 @@ fn digest(out: &Output) -> Vec<u8> {
         Output::Ntt(NttJob::Bls12_381(n)) => convert::ark_fields_fingerprint(&n.data),
         Output::Ntt(NttJob::BabyBear(n)) => ntt::p3_digest(&n.data),
         Output::Ntt(NttJob::Goldilocks(n)) => ntt::p3_digest(&n.data),
-        Output::Verify(_) => Vec::new(),
+        Output::Verify(v) => crate::sig::digest(v.iter().map(|x| x.is_valid())),
     }
 }
 
@@ -76,7 +78,24 @@ pub fn runner(case: Case, backend: Arc<dyn Backend>) -> Result<Box<dyn Runner>, 
             Field::BabyBear => Job::Ntt(NttJob::BabyBear(ntt_job(log_n)?)),
             Field::Goldilocks => Job::Ntt(NttJob::Goldilocks(ntt_job(log_n)?)),
         },
-        Case::Verify { .. } => return Err(format!("{} runs no signature batches", backend.name())),
+        Case::Verify {
+            scheme: Scheme::Ed25519(policy),
+            batch,
+        } => {
+            let items = crate::sig::ed25519_inputs(batch, crate::sig::ed25519_seed(batch))
+                .into_iter()
+                .map(|(k, s, m)| SigItem {
+                    public_key: k.to_bytes().to_vec(),
+                    signature: s.to_bytes().to_vec(),
+                    message: m,
+                })
+                .collect();
+            Job::Verify(VerifyJob {
+                scheme: SigScheme::Ed25519(policy),
+                items,
+            })
+        }
+        Case::Verify { .. } => return Err(format!("{} verifies only Ed25519", backend.name())),
     };
     if !backend.accepts(&job) {
         return Err(format!("{} does not take {case}", backend.name()));

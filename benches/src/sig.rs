@@ -30,6 +30,11 @@ pub fn ed25519_inputs(
         .collect()
 }
 
+/// The seed of a batch's inputs, shared by every contender (CPU, peers, devices).
+pub(crate) fn ed25519_seed(batch: usize) -> u64 {
+    0x0ff1_0ad2 + batch as u64
+}
+
 /// Verdicts as one byte each (1 = valid).
 pub(crate) fn digest(valid: impl Iterator<Item = bool>) -> Vec<u8> {
     valid.map(u8::from).collect()
@@ -133,7 +138,7 @@ pub fn runners(scheme: Scheme, batch: usize, compare: bool) -> Vec<Box<dyn Runne
         Scheme::Schnorr => return crate::secp::schnorr_runners(batch, compare),
         Scheme::Bls => return crate::bls::runners(batch, compare),
     };
-    let inputs = ed25519_inputs(batch, 0x0ff1_0ad2 + batch as u64);
+    let inputs = ed25519_inputs(batch, ed25519_seed(batch));
     let mut v: Vec<Box<dyn Runner>> = vec![Box::new(Ours {
         policy,
         pks: inputs.iter().map(|(k, _, _)| k.to_bytes()).collect(),

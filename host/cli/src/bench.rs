@@ -46,8 +46,10 @@ pub struct BenchArgs {
     policy: Option<String>,
     /// Backend to measure: cpu (in this process), remote (through a running offloadd at
     /// --addr; with --compare the in-process engine and peers run too, on the same inputs),
-    /// or fpga-sim (BabyBear NTT on the FPGA engine's cycle-accurate simulation: cycles, the
-    /// time they take at --fmax-mhz, and the CPU's time).
+    /// fpga-sim (BabyBear NTT on the FPGA engine's cycle-accurate simulation: cycles, the
+    /// time they take at --fmax-mhz, and the CPU's time), cuda (MSM, NTT and Ed25519 on the
+    /// GPU found; a clear refusal where there is none), or cuda-emulated (the same kernels
+    /// run on the host: slow, for checking results).
     #[arg(long, default_value = "cpu")]
     backend: String,
     /// With --backend fpga-sim: the clock the projection uses, MHz (the open flow reports
