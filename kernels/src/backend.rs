@@ -3,14 +3,16 @@
 //! error, or an MSM result that is not a curve point) hands the job back for the CPU
 //! fallback, and three in a row mark the backend unhealthy. Ed25519 batches of at least
 //! `verify_min_batch` signatures run one thread per signature, in chunks. MSMs longer than
-//! the device holds run in chunks. Bases are uploaded with every job so far; keeping an
-//! uploaded set resident on the device is the next step.
+//! the device holds run in chunks. The points of an uploaded (handled) base set stay on the
+//! device between jobs while the set lives, within a quarter of device memory; inline bases
+//! travel with their job.
 
 use crate::curve::DeviceCurve;
 use crate::exec::{Cuda, ExecError, Executor, Host};
 use crate::field::DeviceField;
 use crate::plan;
 use crate::probe::GpuInfo;
+use crate::resident::ResidentStats;
 use crate::sig;
 use ark_ec::short_weierstrass::Projective;
 use ark_ec::AffineRepr as _;
@@ -87,7 +89,8 @@ pub enum OpenError {
 impl GpuBackend {
     /// The GPU `gpu` describes, after a probe NTT per field equals the CPU engine's.
     pub fn cuda(gpu: &GpuInfo) -> Result<Self, OpenError> {
-        let exec = Cuda::new(gpu.ordinal, gpu.arch())?;
+        // A quarter of the device for resident base sets; plans use at most half.
+        let exec = Cuda::new(gpu.ordinal, gpu.arch(), gpu.total_mem / 4)?;
         // Data, twiddles (n/2) and the table (n), in the widest field (8 words), within half
         // of the device's memory.
         let max_elems = (gpu.total_mem / 2 / (32 * 5 / 2)).max(1);
@@ -122,6 +125,14 @@ impl GpuBackend {
         self
     }
 
+    /// What the executor keeps on the device between jobs.
+    pub fn resident(&self) -> ResidentStats {
+        self.exec
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .resident()
+    }
+
     /// MSMs run on the device in chunks of at most `points`.
     pub fn with_msm_chunk(mut self, points: usize) -> Self {
         self.msm_chunk = points.max(1);
@@ -134,7 +145,7 @@ impl GpuBackend {
         let b = Self::with(
             "cuda-emulated",
             "CUDA kernels emulated on the host".into(),
-            Box::new(Host),
+            Box::new(Host::default()),
             max_log,
             5e-8,
             0.0,
@@ -301,7 +312,11 @@ impl GpuBackend {
                 }
                 let end = (start + chunk).min(bases.len());
                 let limbs: Vec<[u64; 4]> = s[start..end].iter().map(|x| x.limbs()).collect();
-                let mut p = plan::msm(&bases[start..end], &limbs, c);
+                let mut p = if m.bases().handle.is_some() {
+                    plan::msm_resident(m.bases(), start..end, &limbs, c)
+                } else {
+                    plan::msm(&bases[start..end], &limbs, c)
+                };
                 let ran = self
                     .exec
                     .lock()

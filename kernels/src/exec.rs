@@ -2,7 +2,8 @@
 //! compiled for the host (`cuda/host_check.cpp`), launch by launch.
 
 use crate::cache;
-use crate::plan::{Arg, Plan};
+use crate::plan::{Arg, Plan, ResidentKey};
+use crate::resident::{Cache, ResidentStats};
 use cudarc::driver::{CudaContext, CudaModule, CudaSlice, LaunchConfig, PushKernelArg};
 use cudarc::nvrtc::Ptx;
 use std::collections::HashMap;
@@ -28,26 +29,102 @@ pub enum ExecError {
 pub trait Executor: Send {
     /// Run every launch in order; the plan's buffers hold the results afterwards.
     fn execute(&mut self, plan: &mut Plan) -> Result<(), ExecError>;
+    /// What the executor holds between plans, and what it has uploaded.
+    fn resident(&self) -> ResidentStats {
+        ResidentStats::default()
+    }
 }
 
-/// The kernels on the host, one loop per launch.
-#[derive(Default)]
-pub struct Host;
+/// Resident words the host executor keeps by default (1 GiB).
+const HOST_RESIDENT_WORDS: usize = 1 << 28;
+
+/// The kernels on the host, one loop per launch. Resident buffers are kept in host memory
+/// standing in for the device's, with the same accounting.
+pub struct Host {
+    cache: Cache<Vec<u32>>,
+}
+
+impl Default for Host {
+    fn default() -> Self {
+        Self::with_resident_limit(HOST_RESIDENT_WORDS)
+    }
+}
+
+impl Host {
+    /// A host executor that keeps at most `words` resident words.
+    pub fn with_resident_limit(words: usize) -> Self {
+        Self {
+            cache: Cache::new(words),
+        }
+    }
+}
+
+/// Where each resident buffer of a plan lives for this run: in the cache, or (too large to
+/// keep) only for this run.
+enum Place<B> {
+    Kept(ResidentKey),
+    Once(B),
+}
+
+/// Resident buffers made or found, by buffer index.
+fn place<B>(
+    cache: &mut Cache<B>,
+    plan: &Plan,
+    upload: &mut dyn FnMut(Vec<u32>) -> Result<B, ExecError>,
+) -> Result<Vec<Option<Place<B>>>, ExecError> {
+    cache.purge();
+    let mut places: Vec<Option<Place<B>>> = (0..plan.buffers.len()).map(|_| None).collect();
+    for r in &plan.resident {
+        let slot = places
+            .get_mut(r.buffer)
+            .ok_or_else(|| ExecError::NoBuffer {
+                kernel: "(resident)".into(),
+                index: 0,
+                buffer: r.buffer,
+            })?;
+        if cache.touch(&r.key) {
+            *slot = Some(Place::Kept(r.key.clone()));
+            continue;
+        }
+        let words = (r.fill)();
+        let len = words.len();
+        let buf = upload(words)?;
+        *slot = Some(
+            match cache.insert(r.key.clone(), r.owner.clone(), buf, len) {
+                Ok(()) => Place::Kept(r.key.clone()),
+                Err(buf) => Place::Once(buf),
+            },
+        );
+    }
+    Ok(places)
+}
 
 impl Executor for Host {
+    fn resident(&self) -> ResidentStats {
+        self.cache.stats()
+    }
+
     fn execute(&mut self, plan: &mut Plan) -> Result<(), ExecError> {
+        let mut places = place(&mut self.cache, plan, &mut |w| Ok(w))?;
         for l in &plan.launches {
             let mut bufs: Vec<*mut u32> = Vec::new();
             let mut nums = Vec::new();
             for (index, a) in l.args.iter().enumerate() {
                 match *a {
                     Arg::Buf(b) => {
-                        let buf = plan.buffers.get_mut(b).ok_or_else(|| ExecError::NoBuffer {
+                        let missing = || ExecError::NoBuffer {
                             kernel: l.kernel.clone(),
                             index,
                             buffer: b,
-                        })?;
-                        bufs.push(buf.as_mut_ptr());
+                        };
+                        let ptr = match places.get_mut(b) {
+                            Some(Some(Place::Once(v))) => v.as_mut_ptr(),
+                            Some(Some(Place::Kept(key))) => {
+                                self.cache.get_mut(key).ok_or_else(missing)?.as_mut_ptr()
+                            }
+                            _ => plan.buffers.get_mut(b).ok_or_else(missing)?.as_mut_ptr(),
+                        };
+                        bufs.push(ptr);
                     }
                     Arg::U32(v) => nums.push(v as u64),
                     Arg::U64(v) => nums.push(v),
@@ -81,6 +158,7 @@ pub struct Cuda {
     ctx: Arc<CudaContext>,
     arch: &'static str,
     modules: HashMap<&'static str, Arc<CudaModule>>,
+    cache: Cache<CudaSlice<u32>>,
 }
 
 fn cuda<E: std::fmt::Debug>(e: E) -> ExecError {
@@ -88,8 +166,13 @@ fn cuda<E: std::fmt::Debug>(e: E) -> ExecError {
 }
 
 impl Cuda {
-    /// Device `ordinal`; call only after [`crate::probe`] found it.
-    pub fn new(ordinal: usize, arch: &'static str) -> Result<Self, ExecError> {
+    /// Device `ordinal`, keeping at most `resident_bytes` of resident buffers; call only
+    /// after [`crate::probe`] found it.
+    pub fn new(
+        ordinal: usize,
+        arch: &'static str,
+        resident_bytes: usize,
+    ) -> Result<Self, ExecError> {
         let ctx = catch_unwind(|| CudaContext::new(ordinal))
             .map_err(|_| ExecError::Cuda("the driver panicked".into()))?
             .map_err(cuda)?;
@@ -97,6 +180,7 @@ impl Cuda {
             ctx,
             arch,
             modules: HashMap::new(),
+            cache: Cache::new(resident_bytes / 4),
         })
     }
 
@@ -113,9 +197,21 @@ impl Cuda {
     fn run(&mut self, plan: &mut Plan) -> Result<(), ExecError> {
         let module = self.module(plan.module)?;
         let stream = self.ctx.default_stream();
+        let places = {
+            let s = stream.clone();
+            place(&mut self.cache, plan, &mut |w| {
+                s.clone_htod(&w).map_err(cuda)
+            })?
+        };
         let mut bufs: Vec<CudaSlice<u32>> = Vec::with_capacity(plan.buffers.len());
-        for b in &plan.buffers {
-            // An empty buffer still gets an allocation, so every argument is a valid pointer.
+        for (i, b) in plan.buffers.iter().enumerate() {
+            if i == plan.result && places.get(i).is_some_and(Option::is_some) {
+                return Err(ExecError::Cuda(
+                    "a resident buffer cannot be the result".into(),
+                ));
+            }
+            // An empty buffer still gets an allocation, so every argument is a valid pointer
+            // (a resident buffer's placeholder is never passed).
             let words: &[u32] = if b.is_empty() { &[0] } else { b };
             bufs.push(stream.clone_htod(words).map_err(cuda)?);
         }
@@ -134,11 +230,18 @@ impl Cuda {
             for (index, a) in l.args.iter().enumerate() {
                 match a {
                     Arg::Buf(i) => {
-                        let s = bufs.get(*i).ok_or_else(|| ExecError::NoBuffer {
+                        let missing = || ExecError::NoBuffer {
                             kernel: l.kernel.clone(),
                             index,
                             buffer: *i,
-                        })?;
+                        };
+                        let s = match places.get(*i) {
+                            Some(Some(Place::Once(s))) => s,
+                            Some(Some(Place::Kept(key))) => {
+                                self.cache.get(key).ok_or_else(missing)?
+                            }
+                            _ => bufs.get(*i).ok_or_else(missing)?,
+                        };
                         b.arg(s);
                     }
                     Arg::U32(v) => {
@@ -160,6 +263,10 @@ impl Cuda {
 }
 
 impl Executor for Cuda {
+    fn resident(&self) -> ResidentStats {
+        self.cache.stats()
+    }
+
     fn execute(&mut self, plan: &mut Plan) -> Result<(), ExecError> {
         catch_unwind(AssertUnwindSafe(|| self.run(plan)))
             .unwrap_or_else(|_| Err(ExecError::Cuda("the driver panicked".into())))

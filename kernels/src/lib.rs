@@ -18,6 +18,7 @@ pub mod field;
 pub mod host;
 pub mod plan;
 pub mod probe;
+pub mod resident;
 pub mod sig;
 pub mod source;
 

@@ -3,7 +3,13 @@
 //! (`exec::Host`), so everything but the device itself is tested on machines without one.
 
 use crate::field::DeviceField;
+use offload_core::job::BaseSet;
+use offload_core::wire::WireCurve;
 use offload_engine::ntt::{Direction, NttConfig, Order};
+use std::any::Any;
+use std::fmt;
+use std::ops::Range;
+use std::sync::{Arc, Weak};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Arg {
@@ -29,6 +35,34 @@ pub struct Plan {
     pub buffers: Vec<Vec<u32>>,
     pub launches: Vec<Launch>,
     pub result: usize,
+    /// Buffers whose contents the executor may keep on the device between plans (their
+    /// entry in `buffers` is empty): an uploaded base set's points, sent once.
+    pub resident: Vec<Resident>,
+}
+
+/// What identifies resident contents: the owner's address and the range of it.
+pub type ResidentKey = (usize, Range<usize>);
+
+/// Contents an executor keeps while their owner lives, and makes only when it does not hold
+/// them already.
+#[derive(Clone)]
+pub struct Resident {
+    pub buffer: usize,
+    pub key: ResidentKey,
+    /// Dead once the owner is dropped (a base set deleted): its copy is freed, and an address
+    /// reused by a later owner never finds the old contents.
+    pub owner: Weak<dyn Any + Send + Sync>,
+    pub fill: Arc<dyn Fn() -> Vec<u32> + Send + Sync>,
+}
+
+impl fmt::Debug for Resident {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Resident")
+            .field("buffer", &self.buffer)
+            .field("key", &self.key)
+            .field("alive", &(self.owner.strong_count() > 0))
+            .finish()
+    }
 }
 
 fn rev(i: usize, bits: u32) -> usize {
@@ -134,6 +168,7 @@ pub fn ntt<F: DeviceField>(cfg: &NttConfig<F>, log_n: u32, columns: usize, data:
         ],
         launches,
         result: 0,
+        resident: Vec::new(),
     }
 }
 
@@ -158,18 +193,52 @@ pub fn msm<C: crate::curve::DeviceCurve>(
     scalars: &[[u64; 4]],
     c: u32,
 ) -> Plan {
-    assert!(bases.len() == scalars.len() && bases.len() < 1 << 31 && (2..=24).contains(&c));
-    let n = bases.len() as u32;
+    assert!(bases.len() == scalars.len());
+    msm_with::<C>(base_words(bases), scalars, c)
+}
+
+fn base_words<C: crate::curve::DeviceCurve>(
+    bases: &[ark_ec::short_weierstrass::Affine<C>],
+) -> Vec<u32> {
+    let mut b = Vec::with_capacity(bases.len() * 2 * C::BASE_WORDS);
+    for p in bases {
+        C::push_affine(p, &mut b);
+    }
+    b
+}
+
+/// [`msm`] over `set.points[range]`, with the bases resident: the executor uploads them the
+/// first time and reuses its copy while the set lives.
+pub fn msm_resident<C: crate::curve::DeviceCurve + WireCurve>(
+    set: &Arc<BaseSet<C>>,
+    range: Range<usize>,
+    scalars: &[[u64; 4]],
+    c: u32,
+) -> Plan {
+    assert!(range.len() == scalars.len() && range.end <= set.len());
+    let mut p = msm_with::<C>(Vec::new(), scalars, c);
+    let owner: Arc<dyn Any + Send + Sync> = set.clone();
+    let src = set.clone();
+    let r = range.clone();
+    p.resident.push(Resident {
+        buffer: 0,
+        key: (Arc::as_ptr(set) as *const u8 as usize, range),
+        owner: Arc::downgrade(&owner),
+        fill: Arc::new(move || base_words(&src.points[r.clone()])),
+    });
+    p
+}
+
+/// The MSM plan with `b` as the bases buffer (empty when resident), n = scalars.len().
+fn msm_with<C: crate::curve::DeviceCurve>(b: Vec<u32>, scalars: &[[u64; 4]], c: u32) -> Plan {
+    assert!(scalars.len() < 1 << 31 && (2..=24).contains(&c));
+    let n = scalars.len() as u32;
     let windows = (C::SCALAR_BITS + 1).div_ceil(c);
     let half = 1u32 << (c - 1);
     let segments = half.min(128);
     let total = windows as u64 * n as u64;
     let buckets = windows * half;
     let point = 4 * C::BASE_WORDS;
-    let mut b = Vec::new();
-    for p in bases {
-        C::push_affine(p, &mut b);
-    }
     let s: Vec<u32> = scalars
         .iter()
         .flat_map(|l| l.iter().flat_map(|x| [*x as u32, (*x >> 32) as u32]))
@@ -247,5 +316,6 @@ pub fn msm<C: crate::curve::DeviceCurve>(
             ),
         ],
         result: 11,
+        resident: Vec::new(),
     }
 }

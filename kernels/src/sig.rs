@@ -97,6 +97,7 @@ pub fn ed25519(policy: Policy, items: &[Item]) -> Result<SigPlan, SigPlanError> 
             ],
         }],
         result: 4,
+        resident: Vec::new(),
     };
     Ok(SigPlan { plan, slots })
 }

@@ -85,7 +85,14 @@ fn a_device_error_hands_the_job_back_and_three_make_it_unhealthy() {
     }
     assert!(matches!(b.health(), Health::Unhealthy(_)));
     // A cancelled job is handed back too, and is not the device's fault.
-    let b = GpuBackend::with("cuda", "test".into(), Box::new(Host), 12, 1e-9, 0.0);
+    let b = GpuBackend::with(
+        "cuda",
+        "test".into(),
+        Box::new(Host::default()),
+        12,
+        1e-9,
+        0.0,
+    );
     let cancel = Cancel::new();
     cancel.cancel();
     for _ in 0..3 {
@@ -100,7 +107,7 @@ fn a_device_error_hands_the_job_back_and_three_make_it_unhealthy() {
 struct Wrong;
 impl Executor for Wrong {
     fn execute(&mut self, plan: &mut Plan) -> Result<(), ExecError> {
-        Host.execute(plan)?;
+        Host::default().execute(plan)?;
         plan.buffers[0][0] ^= 1;
         Ok(())
     }
@@ -112,7 +119,7 @@ fn a_device_that_computes_wrong_answers_is_not_registered() {
         GpuBackend::with_probe("cuda", "test".into(), Box::new(Wrong), 12),
         Err(OpenError::Probe(_))
     ));
-    assert!(GpuBackend::with_probe("cuda", "test".into(), Box::new(Host), 12).is_ok());
+    assert!(GpuBackend::with_probe("cuda", "test".into(), Box::new(Host::default()), 12).is_ok());
 }
 
 #[test]
@@ -198,11 +205,92 @@ fn ed25519_batches_run_in_chunks_and_give_the_cpu_verdicts() {
         items: items.clone(),
     });
     assert!(!b.accepts(&bip));
-    let gpu = GpuBackend::with("cuda", "test".into(), Box::new(Host), 8, 1e-9, 0.0)
-        .with_verify(VerifyTuning::GPU);
+    let gpu = GpuBackend::with(
+        "cuda",
+        "test".into(),
+        Box::new(Host::default()),
+        8,
+        1e-9,
+        0.0,
+    )
+    .with_verify(VerifyTuning::GPU);
     let small = Job::Verify(VerifyJob {
         scheme: SigScheme::Ed25519(Policy::Zip215),
         items,
     });
     assert!(!gpu.accepts(&small));
+}
+
+#[test]
+fn uploaded_bases_stay_on_the_device_until_their_set_is_dropped() {
+    use ark_ec::{CurveGroup, VariableBaseMSM};
+    use ark_ff::UniformRand;
+    use offload_core::job::{BaseSet, Msm, MsmJob, MsmOutput, TableBudget};
+    use offload_engine::msm::Canonical;
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(92);
+    let points: Vec<ark_bn254::G1Affine> = (0..100)
+        .map(|_| ark_bn254::G1Projective::rand(&mut rng).into_affine())
+        .collect();
+    let run = |b: &GpuBackend, set: &std::sync::Arc<BaseSet<ark_bn254::g1::Config>>, seed| {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+        let s: Vec<ark_bn254::Fr> = (0..set.len())
+            .map(|_| ark_bn254::Fr::rand(&mut rng))
+            .collect();
+        let job = Msm::new(
+            set.clone(),
+            vec![s.iter().map(Canonical::from_field).collect()],
+        )
+        .unwrap();
+        let Ok(Output::Msm(MsmOutput::Bn254(r))) =
+            b.run(Job::Msm(MsmJob::Bn254(job)), &Cancel::never())
+        else {
+            panic!("the emulated backend failed")
+        };
+        assert_eq!(r[0], ark_bn254::G1Projective::msm(&set.points, &s).unwrap());
+    };
+    let budget = TableBudget::new(0);
+    let set = std::sync::Arc::new(BaseSet::resident(
+        points.clone(),
+        "h".into(),
+        budget.clone(),
+    ));
+    // Two chunks of 64 and 36 points, each uploaded once and then found on the device.
+    let b = GpuBackend::host_emulation(12).unwrap().with_msm_chunk(64);
+    let before = b.resident();
+    run(&b, &set, 1);
+    run(&b, &set, 2);
+    run(&b, &set, 3);
+    let s = b.resident();
+    assert_eq!(s.uploads - before.uploads, 2);
+    assert_eq!(s.hits - before.hits, 4);
+    assert_eq!(s.uploaded_words - before.uploaded_words, 100 * 16);
+    assert_eq!((s.buffers, s.words), (2, 100 * 16));
+    // Inline bases are never kept.
+    let inline = std::sync::Arc::new(BaseSet::inline(points.clone()));
+    run(&b, &inline, 4);
+    assert_eq!(b.resident().uploads, s.uploads);
+    // Dropping the set frees its copy at the next job.
+    drop(set);
+    run(&b, &inline, 5);
+    let after = b.resident();
+    assert_eq!((after.buffers, after.words, after.freed), (0, 0, 2));
+
+    // A device with room for one chunk only: the two chunks take turns, results unchanged;
+    // with room for none, the bases go with every run and nothing is kept.
+    for (limit, kept) in [(64 * 16, 1), (10, 0)] {
+        let set = std::sync::Arc::new(BaseSet::resident(
+            points.clone(),
+            "h".into(),
+            budget.clone(),
+        ));
+        let exec = Box::new(Host::with_resident_limit(limit));
+        let b = GpuBackend::with("cuda", "test".into(), exec, 12, 1e-9, 0.0).with_msm_chunk(64);
+        run(&b, &set, 6);
+        run(&b, &set, 7);
+        let s = b.resident();
+        assert_eq!(s.buffers, kept, "limit {limit}");
+        assert_eq!(s.uploads, 4, "limit {limit}");
+        assert_eq!(s.evicted, if kept == 1 { 3 } else { 0 });
+    }
 }

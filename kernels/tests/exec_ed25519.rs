@@ -29,7 +29,7 @@ fn items(v: &[Owned]) -> Vec<Item<'_>> {
 
 fn on_device(policy: Policy, items: &[Item]) -> Vec<Verdict> {
     let mut p = sig::ed25519(policy, items).expect("plan");
-    Host.execute(&mut p.plan).expect("host run");
+    Host::default().execute(&mut p.plan).expect("host run");
     p.verdicts().expect("every thread wrote a verdict")
 }
 

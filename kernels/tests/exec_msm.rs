@@ -20,7 +20,7 @@ where
 {
     let limbs: Vec<[u64; 4]> = scalars.iter().map(|s| s.into_bigint().0).collect();
     let mut p = plan::msm(bases, &limbs, c);
-    Host.execute(&mut p).unwrap();
+    Host::default().execute(&mut p).unwrap();
     C::from_xyzz(&p.buffers[p.result]).expect("a point of the curve")
 }
 
@@ -79,7 +79,7 @@ fn a_corrupted_result_is_caught() {
         .collect();
     let s: Vec<[u64; 4]> = (0..8).map(|i| [i + 1, 0, 0, 0]).collect();
     let mut p = plan::msm(&b, &s, 4);
-    Host.execute(&mut p).unwrap();
+    Host::default().execute(&mut p).unwrap();
     p.buffers[p.result][3] ^= 1;
     assert!(ark_bn254::g1::Config::from_xyzz(&p.buffers[p.result]).is_none());
 }
