@@ -274,14 +274,14 @@ impl GpuBackend {
             .iter()
             .map(|it| ed25519::verify(Policy::Zip215, it))
             .collect();
-        let mut p =
+        let (mut p, slots) =
             sig::ed25519(Policy::Zip215, &items).map_err(|_| OpenError::Probe("ed25519 verify"))?;
         self.exec
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .execute(&mut p.plan)?;
-        let got = p
-            .verdicts()
+            .execute(&mut p)?;
+        let got = slots
+            .verdicts(&p)
             .map_err(|_| OpenError::Probe("ed25519 verify"))?;
         if got != want || want != [Verdict::Valid, Verdict::Invalid] {
             return Err(OpenError::Probe("ed25519 verify"));
@@ -297,40 +297,57 @@ impl GpuBackend {
         let bases = &m.bases().points;
         let chunk = self.msm_chunk.min(bases.len()).max(1);
         let c = plan::window_bits(chunk);
-        let mut out = Vec::with_capacity(m.scalars().len());
         // An empty MSM is one empty chunk (the identity), run like any other.
         let starts: Vec<usize> = if bases.is_empty() {
             vec![0]
         } else {
             (0..bases.len()).step_by(chunk).collect()
         };
-        for s in m.scalars() {
-            let mut sum = Projective::<C>::default();
-            for &start in &starts {
-                if cancel.is_cancelled() {
-                    return Err(("cancelled".into(), m));
-                }
-                let end = (start + chunk).min(bases.len());
-                let limbs: Vec<[u64; 4]> = s[start..end].iter().map(|x| x.limbs()).collect();
-                let mut p = if m.bases().handle.is_some() {
-                    plan::msm_resident(m.bases(), start..end, &limbs, c)
-                } else {
-                    plan::msm(&bases[start..end], &limbs, c)
-                };
-                let ran = self
-                    .exec
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .execute(&mut p);
-                if let Err(e) = ran {
-                    return Err((e.to_string(), m));
-                }
-                match C::from_xyzz(&p.buffers[p.result]) {
-                    Some(r) => sum += r,
-                    None => return Err(("the device returned a point not on the curve".into(), m)),
-                }
+        // Every (vector, chunk) pair in order, streamed so that the device overlaps one
+        // chunk's transfers with the previous chunk's compute.
+        let mut todo = m
+            .scalars()
+            .iter()
+            .flat_map(|s| starts.iter().map(move |&start| (s, start)));
+        let mut cancelled = false;
+        let mut next = || {
+            if cancel.is_cancelled() {
+                cancelled = true;
+                return None;
             }
-            out.push(sum);
+            let (s, start) = todo.next()?;
+            let end = (start + chunk).min(bases.len());
+            let limbs: Vec<[u64; 4]> = s[start..end].iter().map(|x| x.limbs()).collect();
+            Some(if m.bases().handle.is_some() {
+                plan::msm_resident(m.bases(), start..end, &limbs, c)
+            } else {
+                plan::msm(&bases[start..end], &limbs, c)
+            })
+        };
+        let mut out = Vec::with_capacity(m.scalars().len());
+        let mut sum = Projective::<C>::default();
+        let mut chunks_done = 0;
+        let mut done = |p: plan::Plan| {
+            let r = C::from_xyzz(&p.buffers[p.result]).ok_or_else(|| {
+                ExecError::BadResult("the device returned a point not on the curve".into())
+            })?;
+            sum += r;
+            chunks_done += 1;
+            if chunks_done % starts.len() == 0 {
+                out.push(std::mem::take(&mut sum));
+            }
+            Ok(())
+        };
+        let ran = self
+            .exec
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .execute_stream(&mut next, &mut done);
+        if let Err(e) = ran {
+            return Err((e.to_string(), m));
+        }
+        if cancelled {
+            return Err(("cancelled".into(), m));
         }
         Ok(out)
     }
@@ -343,12 +360,18 @@ impl GpuBackend {
         items: &[SigItem],
         cancel: &Cancel,
     ) -> Result<Vec<Verdict>, String> {
-        let mut out = Vec::with_capacity(items.len());
-        for chunk in items.chunks(self.verify.chunk) {
+        let mut chunks = items.chunks(self.verify.chunk);
+        // Filled by `next`, emptied by `done`, in the same order.
+        let pending = std::cell::RefCell::new(std::collections::VecDeque::new());
+        let mut cancelled = false;
+        let mut plan_error = None;
+        let mut next = || {
             if cancel.is_cancelled() {
-                return Err("cancelled".into());
+                cancelled = true;
+                return None;
             }
-            let its: Vec<ed25519::Item> = chunk
+            let its: Vec<ed25519::Item> = chunks
+                .next()?
                 .iter()
                 .map(|it| ed25519::Item {
                     public_key: &it.public_key,
@@ -356,13 +379,40 @@ impl GpuBackend {
                     message: &it.message,
                 })
                 .collect();
-            let mut p = sig::ed25519(policy, &its).map_err(|e| e.to_string())?;
-            self.exec
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .execute(&mut p.plan)
-                .map_err(|e| e.to_string())?;
-            out.extend(p.verdicts().map_err(|e| e.to_string())?);
+            match sig::ed25519(policy, &its) {
+                Ok((plan, slots)) => {
+                    pending.borrow_mut().push_back(slots);
+                    Some(plan)
+                }
+                Err(e) => {
+                    plan_error = Some(e.to_string());
+                    None
+                }
+            }
+        };
+        let mut out = Vec::with_capacity(items.len());
+        let mut done = |p: plan::Plan| {
+            let slots = pending
+                .borrow_mut()
+                .pop_front()
+                .ok_or_else(|| ExecError::BadResult("a plan came back twice".into()))?;
+            out.extend(
+                slots
+                    .verdicts(&p)
+                    .map_err(|e| ExecError::BadResult(e.to_string()))?,
+            );
+            Ok(())
+        };
+        self.exec
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .execute_stream(&mut next, &mut done)
+            .map_err(|e| e.to_string())?;
+        if cancelled {
+            return Err("cancelled".into());
+        }
+        if let Some(e) = plan_error {
+            return Err(e);
         }
         Ok(out)
     }

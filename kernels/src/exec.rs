@@ -4,7 +4,9 @@
 use crate::cache;
 use crate::plan::{Arg, Plan, ResidentKey};
 use crate::resident::{Cache, ResidentStats};
-use cudarc::driver::{CudaContext, CudaModule, CudaSlice, LaunchConfig, PushKernelArg};
+use cudarc::driver::{
+    CudaContext, CudaModule, CudaSlice, CudaStream, LaunchConfig, PinnedHostSlice, PushKernelArg,
+};
 use cudarc::nvrtc::Ptx;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -24,6 +26,9 @@ pub enum ExecError {
     Compile(#[from] crate::CompileError),
     #[error("CUDA: {0}")]
     Cuda(String),
+    /// A result the device returned that cannot be right (reported by whoever decodes it).
+    #[error("{0}")]
+    BadResult(String),
 }
 
 pub trait Executor: Send {
@@ -32,6 +37,20 @@ pub trait Executor: Send {
     /// What the executor holds between plans, and what it has uploaded.
     fn resident(&self) -> ResidentStats {
         ResidentStats::default()
+    }
+    /// Run the plans `next` yields, handing each to `done` when its result is in; a device
+    /// may overlap one plan's transfers with another's compute, and hands plans back in
+    /// order. Stops at the first error.
+    fn execute_stream(
+        &mut self,
+        next: &mut dyn FnMut() -> Option<Plan>,
+        done: &mut dyn FnMut(Plan) -> Result<(), ExecError>,
+    ) -> Result<(), ExecError> {
+        while let Some(mut p) = next() {
+            self.execute(&mut p)?;
+            done(p)?;
+        }
+        Ok(())
     }
 }
 
@@ -152,17 +171,31 @@ impl Executor for Host {
     }
 }
 
-/// The kernels on a GPU: modules compiled (or taken from the cache) on first use, buffers
-/// copied in, every launch on one stream, the result buffer copied back.
+/// The kernels on a GPU: modules compiled (or taken from the cache) on first use. Each plan
+/// goes on one of two streams: inputs staged through page-locked memory and copied
+/// asynchronously, work buffers zeroed on the device, launches, the result copied back
+/// asynchronously. With [`Executor::execute_stream`] the next plan's copies run while the
+/// previous plan computes.
 pub struct Cuda {
     ctx: Arc<CudaContext>,
     arch: &'static str,
     modules: HashMap<&'static str, Arc<CudaModule>>,
     cache: Cache<CudaSlice<u32>>,
+    streams: Vec<Arc<CudaStream>>,
 }
 
 fn cuda<E: std::fmt::Debug>(e: E) -> ExecError {
     ExecError::Cuda(format!("{e:?}"))
+}
+
+/// A plan whose work is queued on a stream, with everything that must live until it is done.
+struct InFlight {
+    plan: Plan,
+    stream: Arc<CudaStream>,
+    _bufs: Vec<CudaSlice<u32>>,
+    _staged: Vec<PinnedHostSlice<u32>>,
+    _once: Vec<CudaSlice<u32>>,
+    out: PinnedHostSlice<u32>,
 }
 
 impl Cuda {
@@ -176,11 +209,16 @@ impl Cuda {
         let ctx = catch_unwind(|| CudaContext::new(ordinal))
             .map_err(|_| ExecError::Cuda("the driver panicked".into()))?
             .map_err(cuda)?;
+        let streams = vec![
+            ctx.new_stream().map_err(cuda)?,
+            ctx.new_stream().map_err(cuda)?,
+        ];
         Ok(Self {
             ctx,
             arch,
             modules: HashMap::new(),
             cache: Cache::new(resident_bytes / 4),
+            streams,
         })
     }
 
@@ -194,26 +232,49 @@ impl Cuda {
         Ok(m)
     }
 
-    fn run(&mut self, plan: &mut Plan) -> Result<(), ExecError> {
+    /// Page-locked host memory holding `words` (one word if empty).
+    fn pinned(&self, words: &[u32]) -> Result<PinnedHostSlice<u32>, ExecError> {
+        let len = words.len().max(1);
+        // SAFETY: every word is written below before the slice is read.
+        let mut p = unsafe { self.ctx.alloc_pinned::<u32>(len) }.map_err(cuda)?;
+        let dst = p.as_mut_slice().map_err(cuda)?;
+        dst[..words.len()].copy_from_slice(words);
+        dst[words.len()..].fill(0);
+        Ok(p)
+    }
+
+    /// Queue `plan` on `stream`: nothing here waits for the device.
+    fn issue(&mut self, plan: Plan, stream: Arc<CudaStream>) -> Result<InFlight, ExecError> {
         let module = self.module(plan.module)?;
-        let stream = self.ctx.default_stream();
-        let places = {
+        let mut places = {
             let s = stream.clone();
-            place(&mut self.cache, plan, &mut |w| {
+            place(&mut self.cache, &plan, &mut |w| {
                 s.clone_htod(&w).map_err(cuda)
             })?
         };
         let mut bufs: Vec<CudaSlice<u32>> = Vec::with_capacity(plan.buffers.len());
+        let mut staged = Vec::new();
         for (i, b) in plan.buffers.iter().enumerate() {
-            if i == plan.result && places.get(i).is_some_and(Option::is_some) {
+            let resident = places.get(i).is_some_and(Option::is_some);
+            if i == plan.result && resident {
                 return Err(ExecError::Cuda(
                     "a resident buffer cannot be the result".into(),
                 ));
             }
-            // An empty buffer still gets an allocation, so every argument is a valid pointer
-            // (a resident buffer's placeholder is never passed).
-            let words: &[u32] = if b.is_empty() { &[0] } else { b };
-            bufs.push(stream.clone_htod(words).map_err(cuda)?);
+            // Every argument gets a valid pointer, an empty buffer (or a resident buffer's
+            // placeholder, never passed) one word; zero-filled work buffers are zeroed on the
+            // device rather than copied.
+            let len = b.len().max(1);
+            if resident || b.iter().all(|&w| w == 0) {
+                bufs.push(stream.alloc_zeros::<u32>(len).map_err(cuda)?);
+            } else {
+                let host = self.pinned(b)?;
+                // SAFETY: the copy below writes all `len` words before any launch reads them.
+                let mut dev = unsafe { stream.alloc::<u32>(len) }.map_err(cuda)?;
+                stream.memcpy_htod(&host, &mut dev).map_err(cuda)?;
+                staged.push(host);
+                bufs.push(dev);
+            }
         }
         for l in &plan.launches {
             let f = module.load_function(&l.kernel).map_err(cuda)?;
@@ -256,8 +317,63 @@ impl Cuda {
             // (checked on the host by the same plan), and every buffer is sized for the grid.
             unsafe { b.launch(cfg) }.map_err(cuda)?;
         }
-        plan.buffers[plan.result] = stream.clone_dtoh(&bufs[plan.result]).map_err(cuda)?;
-        stream.synchronize().map_err(cuda)?;
+        let result = bufs.get(plan.result).ok_or_else(|| ExecError::NoBuffer {
+            kernel: "(result)".into(),
+            index: 0,
+            buffer: plan.result,
+        })?;
+        // SAFETY: the device-to-host copy below fills it before it is read.
+        let mut out = unsafe { self.ctx.alloc_pinned::<u32>(result.len()) }.map_err(cuda)?;
+        stream.memcpy_dtoh(result, &mut out).map_err(cuda)?;
+        let once = places
+            .iter_mut()
+            .filter_map(|p| match p.take() {
+                Some(Place::Once(s)) => Some(s),
+                _ => None,
+            })
+            .collect();
+        Ok(InFlight {
+            plan,
+            stream,
+            _bufs: bufs,
+            _staged: staged,
+            _once: once,
+            out,
+        })
+    }
+
+    /// Wait for a queued plan and take its result.
+    fn finish(f: InFlight) -> Result<Plan, ExecError> {
+        f.stream.synchronize().map_err(cuda)?;
+        let mut plan = f.plan;
+        let words = f.out.as_slice().map_err(cuda)?;
+        let keep = plan.buffers[plan.result].len();
+        plan.buffers[plan.result] = words[..keep.min(words.len())].to_vec();
+        Ok(plan)
+    }
+
+    fn stream_plans(
+        &mut self,
+        next: &mut dyn FnMut() -> Option<Plan>,
+        done: &mut dyn FnMut(Plan) -> Result<(), ExecError>,
+    ) -> Result<(), ExecError> {
+        // Two plans in flight, one per stream: plan k + 1's copies overlap plan k's kernels,
+        // and device memory holds at most two plans' buffers.
+        let mut flight: std::collections::VecDeque<InFlight> = Default::default();
+        let mut k = 0usize;
+        while let Some(plan) = next() {
+            if flight.len() == self.streams.len() {
+                if let Some(f) = flight.pop_front() {
+                    done(Self::finish(f)?)?;
+                }
+            }
+            let stream = self.streams[k % self.streams.len()].clone();
+            flight.push_back(self.issue(plan, stream)?);
+            k += 1;
+        }
+        while let Some(f) = flight.pop_front() {
+            done(Self::finish(f)?)?;
+        }
         Ok(())
     }
 }
@@ -268,7 +384,34 @@ impl Executor for Cuda {
     }
 
     fn execute(&mut self, plan: &mut Plan) -> Result<(), ExecError> {
-        catch_unwind(AssertUnwindSafe(|| self.run(plan)))
+        let mut input = Some(std::mem::replace(plan, empty_plan()));
+        let mut output = None;
+        let ran = self.execute_stream(&mut || input.take(), &mut |p| {
+            output = Some(p);
+            Ok(())
+        });
+        if let Some(p) = output {
+            *plan = p;
+        }
+        ran
+    }
+
+    fn execute_stream(
+        &mut self,
+        next: &mut dyn FnMut() -> Option<Plan>,
+        done: &mut dyn FnMut(Plan) -> Result<(), ExecError>,
+    ) -> Result<(), ExecError> {
+        catch_unwind(AssertUnwindSafe(|| self.stream_plans(next, done)))
             .unwrap_or_else(|_| Err(ExecError::Cuda("the driver panicked".into())))
+    }
+}
+
+fn empty_plan() -> Plan {
+    Plan {
+        module: "",
+        buffers: Vec::new(),
+        launches: Vec::new(),
+        result: 0,
+        resident: Vec::new(),
     }
 }

@@ -16,12 +16,9 @@ pub enum SigPlanError {
     MessagesTooLong(usize),
 }
 
-/// A verification plan and where each item's verdict comes from.
-pub struct SigPlan {
-    pub plan: Plan,
-    /// Per item: the index of its verdict in the result buffer, or why it never went.
-    slots: Vec<Result<usize, Malformed>>,
-}
+/// Where each item's verdict comes from: its index in the plan's result buffer, or why it
+/// never went to the device.
+pub struct Slots(Vec<Result<usize, Malformed>>);
 
 fn policy_code(p: Policy) -> u32 {
     match p {
@@ -52,8 +49,8 @@ fn length(bytes: &[u8], field: Field, expected: usize) -> Result<(), Malformed> 
     }
 }
 
-/// The plan for `items` under `policy`.
-pub fn ed25519(policy: Policy, items: &[Item]) -> Result<SigPlan, SigPlanError> {
+/// The plan for `items` under `policy`, and where to find each verdict after it ran.
+pub fn ed25519(policy: Policy, items: &[Item]) -> Result<(Plan, Slots), SigPlanError> {
     let mut keys = Vec::new();
     let mut sigs = Vec::new();
     let mut msgs: Vec<u8> = Vec::new();
@@ -99,7 +96,7 @@ pub fn ed25519(policy: Policy, items: &[Item]) -> Result<SigPlan, SigPlanError> 
         result: 4,
         resident: Vec::new(),
     };
-    Ok(SigPlan { plan, slots })
+    Ok((plan, Slots(slots)))
 }
 
 /// A verdict code the device returned that no kernel writes.
@@ -124,12 +121,12 @@ fn verdict(code: u32) -> Option<Verdict> {
     })
 }
 
-impl SigPlan {
-    /// One verdict per item, after the plan ran. The result buffer starts filled with a code
+impl Slots {
+    /// One verdict per item, after `plan` ran. The result buffer starts filled with a code
     /// no kernel writes, so a thread that never ran is an error, not a verdict.
-    pub fn verdicts(&self) -> Result<Vec<Verdict>, BadVerdict> {
-        let codes = &self.plan.buffers[self.plan.result];
-        self.slots
+    pub fn verdicts(&self, plan: &Plan) -> Result<Vec<Verdict>, BadVerdict> {
+        let codes = plan.buffers.get(plan.result).map_or(&[][..], |b| &b[..]);
+        self.0
             .iter()
             .enumerate()
             .map(|(index, s)| match s {

@@ -294,3 +294,102 @@ fn uploaded_bases_stay_on_the_device_until_their_set_is_dropped() {
         assert_eq!(s.evicted, if kept == 1 { 3 } else { 0 });
     }
 }
+
+/// Keeps one plan in flight, as the GPU's two streams do: each plan is handed back only after
+/// the next one has been taken.
+#[derive(Default)]
+struct Lagged(Host);
+impl Executor for Lagged {
+    fn execute(&mut self, plan: &mut Plan) -> Result<(), ExecError> {
+        self.0.execute(plan)
+    }
+    fn execute_stream(
+        &mut self,
+        next: &mut dyn FnMut() -> Option<Plan>,
+        done: &mut dyn FnMut(Plan) -> Result<(), ExecError>,
+    ) -> Result<(), ExecError> {
+        let mut held: Option<Plan> = None;
+        while let Some(mut p) = next() {
+            self.0.execute(&mut p)?;
+            if let Some(prev) = held.replace(p) {
+                done(prev)?;
+            }
+        }
+        held.map_or(Ok(()), done)
+    }
+}
+
+#[test]
+fn streamed_chunks_come_back_in_order_with_plans_in_flight() {
+    use ark_ec::{CurveGroup, VariableBaseMSM};
+    use ark_ff::UniformRand;
+    use offload_core::job::{BaseSet, Msm, MsmJob, MsmOutput, SigItem, SigScheme, VerifyJob};
+    use offload_engine::msm::Canonical;
+    use offload_engine::sig::ed25519::Policy;
+    use offload_kernels::backend::VerifyTuning;
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(93);
+    let points: Vec<ark_bn254::G1Affine> = (0..90)
+        .map(|_| ark_bn254::G1Projective::rand(&mut rng).into_affine())
+        .collect();
+    let vectors: Vec<Vec<ark_bn254::Fr>> = (0..3)
+        .map(|_| (0..90).map(|_| ark_bn254::Fr::rand(&mut rng)).collect())
+        .collect();
+    let b = GpuBackend::with(
+        "cuda",
+        "test".into(),
+        Box::new(Lagged::default()),
+        12,
+        1e-9,
+        0.0,
+    )
+    .with_msm_chunk(40)
+    .with_verify(VerifyTuning {
+        chunk: 3,
+        ..VerifyTuning::EMULATED
+    });
+    let job = Msm::new(
+        std::sync::Arc::new(BaseSet::inline(points.clone())),
+        vectors
+            .iter()
+            .map(|v| v.iter().map(Canonical::from_field).collect())
+            .collect(),
+    )
+    .unwrap();
+    let Ok(Output::Msm(MsmOutput::Bn254(r))) =
+        b.run(Job::Msm(MsmJob::Bn254(job)), &Cancel::never())
+    else {
+        panic!("the lagged executor failed")
+    };
+    assert_eq!(r.len(), 3);
+    for (got, v) in r.iter().zip(&vectors) {
+        assert_eq!(*got, ark_bn254::G1Projective::msm(&points, v).unwrap());
+    }
+
+    // Verdicts of 10 items in chunks of 3 land on their own items.
+    let items: Vec<SigItem> = (0..10)
+        .map(|i| SigItem {
+            public_key: vec![0; if i % 4 == 1 { 31 } else { 32 }],
+            signature: vec![0; if i % 4 == 2 { 63 } else { 64 }],
+            message: vec![],
+        })
+        .collect();
+    let job = Job::Verify(VerifyJob {
+        scheme: SigScheme::Ed25519(Policy::Zip215),
+        items: items.clone(),
+    });
+    let Ok(Output::Verify(v)) = b.run(job, &Cancel::never()) else {
+        panic!("the lagged executor failed")
+    };
+    for (i, (got, it)) in v.iter().zip(&items).enumerate() {
+        let want = offload_engine::sig::ed25519::verify(
+            Policy::Zip215,
+            &offload_engine::sig::ed25519::Item {
+                public_key: &it.public_key,
+                signature: &it.signature,
+                message: &it.message,
+            },
+        );
+        assert_eq!(*got, want, "item {i}");
+    }
+}

@@ -28,9 +28,9 @@ fn items(v: &[Owned]) -> Vec<Item<'_>> {
 }
 
 fn on_device(policy: Policy, items: &[Item]) -> Vec<Verdict> {
-    let mut p = sig::ed25519(policy, items).expect("plan");
-    Host::default().execute(&mut p.plan).expect("host run");
-    p.verdicts().expect("every thread wrote a verdict")
+    let (mut p, slots) = sig::ed25519(policy, items).expect("plan");
+    Host::default().execute(&mut p).expect("host run");
+    slots.verdicts(&p).expect("every thread wrote a verdict")
 }
 
 fn assert_same(policy: Policy, v: &[Owned]) -> Vec<Verdict> {
@@ -147,7 +147,7 @@ fn a_result_no_thread_wrote_is_an_error_not_a_verdict() {
     let v = batch(1);
     let its = items(&v[..3]);
     // Never run: the buffer still holds the fill value.
-    let p = sig::ed25519(Policy::Zip215, &its).expect("plan");
-    let e = p.verdicts().expect_err("unwritten verdicts");
+    let (p, slots) = sig::ed25519(Policy::Zip215, &its).expect("plan");
+    let e = slots.verdicts(&p).expect_err("unwritten verdicts");
     assert_eq!(e.index, 0);
 }
