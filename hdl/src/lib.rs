@@ -11,4 +11,5 @@ pub mod bn254;
 pub mod catalog;
 pub mod flow;
 pub mod goldilocks;
+pub mod schedule;
 pub mod sim;
