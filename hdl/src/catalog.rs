@@ -59,17 +59,32 @@ pub const CORES: &[Core] = &[
     Core {
         name: "ntt-babybear-64",
         about: "BabyBear NTT engine, sizes 2 to 64, one butterfly lane",
-        verilog: || export(BabyBearNtt::<6, 5>::default()),
+        verilog: || export(BabyBearNtt::<6, 5, 5, 1, 2>::default()),
     },
     Core {
         name: "ntt-babybear-1k",
         about: "BabyBear NTT engine, sizes 2 to 1024, one butterfly lane",
-        verilog: || export(BabyBearNtt::<10, 9>::default()),
+        verilog: || export(BabyBearNtt::<10, 9, 9, 1, 2>::default()),
     },
     Core {
         name: "ntt-babybear-16k",
         about: "BabyBear NTT engine, sizes 2 to 16384, one butterfly lane",
-        verilog: || export(BabyBearNtt::<14, 13>::default()),
+        verilog: || export(BabyBearNtt::<14, 13, 13, 1, 2>::default()),
+    },
+    Core {
+        name: "ntt-babybear-64-x2",
+        about: "BabyBear NTT engine, sizes 4 to 64, two butterfly lanes",
+        verilog: || export(BabyBearNtt::<6, 5, 4, 2, 4>::default()),
+    },
+    Core {
+        name: "ntt-babybear-1k-x2",
+        about: "BabyBear NTT engine, sizes 4 to 1024, two butterfly lanes",
+        verilog: || export(BabyBearNtt::<10, 9, 8, 2, 4>::default()),
+    },
+    Core {
+        name: "ntt-babybear-1k-x4",
+        about: "BabyBear NTT engine, sizes 8 to 1024, four butterfly lanes",
+        verilog: || export(BabyBearNtt::<10, 9, 7, 4, 8>::default()),
     },
 ];
 

@@ -7,6 +7,7 @@
 //! exported Verilog (which sizes expressions by context) compute the same bits.
 
 pub mod babybear;
+pub mod bank;
 pub mod bn254;
 pub mod catalog;
 pub mod flow;

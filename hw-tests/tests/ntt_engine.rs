@@ -1,6 +1,8 @@
 //! The BabyBear NTT engine, cycle by cycle in rust-hdl's simulator: every size it takes,
-//! forward and inverse, against the CPU engine (natural order in, bit-reversed out); the
-//! register map's errors; one job replayed through the exported Verilog in Icarus.
+//! forward and inverse, on one, two and four butterfly lanes, against the CPU engine (natural
+//! order in, bit-reversed out) with the cycle count the lanes promise; the register map's
+//! errors; jobs of the one- and two-lane engines replayed through the exported Verilog in
+//! Icarus.
 
 use offload_engine::ntt::{Direction, NttConfig, Order};
 use offload_hdl::babybear::ntt::{compute_cycles, err, reg, status, BabyBearNtt};
@@ -17,16 +19,18 @@ use rust_hdl::prelude::*;
 /// in_valid, out_ready. Output ports: reg_rdata, in_ready, out_data, out_valid.
 type Row = [u64; 7];
 
-struct Bench<const A: usize, const B: usize> {
-    sim: Sim<BabyBearNtt<A, B>>,
+struct Bench<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize> {
+    sim: Sim<BabyBearNtt<A, W, B, L, K>>,
     /// Every cycle's inputs and outputs, for the Verilog replay.
     trace: Option<Trace>,
 }
 
-impl<const A: usize, const B: usize> Bench<A, B> {
+impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize>
+    Bench<A, W, B, L, K>
+{
     fn new(record: bool) -> Self {
         Self {
-            sim: Sim::new(BabyBearNtt::<A, B>::default()).unwrap(),
+            sim: Sim::new(BabyBearNtt::<A, W, B, L, K>::default()).unwrap(),
             trace: record.then(|| (Vec::new(), Vec::new())),
         }
     }
@@ -134,36 +138,66 @@ fn input(n: usize, r: &mut ChaCha20Rng) -> Vec<u32> {
         .collect()
 }
 
-#[test]
-fn every_size_both_directions_equals_the_cpu() {
-    let mut r = ChaCha20Rng::seed_from_u64(11);
-    let mut bench = Bench::<7, 6>::new(false);
-    for log_n in 1..=7u32 {
+/// Every size from the smallest the lanes share to the largest, both directions, with the
+/// cycle count L lanes promise; then all zeros and all p − 1 at the largest size.
+fn every_size<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize>(
+    seed: u64,
+) {
+    let mut r = ChaCha20Rng::seed_from_u64(seed);
+    let mut bench = Bench::<A, W, B, L, K>::new(false);
+    let min = (2 * L).trailing_zeros();
+    assert_eq!((bench.read(reg::INFO) >> 8) & 0xff, L as u64, "lanes");
+    for log_n in min..=A as u32 {
         let n = 1usize << log_n;
         for inverse in [false, true] {
             let data = input(n, &mut r);
             let (got, cycles) = bench.run(&data, inverse);
-            assert_eq!(got, cpu(&data, inverse), "2^{log_n} inverse={inverse}");
-            // One butterfly per clock: n/2 per stage plus the pipeline's drain; the inverse
-            // adds its scaling pass.
+            assert_eq!(
+                got,
+                cpu(&data, inverse),
+                "L={L} 2^{log_n} inverse={inverse}"
+            );
+            // L butterflies per clock: n/2L per stage plus the pipeline's drain; the inverse
+            // adds its scaling pass, L elements per clock.
             assert_eq!(
                 cycles,
-                compute_cycles(log_n, inverse),
-                "2^{log_n} inverse={inverse}"
+                compute_cycles(log_n, inverse, L as u64),
+                "L={L} 2^{log_n} inverse={inverse}"
             );
         }
     }
-    // All zeros and all p − 1, at the largest size.
     for fill in [0, P as u32 - 1] {
-        let data = vec![fill; 128];
+        let data = vec![fill; 1 << A];
         assert_eq!(bench.run(&data, false).0, cpu(&data, false));
     }
+    // A size too small to give every lane a butterfly is refused.
+    if min > 1 {
+        bench.write(reg::LOG_SIZE, min as u64 - 1);
+        bench.write(reg::DOORBELL, 1);
+        assert_eq!(bench.read(reg::ERROR), err::SIZE);
+        assert_eq!(bench.read(reg::STATUS) & status::BUSY, 0);
+    }
+}
+
+#[test]
+fn every_size_both_directions_equals_the_cpu() {
+    every_size::<7, 6, 6, 1, 2>(11);
+}
+
+#[test]
+fn two_lanes_halve_the_stages_and_equal_the_cpu() {
+    every_size::<7, 6, 5, 2, 4>(14);
+}
+
+#[test]
+fn four_lanes_quarter_the_stages_and_equal_the_cpu() {
+    every_size::<6, 5, 3, 4, 8>(15);
 }
 
 #[test]
 fn a_larger_engine_runs_its_largest_size() {
     let mut r = ChaCha20Rng::seed_from_u64(12);
-    let mut bench = Bench::<10, 9>::new(false);
+    let mut bench = Bench::<10, 9, 9, 1, 2>::new(false);
     for inverse in [false, true] {
         let data = input(1 << 10, &mut r);
         assert_eq!(bench.run(&data, inverse).0, cpu(&data, inverse));
@@ -172,7 +206,7 @@ fn a_larger_engine_runs_its_largest_size() {
 
 #[test]
 fn the_register_map_reports_errors_and_data_flows_through_it() {
-    let mut b = Bench::<4, 3>::new(false);
+    let mut b = Bench::<4, 3, 3, 1, 2>::new(false);
     let info = b.read(reg::INFO);
     assert_eq!(info & 0xff, 4, "largest log size");
     assert_eq!((info >> 8) & 0xff, 1, "lanes");
@@ -230,23 +264,27 @@ fn the_register_map_reports_errors_and_data_flows_through_it() {
     assert_eq!(b.read(reg::ERROR), err::NON_CANONICAL);
 }
 
-#[test]
-fn a_job_replays_in_icarus_cycle_for_cycle() {
+/// Jobs in both directions recorded in rust-hdl's simulation, replayed through the exported
+/// Verilog in Icarus cycle for cycle, and the Verilog linted.
+fn replay<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize>(
+    name: &str,
+    seed: u64,
+) {
     assert!(
         have("iverilog") && have("verilator"),
         "iverilog and verilator are needed (scripts/test.sh installs them)"
     );
-    let mut r = ChaCha20Rng::seed_from_u64(13);
-    let mut bench = Bench::<4, 3>::new(true);
+    let mut r = ChaCha20Rng::seed_from_u64(seed);
+    let mut bench = Bench::<A, W, B, L, K>::new(true);
     for inverse in [false, true] {
-        let data = input(16, &mut r);
+        let data = input(1 << A, &mut r);
         assert_eq!(bench.run(&data, inverse).0, cpu(&data, inverse));
     }
     let (ins, outs) = bench.trace.take().unwrap();
-    let mut uut = BabyBearNtt::<4, 3>::default();
+    let mut uut = BabyBearNtt::<A, W, B, L, K>::default();
     uut.connect_all();
     let verilog = generate_verilog(&uut);
-    offload_hw_tests::snapshot("babybear_ntt_16", &verilog).unwrap();
+    offload_hw_tests::snapshot(name, &verilog).unwrap();
     let icarus = icarus_replay(&verilog, &ins).unwrap();
     assert_eq!(icarus.len(), outs.len());
     for (c, (i, o)) in icarus.iter().zip(&outs).enumerate() {
@@ -255,4 +293,14 @@ fn a_job_replays_in_icarus_cycle_for_cycle() {
     let lint = verilator_lint(&verilog).unwrap();
     let bad = unwaived(&lint, &verilog);
     assert!(bad.is_empty(), "{bad:#?}");
+}
+
+#[test]
+fn a_job_replays_in_icarus_cycle_for_cycle() {
+    replay::<4, 3, 3, 1, 2>("babybear_ntt_16", 13);
+}
+
+#[test]
+fn a_two_lane_job_replays_in_icarus_cycle_for_cycle() {
+    replay::<4, 3, 2, 2, 4>("babybear_ntt_16_x2", 16);
 }

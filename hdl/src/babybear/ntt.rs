@@ -1,10 +1,12 @@
-//! The BabyBear NTT engine: sizes 2^1 to 2^A, forward and inverse, one butterfly per clock,
-//! behind a register map and a streaming data port.
+//! The BabyBear NTT engine: sizes 2L to 2^A, forward and inverse, L butterflies per clock
+//! (L lanes, a power of two), behind a register map and a streaming data port.
 //!
-//! Data lives on chip in two memories (ping and pong), each split into two banks by the parity
-//! of the address bits: the two operands of a butterfly differ in exactly one address bit, so
-//! they always sit in different banks and one read port per bank fetches both in one cycle.
-//! Each stage reads one memory and writes the other.
+//! Data lives on chip in two memories (ping and pong), each split into 2L banks by
+//! [`crate::schedule::Banks`]: bank (parity(a), a mod L), word a >> log2(2L). The L butterflies a
+//! clock issues (consecutive k) touch each bank exactly once, so one read port per bank fetches
+//! every operand in one cycle and one write port per bank stores every result. With one lane
+//! the banks are the two parities of the address. Each stage reads one memory and writes the
+//! other.
 //!
 //! The transform is decimation in frequency (Gentleman–Sande): natural order in, bit-reversed
 //! order out, which is the order the engine streams results in; a driver that wants another
@@ -15,9 +17,10 @@
 //! Twiddles come from a ROM of ω_max^k·2^32 mod p for k < 2^(A−1), shared by every size:
 //! stage s of a size-2^m transform uses index t·2^(s + A − m).
 //!
-//! A stage issues n/2 butterflies on consecutive cycles, then waits for the butterfly pipeline
-//! to drain (its results are the next stage's operands), so a transform takes
-//! m·(n/2 + 20) cycles, plus n + 19 for the scaling of an inverse ([`compute_cycles`]).
+//! A stage issues n/2 butterflies, L per clock, then waits for the butterfly pipeline to drain
+//! (its results are the next stage's operands), so a transform takes m·(n/2L + 20) cycles,
+//! plus n/L + 19 for the scaling of an inverse ([`compute_cycles`]). Loading and unloading
+//! stream one element per clock.
 //!
 //! Register map (32-bit words, `reg_addr`): see [`reg`]. Elements go in through `in_data` /
 //! `in_valid` or writes to `DATA`, and come out through `out_data` / `out_valid` / `out_ready`
@@ -25,6 +28,7 @@
 
 use super::butterfly::{self, BabyBearButterfly};
 use super::P;
+use crate::bank::{Place, TwiddleIndex, Untag};
 use rust_hdl::prelude::*;
 use std::collections::BTreeMap;
 
@@ -32,7 +36,7 @@ use std::collections::BTreeMap;
 pub mod reg {
     /// RW. Bit 0: inverse.
     pub const CONTROL: u64 = 0;
-    /// RW. log2 of the size, 1..=A.
+    /// RW. log2 of the size, log2(2L)..=A.
     pub const LOG_SIZE: u64 = 1;
     /// W. Bit 0 starts a job: the engine then takes 2^LOG_SIZE elements. Bit 1 aborts the
     /// job in progress (a driver that gave up on one): busy until the work in flight has
@@ -54,7 +58,7 @@ pub mod reg {
 /// Error codes in `ERROR`.
 pub mod err {
     pub const NONE: u64 = 0;
-    /// LOG_SIZE is 0 or larger than the engine takes.
+    /// LOG_SIZE is below log2(2L) (a butterfly per lane) or larger than the engine takes.
     pub const SIZE: u64 = 1;
     /// A doorbell or configuration write while a job runs.
     pub const BUSY: u64 = 2;
@@ -92,11 +96,16 @@ pub const STAGE_OVERHEAD: u64 = 1 + 5 + butterfly::LATENCY as u64 + 2;
 /// The same for the inverse's scaling pass (n issue cycles), which needs no Setup cycle.
 pub const SCALE_OVERHEAD: u64 = STAGE_OVERHEAD - 1;
 
-/// Compute cycles of one transform of size 2^log_n, as the CYCLES register reports them.
-pub fn compute_cycles(log_n: u32, inverse: bool) -> u64 {
+/// Compute cycles of one transform of size 2^log_n on `lanes` lanes, as the CYCLES register
+/// reports them.
+pub fn compute_cycles(log_n: u32, inverse: bool, lanes: u64) -> u64 {
     let n = 1u64 << log_n;
-    let scale = if inverse { n + SCALE_OVERHEAD } else { 0 };
-    log_n as u64 * (n / 2 + STAGE_OVERHEAD) + scale
+    let scale = if inverse {
+        n / lanes + SCALE_OVERHEAD
+    } else {
+        0
+    };
+    log_n as u64 * (n / 2 / lanes + STAGE_OVERHEAD) + scale
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, LogicState)]
@@ -113,8 +122,17 @@ pub enum Phase {
     Aborting,
 }
 
+/// The engine for sizes up to 2^A on L lanes; W = A − 1 (twiddle ROM address bits), K = 2L
+/// banks, B = A − log2(K) (bank address bits). Rust cannot derive these yet (generic constant
+/// expressions), so they are spelled out and checked when the engine is built.
 #[derive(LogicBlock)]
-pub struct BabyBearNtt<const A: usize, const B: usize> {
+pub struct BabyBearNtt<
+    const A: usize,
+    const W: usize,
+    const B: usize,
+    const L: usize,
+    const K: usize,
+> {
     pub clock: Signal<In, Clock>,
     pub reg_addr: Signal<In, Bits<3>>,
     pub reg_wdata: Signal<In, Bits<32>>,
@@ -131,9 +149,15 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     info: Constant<Bits<32>>,
     data_reg: Constant<Bits<3>>,
     max_log: Constant<Bits<5>>,
-    half_max: Constant<Bits<17>>,
+    min_log: Constant<Bits<5>>,
     shift_base: Constant<Bits<5>>,
     p: Constant<Bits<31>>,
+    lanes: Constant<Bits<17>>,
+    lane_mask: Constant<Bits<17>>,
+    log_lanes: Constant<Bits<5>>,
+    log_banks: Constant<Bits<17>>,
+    /// l, for lane l.
+    lane_index: [Constant<Bits<17>>; L],
     // Job state.
     phase: DFF<Phase>,
     inverse: DFF<Bit>,
@@ -149,72 +173,74 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     // Per-job and per-stage values, registered from log_n and stage.
     last_n: DFF<Bits<17>>,
     last_half: DFF<Bits<17>>,
+    last_issue: DFF<Bits<17>>,
+    last_scale: DFF<Bits<17>>,
     h: DFF<Bits<17>>,
     lowmask: DFF<Bits<17>>,
     tw_shift: DFF<Bits<5>>,
-    // Issue pipeline: 1 addresses, 2 banks and twiddle index, 3 the memory read.
+    // Issue pipeline, per lane: 1 the pair (i, j) and t; 2 banks, words and the twiddle index;
+    // 3 the read address of every bank; 4 the memory read; 5 the register behind the memory.
     p1_valid: DFF<Bit>,
     p1_scale: DFF<Bit>,
-    p1_i: DFF<Bits<17>>,
-    p1_j: DFF<Bits<17>>,
-    p1_t: DFF<Bits<17>>,
+    p1_i: [DFF<Bits<17>>; L],
+    p1_j: [DFF<Bits<17>>; L],
+    p1_t: [DFF<Bits<17>>; L],
     p2_valid: DFF<Bit>,
     p2_scale: DFF<Bit>,
-    p2_ra0: DFF<Bits<17>>,
-    p2_ra1: DFF<Bits<17>>,
-    p2_par: DFF<Bit>,
-    p2_tag: DFF<Bits<16>>,
-    p2_swap: DFF<Bit>,
-    p2_tw: DFF<Bits<17>>,
+    p2_wi: [DFF<Bits<B>>; L],
+    p2_wj: [DFF<Bits<B>>; L],
+    p2_bi: [DFF<Bits<5>>; L],
+    p2_bj: [DFF<Bits<5>>; L],
+    p2_tag: [DFF<Bits<16>>; L],
+    p2_swap: [DFF<Bit>; L],
+    p2_tw: [DFF<Bits<17>>; L],
     // Stage 3: the read addresses, registered so that nothing but routing lies between a
     // flip-flop and the memories' address pins (a phase-decoded mux there, fanned out to every
     // block RAM, held the 2^14 engine to 74 MHz and the 2^6 one to 86 MHz).
-    ra0: DFF<Bits<17>>,
-    ra1: DFF<Bits<17>>,
-    twa: DFF<Bits<B>>,
+    ra: [DFF<Bits<B>>; K],
+    twa: [DFF<Bits<W>>; L],
     p3_valid: DFF<Bit>,
     p3_scale: DFF<Bit>,
-    p3_par: DFF<Bit>,
-    p3_tag: DFF<Bits<16>>,
-    p3_swap: DFF<Bit>,
+    p3_bi: [DFF<Bits<5>>; L],
+    p3_bj: [DFF<Bits<5>>; L],
+    p3_tag: [DFF<Bits<16>>; L],
+    p3_swap: [DFF<Bit>; L],
     rd_valid: DFF<Bit>,
     rd_scale: DFF<Bit>,
-    rd_par: DFF<Bit>,
-    rd_tag: DFF<Bits<16>>,
-    rd_swap: DFF<Bit>,
+    rd_bi: [DFF<Bits<5>>; L],
+    rd_bj: [DFF<Bits<5>>; L],
+    rd_tag: [DFF<Bits<16>>; L],
+    rd_swap: [DFF<Bit>; L],
     // Block RAM outputs are slow (about 6 ns on the ECP5, plus the routing from wherever the
     // placer put the block): each memory's output is registered before any logic, even the
     // choice of the source memory (which held the 2^14 engine to 92 MHz).
-    q00: DFF<Bits<31>>,
-    q01: DFF<Bits<31>>,
-    q10: DFF<Bits<31>>,
-    q11: DFF<Bits<31>>,
-    twq: DFF<Bits<31>>,
+    q0: [DFF<Bits<31>>; K],
+    q1: [DFF<Bits<31>>; K],
+    twq: [DFF<Bits<31>>; L],
     scq: DFF<Bits<31>>,
     rd2_valid: DFF<Bit>,
     rd2_scale: DFF<Bit>,
-    rd2_par: DFF<Bit>,
-    rd2_tag: DFF<Bits<16>>,
-    rd2_swap: DFF<Bit>,
-    // Input register and write register in front of the memories.
+    rd2_bi: [DFF<Bits<5>>; L],
+    rd2_bj: [DFF<Bits<5>>; L],
+    rd2_tag: [DFF<Bits<16>>; L],
+    rd2_swap: [DFF<Bit>; L],
+    // Input register and write registers in front of the memories.
     ld_v: DFF<Bit>,
     ld_data: DFF<Bits<31>>,
     ld_addr: DFF<Bits<17>>,
-    wr_e0: DFF<Bit>,
-    wr_e1: DFF<Bit>,
-    wr_a0: DFF<Bits<17>>,
-    wr_a1: DFF<Bits<17>>,
-    wr_d0: DFF<Bits<31>>,
-    wr_d1: DFF<Bits<31>>,
+    wr_e: [DFF<Bit>; K],
+    wr_a: [DFF<Bits<B>>; K],
+    wr_d: [DFF<Bits<31>>; K],
     wr_m: DFF<Bit>,
-    // Butterfly results, registered with the parity of i and the kind of pass.
+    // Butterfly results, registered with their banks and words.
     bo_valid: DFF<Bit>,
     bo_scale: DFF<Bit>,
-    bo_par: DFF<Bit>,
-    bo_i: DFF<Bits<17>>,
-    bo_j: DFF<Bits<17>>,
-    bo_x: DFF<Bits<31>>,
-    bo_y: DFF<Bits<31>>,
+    bo_bi: [DFF<Bits<5>>; L],
+    bo_bj: [DFF<Bits<5>>; L],
+    bo_wi: [DFF<Bits<B>>; L],
+    bo_wj: [DFF<Bits<B>>; L],
+    bo_x: [DFF<Bits<31>>; L],
+    bo_y: [DFF<Bits<31>>; L],
     // Output queue: eight registers, and the unload reads in flight (three cycles each).
     fifo: [DFF<Bits<31>>; 8],
     head: DFF<Bits<3>>,
@@ -224,18 +250,30 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     pend1: DFF<Bit>,
     pend2: DFF<Bit>,
     pend3: DFF<Bit>,
-    u_par1: DFF<Bit>,
-    u_par2: DFF<Bit>,
-    u_par3: DFF<Bit>,
-    m0b0: RAM<Bits<31>, B>,
-    m0b1: RAM<Bits<31>, B>,
-    m1b0: RAM<Bits<31>, B>,
-    m1b1: RAM<Bits<31>, B>,
-    tw: SyncROM<Bits<31>, B>,
+    u_bank1: DFF<Bits<5>>,
+    u_bank2: DFF<Bits<5>>,
+    u_bank3: DFF<Bits<5>>,
+    m0: [RAM<Bits<31>, B>; K],
+    m1: [RAM<Bits<31>, B>; K],
+    tw: [SyncROM<Bits<31>, W>; L],
     scale: SyncROM<Bits<31>, 5>,
-    bf: BabyBearButterfly,
-    i: Signal<Local, Bits<17>>,
-    oj: Signal<Local, Bits<17>>,
+    bf: [BabyBearButterfly; L],
+    // Per lane: where the operands live, at issue and at write-back, and the twiddle address.
+    pl_i: [Place<B, L>; L],
+    pl_j: [Place<B, L>; L],
+    po_i: [Place<B, L>; L],
+    po_j: [Place<B, L>; L],
+    untag: [Untag; L],
+    twix: [TwiddleIndex<W>; L],
+    ld_word: Signal<Local, Bits<B>>,
+    u_word: Signal<Local, Bits<B>>,
+    // Per lane: butterfly k + l, and its i.
+    kl: [Signal<Local, Bits<17>>; L],
+    il: [Signal<Local, Bits<17>>; L],
+    oi: [Signal<Local, Bits<17>>; L],
+    oj: [Signal<Local, Bits<17>>; L],
+    ld_bank: Signal<Local, Bits<5>>,
+    u_bank: Signal<Local, Bits<5>>,
     push: Signal<Local, Bit>,
     push_data: Signal<Local, Bits<31>>,
     pop: Signal<Local, Bit>,
@@ -243,8 +281,7 @@ pub struct BabyBearNtt<const A: usize, const B: usize> {
     launch: Signal<Local, Bit>,
     ob: Signal<Local, Bits<31>>,
     ob_v: Signal<Local, Bit>,
-    mb0: Signal<Local, Bits<31>>,
-    mb1: Signal<Local, Bits<31>>,
+    mb: [Signal<Local, Bits<31>>; K],
 }
 
 fn pow_mod(mut b: u64, mut e: u64) -> u64 {
@@ -269,17 +306,25 @@ fn montgomery(x: u64) -> u64 {
     x * R_MOD_P % P
 }
 
-impl<const A: usize, const B: usize> Default for BabyBearNtt<A, B> {
+impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize> Default
+    for BabyBearNtt<A, W, B, L, K>
+{
     fn default() -> Self {
+        let banks = crate::schedule::Banks::new(L);
         assert!(
-            B + 1 == A && (2..=16).contains(&A),
-            "BabyBearNtt<A, A − 1> with A in 2..=16"
+            (2..=16).contains(&A)
+                && W + 1 == A
+                && K == banks.count()
+                && K <= 32
+                && banks.min_log_n() as usize <= A
+                && B + banks.min_log_n() as usize == A,
+            "BabyBearNtt<A, A − 1, A − log2(2L), L, 2L> with A in 2..=16 and 2L ≤ 2^A"
         );
         let w = root_of_unity(A);
         let mut tw = BTreeMap::new();
         let mut x = 1u64;
-        for k in 0..1u64 << B {
-            tw.insert(Bits::<B>::from(k), Bits::<31>::from(montgomery(x)));
+        for k in 0..1u64 << W {
+            tw.insert(Bits::<W>::from(k), Bits::<31>::from(montgomery(x)));
             x = x * w % P;
         }
         let mut scale = BTreeMap::new();
@@ -288,7 +333,9 @@ impl<const A: usize, const B: usize> Default for BabyBearNtt<A, B> {
             let inv = pow_mod(P.div_ceil(2), l);
             scale.insert(Bits::<5>::from(l), Bits::<31>::from(montgomery(inv)));
         }
-        let info = A as u64 | 1 << 8 | FIELD_BABYBEAR << 16 | (butterfly::LATENCY as u64) << 24;
+        let info =
+            A as u64 | (L as u64) << 8 | FIELD_BABYBEAR << 16 | (butterfly::LATENCY as u64) << 24;
+        let log_lanes = L.trailing_zeros() as u64;
         Self {
             clock: Default::default(),
             reg_addr: Default::default(),
@@ -305,9 +352,14 @@ impl<const A: usize, const B: usize> Default for BabyBearNtt<A, B> {
             info: Constant::new(info.into()),
             data_reg: Constant::new(reg::DATA.into()),
             max_log: Constant::new((A as u64).into()),
-            half_max: Constant::new((1u64 << B).into()),
+            min_log: Constant::new((banks.min_log_n() as u64).into()),
             shift_base: Constant::new((A as u64).into()),
             p: Constant::new(P.into()),
+            lanes: Constant::new((L as u64).into()),
+            lane_mask: Constant::new((L as u64 - 1).into()),
+            log_lanes: Constant::new(log_lanes.into()),
+            log_banks: Constant::new((log_lanes + 1).into()),
+            lane_index: std::array::from_fn(|l| Constant::new((l as u64).into())),
             phase: Default::default(),
             inverse: Default::default(),
             log_n: Default::default(),
@@ -321,65 +373,64 @@ impl<const A: usize, const B: usize> Default for BabyBearNtt<A, B> {
             all_issued: Default::default(),
             last_n: Default::default(),
             last_half: Default::default(),
+            last_issue: Default::default(),
+            last_scale: Default::default(),
             h: Default::default(),
             lowmask: Default::default(),
             tw_shift: Default::default(),
             p1_valid: Default::default(),
             p1_scale: Default::default(),
-            p1_i: Default::default(),
-            p1_j: Default::default(),
-            p1_t: Default::default(),
+            p1_i: array(),
+            p1_j: array(),
+            p1_t: array(),
             p2_valid: Default::default(),
             p2_scale: Default::default(),
-            p2_ra0: Default::default(),
-            p2_ra1: Default::default(),
-            p2_par: Default::default(),
-            p2_tag: Default::default(),
-            p2_swap: Default::default(),
-            p2_tw: Default::default(),
-            ra0: Default::default(),
-            ra1: Default::default(),
-            twa: Default::default(),
+            p2_wi: array(),
+            p2_wj: array(),
+            p2_bi: array(),
+            p2_bj: array(),
+            p2_tag: array(),
+            p2_swap: array(),
+            p2_tw: array(),
+            ra: array(),
+            twa: array(),
             p3_valid: Default::default(),
             p3_scale: Default::default(),
-            p3_par: Default::default(),
-            p3_tag: Default::default(),
-            p3_swap: Default::default(),
+            p3_bi: array(),
+            p3_bj: array(),
+            p3_tag: array(),
+            p3_swap: array(),
             rd_valid: Default::default(),
             rd_scale: Default::default(),
-            rd_par: Default::default(),
-            rd_tag: Default::default(),
-            rd_swap: Default::default(),
-            q00: Default::default(),
-            q01: Default::default(),
-            q10: Default::default(),
-            q11: Default::default(),
-            mb0: Default::default(),
-            mb1: Default::default(),
-            twq: Default::default(),
+            rd_bi: array(),
+            rd_bj: array(),
+            rd_tag: array(),
+            rd_swap: array(),
+            q0: array(),
+            q1: array(),
+            twq: array(),
             scq: Default::default(),
             rd2_valid: Default::default(),
             rd2_scale: Default::default(),
-            rd2_par: Default::default(),
-            rd2_tag: Default::default(),
-            rd2_swap: Default::default(),
+            rd2_bi: array(),
+            rd2_bj: array(),
+            rd2_tag: array(),
+            rd2_swap: array(),
             ld_v: Default::default(),
             ld_data: Default::default(),
             ld_addr: Default::default(),
-            wr_e0: Default::default(),
-            wr_e1: Default::default(),
-            wr_a0: Default::default(),
-            wr_a1: Default::default(),
-            wr_d0: Default::default(),
-            wr_d1: Default::default(),
+            wr_e: array(),
+            wr_a: array(),
+            wr_d: array(),
             wr_m: Default::default(),
             bo_valid: Default::default(),
             bo_scale: Default::default(),
-            bo_par: Default::default(),
-            bo_i: Default::default(),
-            bo_j: Default::default(),
-            bo_x: Default::default(),
-            bo_y: Default::default(),
+            bo_bi: array(),
+            bo_bj: array(),
+            bo_wi: array(),
+            bo_wj: array(),
+            bo_x: array(),
+            bo_y: array(),
             fifo: Default::default(),
             head: Default::default(),
             tail: Default::default(),
@@ -388,18 +439,28 @@ impl<const A: usize, const B: usize> Default for BabyBearNtt<A, B> {
             pend1: Default::default(),
             pend2: Default::default(),
             pend3: Default::default(),
-            u_par1: Default::default(),
-            u_par2: Default::default(),
-            u_par3: Default::default(),
-            m0b0: Default::default(),
-            m0b1: Default::default(),
-            m1b0: Default::default(),
-            m1b1: Default::default(),
-            tw: SyncROM::new(tw),
+            u_bank1: Default::default(),
+            u_bank2: Default::default(),
+            u_bank3: Default::default(),
+            m0: array(),
+            m1: array(),
+            tw: std::array::from_fn(|_| SyncROM::new(tw.clone())),
             scale: SyncROM::new(scale),
-            bf: Default::default(),
-            i: Default::default(),
-            oj: Default::default(),
+            bf: array(),
+            pl_i: array(),
+            pl_j: array(),
+            po_i: array(),
+            po_j: array(),
+            untag: array(),
+            twix: array(),
+            ld_word: Default::default(),
+            u_word: Default::default(),
+            kl: array(),
+            il: array(),
+            oi: array(),
+            oj: array(),
+            ld_bank: Default::default(),
+            u_bank: Default::default(),
             push: Default::default(),
             push_data: Default::default(),
             pop: Default::default(),
@@ -407,46 +468,127 @@ impl<const A: usize, const B: usize> Default for BabyBearNtt<A, B> {
             launch: Default::default(),
             ob: Default::default(),
             ob_v: Default::default(),
+            mb: array(),
         }
     }
 }
 
-impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
+/// An array of defaults of any length (the standard library's stops at 32 and is not
+/// generic over the length).
+fn array<T: Default, const N: usize>() -> [T; N] {
+    std::array::from_fn(|_| T::default())
+}
+
+impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize> Logic
+    for BabyBearNtt<A, W, B, L, K>
+{
     // hdl_gen translates match arms without guards only, so conditions stay inside the arms.
     #[allow(clippy::collapsible_match)]
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
             self, clock, phase, inverse, log_n, error, done, cycles, k, stage, src, inflight,
-            all_issued, last_n, last_half, h, lowmask, tw_shift, p1_valid, p1_scale, p1_i, p1_j,
-            p1_t, p2_valid, p2_scale, p2_ra0, p2_ra1, p2_par, p2_tag, p2_swap, p2_tw, rd_valid,
-            rd_scale, rd_par, rd_tag, rd_swap, ld_v, ld_data, ld_addr, wr_e0, wr_e1, wr_a0, wr_a1,
-            wr_d0, wr_d1, wr_m, bo_valid, bo_scale, bo_par, bo_i, bo_j, bo_x, bo_y, q00, q01, q10,
-            q11, twq, scq, rd2_valid, rd2_scale, rd2_par, rd2_tag, rd2_swap, head, tail, count,
-            credits, pend1, pend2, u_par1, u_par2, ra0, ra1, twa, p3_valid, p3_scale, p3_par,
-            p3_tag, p3_swap, pend3, u_par3
+            all_issued, last_n, last_half, last_issue, last_scale, h, lowmask, tw_shift, p1_valid,
+            p1_scale, p2_valid, p2_scale, p3_valid, p3_scale, rd_valid, rd_scale, scq, rd2_valid,
+            rd2_scale, ld_v, ld_data, ld_addr, wr_m, bo_valid, bo_scale, head, tail, count,
+            credits, pend1, pend2, pend3, u_bank1, u_bank2, u_bank3
         );
         for i in 0..8 {
             self.fifo[i].clock.next = self.clock.val();
             self.fifo[i].d.next = self.fifo[i].q.val();
         }
-        self.m0b0.read_clock.next = self.clock.val();
-        self.m0b0.write_clock.next = self.clock.val();
-        self.m0b1.read_clock.next = self.clock.val();
-        self.m0b1.write_clock.next = self.clock.val();
-        self.m1b0.read_clock.next = self.clock.val();
-        self.m1b0.write_clock.next = self.clock.val();
-        self.m1b1.read_clock.next = self.clock.val();
-        self.m1b1.write_clock.next = self.clock.val();
-        self.tw.clock.next = self.clock.val();
+        for l in 0..L {
+            self.p1_i[l].clock.next = self.clock.val();
+            self.p1_i[l].d.next = self.p1_i[l].q.val();
+            self.p1_j[l].clock.next = self.clock.val();
+            self.p1_j[l].d.next = self.p1_j[l].q.val();
+            self.p1_t[l].clock.next = self.clock.val();
+            self.p1_t[l].d.next = self.p1_t[l].q.val();
+            self.p2_wi[l].clock.next = self.clock.val();
+            self.p2_wi[l].d.next = self.p2_wi[l].q.val();
+            self.p2_wj[l].clock.next = self.clock.val();
+            self.p2_wj[l].d.next = self.p2_wj[l].q.val();
+            self.p2_bi[l].clock.next = self.clock.val();
+            self.p2_bi[l].d.next = self.p2_bi[l].q.val();
+            self.p2_bj[l].clock.next = self.clock.val();
+            self.p2_bj[l].d.next = self.p2_bj[l].q.val();
+            self.p2_tag[l].clock.next = self.clock.val();
+            self.p2_tag[l].d.next = self.p2_tag[l].q.val();
+            self.p2_swap[l].clock.next = self.clock.val();
+            self.p2_swap[l].d.next = self.p2_swap[l].q.val();
+            self.p2_tw[l].clock.next = self.clock.val();
+            self.p2_tw[l].d.next = self.p2_tw[l].q.val();
+            self.twa[l].clock.next = self.clock.val();
+            self.twa[l].d.next = self.twa[l].q.val();
+            self.p3_bi[l].clock.next = self.clock.val();
+            self.p3_bi[l].d.next = self.p3_bi[l].q.val();
+            self.p3_bj[l].clock.next = self.clock.val();
+            self.p3_bj[l].d.next = self.p3_bj[l].q.val();
+            self.p3_tag[l].clock.next = self.clock.val();
+            self.p3_tag[l].d.next = self.p3_tag[l].q.val();
+            self.p3_swap[l].clock.next = self.clock.val();
+            self.p3_swap[l].d.next = self.p3_swap[l].q.val();
+            self.rd_bi[l].clock.next = self.clock.val();
+            self.rd_bi[l].d.next = self.rd_bi[l].q.val();
+            self.rd_bj[l].clock.next = self.clock.val();
+            self.rd_bj[l].d.next = self.rd_bj[l].q.val();
+            self.rd_tag[l].clock.next = self.clock.val();
+            self.rd_tag[l].d.next = self.rd_tag[l].q.val();
+            self.rd_swap[l].clock.next = self.clock.val();
+            self.rd_swap[l].d.next = self.rd_swap[l].q.val();
+            self.twq[l].clock.next = self.clock.val();
+            self.twq[l].d.next = self.twq[l].q.val();
+            self.rd2_bi[l].clock.next = self.clock.val();
+            self.rd2_bi[l].d.next = self.rd2_bi[l].q.val();
+            self.rd2_bj[l].clock.next = self.clock.val();
+            self.rd2_bj[l].d.next = self.rd2_bj[l].q.val();
+            self.rd2_tag[l].clock.next = self.clock.val();
+            self.rd2_tag[l].d.next = self.rd2_tag[l].q.val();
+            self.rd2_swap[l].clock.next = self.clock.val();
+            self.rd2_swap[l].d.next = self.rd2_swap[l].q.val();
+            self.bo_bi[l].clock.next = self.clock.val();
+            self.bo_bi[l].d.next = self.bo_bi[l].q.val();
+            self.bo_bj[l].clock.next = self.clock.val();
+            self.bo_bj[l].d.next = self.bo_bj[l].q.val();
+            self.bo_wi[l].clock.next = self.clock.val();
+            self.bo_wi[l].d.next = self.bo_wi[l].q.val();
+            self.bo_wj[l].clock.next = self.clock.val();
+            self.bo_wj[l].d.next = self.bo_wj[l].q.val();
+            self.bo_x[l].clock.next = self.clock.val();
+            self.bo_x[l].d.next = self.bo_x[l].q.val();
+            self.bo_y[l].clock.next = self.clock.val();
+            self.bo_y[l].d.next = self.bo_y[l].q.val();
+            self.tw[l].clock.next = self.clock.val();
+            self.bf[l].clock.next = self.clock.val();
+        }
+        for b in 0..K {
+            self.ra[b].clock.next = self.clock.val();
+            self.ra[b].d.next = self.ra[b].q.val();
+            self.q0[b].clock.next = self.clock.val();
+            self.q0[b].d.next = self.q0[b].q.val();
+            self.q1[b].clock.next = self.clock.val();
+            self.q1[b].d.next = self.q1[b].q.val();
+            self.wr_e[b].clock.next = self.clock.val();
+            self.wr_e[b].d.next = self.wr_e[b].q.val();
+            self.wr_a[b].clock.next = self.clock.val();
+            self.wr_a[b].d.next = self.wr_a[b].q.val();
+            self.wr_d[b].clock.next = self.clock.val();
+            self.wr_d[b].d.next = self.wr_d[b].q.val();
+            self.m0[b].read_clock.next = self.clock.val();
+            self.m0[b].write_clock.next = self.clock.val();
+            self.m1[b].read_clock.next = self.clock.val();
+            self.m1[b].write_clock.next = self.clock.val();
+        }
         self.scale.clock.next = self.clock.val();
-        self.bf.clock.next = self.clock.val();
 
         // Sizes, registered: log_n is set before the doorbell, stage one Setup cycle before
         // its butterflies, so every value here must come from log_n and stage in one step.
         // lowmask = h − 1 and h = n/2^(stage+1) come from shifts alone.
         self.last_n.d.next = !(!bits::<17>(0) << bit_cast::<17, 5>(self.log_n.q.val()));
         self.last_half.d.next = self.last_n.q.val() >> 1;
+        // The k of a stage's (and the scaling pass's) last clock: n/2 − L (n − L).
+        self.last_issue.d.next = self.last_half.q.val() - self.lane_mask.val();
+        self.last_scale.d.next = self.last_n.q.val() - self.lane_mask.val();
         self.lowmask.d.next = self.last_n.q.val() >> (bit_cast::<17, 5>(self.stage.q.val()) + 1);
         // 2h − 1 = last_n >> stage; h is its top bit.
         self.h.d.next = (self.last_n.q.val() >> bit_cast::<17, 5>(self.stage.q.val()))
@@ -478,109 +620,146 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         self.out_data.next = self.ob.val();
         self.out_valid.next = self.ob_v.val();
 
-        // Stage 1 of the issue pipeline: the pair (i, j = i + h) for butterfly k, i with a 0
-        // inserted at bit log2(h) of k, and t = k mod h.
-        self.i.next = ((self.k.q.val() & !self.lowmask.q.val()) << 1)
-            | (self.k.q.val() & self.lowmask.q.val());
+        // Stage 1 of the issue pipeline, per lane: butterfly k + l, its pair (i, j = i + h)
+        // with i = k + l with a 0 inserted at bit log2(h), and t = (k + l) mod h.
+        for l in 0..L {
+            self.kl[l].next = self.k.q.val() + self.lane_index[l].val();
+            self.il[l].next = ((self.kl[l].val() & !self.lowmask.q.val()) << 1)
+                | (self.kl[l].val() & self.lowmask.q.val());
+            self.p1_t[l].d.next = bits::<17>(0);
+        }
         self.p1_valid.d.next = false;
         self.p1_scale.d.next = false;
-        self.p1_t.d.next = bits::<17>(0);
-        // Stage 2: which bank holds i, the bank addresses, the twiddle index t·2^shift.
+        // Stage 2: each operand's bank (parity·L + address mod L) and word, the twiddle index
+        // t·2^shift, and whether the inverse's swap applies.
         self.p2_valid.d.next = self.p1_valid.q.val();
         self.p2_scale.d.next = self.p1_scale.q.val();
-        self.p2_par.d.next = self.p1_i.q.val().xor();
-        self.p2_tag.d.next = bit_cast::<16, 17>(self.p1_i.q.val());
-        self.p2_swap.d.next =
-            self.inverse.q.val() & self.p1_t.q.val().any() & !self.p1_scale.q.val();
-        self.p2_tw.d.next = self.p1_t.q.val() << bit_cast::<17, 5>(self.tw_shift.q.val());
-        if self.p1_scale.q.val() | !self.p1_i.q.val().xor() {
-            self.p2_ra0.d.next = self.p1_i.q.val() >> 1;
-            self.p2_ra1.d.next = self.p1_j.q.val() >> 1;
-        } else {
-            self.p2_ra1.d.next = self.p1_i.q.val() >> 1;
-            self.p2_ra0.d.next = self.p1_j.q.val() >> 1;
+        for l in 0..L {
+            self.pl_i[l].a.next = self.p1_i[l].q.val();
+            self.pl_j[l].a.next = self.p1_j[l].q.val();
+            self.p2_bi[l].d.next = self.pl_i[l].bank.val();
+            self.p2_bj[l].d.next = self.pl_j[l].bank.val();
+            self.p2_wi[l].d.next = self.pl_i[l].word.val();
+            self.p2_wj[l].d.next = self.pl_j[l].word.val();
+            self.p2_tag[l].d.next = self.pl_i[l].tag.val();
+            self.p2_swap[l].d.next =
+                self.inverse.q.val() & self.p1_t[l].q.val().any() & !self.p1_scale.q.val();
+            self.p2_tw[l].d.next = self.p1_t[l].q.val() << bit_cast::<17, 5>(self.tw_shift.q.val());
         }
-        // Stage 3: the read addresses, the twiddle's (ω^−t = −ω^(N/2 − t) for the inverse).
-        // The unload overrides the data addresses below.
+        // Stage 3: every bank's read address from the operand that lives there, and the
+        // twiddles' (ω^−t = −ω^(N/2 − t) for the inverse). The unload overrides the data
+        // addresses below.
         self.p3_valid.d.next = self.p2_valid.q.val();
         self.p3_scale.d.next = self.p2_scale.q.val();
-        self.p3_par.d.next = self.p2_par.q.val();
-        self.p3_tag.d.next = self.p2_tag.q.val();
-        self.p3_swap.d.next = self.p2_swap.q.val();
-        self.twa.d.next = bit_cast::<B, 17>(self.p2_tw.q.val());
-        if self.p2_swap.q.val() {
-            self.twa.d.next = bit_cast::<B, 17>(self.half_max.val() - self.p2_tw.q.val());
+        for l in 0..L {
+            self.p3_bi[l].d.next = self.p2_bi[l].q.val();
+            self.p3_bj[l].d.next = self.p2_bj[l].q.val();
+            self.p3_tag[l].d.next = self.p2_tag[l].q.val();
+            self.p3_swap[l].d.next = self.p2_swap[l].q.val();
+            self.twix[l].index.next = self.p2_tw[l].q.val();
+            self.twix[l].swap.next = self.p2_swap[l].q.val();
+            self.twa[l].d.next = self.twix[l].address.val();
         }
-        self.ra0.d.next = self.p2_ra0.q.val();
-        self.ra1.d.next = self.p2_ra1.q.val();
+        for b in 0..K {
+            for l in 0..L {
+                if self.p2_bj[l].q.val().index() == b {
+                    self.ra[b].d.next = self.p2_wj[l].q.val();
+                }
+                if self.p2_bi[l].q.val().index() == b {
+                    self.ra[b].d.next = self.p2_wi[l].q.val();
+                }
+            }
+        }
         // Stage 4: memory and twiddle reads.
         self.rd_valid.d.next = self.p3_valid.q.val();
         self.rd_scale.d.next = self.p3_scale.q.val();
-        self.rd_par.d.next = self.p3_par.q.val();
-        self.rd_tag.d.next = self.p3_tag.q.val();
-        self.rd_swap.d.next = self.p3_swap.q.val();
-        self.tw.address.next = self.twa.q.val();
+        for l in 0..L {
+            self.rd_bi[l].d.next = self.p3_bi[l].q.val();
+            self.rd_bj[l].d.next = self.p3_bj[l].q.val();
+            self.rd_tag[l].d.next = self.p3_tag[l].q.val();
+            self.rd_swap[l].d.next = self.p3_swap[l].q.val();
+            self.tw[l].address.next = self.twa[l].q.val();
+            self.twq[l].d.next = self.tw[l].data.val();
+        }
         self.scale.address.next = self.log_n.q.val();
 
-        // Read data, registered per memory; then the banks of the source memory.
-        self.q00.d.next = self.m0b0.read_data.val();
-        self.q01.d.next = self.m0b1.read_data.val();
-        self.q10.d.next = self.m1b0.read_data.val();
-        self.q11.d.next = self.m1b1.read_data.val();
-        self.mb0.next = self.q00.q.val();
-        self.mb1.next = self.q01.q.val();
-        if self.src.q.val() {
-            self.mb0.next = self.q10.q.val();
-            self.mb1.next = self.q11.q.val();
+        // Read data, registered per memory and bank; then the banks of the source memory.
+        for b in 0..K {
+            self.q0[b].d.next = self.m0[b].read_data.val();
+            self.q1[b].d.next = self.m1[b].read_data.val();
+            self.mb[b].next = self.q0[b].q.val();
+            if self.src.q.val() {
+                self.mb[b].next = self.q1[b].q.val();
+            }
         }
-        self.twq.d.next = self.tw.data.val();
         self.scq.d.next = self.scale.data.val();
         self.rd2_valid.d.next = self.rd_valid.q.val();
         self.rd2_scale.d.next = self.rd_scale.q.val();
-        self.rd2_par.d.next = self.rd_par.q.val();
-        self.rd2_tag.d.next = self.rd_tag.q.val();
-        self.rd2_swap.d.next = self.rd_swap.q.val();
-
-        // The butterfly: a from i's bank, b from j's; in the scaling pass (x, 0, 1/n).
-        self.bf.in_valid.next = self.rd2_valid.q.val();
-        self.bf.tag.next = self.rd2_tag.q.val();
-        self.bf.swap.next = self.rd2_swap.q.val();
-        self.bf.w.next = self.twq.q.val();
-        if self.rd2_par.q.val() {
-            self.bf.a.next = self.mb1.val();
-            self.bf.b.next = self.mb0.val();
-        } else {
-            self.bf.a.next = self.mb0.val();
-            self.bf.b.next = self.mb1.val();
-        }
-        if self.rd2_scale.q.val() {
-            self.bf.b.next = bits::<31>(0);
-            self.bf.w.next = self.scq.q.val();
+        for l in 0..L {
+            self.rd2_bi[l].d.next = self.rd_bi[l].q.val();
+            self.rd2_bj[l].d.next = self.rd_bj[l].q.val();
+            self.rd2_tag[l].d.next = self.rd_tag[l].q.val();
+            self.rd2_swap[l].d.next = self.rd_swap[l].q.val();
         }
 
-        // Write register: a loaded element to memory 0, or butterfly results to the memory
-        // that is not the source (x to i, y to j; the scaling pass writes y to i).
-        self.wr_e0.d.next = false;
-        self.wr_e1.d.next = false;
-        self.oj.next = bit_cast::<17, 16>(self.bf.tag_out.val()) | self.h.q.val();
-        self.bo_valid.d.next = self.bf.out_valid.val();
+        // The butterflies: a from i's bank, b from j's; in the scaling pass (x, 0, 1/n).
+        for l in 0..L {
+            self.bf[l].in_valid.next = self.rd2_valid.q.val();
+            self.bf[l].tag.next = self.rd2_tag[l].q.val();
+            self.bf[l].swap.next = self.rd2_swap[l].q.val();
+            self.bf[l].w.next = self.twq[l].q.val();
+            self.bf[l].a.next = self.mb[0].val();
+            self.bf[l].b.next = self.mb[0].val();
+            for b in 1..K {
+                if self.rd2_bi[l].q.val().index() == b {
+                    self.bf[l].a.next = self.mb[b].val();
+                }
+                if self.rd2_bj[l].q.val().index() == b {
+                    self.bf[l].b.next = self.mb[b].val();
+                }
+            }
+            if self.rd2_scale.q.val() {
+                self.bf[l].b.next = bits::<31>(0);
+                self.bf[l].w.next = self.scq.q.val();
+            }
+        }
+
+        // Butterfly results, with each one's banks and words (x to i, y to j; the scaling
+        // pass writes y to i).
+        self.bo_valid.d.next = self.bf[0].out_valid.val();
         self.bo_scale.d.next =
             (self.phase.q.val() == Phase::Scale) | (self.phase.q.val() == Phase::ScaleDrain);
-        self.bo_par.d.next = self.bf.tag_out.val().xor();
-        self.bo_i.d.next = bit_cast::<17, 16>(self.bf.tag_out.val()) >> 1;
-        self.bo_j.d.next = self.oj.val() >> 1;
-        self.bo_x.d.next = self.bf.x.val();
-        self.bo_y.d.next = self.bf.y.val();
+        for l in 0..L {
+            self.untag[l].tag.next = self.bf[l].tag_out.val();
+            self.oi[l].next = self.untag[l].a.val();
+            self.oj[l].next = self.oi[l].val() | self.h.q.val();
+            self.po_i[l].a.next = self.oi[l].val();
+            self.po_j[l].a.next = self.oj[l].val();
+            self.bo_bi[l].d.next = self.po_i[l].bank.val();
+            self.bo_bj[l].d.next = self.po_j[l].bank.val();
+            self.bo_wi[l].d.next = self.po_i[l].word.val();
+            self.bo_wj[l].d.next = self.po_j[l].word.val();
+            self.bo_x[l].d.next = self.bf[l].x.val();
+            self.bo_y[l].d.next = self.bf[l].y.val();
+        }
+
+        // Write registers: a loaded element to memory 0, or butterfly results to the memory
+        // that is not the source.
+        self.ld_word.next = bit_cast::<B, 17>(self.ld_addr.q.val() >> self.log_banks.val());
+        self.ld_bank.next = (bit_cast::<5, 1>(self.ld_addr.q.val().xor().into())
+            << self.log_lanes.val())
+            | bit_cast::<5, 17>(self.ld_addr.q.val() & self.lane_mask.val());
+        for b in 0..K {
+            self.wr_e[b].d.next = false;
+        }
         if self.ld_v.q.val() {
             self.wr_m.d.next = false;
-            if self.ld_addr.q.val().xor() {
-                self.wr_e1.d.next = true;
-                self.wr_a1.d.next = self.ld_addr.q.val() >> 1;
-                self.wr_d1.d.next = self.ld_data.q.val();
-            } else {
-                self.wr_e0.d.next = true;
-                self.wr_a0.d.next = self.ld_addr.q.val() >> 1;
-                self.wr_d0.d.next = self.ld_data.q.val();
+            for b in 0..K {
+                if self.ld_bank.val().index() == b {
+                    self.wr_e[b].d.next = true;
+                    self.wr_a[b].d.next = self.ld_word.val();
+                    self.wr_d[b].d.next = self.ld_data.q.val();
+                }
             }
             if (self.ld_data.q.val() >= self.p.val()) && !self.error.q.val().any() {
                 self.error.d.next = 5.into();
@@ -588,29 +767,21 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         }
         if self.bo_valid.q.val() {
             self.wr_m.d.next = !self.src.q.val();
-            if self.bo_scale.q.val() {
-                if self.bo_par.q.val() {
-                    self.wr_e1.d.next = true;
-                    self.wr_a1.d.next = self.bo_i.q.val();
-                    self.wr_d1.d.next = self.bo_y.q.val();
-                } else {
-                    self.wr_e0.d.next = true;
-                    self.wr_a0.d.next = self.bo_i.q.val();
-                    self.wr_d0.d.next = self.bo_y.q.val();
-                }
-            } else {
-                self.wr_e0.d.next = true;
-                self.wr_e1.d.next = true;
-                if self.bo_par.q.val() {
-                    self.wr_a1.d.next = self.bo_i.q.val();
-                    self.wr_d1.d.next = self.bo_x.q.val();
-                    self.wr_a0.d.next = self.bo_j.q.val();
-                    self.wr_d0.d.next = self.bo_y.q.val();
-                } else {
-                    self.wr_a0.d.next = self.bo_i.q.val();
-                    self.wr_d0.d.next = self.bo_x.q.val();
-                    self.wr_a1.d.next = self.bo_j.q.val();
-                    self.wr_d1.d.next = self.bo_y.q.val();
+            for b in 0..K {
+                for l in 0..L {
+                    if !self.bo_scale.q.val() & (self.bo_bj[l].q.val().index() == b) {
+                        self.wr_e[b].d.next = true;
+                        self.wr_a[b].d.next = self.bo_wj[l].q.val();
+                        self.wr_d[b].d.next = self.bo_y[l].q.val();
+                    }
+                    if self.bo_bi[l].q.val().index() == b {
+                        self.wr_e[b].d.next = true;
+                        self.wr_a[b].d.next = self.bo_wi[l].q.val();
+                        self.wr_d[b].d.next = self.bo_x[l].q.val();
+                        if self.bo_scale.q.val() {
+                            self.wr_d[b].d.next = self.bo_y[l].q.val();
+                        }
+                    }
                 }
             }
         }
@@ -618,6 +789,9 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         // Butterflies issued and not yet written back.
         self.issue.next = false;
         self.launch.next = false;
+        self.u_word.next = bit_cast::<B, 17>(self.k.q.val() >> self.log_banks.val());
+        self.u_bank.next = (bit_cast::<5, 1>(self.k.q.val().xor().into()) << self.log_lanes.val())
+            | bit_cast::<5, 17>(self.k.q.val() & self.lane_mask.val());
 
         match self.phase.q.val() {
             Phase::Idle => {}
@@ -642,11 +816,13 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                 self.cycles.d.next = self.cycles.q.val() + 1;
                 self.launch.next = true;
                 self.p1_valid.d.next = true;
-                self.p1_i.d.next = self.i.val();
-                self.p1_j.d.next = self.i.val() | self.h.q.val();
-                self.p1_t.d.next = self.k.q.val() & self.lowmask.q.val();
-                self.k.d.next = self.k.q.val() + 1;
-                if self.k.q.val() == self.last_half.q.val() {
+                for l in 0..L {
+                    self.p1_i[l].d.next = self.il[l].val();
+                    self.p1_j[l].d.next = self.il[l].val() | self.h.q.val();
+                    self.p1_t[l].d.next = self.kl[l].val() & self.lowmask.q.val();
+                }
+                self.k.d.next = self.k.q.val() + self.lanes.val();
+                if self.k.q.val() == self.last_issue.q.val() {
                     self.phase.d.next = Phase::Drain;
                 }
             }
@@ -673,10 +849,12 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                 self.launch.next = true;
                 self.p1_valid.d.next = true;
                 self.p1_scale.d.next = true;
-                self.p1_i.d.next = self.k.q.val();
-                self.p1_j.d.next = self.k.q.val();
-                self.k.d.next = self.k.q.val() + 1;
-                if self.k.q.val() == self.last_n.q.val() {
+                for l in 0..L {
+                    self.p1_i[l].d.next = self.kl[l].val();
+                    self.p1_j[l].d.next = self.kl[l].val();
+                }
+                self.k.d.next = self.k.q.val() + self.lanes.val();
+                if self.k.q.val() == self.last_scale.q.val() {
                     self.phase.d.next = Phase::ScaleDrain;
                 }
             }
@@ -696,11 +874,12 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                 // credit comes back five cycles after its read is issued (three to the queue,
                 // one to be popped, one to count), so 6 keep a consumer that takes one per
                 // cycle fed.
-                self.ra0.d.next = self.k.q.val() >> 1;
-                self.ra1.d.next = self.k.q.val() >> 1;
+                for b in 0..K {
+                    self.ra[b].d.next = self.u_word.val();
+                }
                 self.issue.next = !self.all_issued.q.val() & self.credits.q.val().any();
                 if self.issue.val() {
-                    self.u_par1.d.next = self.k.q.val().xor();
+                    self.u_bank1.d.next = self.u_bank.val();
                     self.k.d.next = self.k.q.val() + 1;
                     if self.k.q.val() == self.last_n.q.val() {
                         self.all_issued.d.next = true;
@@ -731,20 +910,21 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
         self.pend1.d.next = self.issue.val();
         self.pend2.d.next = self.pend1.q.val();
         self.pend3.d.next = self.pend2.q.val();
-        self.u_par2.d.next = self.u_par1.q.val();
-        self.u_par3.d.next = self.u_par2.q.val();
+        self.u_bank2.d.next = self.u_bank1.q.val();
+        self.u_bank3.d.next = self.u_bank2.q.val();
         self.inflight.d.next = self.inflight.q.val() + bit_cast::<17, 1>(self.launch.val().into())
             - bit_cast::<17, 1>(self.bo_valid.q.val().into());
 
         // The output queue: an element whose read was issued three cycles ago goes in at the
-        // tail.
+        // tail, from its bank of the source memory.
         if self.pend3.q.val() {
             for i in 0..8 {
                 if self.tail.q.val().index() == i {
-                    if self.u_par3.q.val() {
-                        self.fifo[i].d.next = self.mb1.val();
-                    } else {
-                        self.fifo[i].d.next = self.mb0.val();
+                    self.fifo[i].d.next = self.mb[0].val();
+                    for b in 1..K {
+                        if self.u_bank3.q.val().index() == b {
+                            self.fifo[i].d.next = self.mb[b].val();
+                        }
                     }
                 }
             }
@@ -759,23 +939,17 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
             - bit_cast::<4, 1>(self.issue.val().into());
 
         // Memory ports: reads shared by both memories (only the source's data is used),
-        // writes from the write register to the memory it names.
-        self.m0b0.read_address.next = bit_cast::<B, 17>(self.ra0.q.val());
-        self.m1b0.read_address.next = bit_cast::<B, 17>(self.ra0.q.val());
-        self.m0b1.read_address.next = bit_cast::<B, 17>(self.ra1.q.val());
-        self.m1b1.read_address.next = bit_cast::<B, 17>(self.ra1.q.val());
-        self.m0b0.write_address.next = bit_cast::<B, 17>(self.wr_a0.q.val());
-        self.m1b0.write_address.next = bit_cast::<B, 17>(self.wr_a0.q.val());
-        self.m0b1.write_address.next = bit_cast::<B, 17>(self.wr_a1.q.val());
-        self.m1b1.write_address.next = bit_cast::<B, 17>(self.wr_a1.q.val());
-        self.m0b0.write_data.next = self.wr_d0.q.val();
-        self.m1b0.write_data.next = self.wr_d0.q.val();
-        self.m0b1.write_data.next = self.wr_d1.q.val();
-        self.m1b1.write_data.next = self.wr_d1.q.val();
-        self.m0b0.write_enable.next = self.wr_e0.q.val() & !self.wr_m.q.val();
-        self.m0b1.write_enable.next = self.wr_e1.q.val() & !self.wr_m.q.val();
-        self.m1b0.write_enable.next = self.wr_e0.q.val() & self.wr_m.q.val();
-        self.m1b1.write_enable.next = self.wr_e1.q.val() & self.wr_m.q.val();
+        // writes from the write registers to the memory wr_m names.
+        for b in 0..K {
+            self.m0[b].read_address.next = self.ra[b].q.val();
+            self.m1[b].read_address.next = self.ra[b].q.val();
+            self.m0[b].write_address.next = self.wr_a[b].q.val();
+            self.m1[b].write_address.next = self.wr_a[b].q.val();
+            self.m0[b].write_data.next = self.wr_d[b].q.val();
+            self.m1[b].write_data.next = self.wr_d[b].q.val();
+            self.m0[b].write_enable.next = self.wr_e[b].q.val() & !self.wr_m.q.val();
+            self.m1[b].write_enable.next = self.wr_e[b].q.val() & self.wr_m.q.val();
+        }
 
         // Registers.
         self.reg_rdata.next = bits::<32>(0);
@@ -827,7 +1001,7 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
                     } else if self.reg_wdata.val().get_bit(0) {
                         if self.phase.q.val() != Phase::Idle {
                             self.error.d.next = 2.into();
-                        } else if !self.log_n.q.val().any()
+                        } else if (self.log_n.q.val() < self.min_log.val())
                             | (self.log_n.q.val() > self.max_log.val())
                         {
                             self.error.d.next = 1.into();
@@ -859,7 +1033,9 @@ impl<const A: usize, const B: usize> Logic for BabyBearNtt<A, B> {
     }
 }
 
-impl<const A: usize, const B: usize> crate::sim::Clocked for BabyBearNtt<A, B> {
+impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize>
+    crate::sim::Clocked for BabyBearNtt<A, W, B, L, K>
+{
     fn clock(&mut self) -> &mut Signal<In, Clock> {
         &mut self.clock
     }

@@ -76,7 +76,7 @@ impl FpgaBackend {
         clock_mhz: f64,
     ) -> Result<Self, DeviceError> {
         let info = driver::info(bus.as_mut())?;
-        let log_n = info.max_log.min(4);
+        let log_n = info.max_log.min(4.max(info.min_log()));
         let data = probe_input(1 << log_n);
         let deadline = Instant::now() + Duration::from_secs(30);
         let (t0, c0) = (Instant::now(), bus.cycles());
@@ -114,9 +114,9 @@ impl FpgaBackend {
 
     /// Bus cycles one column costs: the engine's compute cycles, one write per element in,
     /// a status read and a data read per element out, and a few register accesses.
-    fn column_cycles(log_n: u32, inverse: bool) -> f64 {
+    fn column_cycles(&self, log_n: u32, inverse: bool) -> f64 {
         let n = (1u64 << log_n) as f64;
-        compute_cycles(log_n, inverse) as f64 + 3.0 * n + 16.0
+        compute_cycles(log_n, inverse, self.info.lanes as u64) as f64 + 3.0 * n + 16.0
     }
 
     pub fn info(&self) -> EngineInfo {
@@ -144,7 +144,8 @@ impl Backend for FpgaBackend {
     fn accepts(&self, job: &Job) -> bool {
         match job {
             Job::Ntt(NttJob::BabyBear(n)) => {
-                (1..=self.info.max_log).contains(&n.log_n()) && n.cfg.coset.is_none()
+                (self.info.min_log()..=self.info.max_log).contains(&n.log_n())
+                    && n.cfg.coset.is_none()
             }
             _ => false,
         }
@@ -156,7 +157,7 @@ impl Backend for FpgaBackend {
         };
         let inverse = n.cfg.direction == Direction::Inverse;
         let secs =
-            Self::column_cycles(n.log_n(), inverse) * self.secs_per_cycle * n.columns() as f64;
+            self.column_cycles(n.log_n(), inverse) * self.secs_per_cycle * n.columns() as f64;
         Duration::from_secs_f64(secs)
     }
 
@@ -170,7 +171,7 @@ impl Backend for FpgaBackend {
         let inverse = n.cfg.direction == Direction::Inverse;
         let len = 1usize << n.log_n();
         let per_column = Duration::from_secs_f64(
-            20.0 * Self::column_cycles(n.log_n(), inverse) * self.secs_per_cycle,
+            20.0 * self.column_cycles(n.log_n(), inverse) * self.secs_per_cycle,
         )
         .max(self.timeout_floor);
         let mut bus = self.bus.lock().unwrap_or_else(|e| e.into_inner());

@@ -16,6 +16,13 @@ pub struct EngineInfo {
     pub latency: u32,
 }
 
+impl EngineInfo {
+    /// The smallest transform the engine takes: one butterfly per lane.
+    pub fn min_log(&self) -> u32 {
+        (2 * self.lanes).trailing_zeros()
+    }
+}
+
 pub fn info(bus: &mut dyn RegisterBus) -> Result<EngineInfo, DeviceError> {
     let v = bus.read(reg::INFO)?;
     let i = EngineInfo {
@@ -24,7 +31,11 @@ pub fn info(bus: &mut dyn RegisterBus) -> Result<EngineInfo, DeviceError> {
         field: (v >> 16) & 0xff,
         latency: v >> 24,
     };
-    if i.field as u64 != FIELD_BABYBEAR || i.lanes == 0 || !(1..=27).contains(&i.max_log) {
+    if i.field as u64 != FIELD_BABYBEAR
+        || !i.lanes.is_power_of_two()
+        || !(1..=27).contains(&i.max_log)
+        || i.min_log() > i.max_log
+    {
         return Err(DeviceError::Unsupported(format!(
             "INFO reads {v:#010x}: not a BabyBear NTT engine this driver knows"
         )));

@@ -6,13 +6,14 @@ use offload_hdl::babybear::ntt::BabyBearNtt;
 use offload_hdl::sim::{from_bits, to_bits, Clocked, Sim};
 use rust_hdl::prelude::*;
 
+/// The one-lane engine for sizes up to 2^A (B = A − 1).
 pub struct SimDevice<const A: usize, const B: usize> {
-    sim: Sim<BabyBearNtt<A, B>>,
+    sim: Sim<BabyBearNtt<A, B, B, 1, 2>>,
 }
 
 impl<const A: usize, const B: usize> SimDevice<A, B> {
     pub fn new() -> Result<Self, DeviceError> {
-        let sim = Sim::new(BabyBearNtt::<A, B>::default())
+        let sim = Sim::new(BabyBearNtt::<A, B, B, 1, 2>::default())
             .map_err(|e| DeviceError::Sim(e.to_string()))?;
         Ok(Self { sim })
     }
