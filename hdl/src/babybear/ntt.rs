@@ -166,6 +166,9 @@ pub struct BabyBearNtt<
     done: DFF<Bit>,
     cycles: DFF<Bits<32>>,
     k: DFF<Bits<17>>,
+    // What k steps by in the current phase (1 loading and unloading, L issuing), registered
+    // so that no phase decoding sits in front of k's adder (it held the engines near 100 MHz).
+    k_step: DFF<Bits<17>>,
     stage: DFF<Bits<5>>,
     src: DFF<Bit>,
     inflight: DFF<Bits<17>>,
@@ -227,7 +230,10 @@ pub struct BabyBearNtt<
     // Input register and write registers in front of the memories.
     ld_v: DFF<Bit>,
     ld_data: DFF<Bits<31>>,
-    ld_addr: DFF<Bits<17>>,
+    // The loaded element's bank (one enable per bank) and word, decoded from k before the
+    // input register, so that only a register lies behind each bank's write-data choice.
+    ld_e: [DFF<Bit>; K],
+    ld_word: DFF<Bits<B>>,
     wr_e: [DFF<Bit>; K],
     wr_a: [DFF<Bits<B>>; K],
     wr_d: [DFF<Bits<31>>; K],
@@ -265,19 +271,18 @@ pub struct BabyBearNtt<
     po_j: [Place<B, L>; L],
     untag: [Untag; L],
     twix: [TwiddleIndex<W>; L],
-    ld_word: Signal<Local, Bits<B>>,
     u_word: Signal<Local, Bits<B>>,
     // Per lane: butterfly k + l, and its i.
     kl: [Signal<Local, Bits<17>>; L],
     il: [Signal<Local, Bits<17>>; L],
     oi: [Signal<Local, Bits<17>>; L],
     oj: [Signal<Local, Bits<17>>; L],
-    ld_bank: Signal<Local, Bits<5>>,
     u_bank: Signal<Local, Bits<5>>,
     push: Signal<Local, Bit>,
     push_data: Signal<Local, Bits<31>>,
     pop: Signal<Local, Bit>,
     issue: Signal<Local, Bit>,
+    k_next: Signal<Local, Bits<17>>,
     launch: Signal<Local, Bit>,
     ob: Signal<Local, Bits<31>>,
     ob_v: Signal<Local, Bit>,
@@ -367,6 +372,7 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
             done: Default::default(),
             cycles: Default::default(),
             k: Default::default(),
+            k_step: Default::default(),
             stage: Default::default(),
             src: Default::default(),
             inflight: Default::default(),
@@ -418,7 +424,8 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
             rd2_swap: array(),
             ld_v: Default::default(),
             ld_data: Default::default(),
-            ld_addr: Default::default(),
+            ld_e: array(),
+            ld_word: Default::default(),
             wr_e: array(),
             wr_a: array(),
             wr_d: array(),
@@ -453,18 +460,17 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
             po_j: array(),
             untag: array(),
             twix: array(),
-            ld_word: Default::default(),
             u_word: Default::default(),
             kl: array(),
             il: array(),
             oi: array(),
             oj: array(),
-            ld_bank: Default::default(),
             u_bank: Default::default(),
             push: Default::default(),
             push_data: Default::default(),
             pop: Default::default(),
             issue: Default::default(),
+            k_next: Default::default(),
             launch: Default::default(),
             ob: Default::default(),
             ob_v: Default::default(),
@@ -487,11 +493,11 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, phase, inverse, log_n, error, done, cycles, k, stage, src, inflight,
-            all_issued, last_n, last_half, last_issue, last_scale, h, lowmask, tw_shift, p1_valid,
-            p1_scale, p2_valid, p2_scale, p3_valid, p3_scale, rd_valid, rd_scale, scq, rd2_valid,
-            rd2_scale, ld_v, ld_data, ld_addr, wr_m, bo_valid, bo_scale, head, tail, count,
-            credits, pend1, pend2, pend3, u_bank1, u_bank2, u_bank3
+            self, clock, phase, inverse, log_n, error, done, cycles, k, k_step, stage, src,
+            inflight, all_issued, last_n, last_half, last_issue, last_scale, h, lowmask, tw_shift,
+            p1_valid, p1_scale, p2_valid, p2_scale, p3_valid, p3_scale, rd_valid, rd_scale, scq,
+            rd2_valid, rd2_scale, ld_v, ld_data, ld_word, wr_m, bo_valid, bo_scale, head, tail,
+            count, credits, pend1, pend2, pend3, u_bank1, u_bank2, u_bank3
         );
         for i in 0..8 {
             self.fifo[i].clock.next = self.clock.val();
@@ -562,6 +568,8 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
             self.bf[l].clock.next = self.clock.val();
         }
         for b in 0..K {
+            self.ld_e[b].clock.next = self.clock.val();
+            self.ld_e[b].d.next = false;
             self.ra[b].clock.next = self.clock.val();
             self.ra[b].d.next = self.ra[b].q.val();
             self.q0[b].clock.next = self.clock.val();
@@ -745,19 +753,15 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
 
         // Write registers: a loaded element to memory 0, or butterfly results to the memory
         // that is not the source.
-        self.ld_word.next = bit_cast::<B, 17>(self.ld_addr.q.val() >> self.log_banks.val());
-        self.ld_bank.next = (bit_cast::<5, 1>(self.ld_addr.q.val().xor().into())
-            << self.log_lanes.val())
-            | bit_cast::<5, 17>(self.ld_addr.q.val() & self.lane_mask.val());
         for b in 0..K {
             self.wr_e[b].d.next = false;
         }
         if self.ld_v.q.val() {
             self.wr_m.d.next = false;
             for b in 0..K {
-                if self.ld_bank.val().index() == b {
+                if self.ld_e[b].q.val() {
                     self.wr_e[b].d.next = true;
-                    self.wr_a[b].d.next = self.ld_word.val();
+                    self.wr_a[b].d.next = self.ld_word.q.val();
                     self.wr_d[b].d.next = self.ld_data.q.val();
                 }
             }
@@ -786,6 +790,7 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
             }
         }
 
+        self.k_next.next = self.k.q.val() + self.k_step.q.val();
         // Butterflies issued and not yet written back.
         self.issue.next = false;
         self.launch.next = false;
@@ -799,11 +804,17 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
                 if self.push.val() {
                     self.ld_v.d.next = true;
                     self.ld_data.d.next = self.push_data.val();
-                    self.ld_addr.d.next = self.k.q.val();
-                    self.k.d.next = self.k.q.val() + 1;
+                    self.ld_word.d.next = self.u_word.val();
+                    for b in 0..K {
+                        if self.u_bank.val().index() == b {
+                            self.ld_e[b].d.next = true;
+                        }
+                    }
+                    self.k.d.next = self.k_next.val();
                     if self.k.q.val() == self.last_n.q.val() {
                         self.phase.d.next = Phase::Setup;
                         self.k.d.next = bits::<17>(0);
+                        self.k_step.d.next = self.lanes.val();
                         self.stage.d.next = bits::<5>(0);
                     }
                 }
@@ -821,7 +832,7 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
                     self.p1_j[l].d.next = self.il[l].val() | self.h.q.val();
                     self.p1_t[l].d.next = self.kl[l].val() & self.lowmask.q.val();
                 }
-                self.k.d.next = self.k.q.val() + self.lanes.val();
+                self.k.d.next = self.k_next.val();
                 if self.k.q.val() == self.last_issue.q.val() {
                     self.phase.d.next = Phase::Drain;
                 }
@@ -837,6 +848,7 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
                             self.phase.d.next = Phase::Scale;
                         } else {
                             self.phase.d.next = Phase::Unload;
+                            self.k_step.d.next = bits::<17>(1);
                         }
                     } else {
                         self.stage.d.next = self.stage.q.val() + 1;
@@ -853,7 +865,7 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
                     self.p1_i[l].d.next = self.kl[l].val();
                     self.p1_j[l].d.next = self.kl[l].val();
                 }
-                self.k.d.next = self.k.q.val() + self.lanes.val();
+                self.k.d.next = self.k_next.val();
                 if self.k.q.val() == self.last_scale.q.val() {
                     self.phase.d.next = Phase::ScaleDrain;
                 }
@@ -865,6 +877,7 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
                     self.k.d.next = bits::<17>(0);
                     self.all_issued.d.next = false;
                     self.phase.d.next = Phase::Unload;
+                    self.k_step.d.next = bits::<17>(1);
                 }
             }
             Phase::Unload => {
@@ -880,7 +893,7 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
                 self.issue.next = !self.all_issued.q.val() & self.credits.q.val().any();
                 if self.issue.val() {
                     self.u_bank1.d.next = self.u_bank.val();
-                    self.k.d.next = self.k.q.val() + 1;
+                    self.k.d.next = self.k_next.val();
                     if self.k.q.val() == self.last_n.q.val() {
                         self.all_issued.d.next = true;
                     }
@@ -1010,6 +1023,7 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
                             self.done.d.next = false;
                             self.cycles.d.next = bits::<32>(0);
                             self.k.d.next = bits::<17>(0);
+                            self.k_step.d.next = bits::<17>(1);
                             self.src.d.next = false;
                             self.head.d.next = bits::<3>(0);
                             self.tail.d.next = bits::<3>(0);

@@ -56,6 +56,9 @@ pub struct BenchArgs {
     /// the engine's Fmax: `offload hw build --core ntt-babybear-16k`).
     #[arg(long, default_value_t = 100.0)]
     fmax_mhz: f64,
+    /// With --backend fpga-sim: butterfly lanes of the simulated engine (1, 2 or 4).
+    #[arg(long, default_value_t = 1)]
+    lanes: u32,
     /// The daemon for --backend remote: http://HOST:PORT or unix:/PATH.
     #[arg(long, default_value = "http://127.0.0.1:50051")]
     addr: String,
@@ -336,7 +339,13 @@ pub fn run(a: BenchArgs) -> Result<()> {
         if a.op.is_none() {
             bail!("--backend fpga-sim runs --op ntt --field babybear");
         }
-        return crate::bench_fpga::run(&cases(&a)?, a.reps, a.fmax_mhz, a.format == Format::Table);
+        return crate::bench_fpga::run(
+            &cases(&a)?,
+            a.reps,
+            a.fmax_mhz,
+            a.lanes,
+            a.format == Format::Table,
+        );
     }
     if let Some(t) = a.threads {
         rayon::ThreadPoolBuilder::new()

@@ -15,9 +15,27 @@ use serde_json::json;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-pub fn run(cases: &[Case], reps: usize, fmax_mhz: f64, table: bool) -> Result<()> {
+/// The smallest simulated engine on `lanes` lanes that takes 2^log_n.
+fn engine(log_n: u32, lanes: u32) -> Result<Box<dyn offload_fpga::bus::RegisterBus>> {
+    let mut last = None;
+    for max_log in log_n.max(4)..=16 {
+        match sim::babybear(max_log, lanes) {
+            Ok(bus) => return Ok(bus),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(anyhow::anyhow!(
+        "no simulated engine takes 2^{log_n} on {lanes} lane(s): {}",
+        last.map(|e| e.to_string()).unwrap_or_default()
+    ))
+}
+
+pub fn run(cases: &[Case], reps: usize, fmax_mhz: f64, lanes: u32, table: bool) -> Result<()> {
     if !(fmax_mhz.is_finite() && fmax_mhz > 0.0) {
         bail!("--fmax-mhz must be a positive number");
+    }
+    if !lanes.is_power_of_two() {
+        bail!("--lanes must be a power of two");
     }
     let mut out = std::io::stdout().lock();
     if table {
@@ -43,13 +61,14 @@ pub fn run(cases: &[Case], reps: usize, fmax_mhz: f64, table: bool) -> Result<()
         else {
             bail!("{case}: the FPGA engine runs BabyBear NTTs (--op ntt --field babybear)");
         };
-        if !(1..=16).contains(&log_n) {
-            bail!("--log-n {log_n}: the simulated engine takes sizes 2^1 to 2^16");
+        let min = (2 * lanes).trailing_zeros();
+        if !(min..=16).contains(&log_n) {
+            bail!("--log-n {log_n}: the simulated engine on {lanes} lane(s) takes sizes 2^{min} to 2^16");
         }
         let n = 1usize << log_n;
         let input: Vec<BabyBear> = offload_benches::ntt::inputs(n, 0x0ff1_0ad1 + log_n as u64);
         let data: Vec<u32> = input.iter().map(|x| x.as_canonical_u32()).collect();
-        let mut bus = sim::babybear(log_n.max(4)).context("building the simulated engine")?;
+        let mut bus = engine(log_n, lanes)?;
         let started = Instant::now();
         let c0 = bus.cycles().unwrap_or(0);
         let run = driver::transform(
@@ -87,7 +106,11 @@ pub fn run(cases: &[Case], reps: usize, fmax_mhz: f64, table: bool) -> Result<()
             writeln!(
                 out,
                 "{:<22} {:>14} {:>12} {:>14.4} {:>16.4} {:>12.4} {:>8.2} {:>9.2}{}",
-                case.to_string(),
+                if lanes > 1 {
+                    format!("{case} x{lanes}")
+                } else {
+                    case.to_string()
+                },
                 run.cycles,
                 bus_cycles,
                 compute_ms,
@@ -103,7 +126,7 @@ pub fn run(cases: &[Case], reps: usize, fmax_mhz: f64, table: bool) -> Result<()
                 "{}",
                 json!({
                     "op": "ntt", "field": "babybear", "log_n": log_n, "n": n,
-                    "backend": "fpga-sim", "compute_cycles": run.cycles,
+                    "backend": "fpga-sim", "lanes": lanes, "compute_cycles": run.cycles,
                     "bus_cycles": bus_cycles, "fmax_mhz": fmax_mhz,
                     "projected_compute_ms": compute_ms, "projected_streaming_ms": stream_ms,
                     "cpu_median_ms": cpu, "cpu_over_fpga": cpu / stream_ms,

@@ -31,8 +31,9 @@ pub struct Config {
     pub log_format: String,
     /// Skip the start-up self-benchmark (tests).
     pub skip_calibration: bool,
-    /// An FPGA NTT engine: "sim" or "sim:LOG" for the cycle-accurate simulation taking
-    /// sizes to 2^LOG (default 10), or the path of a board's memory-mapped register region
+    /// An FPGA NTT engine: "sim", "sim:LOG" or "sim:LOGxLANES" for the cycle-accurate
+    /// simulation taking sizes to 2^LOG (default 10) on LANES butterfly lanes (default 1),
+    /// or the path of a board's memory-mapped register region
     /// (a PCIe BAR's resource file or a device node). None: no FPGA backend.
     pub fpga: Option<String>,
     /// The board's clock in MHz, for its run-time estimates.
@@ -101,7 +102,8 @@ pub struct Flags {
     /// "text" or "json" logs.
     #[arg(long, env = "OFFLOAD_LOG_FORMAT")]
     pub log_format: Option<String>,
-    /// FPGA NTT engine: "sim", "sim:LOG" or a board's register-map path.
+    /// FPGA NTT engine: "sim", "sim:LOG", "sim:LOGxLANES" (e.g. sim:10x2) or a board's
+    /// register-map path.
     #[arg(long, env = "OFFLOAD_FPGA")]
     pub fpga: Option<String>,
     /// Send every job this backend accepts to it (device bring-up), e.g. fpga-sim.

@@ -6,14 +6,17 @@ use offload_hdl::babybear::ntt::BabyBearNtt;
 use offload_hdl::sim::{from_bits, to_bits, Clocked, Sim};
 use rust_hdl::prelude::*;
 
-/// The one-lane engine for sizes up to 2^A (B = A − 1).
-pub struct SimDevice<const A: usize, const B: usize> {
-    sim: Sim<BabyBearNtt<A, B, B, 1, 2>>,
+/// The engine for sizes up to 2^A on L lanes (parameters as [`BabyBearNtt`]'s).
+pub struct SimDevice<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize>
+{
+    sim: Sim<BabyBearNtt<A, W, B, L, K>>,
 }
 
-impl<const A: usize, const B: usize> SimDevice<A, B> {
+impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize>
+    SimDevice<A, W, B, L, K>
+{
     pub fn new() -> Result<Self, DeviceError> {
-        let sim = Sim::new(BabyBearNtt::<A, B, B, 1, 2>::default())
+        let sim = Sim::new(BabyBearNtt::<A, W, B, L, K>::default())
             .map_err(|e| DeviceError::Sim(e.to_string()))?;
         Ok(Self { sim })
     }
@@ -39,7 +42,9 @@ impl<const A: usize, const B: usize> SimDevice<A, B> {
     }
 }
 
-impl<const A: usize, const B: usize> RegisterBus for SimDevice<A, B> {
+impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize> RegisterBus
+    for SimDevice<A, W, B, L, K>
+{
     fn read(&mut self, reg: u64) -> Result<u32, DeviceError> {
         self.cycle(reg, 0, false, true)
     }
@@ -49,7 +54,9 @@ impl<const A: usize, const B: usize> RegisterBus for SimDevice<A, B> {
     }
 
     fn describe(&self) -> String {
-        format!("simulated BabyBear NTT engine (rust-hdl, cycle-accurate), sizes to 2^{A}")
+        format!(
+            "simulated BabyBear NTT engine (rust-hdl, cycle-accurate), sizes to 2^{A}, {L} lane(s)"
+        )
     }
 
     fn cycles(&self) -> Option<u64> {
@@ -57,18 +64,28 @@ impl<const A: usize, const B: usize> RegisterBus for SimDevice<A, B> {
     }
 }
 
-/// A simulated BabyBear engine taking sizes up to 2^max_log.
-pub fn babybear(max_log: u32) -> Result<Box<dyn RegisterBus>, DeviceError> {
-    macro_rules! sizes {
-        ($($a:literal => $b:literal),*) => {
-            match max_log {
-                $($a => Ok(Box::new(SimDevice::<$a, $b>::new()?)),)*
+/// A simulated BabyBear engine taking sizes up to 2^max_log on `lanes` butterfly lanes: one
+/// lane for 2^4 .. 2^16, two or four for even sizes 2^4 (2^6 for four) .. 2^14.
+pub fn babybear(max_log: u32, lanes: u32) -> Result<Box<dyn RegisterBus>, DeviceError> {
+    macro_rules! engines {
+        ($(($a:literal, $l:literal) => $w:literal, $b:literal, $k:literal);*) => {
+            match (max_log, lanes) {
+                $(($a, $l) => Ok(Box::new(SimDevice::<$a, $w, $b, $l, $k>::new()?)),)*
                 _ => Err(DeviceError::Unsupported(format!(
-                    "a simulated engine takes sizes to 2^4 .. 2^16, not 2^{max_log}"
+                    "no simulated engine for sizes to 2^{max_log} on {lanes} lane(s): one lane \
+                     takes 2^4 .. 2^16, two or four lanes even sizes to 2^14"
                 ))),
             }
         };
     }
-    sizes!(4 => 3, 5 => 4, 6 => 5, 7 => 6, 8 => 7, 9 => 8, 10 => 9, 11 => 10, 12 => 11,
-        13 => 12, 14 => 13, 15 => 14, 16 => 15)
+    engines!(
+        (4, 1) => 3, 3, 2; (5, 1) => 4, 4, 2; (6, 1) => 5, 5, 2; (7, 1) => 6, 6, 2;
+        (8, 1) => 7, 7, 2; (9, 1) => 8, 8, 2; (10, 1) => 9, 9, 2; (11, 1) => 10, 10, 2;
+        (12, 1) => 11, 11, 2; (13, 1) => 12, 12, 2; (14, 1) => 13, 13, 2;
+        (15, 1) => 14, 14, 2; (16, 1) => 15, 15, 2;
+        (4, 2) => 3, 2, 4; (6, 2) => 5, 4, 4; (8, 2) => 7, 6, 4; (10, 2) => 9, 8, 4;
+        (12, 2) => 11, 10, 4; (14, 2) => 13, 12, 4;
+        (6, 4) => 5, 3, 8; (8, 4) => 7, 5, 8; (10, 4) => 9, 7, 8; (12, 4) => 11, 9, 8;
+        (14, 4) => 13, 11, 8
+    )
 }

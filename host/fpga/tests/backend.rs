@@ -31,7 +31,7 @@ fn data(o: Output) -> Vec<BabyBear> {
 
 #[test]
 fn the_simulated_engine_gives_the_cpu_answers_in_every_order() {
-    let fpga = FpgaBackend::open("fpga-sim", sim::babybear(6).unwrap(), 100.0).unwrap();
+    let fpga = FpgaBackend::open("fpga-sim", sim::babybear(6, 1).unwrap(), 100.0).unwrap();
     assert_eq!(fpga.info().max_log, 6);
     let orders = [Order::Natural, Order::BitReversed];
     let mut seed = 0;
@@ -61,8 +61,29 @@ fn the_simulated_engine_gives_the_cpu_answers_in_every_order() {
 }
 
 #[test]
+fn a_four_lane_engine_takes_what_its_lanes_share_and_leaves_smaller_sizes_to_the_cpu() {
+    let fpga = FpgaBackend::open("fpga-sim", sim::babybear(6, 4).unwrap(), 100.0).unwrap();
+    assert_eq!((fpga.info().lanes, fpga.info().min_log()), (4, 3));
+    for (log_n, seed) in [(3, 1), (5, 2), (6, 3)] {
+        let j = job(NttConfig::inverse(), log_n, 2, seed);
+        assert!(fpga.accepts(&j));
+        let want = data(CpuBackend.run(j.clone(), &Cancel::never()).ok().unwrap());
+        assert_eq!(
+            data(fpga.run(j, &Cancel::never()).ok().unwrap()),
+            want,
+            "2^{log_n}"
+        );
+    }
+    assert!(!fpga.accepts(&job(NttConfig::forward(), 2, 1, 4)));
+    assert!(
+        sim::babybear(7, 4).is_err(),
+        "no such engine: a clear error"
+    );
+}
+
+#[test]
 fn what_the_engine_cannot_do_goes_elsewhere() {
-    let fpga = FpgaBackend::open("fpga-sim", sim::babybear(5).unwrap(), 100.0).unwrap();
+    let fpga = FpgaBackend::open("fpga-sim", sim::babybear(5, 1).unwrap(), 100.0).unwrap();
     assert!(
         !fpga.accepts(&job(NttConfig::forward(), 6, 1, 1)),
         "too large"
@@ -112,7 +133,7 @@ impl RegisterBus for Faulty {
 #[test]
 fn device_errors_hand_the_job_back_untouched() {
     let bus = Faulty {
-        inner: sim::babybear(5).unwrap(),
+        inner: sim::babybear(5, 1).unwrap(),
         after: 400,
         seen: 0,
     };
@@ -142,7 +163,7 @@ fn device_errors_hand_the_job_back_untouched() {
 
 #[test]
 fn a_raised_cancel_stops_the_device_and_it_serves_the_next_job() {
-    let fpga = FpgaBackend::open("fpga-sim", sim::babybear(6).unwrap(), 100.0).unwrap();
+    let fpga = FpgaBackend::open("fpga-sim", sim::babybear(6, 1).unwrap(), 100.0).unwrap();
     let c = Cancel::new();
     c.cancel();
     let f = fpga
