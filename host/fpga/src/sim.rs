@@ -64,13 +64,21 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
     }
 }
 
+/// One engine, built in a frame of its own: a match over every configuration that built
+/// them inline would reserve stack for all of them at once (it overflowed a 2 MiB thread).
+#[inline(never)]
+fn boxed<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize>(
+) -> Result<Box<dyn RegisterBus>, DeviceError> {
+    Ok(Box::new(SimDevice::<A, W, B, L, K>::new()?))
+}
+
 /// A simulated BabyBear engine taking sizes up to 2^max_log on `lanes` butterfly lanes: one
 /// lane for 2^4 .. 2^16, two or four for even sizes 2^4 (2^6 for four) .. 2^14.
 pub fn babybear(max_log: u32, lanes: u32) -> Result<Box<dyn RegisterBus>, DeviceError> {
     macro_rules! engines {
         ($(($a:literal, $l:literal) => $w:literal, $b:literal, $k:literal);*) => {
             match (max_log, lanes) {
-                $(($a, $l) => Ok(Box::new(SimDevice::<$a, $w, $b, $l, $k>::new()?)),)*
+                $(($a, $l) => boxed::<$a, $w, $b, $l, $k>(),)*
                 _ => Err(DeviceError::Unsupported(format!(
                     "no simulated engine for sizes to 2^{max_log} on {lanes} lane(s): one lane \
                      takes 2^4 .. 2^16, two or four lanes even sizes to 2^14"
