@@ -214,21 +214,28 @@ struct Ed25519Point {
     return r;
   }
 
+  // The common end of the extended-coordinate formulas: (EF, GH, FG, EH).
+  HD static Ed25519Point from_efgh(const Fe25519& e, const Fe25519& f, const Fe25519& g,
+                                   const Fe25519& h) {
+    Ed25519Point r;
+    r.x = Fe25519::mul(e, f);
+    r.y = Fe25519::mul(g, h);
+    r.t = Fe25519::mul(e, h);
+    r.z = Fe25519::mul(f, g);
+    return r;
+  }
+
   // dbl-2008-hwcd with a = −1.
   HD static Ed25519Point dbl(const Ed25519Point& p) {
     typedef Fe25519 F;
     F a = F::sqr(p.x), b = F::sqr(p.y);
-    F c = F::add(F::sqr(p.z), F::sqr(p.z));
+    F zz = F::sqr(p.z);
+    F c = F::add(zz, zz);
     F e = F::sub(F::sub(F::sqr(F::add(p.x, p.y)), a), b);
     F g = F::sub(b, a);
     F f = F::sub(g, c);
     F h = F::neg(F::add(a, b));
-    Ed25519Point r;
-    r.x = F::mul(e, f);
-    r.y = F::mul(g, h);
-    r.t = F::mul(e, h);
-    r.z = F::mul(f, g);
-    return r;
+    return from_efgh(e, f, g, h);
   }
 
   // The decoding of a 32-byte encoding (8 little-endian words) as curve25519-dalek decodes
@@ -314,12 +321,7 @@ struct Ed25519Cached {
     F c = F::mul(p.t, q.t2d);
     F d = F::mul(p.z, q.z2);
     F e = F::sub(b, a), f = F::sub(d, c), g = F::add(d, c), h = F::add(b, a);
-    Ed25519Point r;
-    r.x = F::mul(e, f);
-    r.y = F::mul(g, h);
-    r.t = F::mul(e, h);
-    r.z = F::mul(f, g);
-    return r;
+    return Ed25519Point::from_efgh(e, f, g, h);
   }
 };
 
