@@ -51,34 +51,6 @@ extern "C" void offload_check_goldilocks(uint64_t a, uint64_t b, uint64_t* out) 
 
 #include "ntt.cuh"
 
-// The NTT kernels' grid emulated on the host: bit reversal, then log_n DIT stages, then the
-// table multiply when `table` is given. BabyBear in Montgomery form.
-extern "C" void offload_check_ntt_babybear(uint32_t* data, uint32_t columns, uint32_t log_n,
-                                           const uint32_t* tw, const uint32_t* table) {
-  BabyBear* d = reinterpret_cast<BabyBear*>(data);
-  const BabyBear* w = reinterpret_cast<const BabyBear*>(tw);
-  uint64_t n = 1ull << log_n;
-  for (uint64_t t = 0; t < n * columns; t++) bitrev_step<BabyBear>(d, t, log_n);
-  for (uint32_t s = 0; s < log_n; s++)
-    for (uint64_t t = 0; t < (n / 2) * columns; t++) dit_step<BabyBear>(d, w, t, log_n, s);
-  if (table)
-    for (uint64_t t = 0; t < n * columns; t++)
-      scale_step<BabyBear>(d, reinterpret_cast<const BabyBear*>(table), t, log_n);
-}
-
-extern "C" void offload_check_ntt_bn254_fr(uint32_t* data, uint32_t columns, uint32_t log_n,
-                                           const uint32_t* tw, const uint32_t* table) {
-  Bn254Fr* d = reinterpret_cast<Bn254Fr*>(data);
-  const Bn254Fr* w = reinterpret_cast<const Bn254Fr*>(tw);
-  uint64_t n = 1ull << log_n;
-  for (uint64_t t = 0; t < n * columns; t++) bitrev_step<Bn254Fr>(d, t, log_n);
-  for (uint32_t s = 0; s < log_n; s++)
-    for (uint64_t t = 0; t < (n / 2) * columns; t++) dit_step<Bn254Fr>(d, w, t, log_n, s);
-  if (table)
-    for (uint64_t t = 0; t < n * columns; t++)
-      scale_step<Bn254Fr>(d, reinterpret_cast<const Bn254Fr*>(table), t, log_n);
-}
-
 #include "curve.cuh"
 
 // For affine p, q (x then y, N limbs each, Montgomery form; (0, 0) = infinity): out holds four
@@ -212,30 +184,39 @@ extern "C" void offload_check_ed25519_hram(const uint32_t* r, const uint32_t* a,
 
 // Every kernel one to one, for the host executor (src/exec.rs): `b` holds the launch's buffer
 // arguments and `x` its integer arguments, each in the order the kernel declares them, and the
-// grid's threads run in a loop with the kernel's own bounds check. −1: no such kernel, or the
-// wrong number of arguments.
+// grid's threads run in a loop with the kernel's own bounds check (kernels that share memory
+// within a block run block by block). −1: no such kernel, or the wrong number of arguments;
+// −2: a block shape the kernel cannot run with.
 #include <string>
+#include <vector>
 
 template <class F>
 static int host_ntt(const std::string& kind, uint32_t* const* b, uint32_t nb, const uint64_t* x,
-                    uint32_t nx, uint64_t threads) {
+                    uint32_t nx, uint64_t threads, uint32_t block_dim) {
   if (kind == "bitrev" && nb == 1 && nx == 2) {
     for (uint64_t t = 0; t < threads; t++)
       if (t < x[0]) bitrev_step<F>(reinterpret_cast<F*>(b[0]), t, (uint32_t)x[1]);
     return 0;
   }
-  if (kind == "dit" && nb == 2 && nx == 3) {
-    for (uint64_t t = 0; t < threads; t++)
-      if (t < x[0])
-        dit_step<F>(reinterpret_cast<F*>(b[0]), reinterpret_cast<const F*>(b[1]), t,
-                    (uint32_t)x[1], (uint32_t)x[2]);
-    return 0;
-  }
-  if (kind == "scale" && nb == 2 && nx == 2) {
-    for (uint64_t t = 0; t < threads; t++)
-      if (t < x[0])
-        scale_step<F>(reinterpret_cast<F*>(b[0]), reinterpret_cast<const F*>(b[1]), t,
-                      (uint32_t)x[1]);
+  if (kind == "ntt_pass" && nb == 3 && nx == 6) {
+    // Block by block, each phase for all of the block's threads before the next phase: what
+    // __syncthreads orders on the device.
+    NttPass p{(uint32_t)x[0], (uint32_t)x[1], (uint32_t)x[2],
+              (uint32_t)x[3], (uint32_t)x[4], (uint32_t)x[5]};
+    F* data = reinterpret_cast<F*>(b[0]);
+    const F* tw = reinterpret_cast<const F*>(b[1]);
+    const F* table = reinterpret_cast<const F*>(b[2]);
+    uint32_t bt = p.block_threads();
+    // The device would silently compute something else with another block shape.
+    if (block_dim != bt || threads % bt != 0) return -2;
+    std::vector<F> tile(p.block_elements());
+    for (uint64_t block = 0; block < threads / bt; block++) {
+      for (uint32_t k = 0; k < bt; k++) ntt_pass_load<F>(p, data, table, tile.data(), block, k);
+      for (uint32_t step = 0; step < p.stages; step++)
+        for (uint32_t k = 0; k < bt; k++)
+          ntt_pass_stage<F>(p, tw, tile.data(), block, k, ntt_pass_level(p, step));
+      for (uint32_t k = 0; k < bt; k++) ntt_pass_store<F>(p, data, table, tile.data(), block, k);
+    }
     return 0;
   }
   return -1;
@@ -284,12 +265,13 @@ static bool split(const std::string& name, const char* suffix, std::string& kind
 }
 
 extern "C" int offload_host_launch(const char* kernel, uint32_t* const* b, uint32_t nb,
-                                   const uint64_t* x, uint32_t nx, uint64_t threads) {
+                                   const uint64_t* x, uint32_t nx, uint64_t threads,
+                                   uint32_t block_dim) {
   std::string name(kernel), kind;
-  if (split(name, "bn254_fr", kind)) return host_ntt<Bn254Fr>(kind, b, nb, x, nx, threads);
-  if (split(name, "bls12_381_fr", kind)) return host_ntt<Bls12381Fr>(kind, b, nb, x, nx, threads);
-  if (split(name, "babybear", kind)) return host_ntt<BabyBear>(kind, b, nb, x, nx, threads);
-  if (split(name, "goldilocks", kind)) return host_ntt<Goldilocks>(kind, b, nb, x, nx, threads);
+  if (split(name, "bn254_fr", kind)) return host_ntt<Bn254Fr>(kind, b, nb, x, nx, threads, block_dim);
+  if (split(name, "bls12_381_fr", kind)) return host_ntt<Bls12381Fr>(kind, b, nb, x, nx, threads, block_dim);
+  if (split(name, "babybear", kind)) return host_ntt<BabyBear>(kind, b, nb, x, nx, threads, block_dim);
+  if (split(name, "goldilocks", kind)) return host_ntt<Goldilocks>(kind, b, nb, x, nx, threads, block_dim);
   if (split(name, "bn254", kind)) return host_msm_curve<Bn254Fq>(kind, b, nb, x, nx, threads);
   if (split(name, "bls12_381", kind))
     return host_msm_curve<Bls12381Fq>(kind, b, nb, x, nx, threads);

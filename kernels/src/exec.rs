@@ -22,6 +22,8 @@ pub enum ExecError {
         index: usize,
         buffer: usize,
     },
+    #[error("launch shape the kernel cannot run with: {0}")]
+    BadLaunch(String),
     #[error("compiling the kernels: {0}")]
     Compile(#[from] crate::CompileError),
     #[error("CUDA: {0}")]
@@ -161,10 +163,18 @@ impl Executor for Host {
                     nums.as_ptr(),
                     nums.len() as u32,
                     l.threads,
+                    l.block,
                 )
             };
-            if rc != 0 {
-                return Err(ExecError::NoKernel(l.kernel.clone()));
+            match rc {
+                0 => {}
+                -2 => {
+                    return Err(ExecError::BadLaunch(format!(
+                        "{}: {} threads in blocks of {}",
+                        l.kernel, l.threads, l.block
+                    )))
+                }
+                _ => return Err(ExecError::NoKernel(l.kernel.clone())),
             }
         }
         Ok(())
@@ -278,14 +288,14 @@ impl Cuda {
         }
         for l in &plan.launches {
             let f = module.load_function(&l.kernel).map_err(cuda)?;
-            let block = 256u32;
+            let block = l.block.max(1);
             let grid = l.threads.div_ceil(block as u64);
             let grid = u32::try_from(grid.max(1))
                 .map_err(|_| ExecError::Cuda(format!("{}: grid too large", l.kernel)))?;
             let cfg = LaunchConfig {
                 grid_dim: (grid, 1, 1),
                 block_dim: (block, 1, 1),
-                shared_mem_bytes: 0,
+                shared_mem_bytes: l.shared,
             };
             let mut b = stream.launch_builder(&f);
             for (index, a) in l.args.iter().enumerate() {

@@ -33,7 +33,8 @@ extern "C" {
         out: *mut u32,
     );
     /// One launch of any kernel over its whole grid: `bufs` the buffer arguments and `nums`
-    /// the integer ones, each in the kernel's order. −1 for an unknown kernel or arity.
+    /// the integer ones, each in the kernel's order, `block` threads to a block. −1 for an
+    /// unknown kernel or arity, −2 for a block shape the kernel cannot run with.
     pub fn offload_host_launch(
         kernel: *const std::ffi::c_char,
         bufs: *const *mut u32,
@@ -41,6 +42,7 @@ extern "C" {
         nums: *const u64,
         nnums: u32,
         threads: u64,
+        block: u32,
     ) -> i32;
     /// 2^255 − 19, any 256-bit inputs: [a + b, a − b, a·b, a², −a, a^(p−2), a^((p−5)/8), a],
     /// each canonical, 8 words.
@@ -70,20 +72,4 @@ extern "C" {
     /// Canonical in and out: [a + b, a − b, a·b].
     pub fn offload_check_babybear(a: u32, b: u32, out: *mut u32);
     pub fn offload_check_goldilocks(a: u64, b: u64, out: *mut u64);
-    /// The NTT kernels' grid on the host: bit reversal, DIT stages with `tw` (ω^k, k < n/2),
-    /// then × `table` (per element) unless it is null. Montgomery form throughout.
-    pub fn offload_check_ntt_babybear(
-        data: *mut u32,
-        columns: u32,
-        log_n: u32,
-        tw: *const u32,
-        table: *const u32,
-    );
-    pub fn offload_check_ntt_bn254_fr(
-        data: *mut u32,
-        columns: u32,
-        log_n: u32,
-        tw: *const u32,
-        table: *const u32,
-    );
 }

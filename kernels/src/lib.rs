@@ -21,6 +21,7 @@ pub mod probe;
 pub mod resident;
 pub mod sig;
 pub mod source;
+pub mod tables;
 
 pub use compile::{compile_ptx, compile_text, CompileError};
 pub use probe::{probe, GpuInfo, Unavailable};

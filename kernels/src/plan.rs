@@ -5,11 +5,13 @@
 use crate::field::DeviceField;
 use offload_core::job::BaseSet;
 use offload_core::wire::WireCurve;
-use offload_engine::ntt::{Direction, NttConfig, Order};
 use std::any::Any;
 use std::fmt;
 use std::ops::Range;
 use std::sync::{Arc, Weak};
+
+mod ntt;
+pub use ntt::{decode, ntt, ntt_tiled, passes, NttTiling, Pass};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Arg {
@@ -25,6 +27,27 @@ pub struct Launch {
     /// Threads in the grid (one per butterfly or element).
     pub threads: u64,
     pub args: Vec<Arg>,
+    /// Threads to a block: a multiple of it is `threads` where the kernel shares memory
+    /// within a block; otherwise the kernel checks its bounds.
+    pub block: u32,
+    /// Bytes of dynamic shared memory a block gets.
+    pub shared: u32,
+}
+
+/// The block size of kernels that share nothing within a block.
+pub const DEFAULT_BLOCK: u32 = 256;
+
+impl Launch {
+    /// A launch of a kernel that shares nothing within a block.
+    pub fn new(kernel: String, threads: u64, args: Vec<Arg>) -> Self {
+        Self {
+            kernel,
+            threads,
+            args,
+            block: DEFAULT_BLOCK,
+            shared: 0,
+        }
+    }
 }
 
 /// Buffers (32-bit words, zero-filled where the kernels fill them) and launches; after a run,
@@ -65,119 +88,12 @@ impl fmt::Debug for Resident {
     }
 }
 
-fn rev(i: usize, bits: u32) -> usize {
-    if bits == 0 {
-        0
-    } else {
-        i.reverse_bits() >> (usize::BITS - bits)
-    }
-}
-
 fn words<F: DeviceField>(xs: impl Iterator<Item = F>) -> Vec<u32> {
     let mut out = Vec::new();
     for x in xs {
         x.push_words(&mut out);
     }
     out
-}
-
-fn powers<F: DeviceField>(base: F, scale: F, n: usize) -> impl Iterator<Item = F> {
-    let mut acc = scale;
-    (0..n).map(move |_| {
-        let v = acc;
-        acc = acc * base;
-        v
-    })
-}
-
-/// `columns` transforms of 2^log_n elements each (`data` column after column), with the CPU
-/// engine's definitions: forward y_i = Σ_j a_j·(g·ω^i)^j, inverse its inverse, either order
-/// on either side.
-pub fn ntt<F: DeviceField>(cfg: &NttConfig<F>, log_n: u32, columns: usize, data: &[F]) -> Plan {
-    let n = 1usize << log_n;
-    let total = (n * columns) as u64;
-    let inverse = cfg.direction == Direction::Inverse;
-    let root = F::root_of_unity(log_n);
-    let w = if inverse { root.inv() } else { root };
-    let kernel = |k: &str| format!("{k}_{}", F::SUFFIX);
-    let mut launches = Vec::new();
-    let mut table = Vec::new();
-    // The kernels' DIT takes bit-reversed input to natural output; orders are bit reversals
-    // around it, cosets and 1/n a table multiply on the side where the element index is j.
-    if let (false, Some(g)) = (inverse, cfg.coset) {
-        let p: Vec<F> = powers(g, F::one(), n).collect();
-        let at = |pos: usize| match cfg.input {
-            Order::Natural => p[pos],
-            Order::BitReversed => p[rev(pos, log_n)],
-        };
-        table = words((0..n).map(at));
-        launches.push(Launch {
-            kernel: kernel("scale"),
-            threads: total,
-            args: vec![Arg::Buf(0), Arg::Buf(2), Arg::U64(total), Arg::U32(log_n)],
-        });
-    }
-    if cfg.input == Order::Natural {
-        launches.push(Launch {
-            kernel: kernel("bitrev"),
-            threads: total,
-            args: vec![Arg::Buf(0), Arg::U64(total), Arg::U32(log_n)],
-        });
-    }
-    let half_total = total / 2;
-    for s in 0..log_n {
-        launches.push(Launch {
-            kernel: kernel("dit"),
-            threads: half_total,
-            args: vec![
-                Arg::Buf(0),
-                Arg::Buf(1),
-                Arg::U64(half_total),
-                Arg::U32(log_n),
-                Arg::U32(s),
-            ],
-        });
-    }
-    if cfg.output == Order::BitReversed {
-        launches.push(Launch {
-            kernel: kernel("bitrev"),
-            threads: total,
-            args: vec![Arg::Buf(0), Arg::U64(total), Arg::U32(log_n)],
-        });
-    }
-    if inverse {
-        let g_inv = cfg.coset.map_or(F::one(), |g| g.inv());
-        let p: Vec<F> = powers(g_inv, F::from_u64(n as u64).inv(), n).collect();
-        let at = |pos: usize| match cfg.output {
-            Order::Natural => p[pos],
-            Order::BitReversed => p[rev(pos, log_n)],
-        };
-        table = words((0..n).map(at));
-        launches.push(Launch {
-            kernel: kernel("scale"),
-            threads: total,
-            args: vec![Arg::Buf(0), Arg::Buf(2), Arg::U64(total), Arg::U32(log_n)],
-        });
-    }
-    Plan {
-        module: "ntt.cu",
-        buffers: vec![
-            words(data.iter().copied()),
-            words(powers(w, F::one(), n / 2)),
-            table,
-        ],
-        launches,
-        result: 0,
-        resident: Vec::new(),
-    }
-}
-
-/// The plan's result, decoded.
-pub fn decode<F: DeviceField>(plan: &Plan) -> Vec<F> {
-    plan.buffers[0]
-        .chunks(F::WORDS)
-        .map(F::from_words)
-        .collect()
 }
 
 /// The MSM window for n points: wider windows for more points (fewer windows, more buckets).
@@ -246,11 +162,7 @@ fn msm_with<C: crate::curve::DeviceCurve>(b: Vec<u32>, scalars: &[[u64; 4]], c: 
     let zeros = |k: u64| vec![0u32; k as usize];
     let curve = |k: &str| format!("{k}_{}", C::SUFFIX);
     use Arg::{Buf, U32, U64};
-    let launch = |kernel: String, threads: u64, args: Vec<Arg>| Launch {
-        kernel,
-        threads,
-        args,
-    };
+    let launch = Launch::new;
     Plan {
         module: "msm.cu",
         buffers: vec![

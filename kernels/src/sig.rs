@@ -80,10 +80,10 @@ pub fn ed25519(policy: Policy, items: &[Item]) -> Result<(Plan, Slots), SigPlanE
     let plan = Plan {
         module: "ed25519.cu",
         buffers: vec![keys, sigs, msg_words, spans, vec![u32::MAX; n]],
-        launches: vec![Launch {
-            kernel: "ed25519_verify".into(),
-            threads: n as u64,
-            args: vec![
+        launches: vec![Launch::new(
+            "ed25519_verify".into(),
+            n as u64,
+            vec![
                 Arg::Buf(0),
                 Arg::Buf(1),
                 Arg::Buf(2),
@@ -92,7 +92,7 @@ pub fn ed25519(policy: Policy, items: &[Item]) -> Result<(Plan, Slots), SigPlanE
                 Arg::U32(n as u32),
                 Arg::U32(policy_code(policy)),
             ],
-        }],
+        )],
         result: 4,
         resident: Vec::new(),
     };

@@ -12,7 +12,7 @@ fn entries(name: &str) -> Vec<String> {
     match name {
         "ntt.cu" => ["bn254_fr", "bls12_381_fr", "babybear", "goldilocks"]
             .iter()
-            .flat_map(|f| ["bitrev", "dit", "scale"].map(|k| format!("{k}_{f}")))
+            .flat_map(|f| ["bitrev", "ntt_pass"].map(|k| format!("{k}_{f}")))
             .collect(),
         "msm.cu" => ["msm_digits", "msm_histogram", "msm_scan", "msm_scatter"]
             .iter()
