@@ -4,7 +4,9 @@ use crate::babybear::{
     add::BabyBearAddSub, butterfly::BabyBearButterfly, mul::BabyBearMul, ntt::BabyBearNtt,
 };
 use crate::bn254::pins::Bn254MontPins;
-use crate::goldilocks::{add::GoldilocksAddSub, mul::GoldilocksMul};
+use crate::goldilocks::{
+    add::GoldilocksAddSub, butterfly::GoldilocksButterfly, mul::GoldilocksMul, ntt::GoldilocksNtt,
+};
 use rust_hdl::prelude::*;
 
 pub struct Core {
@@ -52,6 +54,11 @@ pub const CORES: &[Core] = &[
         verilog: || export(GoldilocksMul::default()),
     },
     Core {
+        name: "goldilocks-butterfly",
+        about: "Goldilocks DIF butterfly with a tag, latency 20",
+        verilog: || export(GoldilocksButterfly::default()),
+    },
+    Core {
         name: "bn254-mont",
         about: "BN254 Fq Montgomery multiplier, word-serial FIOS, 386 clocks, behind a 16-bit port",
         verilog: || export(Bn254MontPins::default()),
@@ -85,6 +92,16 @@ pub const CORES: &[Core] = &[
         name: "ntt-babybear-1k-x4",
         about: "BabyBear NTT engine, sizes 8 to 1024, four butterfly lanes",
         verilog: || export(BabyBearNtt::<10, 9, 7, 4, 8>::default()),
+    },
+    Core {
+        name: "ntt-goldilocks-64",
+        about: "Goldilocks NTT engine, sizes 2 to 64, one butterfly lane",
+        verilog: || export(GoldilocksNtt::<6, 5, 5, 1, 2>::default()),
+    },
+    Core {
+        name: "ntt-goldilocks-1k",
+        about: "Goldilocks NTT engine, sizes 2 to 1024, one butterfly lane",
+        verilog: || export(GoldilocksNtt::<10, 9, 9, 1, 2>::default()),
     },
 ];
 

@@ -12,5 +12,6 @@ pub mod bn254;
 pub mod catalog;
 pub mod flow;
 pub mod goldilocks;
+pub mod ntt;
 pub mod schedule;
 pub mod sim;

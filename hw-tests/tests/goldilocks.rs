@@ -1,7 +1,12 @@
 //! Goldilocks cores, cycle by cycle in rust-hdl's simulator against Plonky3's Goldilocks, then
 //! the same vectors through the exported Verilog in Icarus Verilog.
 
-use offload_hdl::goldilocks::{self, add::GoldilocksAddSub, mul::GoldilocksMul};
+use offload_hdl::goldilocks::{
+    self,
+    add::GoldilocksAddSub,
+    butterfly::{self, GoldilocksButterfly},
+    mul::GoldilocksMul,
+};
 use offload_hdl::sim::{from_bits, to_bits, Sim};
 use offload_hw_tests::icarus_replay;
 use offload_hw_tests::snapshot;
@@ -129,4 +134,61 @@ fn mul_matches_the_field_back_to_back_for_any_64_bit_operands() {
     let broken = verilog.replace("hi13$d = hi12$q + ", "hi13$d = hi12$q + 0 * ");
     assert_ne!(broken, verilog);
     assert_ne!(icarus_replay(&broken, &trace.0).unwrap(), trace.1);
+}
+
+#[test]
+fn butterfly_matches_the_field_and_carries_its_tag() {
+    let ops = operands(2000, 13);
+    let mut r = ChaCha20Rng::seed_from_u64(14);
+    let rows: Vec<Vec<u64>> = ops
+        .iter()
+        .enumerate()
+        .map(|(i, &(a, b))| {
+            let w = if i < 48 {
+                EDGES[i % EDGES.len()]
+            } else {
+                r.gen_range(0..P)
+            };
+            // Back to back, with a gap every so often.
+            let valid = (i % 97 != 5) as u64;
+            vec![a, b, w, (i % 3 == 1) as u64, (i % 65536) as u64, valid]
+        })
+        .collect();
+    let want: Vec<Vec<u64>> = rows
+        .iter()
+        .filter(|v| v[5] == 1)
+        .map(|v| {
+            let (a, b, w) = (gl(v[0]), gl(v[1]), gl(v[2]));
+            let d = if v[3] == 1 { b - a } else { a - b };
+            vec![(a + b).as_canonical_u64(), (d * w).as_canonical_u64(), v[4]]
+        })
+        .collect();
+    let mut sim = Sim::new(GoldilocksButterfly::default()).unwrap();
+    let (trace, got, latency) = drive(
+        &mut sim,
+        &rows,
+        vec![0; 6],
+        butterfly::LATENCY + 2,
+        |u, r| {
+            u.a.next = to_bits(&r[..1]);
+            u.b.next = to_bits(&r[1..2]);
+            u.w.next = to_bits(&r[2..3]);
+            u.swap.next = r[3] == 1;
+            u.tag.next = to_bits(&r[4..5]);
+            u.in_valid.next = r[5] == 1;
+        },
+        |u| {
+            vec![
+                from_bits(u.x.val())[0],
+                from_bits(u.y.val())[0],
+                from_bits(u.tag_out.val())[0],
+                u.out_valid.val() as u64,
+            ]
+        },
+    );
+    assert_eq!(got, want);
+    assert_eq!(latency, Some(butterfly::LATENCY), "latency in cycles");
+    let verilog = export(GoldilocksButterfly::default());
+    snapshot("goldilocks_butterfly", &verilog).unwrap();
+    replay(&verilog, &trace);
 }

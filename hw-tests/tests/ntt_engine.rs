@@ -1,16 +1,16 @@
-//! The BabyBear NTT engine, cycle by cycle in rust-hdl's simulator: every size it takes,
-//! forward and inverse, on one, two and four butterfly lanes, against the CPU engine (natural
-//! order in, bit-reversed out) with the cycle count the lanes promise; the register map's
-//! errors; jobs of the one- and two-lane engines replayed through the exported Verilog in
-//! Icarus.
+//! The NTT engines of both fields, cycle by cycle in rust-hdl's simulator: every size they
+//! take, forward and inverse, on one, two and four butterfly lanes, against the CPU engine
+//! (natural order in, bit-reversed out) with the cycle count the lanes promise; the register
+//! map's errors, 64-bit elements through DATA_HI and DATA; jobs replayed through the exported
+//! Verilog in Icarus.
 
-use offload_engine::ntt::{Direction, NttConfig, Order};
-use offload_hdl::babybear::ntt::{compute_cycles, err, reg, status, BabyBearNtt};
-use offload_hdl::babybear::{butterfly, P};
-use offload_hdl::sim::{from_bits, to_bits, Clocked, Sim};
+use offload_engine::ntt::{Direction, NttConfig, NttField, Order};
+use offload_hdl::babybear::ntt::BabyBearNtt;
+use offload_hdl::goldilocks::ntt::GoldilocksNtt;
+use offload_hdl::ntt::{compute_cycles, err, reg, status, NttPorts};
+use offload_hdl::sim::Sim;
 use offload_hw_tests::{have, icarus_replay, unwaived, verilator_lint, Trace};
-use p3_baby_bear::BabyBear;
-use p3_field::{PrimeCharacteristicRing, PrimeField32};
+use p3_field::{PrimeCharacteristicRing, PrimeField64};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rust_hdl::prelude::*;
@@ -19,45 +19,73 @@ use rust_hdl::prelude::*;
 /// in_valid, out_ready. Output ports: reg_rdata, in_ready, out_data, out_valid.
 type Row = [u64; 7];
 
-struct Bench<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize> {
-    sim: Sim<BabyBearNtt<A, W, B, L, K>>,
+/// What the tests need of a field: its modulus, butterfly latency and the CPU's transform.
+struct Field {
+    p: u64,
+    latency: usize,
+    cpu: fn(&[u64], bool) -> Vec<u64>,
+}
+
+fn cpu_of<F: NttField + PrimeField64>(data: &[u64], inverse: bool) -> Vec<u64> {
+    let mut v: Vec<F> = data
+        .iter()
+        .map(|&x| <F as PrimeCharacteristicRing>::from_u64(x))
+        .collect();
+    let cfg = NttConfig {
+        direction: if inverse {
+            Direction::Inverse
+        } else {
+            Direction::Forward
+        },
+        ..NttConfig::default()
+    }
+    .orders(Order::Natural, Order::BitReversed);
+    offload_engine::ntt::ntt(&mut v, &cfg).unwrap();
+    v.iter().map(|x| x.as_canonical_u64()).collect()
+}
+
+const BABYBEAR: Field = Field {
+    p: offload_hdl::babybear::P,
+    latency: offload_hdl::babybear::butterfly::LATENCY,
+    cpu: cpu_of::<p3_baby_bear::BabyBear>,
+};
+
+const GOLDILOCKS: Field = Field {
+    p: offload_hdl::goldilocks::P,
+    latency: offload_hdl::goldilocks::butterfly::LATENCY,
+    cpu: cpu_of::<p3_goldilocks::Goldilocks>,
+};
+
+struct Bench<E: NttPorts> {
+    sim: Sim<E>,
     /// Every cycle's inputs and outputs, for the Verilog replay.
     trace: Option<Trace>,
 }
 
-impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize>
-    Bench<A, W, B, L, K>
-{
+impl<E: NttPorts + Default> Bench<E> {
     fn new(record: bool) -> Self {
         Self {
-            sim: Sim::new(BabyBearNtt::<A, W, B, L, K>::default()).unwrap(),
+            sim: Sim::new(E::default()).unwrap(),
             trace: record.then(|| (Vec::new(), Vec::new())),
         }
+    }
+
+    /// The engine's largest log size and lanes, from INFO.
+    fn shape(&mut self) -> (u32, usize) {
+        let info = self.read(reg::INFO);
+        ((info & 0xff) as u32, ((info >> 8) & 0xff) as usize)
     }
 
     /// One cycle with these inputs; returns the outputs after the edge, and reg_rdata as it
     /// was before the edge (what a register read returns).
     fn cycle(&mut self, r: Row) -> ([u64; 4], u64) {
-        let u = &mut self.sim.uut;
-        u.reg_addr.next = to_bits(&r[0..1]);
-        u.reg_wdata.next = to_bits(&r[1..2]);
-        u.reg_write.next = r[2] == 1;
-        u.reg_read.next = r[3] == 1;
-        u.in_data.next = to_bits(&r[4..5]);
-        u.in_valid.next = r[5] == 1;
-        u.out_ready.next = r[6] == 1;
+        self.sim.uut.drive(r);
         // Let the combinational read data settle before the edge.
-        u.clock().next = Clock::from(false);
+        self.sim.uut.clock().next = Clock::from(false);
         assert!(simulate(&mut self.sim.uut, 1000));
-        let before = from_bits(self.sim.uut.reg_rdata.val())[0];
+        let before = self.sim.uut.sample()[0];
         self.sim.step().unwrap();
-        let u = &self.sim.uut;
-        let out = [
-            from_bits(u.reg_rdata.val())[0],
-            u.in_ready.val() as u64,
-            from_bits(u.out_data.val())[0],
-            u.out_valid.val() as u64,
-        ];
+        let out = self.sim.uut.sample();
         if let Some((i, o)) = &mut self.trace {
             i.push(r.iter().map(|&v| vec![v]).collect());
             o.push(out.iter().map(|&v| vec![v]).collect());
@@ -73,15 +101,27 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
         self.cycle([addr, 0, 0, 0, 0, 0, 0]).1
     }
 
+    /// An element through the register map: high word first, then the low one pushes it.
+    fn write_element(&mut self, x: u64) {
+        self.write(reg::DATA_HI, x >> 32);
+        self.write(reg::DATA, x & 0xffff_ffff);
+    }
+
+    /// The next output through the register map: high word, then the low one pops it.
+    fn read_element(&mut self) -> u64 {
+        let hi = self.read(reg::DATA_HI);
+        hi << 32 | self.cycle([reg::DATA, 0, 0, 1, 0, 0, 0]).1
+    }
+
     /// A whole job through the streams: configure, ring, stream in, wait, stream out.
-    fn run(&mut self, data: &[u32], inverse: bool) -> (Vec<u32>, u64) {
+    fn run(&mut self, data: &[u64], inverse: bool) -> (Vec<u64>, u64) {
         let log_n = data.len().trailing_zeros() as u64;
         self.write(reg::CONTROL, inverse as u64);
         self.write(reg::LOG_SIZE, log_n);
         self.write(reg::DOORBELL, 1);
         assert_eq!(self.read(reg::ERROR), err::NONE);
         for &x in data {
-            let (out, _) = self.cycle([reg::STATUS, 0, 0, 0, x as u64, 1, 0]);
+            let (out, _) = self.cycle([reg::STATUS, 0, 0, 0, x, 1, 0]);
             assert_eq!(out[3], 0);
         }
         let mut got = Vec::new();
@@ -90,7 +130,7 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
             let (out, _) = self.cycle([reg::STATUS, 0, 0, 0, 0, 0, 1]);
             // out_valid after this edge: the element is taken at the next edge.
             if out[3] == 1 {
-                got.push(out[2] as u32);
+                got.push(out[2]);
                 first.get_or_insert(waited);
             }
             waited += 1;
@@ -110,65 +150,43 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
     }
 }
 
-fn cpu(data: &[u32], inverse: bool) -> Vec<u32> {
-    let mut v: Vec<BabyBear> = data.iter().map(|&x| BabyBear::from_u32(x)).collect();
-    let cfg = NttConfig {
-        direction: if inverse {
-            Direction::Inverse
-        } else {
-            Direction::Forward
-        },
-        ..NttConfig::default()
-    }
-    .orders(Order::Natural, Order::BitReversed);
-    offload_engine::ntt::ntt(&mut v, &cfg).unwrap();
-    v.iter().map(|x| x.as_canonical_u32()).collect()
-}
-
-fn input(n: usize, r: &mut ChaCha20Rng) -> Vec<u32> {
+fn input(f: &Field, n: usize, r: &mut ChaCha20Rng) -> Vec<u64> {
     // Edge values first, then random.
-    let edges = [0, 1, P as u32 - 1, 2];
+    let edges = [0, 1, f.p - 1, 2];
     (0..n)
-        .map(|i| {
-            edges
-                .get(i)
-                .copied()
-                .unwrap_or_else(|| r.gen_range(0..P as u32))
-        })
+        .map(|i| edges.get(i).copied().unwrap_or_else(|| r.gen_range(0..f.p)))
         .collect()
 }
 
 /// Every size from the smallest the lanes share to the largest, both directions, with the
-/// cycle count L lanes promise; then all zeros and all p − 1 at the largest size.
-fn every_size<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize>(
-    seed: u64,
-) {
+/// cycle count the lanes promise; then all zeros and all p − 1 at the largest size.
+fn every_size<E: NttPorts + Default>(f: &Field, seed: u64) {
     let mut r = ChaCha20Rng::seed_from_u64(seed);
-    let mut bench = Bench::<A, W, B, L, K>::new(false);
-    let min = (2 * L).trailing_zeros();
-    assert_eq!((bench.read(reg::INFO) >> 8) & 0xff, L as u64, "lanes");
-    for log_n in min..=A as u32 {
+    let mut bench = Bench::<E>::new(false);
+    let (max_log, lanes) = bench.shape();
+    let min = (2 * lanes).trailing_zeros();
+    for log_n in min..=max_log {
         let n = 1usize << log_n;
         for inverse in [false, true] {
-            let data = input(n, &mut r);
+            let data = input(f, n, &mut r);
             let (got, cycles) = bench.run(&data, inverse);
             assert_eq!(
                 got,
-                cpu(&data, inverse),
-                "L={L} 2^{log_n} inverse={inverse}"
+                (f.cpu)(&data, inverse),
+                "L={lanes} 2^{log_n} inverse={inverse}"
             );
             // L butterflies per clock: n/2L per stage plus the pipeline's drain; the inverse
             // adds its scaling pass, L elements per clock.
             assert_eq!(
                 cycles,
-                compute_cycles(log_n, inverse, L as u64),
-                "L={L} 2^{log_n} inverse={inverse}"
+                compute_cycles(log_n, inverse, lanes as u64, f.latency),
+                "L={lanes} 2^{log_n} inverse={inverse}"
             );
         }
     }
-    for fill in [0, P as u32 - 1] {
-        let data = vec![fill; 1 << A];
-        assert_eq!(bench.run(&data, false).0, cpu(&data, false));
+    for fill in [0, f.p - 1] {
+        let data = vec![fill; 1 << max_log];
+        assert_eq!(bench.run(&data, false).0, (f.cpu)(&data, false));
     }
     // A size too small to give every lane a butterfly is refused.
     if min > 1 {
@@ -181,36 +199,47 @@ fn every_size<const A: usize, const W: usize, const B: usize, const L: usize, co
 
 #[test]
 fn every_size_both_directions_equals_the_cpu() {
-    every_size::<7, 6, 6, 1, 2>(11);
+    every_size::<BabyBearNtt<7, 6, 6, 1, 2>>(&BABYBEAR, 11);
 }
 
 #[test]
 fn two_lanes_halve_the_stages_and_equal_the_cpu() {
-    every_size::<7, 6, 5, 2, 4>(14);
+    every_size::<BabyBearNtt<7, 6, 5, 2, 4>>(&BABYBEAR, 14);
 }
 
 #[test]
 fn four_lanes_quarter_the_stages_and_equal_the_cpu() {
-    every_size::<6, 5, 3, 4, 8>(15);
+    every_size::<BabyBearNtt<6, 5, 3, 4, 8>>(&BABYBEAR, 15);
+}
+
+#[test]
+fn goldilocks_every_size_on_one_and_two_lanes_equals_the_cpu() {
+    every_size::<GoldilocksNtt<6, 5, 5, 1, 2>>(&GOLDILOCKS, 21);
+    every_size::<GoldilocksNtt<6, 5, 4, 2, 4>>(&GOLDILOCKS, 22);
 }
 
 #[test]
 fn a_larger_engine_runs_its_largest_size() {
     let mut r = ChaCha20Rng::seed_from_u64(12);
-    let mut bench = Bench::<10, 9, 9, 1, 2>::new(false);
+    let mut bench = Bench::<BabyBearNtt<10, 9, 9, 1, 2>>::new(false);
+    let mut gl = Bench::<GoldilocksNtt<10, 9, 9, 1, 2>>::new(false);
     for inverse in [false, true] {
-        let data = input(1 << 10, &mut r);
-        assert_eq!(bench.run(&data, inverse).0, cpu(&data, inverse));
+        let data = input(&BABYBEAR, 1 << 10, &mut r);
+        assert_eq!(bench.run(&data, inverse).0, (BABYBEAR.cpu)(&data, inverse));
+        let data = input(&GOLDILOCKS, 1 << 10, &mut r);
+        assert_eq!(gl.run(&data, inverse).0, (GOLDILOCKS.cpu)(&data, inverse));
     }
 }
 
-#[test]
-fn the_register_map_reports_errors_and_data_flows_through_it() {
-    let mut b = Bench::<4, 3, 3, 1, 2>::new(false);
+/// The register map of `E` (sizes to 2^4, one lane): INFO, errors, a job through DATA_HI and
+/// DATA, aborts, and the canonical check on all 64 bits a register write gives.
+fn register_map<E: NttPorts + Default>(f: &Field, code: u64) {
+    let mut b = Bench::<E>::new(false);
     let info = b.read(reg::INFO);
     assert_eq!(info & 0xff, 4, "largest log size");
     assert_eq!((info >> 8) & 0xff, 1, "lanes");
-    assert_eq!((info >> 24) & 0xff, butterfly::LATENCY as u64);
+    assert_eq!((info >> 16) & 0xff, code, "field");
+    assert_eq!((info >> 24) & 0xff, f.latency as u64);
     // Sizes out of range.
     for bad in [0, 5, 31] {
         b.write(reg::LOG_SIZE, bad);
@@ -225,21 +254,21 @@ fn the_register_map_reports_errors_and_data_flows_through_it() {
     // A doorbell while loading.
     b.write(reg::DOORBELL, 1);
     assert_eq!(b.read(reg::ERROR), err::BUSY);
-    // The job goes on: data through DATA writes, results through DATA reads.
-    let data: Vec<u32> = (1..=8).collect();
+    // The job goes on: data through register writes, results through register reads.
+    let data: Vec<u64> = (1..=8).map(|i| (f.p - 1) / i).collect();
     for &x in &data {
-        b.write(reg::DATA, x as u64);
+        b.write_element(x);
     }
     let mut got = Vec::new();
     for _ in 0..200 {
         if b.read(reg::STATUS) & status::OUT_VALID != 0 {
-            got.push(b.cycle([reg::DATA, 0, 0, 1, 0, 0, 0]).1 as u32);
+            got.push(b.read_element());
         }
         if got.len() == 8 {
             break;
         }
     }
-    assert_eq!(got, cpu(&data, false));
+    assert_eq!(got, (f.cpu)(&data, false));
     b.cycle([reg::DATA, 0, 0, 1, 0, 0, 0]);
     assert_eq!(b.read(reg::ERROR), err::BUSY, "the first error stays");
     // An abort mid-job returns to idle and clears the error; the next job runs.
@@ -254,34 +283,43 @@ fn the_register_map_reports_errors_and_data_flows_through_it() {
         assert!(waited < 50, "an abort never finished");
     }
     assert_eq!(b.read(reg::STATUS) & status::ERROR, 0);
-    assert_eq!(b.run(&data, true).0, cpu(&data, true));
-    // A fresh job clears it; a non-canonical input is reported.
-    b.write(reg::DOORBELL, 1);
-    assert_eq!(b.read(reg::ERROR), err::NONE);
-    b.write(reg::DATA, P);
-    // The check sits behind the input register: the error shows a cycle later.
-    b.cycle([reg::STATUS, 0, 0, 0, 0, 0, 0]);
-    assert_eq!(b.read(reg::ERROR), err::NON_CANONICAL);
+    assert_eq!(b.run(&data, true).0, (f.cpu)(&data, true));
+    // A fresh job clears it; non-canonical inputs are reported, whichever bits make them so
+    // (for BabyBear a high word that a 31-bit element has no room for).
+    for bad in [f.p, (f.p | 1 << 32) + 1, u64::MAX] {
+        b.write(reg::DOORBELL, 2);
+        while b.read(reg::STATUS) & status::BUSY != 0 {}
+        b.write(reg::DOORBELL, 1);
+        assert_eq!(b.read(reg::ERROR), err::NONE);
+        b.write_element(bad);
+        // The check sits behind the input register: the error shows a cycle later.
+        b.cycle([reg::STATUS, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(b.read(reg::ERROR), err::NON_CANONICAL, "{bad:#x}");
+    }
+}
+
+#[test]
+fn the_register_map_reports_errors_and_data_flows_through_it() {
+    register_map::<BabyBearNtt<4, 3, 3, 1, 2>>(&BABYBEAR, offload_hdl::ntt::field::BABYBEAR);
+    register_map::<GoldilocksNtt<4, 3, 3, 1, 2>>(&GOLDILOCKS, offload_hdl::ntt::field::GOLDILOCKS);
 }
 
 /// Jobs in both directions recorded in rust-hdl's simulation, replayed through the exported
 /// Verilog in Icarus cycle for cycle, and the Verilog linted.
-fn replay<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize>(
-    name: &str,
-    seed: u64,
-) {
+fn replay<E: NttPorts + Default>(f: &Field, name: &str, seed: u64) {
     assert!(
         have("iverilog") && have("verilator"),
         "iverilog and verilator are needed (scripts/test.sh installs them)"
     );
     let mut r = ChaCha20Rng::seed_from_u64(seed);
-    let mut bench = Bench::<A, W, B, L, K>::new(true);
+    let mut bench = Bench::<E>::new(true);
+    let (max_log, _) = bench.shape();
     for inverse in [false, true] {
-        let data = input(1 << A, &mut r);
-        assert_eq!(bench.run(&data, inverse).0, cpu(&data, inverse));
+        let data = input(f, 1 << max_log, &mut r);
+        assert_eq!(bench.run(&data, inverse).0, (f.cpu)(&data, inverse));
     }
     let (ins, outs) = bench.trace.take().unwrap();
-    let mut uut = BabyBearNtt::<A, W, B, L, K>::default();
+    let mut uut = E::default();
     uut.connect_all();
     let verilog = generate_verilog(&uut);
     offload_hw_tests::snapshot(name, &verilog).unwrap();
@@ -297,10 +335,15 @@ fn replay<const A: usize, const W: usize, const B: usize, const L: usize, const 
 
 #[test]
 fn a_job_replays_in_icarus_cycle_for_cycle() {
-    replay::<4, 3, 3, 1, 2>("babybear_ntt_16", 13);
+    replay::<BabyBearNtt<4, 3, 3, 1, 2>>(&BABYBEAR, "babybear_ntt_16", 13);
 }
 
 #[test]
 fn a_two_lane_job_replays_in_icarus_cycle_for_cycle() {
-    replay::<4, 3, 2, 2, 4>("babybear_ntt_16_x2", 16);
+    replay::<BabyBearNtt<4, 3, 2, 2, 4>>(&BABYBEAR, "babybear_ntt_16_x2", 16);
+}
+
+#[test]
+fn a_goldilocks_job_replays_in_icarus_cycle_for_cycle() {
+    replay::<GoldilocksNtt<4, 3, 3, 1, 2>>(&GOLDILOCKS, "goldilocks_ntt_16", 23);
 }

@@ -10,6 +10,9 @@
 
 use rust_hdl::prelude::*;
 
+/// Cycles from operands in to result out.
+pub const LATENCY: usize = 4;
+
 #[derive(LogicBlock, Default)]
 pub struct GoldilocksAddSub {
     pub clock: Signal<In, Clock>,

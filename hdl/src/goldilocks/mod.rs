@@ -5,7 +5,9 @@
 //! lets the reduction work on 32-bit words.
 
 pub mod add;
+pub mod butterfly;
 pub mod mul;
+pub mod ntt;
 
 /// The modulus.
 pub const P: u64 = 0xffff_ffff_0000_0001;

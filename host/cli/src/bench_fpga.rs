@@ -7,19 +7,29 @@
 use anyhow::{bail, Context, Result};
 use offload_benches::{timing, Case, Field};
 use offload_engine::cancel::Cancel;
-use offload_engine::ntt::{NttConfig, Order};
+use offload_engine::ntt::{NttConfig, NttField, Order};
 use offload_fpga::{driver, sim};
 use p3_baby_bear::BabyBear;
-use p3_field::PrimeField32;
+use p3_field::PrimeField64;
+use p3_goldilocks::Goldilocks;
 use serde_json::json;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-/// The smallest simulated engine on `lanes` lanes that takes 2^log_n.
-fn engine(log_n: u32, lanes: u32) -> Result<Box<dyn offload_fpga::bus::RegisterBus>> {
+/// The smallest simulated engine of the field on `lanes` lanes that takes 2^log_n.
+fn engine(
+    goldilocks: bool,
+    log_n: u32,
+    lanes: u32,
+) -> Result<Box<dyn offload_fpga::bus::RegisterBus>> {
     let mut last = None;
     for max_log in log_n.max(4)..=16 {
-        match sim::babybear(max_log, lanes) {
+        let made = if goldilocks {
+            sim::goldilocks(max_log, lanes)
+        } else {
+            sim::babybear(max_log, lanes)
+        };
+        match made {
             Ok(bus) => return Ok(bus),
             Err(e) => last = Some(e),
         }
@@ -54,25 +64,37 @@ pub fn run(cases: &[Case], reps: usize, fmax_mhz: f64, lanes: u32, table: bool) 
     }
     let mut disagree = false;
     for &case in cases {
-        let Case::Ntt {
-            field: Field::BabyBear,
-            log_n,
-        } = case
-        else {
-            bail!("{case}: the FPGA engine runs BabyBear NTTs (--op ntt --field babybear)");
+        let (goldilocks, log_n) = match case {
+            Case::Ntt {
+                field: Field::BabyBear,
+                log_n,
+            } => (false, log_n),
+            Case::Ntt {
+                field: Field::Goldilocks,
+                log_n,
+            } => (true, log_n),
+            _ => bail!(
+                "{case}: the FPGA engines run BabyBear and Goldilocks NTTs (--op ntt --field \
+                 babybear|goldilocks)"
+            ),
         };
         let min = (2 * lanes).trailing_zeros();
         if !(min..=16).contains(&log_n) {
             bail!("--log-n {log_n}: the simulated engine on {lanes} lane(s) takes sizes 2^{min} to 2^16");
         }
         let n = 1usize << log_n;
-        let input: Vec<BabyBear> = offload_benches::ntt::inputs(n, 0x0ff1_0ad1 + log_n as u64);
-        let data: Vec<u32> = input.iter().map(|x| x.as_canonical_u32()).collect();
-        let mut bus = engine(log_n, lanes)?;
+        let seed = 0x0ff1_0ad1 + log_n as u64;
+        let (data, want) = if goldilocks {
+            column::<Goldilocks>(n, seed)?
+        } else {
+            column::<BabyBear>(n, seed)?
+        };
+        let mut bus = engine(goldilocks, log_n, lanes)?;
         let started = Instant::now();
         let c0 = bus.cycles().unwrap_or(0);
         let run = driver::transform(
             bus.as_mut(),
+            goldilocks,
             &data,
             false,
             Instant::now() + Duration::from_secs(3600),
@@ -81,16 +103,7 @@ pub fn run(cases: &[Case], reps: usize, fmax_mhz: f64, lanes: u32, table: bool) 
         .context("running the simulated engine")?;
         let sim_s = started.elapsed().as_secs_f64();
         let bus_cycles = bus.cycles().unwrap_or(0) - c0;
-        // The engine's order is bit-reversed out; the CPU engine gives the same on request.
-        let mut want = input.clone();
-        offload_engine::ntt::ntt(
-            &mut want,
-            &NttConfig::forward().orders(Order::Natural, Order::BitReversed),
-        )?;
-        let agrees = want
-            .iter()
-            .map(|x| x.as_canonical_u32())
-            .eq(run.output.iter().copied());
+        let agrees = want == run.output;
         disagree |= !agrees;
         let cpu = {
             let mut r = offload_benches::runners(case, false)
@@ -125,7 +138,7 @@ pub fn run(cases: &[Case], reps: usize, fmax_mhz: f64, lanes: u32, table: bool) 
                 out,
                 "{}",
                 json!({
-                    "op": "ntt", "field": "babybear", "log_n": log_n, "n": n,
+                    "op": "ntt", "field": if goldilocks { "goldilocks" } else { "babybear" }, "log_n": log_n, "n": n,
                     "backend": "fpga-sim", "lanes": lanes, "compute_cycles": run.cycles,
                     "bus_cycles": bus_cycles, "fmax_mhz": fmax_mhz,
                     "projected_compute_ms": compute_ms, "projected_streaming_ms": stream_ms,
@@ -140,4 +153,17 @@ pub fn run(cases: &[Case], reps: usize, fmax_mhz: f64, lanes: u32, table: bool) 
         bail!("the simulated engine's result differs from the CPU engine's");
     }
     Ok(())
+}
+
+/// A seeded column of the bench's inputs and the CPU engine's transform of it in the engine's
+/// order (natural in, bit-reversed out), as canonical values.
+fn column<F: NttField + PrimeField64>(n: usize, seed: u64) -> Result<(Vec<u64>, Vec<u64>)> {
+    let input: Vec<F> = offload_benches::ntt::inputs(n, seed);
+    let mut want = input.clone();
+    offload_engine::ntt::ntt(
+        &mut want,
+        &NttConfig::forward().orders(Order::Natural, Order::BitReversed),
+    )?;
+    let canonical = |v: &[F]| v.iter().map(|x| x.as_canonical_u64()).collect();
+    Ok((canonical(&input), canonical(&want)))
 }

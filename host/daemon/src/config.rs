@@ -31,9 +31,9 @@ pub struct Config {
     pub log_format: String,
     /// Skip the start-up self-benchmark (tests).
     pub skip_calibration: bool,
-    /// An FPGA NTT engine: "sim", "sim:LOG" or "sim:LOGxLANES" for the cycle-accurate
-    /// simulation taking sizes to 2^LOG (default 10) on LANES butterfly lanes (default 1),
-    /// or the path of a board's memory-mapped register region
+    /// An FPGA NTT engine: "sim[:FIELD][:LOG[xLANES]]" for the cycle-accurate simulation of
+    /// the FIELD engine (babybear, the default, or goldilocks) taking sizes to 2^LOG (default
+    /// 10) on LANES butterfly lanes (default 1), or the path of a board's memory-mapped register region
     /// (a PCIe BAR's resource file or a device node). None: no FPGA backend.
     pub fpga: Option<String>,
     /// The board's clock in MHz, for its run-time estimates.
@@ -102,8 +102,8 @@ pub struct Flags {
     /// "text" or "json" logs.
     #[arg(long, env = "OFFLOAD_LOG_FORMAT")]
     pub log_format: Option<String>,
-    /// FPGA NTT engine: "sim", "sim:LOG", "sim:LOGxLANES" (e.g. sim:10x2) or a board's
-    /// register-map path.
+    /// FPGA NTT engine: "sim[:FIELD][:LOG[xLANES]]" (e.g. sim:10x2, sim:goldilocks:12) or a
+    /// board's register-map path.
     #[arg(long, env = "OFFLOAD_FPGA")]
     pub fpga: Option<String>,
     /// Send every job this backend accepts to it (device bring-up), e.g. fpga-sim.
@@ -188,9 +188,83 @@ impl Config {
     }
 }
 
+/// A simulated FPGA engine, as `--fpga sim[:FIELD][:LOG[xLANES]]` names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimFpga {
+    pub field: &'static str,
+    pub max_log: u32,
+    pub lanes: u32,
+}
+
+impl SimFpga {
+    /// None when `spec` names no simulation (a board's path); an error for a malformed one.
+    pub fn parse(spec: &str) -> Option<Result<Self, String>> {
+        let bad =
+            || format!("--fpga {spec}: sim[:FIELD][:LOG[xLANES]], FIELD babybear or goldilocks");
+        let rest = match spec.strip_prefix("sim") {
+            Some("") => "",
+            Some(r) => match r.strip_prefix(':')? {
+                "" => return Some(Err(bad())),
+                r => r,
+            },
+            None => return None,
+        };
+        let (field, size) = match rest.split_once(':') {
+            Some((f, size)) => (f, size),
+            None if rest.chars().all(|c| c.is_ascii_digit() || c == 'x') => ("babybear", rest),
+            None => (rest, ""),
+        };
+        let field = match field {
+            "babybear" => "babybear",
+            "goldilocks" => "goldilocks",
+            _ => return Some(Err(bad())),
+        };
+        let (log, lanes) = match size {
+            "" => ("10", "1"),
+            s => s.split_once('x').unwrap_or((s, "1")),
+        };
+        Some(match (log.parse(), lanes.parse()) {
+            (Ok(max_log), Ok(lanes)) => Ok(Self {
+                field,
+                max_log,
+                lanes,
+            }),
+            _ => Err(bad()),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn simulated_fpga_specs_name_field_size_and_lanes() {
+        let sim = |f, max_log, lanes| {
+            Some(Ok(SimFpga {
+                field: f,
+                max_log,
+                lanes,
+            }))
+        };
+        assert_eq!(SimFpga::parse("sim"), sim("babybear", 10, 1));
+        assert_eq!(SimFpga::parse("sim:12"), sim("babybear", 12, 1));
+        assert_eq!(SimFpga::parse("sim:10x2"), sim("babybear", 10, 2));
+        assert_eq!(SimFpga::parse("sim:goldilocks"), sim("goldilocks", 10, 1));
+        assert_eq!(
+            SimFpga::parse("sim:goldilocks:8x2"),
+            sim("goldilocks", 8, 2)
+        );
+        assert_eq!(SimFpga::parse("sim:babybear:6"), sim("babybear", 6, 1));
+        assert_eq!(
+            SimFpga::parse("/sys/bus/pci/devices/0000:01:00.0/resource0"),
+            None
+        );
+        assert_eq!(SimFpga::parse("simulator"), None);
+        for bad in ["sim:mersenne", "sim:goldilocks:ten", "sim:10xtwo", "sim:"] {
+            assert!(matches!(SimFpga::parse(bad), Some(Err(_))), "{bad}");
+        }
+    }
 
     #[test]
     fn defaults_then_file_then_flags() {

@@ -96,26 +96,20 @@ fn calibration_jobs() -> Vec<Job> {
     jobs
 }
 
-/// The FPGA backend `spec` names ("sim", "sim:LOG", "sim:LOGxLANES" or a register-map path),
+/// The FPGA backend `spec` names (a simulation, [`crate::config::SimFpga`], or a register-map path),
 /// opened and probed off the async threads; or its name and why it cannot be used.
 async fn open_fpga(spec: &str, clock_mhz: f64) -> Result<Arc<dyn Backend>, (String, String)> {
     let spec = spec.to_string();
-    let sim = spec == "sim" || spec.starts_with("sim:");
-    let name = if sim { "fpga-sim" } else { "fpga" };
+    let sim = crate::config::SimFpga::parse(&spec);
+    let name = if sim.is_some() { "fpga-sim" } else { "fpga" };
     let opened = tokio::task::spawn_blocking(move || {
-        let bus = if sim {
-            let (log, lanes) = match spec.strip_prefix("sim:") {
-                None => (10, 1),
-                Some(l) => {
-                    let (log, lanes) = l.split_once('x').unwrap_or((l, "1"));
-                    let bad = || format!("--fpga {spec}: sim:LOG or sim:LOGxLANES, in numbers");
-                    (
-                        log.parse::<u32>().map_err(|_| bad())?,
-                        lanes.parse::<u32>().map_err(|_| bad())?,
-                    )
-                }
-            };
-            offload_fpga::sim::babybear(log, lanes).map_err(|e| e.to_string())?
+        let bus = if let Some(sim) = sim {
+            let s = sim?;
+            match s.field {
+                "goldilocks" => offload_fpga::sim::goldilocks(s.max_log, s.lanes),
+                _ => offload_fpga::sim::babybear(s.max_log, s.lanes),
+            }
+            .map_err(|e| e.to_string())?
         } else {
             Box::new(
                 offload_fpga::mmio::MmioDevice::open(std::path::Path::new(&spec))

@@ -1095,6 +1095,37 @@ async fn the_simulated_fpga_runs_the_ntts_it_takes() {
     assert_eq!(resp.report.unwrap().backend, "cpu");
     d.running.stop().await.unwrap();
 
+    // A simulated Goldilocks engine on two lanes takes Goldilocks, 64-bit elements and all.
+    let d = start_with(|c| {
+        c.fpga = Some("sim:goldilocks:6x2".into());
+        c.prefer_backend = Some("fpga-sim".into());
+    })
+    .await;
+    let mut c = d.client().await;
+    let info = c.info().await.unwrap();
+    let fpga = info.backends.iter().find(|b| b.name == "fpga-sim").unwrap();
+    assert!(fpga.healthy, "{fpga:?}");
+    assert_eq!(fpga.ops[0].kinds, vec!["goldilocks".to_string()]);
+    let cols: Vec<Vec<p3_goldilocks::Goldilocks>> = (0..2).map(|_| elements(64, &mut r)).collect();
+    let resp = c
+        .raw()
+        .ntt(ntt_request(
+            pb::NttField::Goldilocks,
+            pb::NttDirection::Inverse,
+            cols.iter().map(|c| wire::encode_elements(c)).collect(),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    for (col, got) in cols.iter().zip(&resp.columns) {
+        let mut want = col.clone();
+        let cfg = NttConfig::inverse().orders(Order::Natural, Order::BitReversed);
+        offload_engine::ntt::ntt(&mut want, &cfg).unwrap();
+        assert_eq!(&wire::encode_elements(&want), got);
+    }
+    assert_eq!(resp.report.unwrap().backend, "fpga-sim");
+    d.running.stop().await.unwrap();
+
     // A board path that is no engine: the daemon serves on the CPU and says why.
     let d = start_with(|c| c.fpga = Some("/dev/null".into())).await;
     let info = d.client().await.info().await.unwrap();

@@ -1,14 +1,16 @@
-//! The FPGA behind the scheduler's `Backend` trait: BabyBear NTTs up to the engine's size, one
-//! job at a time, every failure handed back for the CPU to re-run.
+//! The FPGA behind the scheduler's `Backend` trait: NTTs of the engine's field (BabyBear or
+//! Goldilocks, as INFO says) up to its size, one job at a time, every failure handed back for
+//! the CPU to re-run.
 
 use crate::bus::{DeviceError, RegisterBus};
 use crate::driver::{self, EngineInfo};
 use offload_core::backend::{Backend, Cancel, Failure, Health, OpSupport};
-use offload_core::job::{Job, NttJob, Output};
-use offload_engine::ntt::{Direction, NttConfig, Order};
-use offload_hdl::babybear::ntt::compute_cycles;
+use offload_core::job::{Job, Ntt, NttJob, Output};
+use offload_engine::ntt::{Direction, NttConfig, NttField, Order};
+use offload_hdl::ntt::compute_cycles;
 use p3_baby_bear::BabyBear;
-use p3_field::{PrimeCharacteristicRing, PrimeField32};
+use p3_field::{PrimeCharacteristicRing, PrimeField64};
+use p3_goldilocks::Goldilocks;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -30,19 +32,22 @@ pub struct FpgaBackend {
 }
 
 /// The probe's column: edge values and a ramp, 16 elements (or the engine's largest size).
-fn probe_input(n: usize) -> Vec<u32> {
-    (0..n as u32)
+fn probe_input(n: usize, p: u64) -> Vec<u64> {
+    (0..n as u64)
         .map(|i| match i {
             0 => 0,
-            1 => BabyBear::ORDER_U32 - 1,
-            _ => i.wrapping_mul(0x9e37_79b9) % BabyBear::ORDER_U32,
+            1 => p - 1,
+            _ => i.wrapping_mul(0x9e37_79b9_7f4a_7c15) % p,
         })
         .collect()
 }
 
 /// The CPU engine's answer in the engine's order (natural in, bit-reversed out).
-fn cpu(data: &[u32], inverse: bool) -> Vec<u32> {
-    let mut v: Vec<BabyBear> = data.iter().map(|&x| BabyBear::from_u32(x)).collect();
+fn cpu_in<F: NttField + PrimeField64>(data: &[u64], inverse: bool) -> Vec<u64> {
+    let mut v: Vec<F> = data
+        .iter()
+        .map(|&x| <F as PrimeCharacteristicRing>::from_u64(x))
+        .collect();
     let cfg = NttConfig {
         direction: if inverse {
             Direction::Inverse
@@ -56,7 +61,23 @@ fn cpu(data: &[u32], inverse: bool) -> Vec<u32> {
     if offload_engine::ntt::ntt(&mut v, &cfg).is_err() {
         return Vec::new();
     }
-    v.iter().map(|x| x.as_canonical_u32()).collect()
+    v.iter().map(|x| x.as_canonical_u64()).collect()
+}
+
+fn cpu(info: &EngineInfo, data: &[u64], inverse: bool) -> Vec<u64> {
+    if info.wide() {
+        cpu_in::<Goldilocks>(data, inverse)
+    } else {
+        cpu_in::<BabyBear>(data, inverse)
+    }
+}
+
+fn modulus(info: &EngineInfo) -> u64 {
+    if info.wide() {
+        Goldilocks::ORDER_U64
+    } else {
+        BabyBear::ORDER_U64
+    }
 }
 
 fn bit_reverse<T: Copy>(v: &[T]) -> Vec<T> {
@@ -77,12 +98,19 @@ impl FpgaBackend {
     ) -> Result<Self, DeviceError> {
         let info = driver::info(bus.as_mut())?;
         let log_n = info.max_log.min(4.max(info.min_log()));
-        let data = probe_input(1 << log_n);
+        let data = probe_input(1 << log_n, modulus(&info));
         let deadline = Instant::now() + Duration::from_secs(30);
         let (t0, c0) = (Instant::now(), bus.cycles());
         for inverse in [false, true] {
-            let run = driver::transform(bus.as_mut(), &data, inverse, deadline, &Cancel::never())?;
-            let want = cpu(&data, inverse);
+            let run = driver::transform(
+                bus.as_mut(),
+                info.wide(),
+                &data,
+                inverse,
+                deadline,
+                &Cancel::never(),
+            )?;
+            let want = cpu(&info, &data, inverse);
             if run.output != want {
                 return Err(DeviceError::Unsupported(format!(
                     "the probe's 2^{log_n} {} transform differs from the CPU engine's",
@@ -95,8 +123,9 @@ impl FpgaBackend {
             _ => 1e-6 / clock_mhz.max(1.0),
         };
         let described = format!(
-            "{}; {} lane(s), butterfly latency {}",
+            "{}; {}, {} lane(s), butterfly latency {}",
             bus.describe(),
+            info.field_name(),
             info.lanes,
             info.latency
         );
@@ -113,14 +142,73 @@ impl FpgaBackend {
     }
 
     /// Bus cycles one column costs: the engine's compute cycles, one write per element in,
-    /// a status read and a data read per element out, and a few register accesses.
+    /// a status read and a data read per element out (twice the data for 64-bit elements),
+    /// and a few register accesses.
     fn column_cycles(&self, log_n: u32, inverse: bool) -> f64 {
         let n = (1u64 << log_n) as f64;
-        compute_cycles(log_n, inverse, self.info.lanes as u64) as f64 + 3.0 * n + 16.0
+        let per_element = if self.info.wide() { 5.0 } else { 3.0 };
+        compute_cycles(
+            log_n,
+            inverse,
+            self.info.lanes as u64,
+            self.info.latency as usize,
+        ) as f64
+            + per_element * n
+            + 16.0
     }
 
     pub fn info(&self) -> EngineInfo {
         self.info
+    }
+
+    /// Every column of `n` through the engine, in the orders the job asks for; on a failure
+    /// the job comes back untouched with the error.
+    fn run_columns<F: NttField + PrimeField64>(
+        &self,
+        mut n: Ntt<F>,
+        cancel: &Cancel,
+    ) -> Result<Ntt<F>, (DeviceError, Ntt<F>)> {
+        let inverse = n.cfg.direction == Direction::Inverse;
+        let len = 1usize << n.log_n();
+        let per_column = Duration::from_secs_f64(
+            20.0 * self.column_cycles(n.log_n(), inverse) * self.secs_per_cycle,
+        )
+        .max(self.timeout_floor);
+        let mut bus = self.bus.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = Vec::with_capacity(n.data.len());
+        for col in n.data.chunks(len) {
+            let mut x: Vec<u64> = col.iter().map(|v| v.as_canonical_u64()).collect();
+            if n.cfg.input == Order::BitReversed {
+                x = bit_reverse(&x);
+            }
+            let deadline = Instant::now() + per_column;
+            match driver::transform(
+                bus.as_mut(),
+                self.info.wide(),
+                &x,
+                inverse,
+                deadline,
+                cancel,
+            ) {
+                Ok(run) => {
+                    let y = if n.cfg.output == Order::Natural {
+                        bit_reverse(&run.output)
+                    } else {
+                        run.output
+                    };
+                    out.extend(
+                        y.into_iter()
+                            .map(|v| <F as PrimeCharacteristicRing>::from_u64(v)),
+                    );
+                }
+                Err(e) => {
+                    drop(bus);
+                    return Err((e, n));
+                }
+            }
+        }
+        n.data = out;
+        Ok(n)
     }
 }
 
@@ -136,87 +224,64 @@ impl Backend for FpgaBackend {
     fn supports(&self) -> Vec<OpSupport> {
         vec![OpSupport {
             op: "ntt",
-            kinds: vec!["babybear".into()],
+            kinds: vec![self.info.field_name().into()],
             max_size: 1 << self.info.max_log,
         }]
     }
 
     fn accepts(&self, job: &Job) -> bool {
-        match job {
-            Job::Ntt(NttJob::BabyBear(n)) => {
-                (self.info.min_log()..=self.info.max_log).contains(&n.log_n())
-                    && n.cfg.coset.is_none()
+        let (log_n, coset) = match job {
+            Job::Ntt(NttJob::BabyBear(n)) if !self.info.wide() => {
+                (n.log_n(), n.cfg.coset.is_some())
             }
-            _ => false,
-        }
+            Job::Ntt(NttJob::Goldilocks(n)) if self.info.wide() => {
+                (n.log_n(), n.cfg.coset.is_some())
+            }
+            _ => return false,
+        };
+        (self.info.min_log()..=self.info.max_log).contains(&log_n) && !coset
     }
 
     fn estimate(&self, job: &Job) -> Duration {
-        let Job::Ntt(NttJob::BabyBear(n)) = job else {
-            return Duration::MAX;
+        let (log_n, inverse, columns) = match job {
+            Job::Ntt(NttJob::BabyBear(n)) => (n.log_n(), n.cfg.direction, n.columns()),
+            Job::Ntt(NttJob::Goldilocks(n)) => (n.log_n(), n.cfg.direction, n.columns()),
+            _ => return Duration::MAX,
         };
-        let inverse = n.cfg.direction == Direction::Inverse;
-        let secs =
-            self.column_cycles(n.log_n(), inverse) * self.secs_per_cycle * n.columns() as f64;
+        let inverse = inverse == Direction::Inverse;
+        let secs = self.column_cycles(log_n, inverse) * self.secs_per_cycle * columns as f64;
         Duration::from_secs_f64(secs)
     }
 
     fn run(&self, job: Job, cancel: &Cancel) -> Result<Output, Failure> {
-        let Job::Ntt(NttJob::BabyBear(mut n)) = job else {
-            return Err(Failure {
-                reason: "the FPGA engine runs BabyBear NTTs only".into(),
-                job: Some(job),
-            });
+        let result = match job {
+            Job::Ntt(NttJob::BabyBear(n)) if !self.info.wide() => self
+                .run_columns(n, cancel)
+                .map(|n| Output::Ntt(NttJob::BabyBear(n)))
+                .map_err(|(e, n)| (e, Job::Ntt(NttJob::BabyBear(n)))),
+            Job::Ntt(NttJob::Goldilocks(n)) if self.info.wide() => self
+                .run_columns(n, cancel)
+                .map(|n| Output::Ntt(NttJob::Goldilocks(n)))
+                .map_err(|(e, n)| (e, Job::Ntt(NttJob::Goldilocks(n)))),
+            job => {
+                return Err(Failure {
+                    reason: format!("the FPGA engine runs {} NTTs only", self.info.field_name()),
+                    job: Some(job),
+                })
+            }
         };
-        let inverse = n.cfg.direction == Direction::Inverse;
-        let len = 1usize << n.log_n();
-        let per_column = Duration::from_secs_f64(
-            20.0 * self.column_cycles(n.log_n(), inverse) * self.secs_per_cycle,
-        )
-        .max(self.timeout_floor);
-        let mut bus = self.bus.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out = Vec::with_capacity(n.data.len());
-        let mut failed = None;
-        for col in n.data.chunks(len) {
-            let mut x: Vec<u32> = col.iter().map(|v| v.as_canonical_u32()).collect();
-            if n.cfg.input == Order::BitReversed {
-                x = bit_reverse(&x);
-            }
-            match driver::transform(
-                bus.as_mut(),
-                &x,
-                inverse,
-                Instant::now() + per_column,
-                cancel,
-            ) {
-                Ok(run) => {
-                    let y = if n.cfg.output == Order::Natural {
-                        bit_reverse(&run.output)
-                    } else {
-                        run.output
-                    };
-                    out.extend(y.into_iter().map(BabyBear::from_u32));
-                }
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
-            }
-        }
-        drop(bus);
-        match failed {
-            None => {
+        match result {
+            Ok(out) => {
                 self.failures.store(0, Ordering::Relaxed);
-                n.data = out;
-                Ok(Output::Ntt(NttJob::BabyBear(n)))
+                Ok(out)
             }
-            Some(e) => {
+            Err((e, job)) => {
                 if e != DeviceError::Cancelled {
                     self.failures.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(Failure {
                     reason: e.to_string(),
-                    job: Some(Job::Ntt(NttJob::BabyBear(n))),
+                    job: Some(job),
                 })
             }
         }

@@ -1,10 +1,10 @@
 //! One transform through the register map: configure, ring, stream the column in through
-//! DATA, wait, stream the result out. The engine returns bit-reversed order; the backend
-//! permutes for the order a job asks for.
+//! DATA (DATA_HI first for 64-bit fields), wait, stream the result out. The engine returns
+//! bit-reversed order; the backend permutes for the order a job asks for.
 
 use crate::bus::{DeviceError, RegisterBus};
 use offload_engine::cancel::Cancel;
-use offload_hdl::babybear::ntt::{err, reg, status, FIELD_BABYBEAR};
+use offload_hdl::ntt::{err, field, reg, status};
 use std::time::Instant;
 
 /// What the INFO register says.
@@ -21,6 +21,20 @@ impl EngineInfo {
     pub fn min_log(&self) -> u32 {
         (2 * self.lanes).trailing_zeros()
     }
+
+    /// Whether elements take two 32-bit words (DATA_HI, then DATA).
+    pub fn wide(&self) -> bool {
+        self.field as u64 == field::GOLDILOCKS
+    }
+
+    /// The field's name, as jobs name it.
+    pub fn field_name(&self) -> &'static str {
+        if self.wide() {
+            "goldilocks"
+        } else {
+            "babybear"
+        }
+    }
 }
 
 pub fn info(bus: &mut dyn RegisterBus) -> Result<EngineInfo, DeviceError> {
@@ -31,13 +45,13 @@ pub fn info(bus: &mut dyn RegisterBus) -> Result<EngineInfo, DeviceError> {
         field: (v >> 16) & 0xff,
         latency: v >> 24,
     };
-    if i.field as u64 != FIELD_BABYBEAR
+    if !matches!(i.field as u64, field::BABYBEAR | field::GOLDILOCKS)
         || !i.lanes.is_power_of_two()
         || !(1..=27).contains(&i.max_log)
         || i.min_log() > i.max_log
     {
         return Err(DeviceError::Unsupported(format!(
-            "INFO reads {v:#010x}: not a BabyBear NTT engine this driver knows"
+            "INFO reads {v:#010x}: not a BabyBear or Goldilocks NTT engine this driver knows"
         )));
     }
     Ok(i)
@@ -84,20 +98,22 @@ fn wait(
 /// compute cycles.
 #[derive(Debug)]
 pub struct Run {
-    pub output: Vec<u32>,
+    pub output: Vec<u64>,
     pub cycles: u32,
 }
 
-/// Transform one column (canonical elements, natural order, power-of-two length). On any
-/// failure the engine is told to abort, so the next job finds it idle.
+/// Transform one column (canonical elements, natural order, power-of-two length) on an engine
+/// whose elements are `wide` (64 bits) or not. On any failure the engine is told to abort, so
+/// the next job finds it idle.
 pub fn transform(
     bus: &mut dyn RegisterBus,
-    data: &[u32],
+    wide: bool,
+    data: &[u64],
     inverse: bool,
     deadline: Instant,
     cancel: &Cancel,
 ) -> Result<Run, DeviceError> {
-    let r = run(bus, data, inverse, deadline, cancel);
+    let r = run(bus, wide, data, inverse, deadline, cancel);
     if r.is_err() {
         // Best effort: a device that cannot take this has failed already.
         let _ = abort(bus, Instant::now() + std::time::Duration::from_secs(1));
@@ -118,7 +134,8 @@ fn abort(bus: &mut dyn RegisterBus, deadline: Instant) -> Result<(), DeviceError
 
 fn run(
     bus: &mut dyn RegisterBus,
-    data: &[u32],
+    wide: bool,
+    data: &[u64],
     inverse: bool,
     deadline: Instant,
     cancel: &Cancel,
@@ -144,7 +161,12 @@ fn run(
         "taking input",
     )?;
     for (i, &x) in data.iter().enumerate() {
-        bus.write(reg::DATA, x)?;
+        // A narrow field's element needs no high word; one above 32 bits still reaches the
+        // engine whole, to be refused there.
+        if wide || x >> 32 != 0 {
+            bus.write(reg::DATA_HI, (x >> 32) as u32)?;
+        }
+        bus.write(reg::DATA, x as u32)?;
         if i % 1024 == 1023 && cancel.is_cancelled() {
             return Err(DeviceError::Cancelled);
         }
@@ -152,7 +174,8 @@ fn run(
     let mut output = Vec::with_capacity(n);
     for _ in 0..n {
         wait(bus, status::OUT_VALID as u32, deadline, cancel, "computing")?;
-        output.push(bus.read(reg::DATA)?);
+        let hi = if wide { bus.read(reg::DATA_HI)? } else { 0 };
+        output.push((hi as u64) << 32 | bus.read(reg::DATA)? as u64);
     }
     wait(bus, status::DONE as u32, deadline, cancel, "finishing")?;
     let code = bus.read(reg::ERROR)?;

@@ -6,8 +6,8 @@ use crate::bus::{DeviceError, RegisterBus};
 use memmap2::{MmapMut, MmapOptions};
 use std::path::{Path, PathBuf};
 
-/// Registers in the map.
-const REGISTERS: usize = 8;
+/// Registers in the map: CONTROL through DATA_HI.
+const REGISTERS: usize = offload_hdl::ntt::reg::DATA_HI as usize + 1;
 
 pub struct MmioDevice {
     map: MmapMut,

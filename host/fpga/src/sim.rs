@@ -3,38 +3,32 @@
 
 use crate::bus::{DeviceError, RegisterBus};
 use offload_hdl::babybear::ntt::BabyBearNtt;
-use offload_hdl::sim::{from_bits, to_bits, Clocked, Sim};
+use offload_hdl::goldilocks::ntt::GoldilocksNtt;
+use offload_hdl::ntt::NttPorts;
+use offload_hdl::sim::Sim;
 use rust_hdl::prelude::*;
 
-/// The engine for sizes up to 2^A on L lanes (parameters as [`BabyBearNtt`]'s).
-pub struct SimDevice<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize>
-{
-    sim: Sim<BabyBearNtt<A, W, B, L, K>>,
+/// An engine of either field in its simulation.
+pub struct SimDevice<E: NttPorts> {
+    sim: Sim<E>,
+    about: String,
 }
 
-impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize>
-    SimDevice<A, W, B, L, K>
-{
-    pub fn new() -> Result<Self, DeviceError> {
-        let sim = Sim::new(BabyBearNtt::<A, W, B, L, K>::default())
-            .map_err(|e| DeviceError::Sim(e.to_string()))?;
-        Ok(Self { sim })
+impl<E: NttPorts + Default> SimDevice<E> {
+    pub fn new(about: String) -> Result<Self, DeviceError> {
+        let sim = Sim::new(E::default()).map_err(|e| DeviceError::Sim(e.to_string()))?;
+        Ok(Self { sim, about })
     }
 
     /// One bus cycle: drive the bus, let the read data settle, sample it, clock the edge.
     fn cycle(&mut self, reg: u64, wdata: u32, write: bool, read: bool) -> Result<u32, DeviceError> {
         let u = &mut self.sim.uut;
-        u.reg_addr.next = to_bits(&[reg]);
-        u.reg_wdata.next = to_bits(&[wdata as u64]);
-        u.reg_write.next = write;
-        u.reg_read.next = read;
-        u.in_valid.next = false;
-        u.out_ready.next = false;
+        u.drive([reg, wdata as u64, write as u64, read as u64, 0, 0, 0]);
         u.clock().next = Clock::from(false);
         if !simulate(&mut self.sim.uut, 1000) {
             return Err(DeviceError::Sim("the logic did not settle".into()));
         }
-        let data = from_bits(self.sim.uut.reg_rdata.val())[0] as u32;
+        let data = self.sim.uut.sample()[0] as u32;
         self.sim
             .step()
             .map_err(|e| DeviceError::Sim(e.to_string()))?;
@@ -42,9 +36,7 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
     }
 }
 
-impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize> RegisterBus
-    for SimDevice<A, W, B, L, K>
-{
+impl<E: NttPorts + Default + Send> RegisterBus for SimDevice<E> {
     fn read(&mut self, reg: u64) -> Result<u32, DeviceError> {
         self.cycle(reg, 0, false, true)
     }
@@ -54,9 +46,7 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
     }
 
     fn describe(&self) -> String {
-        format!(
-            "simulated BabyBear NTT engine (rust-hdl, cycle-accurate), sizes to 2^{A}, {L} lane(s)"
-        )
+        self.about.clone()
     }
 
     fn cycles(&self) -> Option<u64> {
@@ -67,9 +57,16 @@ impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: us
 /// One engine, built in a frame of its own: a match over every configuration that built
 /// them inline would reserve stack for all of them at once (it overflowed a 2 MiB thread).
 #[inline(never)]
-fn boxed<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize>(
+fn boxed<E: NttPorts + Default + Send + 'static>(
+    about: String,
 ) -> Result<Box<dyn RegisterBus>, DeviceError> {
-    Ok(Box::new(SimDevice::<A, W, B, L, K>::new()?))
+    Ok(Box::new(SimDevice::<E>::new(about)?))
+}
+
+fn about(field: &str, max_log: u32, lanes: u32) -> String {
+    format!(
+        "simulated {field} NTT engine (rust-hdl, cycle-accurate), sizes to 2^{max_log}, {lanes} lane(s)"
+    )
 }
 
 /// A simulated BabyBear engine taking sizes up to 2^max_log on `lanes` butterfly lanes: one
@@ -78,7 +75,7 @@ pub fn babybear(max_log: u32, lanes: u32) -> Result<Box<dyn RegisterBus>, Device
     macro_rules! engines {
         ($(($a:literal, $l:literal) => $w:literal, $b:literal, $k:literal);*) => {
             match (max_log, lanes) {
-                $(($a, $l) => boxed::<$a, $w, $b, $l, $k>(),)*
+                $(($a, $l) => boxed::<BabyBearNtt<$a, $w, $b, $l, $k>>(about("BabyBear", $a, $l)),)*
                 _ => Err(DeviceError::Unsupported(format!(
                     "no simulated engine for sizes to 2^{max_log} on {lanes} lane(s): one lane \
                      takes 2^4 .. 2^16, two or four lanes even sizes to 2^14"
@@ -95,5 +92,27 @@ pub fn babybear(max_log: u32, lanes: u32) -> Result<Box<dyn RegisterBus>, Device
         (12, 2) => 11, 10, 4; (14, 2) => 13, 12, 4;
         (6, 4) => 5, 3, 8; (8, 4) => 7, 5, 8; (10, 4) => 9, 7, 8; (12, 4) => 11, 9, 8;
         (14, 4) => 13, 11, 8
+    )
+}
+
+/// A simulated Goldilocks engine taking sizes up to 2^max_log on `lanes` butterfly lanes: one
+/// lane for 2^4 .. 2^14, two for even sizes 2^4 .. 2^12.
+pub fn goldilocks(max_log: u32, lanes: u32) -> Result<Box<dyn RegisterBus>, DeviceError> {
+    macro_rules! engines {
+        ($(($a:literal, $l:literal) => $w:literal, $b:literal, $k:literal);*) => {
+            match (max_log, lanes) {
+                $(($a, $l) => boxed::<GoldilocksNtt<$a, $w, $b, $l, $k>>(about("Goldilocks", $a, $l)),)*
+                _ => Err(DeviceError::Unsupported(format!(
+                    "no simulated Goldilocks engine for sizes to 2^{max_log} on {lanes} lane(s): \
+                     one lane takes 2^4 .. 2^14, two lanes even sizes to 2^12"
+                ))),
+            }
+        };
+    }
+    engines!(
+        (4, 1) => 3, 3, 2; (6, 1) => 5, 5, 2; (8, 1) => 7, 7, 2; (10, 1) => 9, 9, 2;
+        (12, 1) => 11, 11, 2; (14, 1) => 13, 13, 2;
+        (4, 2) => 3, 2, 4; (6, 2) => 5, 4, 4; (8, 2) => 7, 6, 4; (10, 2) => 9, 8, 4;
+        (12, 2) => 11, 10, 4
     )
 }

@@ -8,7 +8,7 @@ use offload_engine::ntt::{NttConfig, Order};
 use offload_fpga::bus::{DeviceError, RegisterBus};
 use offload_fpga::mmio::MmioDevice;
 use offload_fpga::{sim, FpgaBackend};
-use offload_hdl::babybear::ntt::{reg, FIELD_BABYBEAR};
+use offload_hdl::ntt::{field, reg};
 use p3_baby_bear::BabyBear;
 use p3_field::PrimeCharacteristicRing;
 use rand::{Rng, SeedableRng};
@@ -54,6 +54,55 @@ fn the_simulated_engine_gives_the_cpu_answers_in_every_order() {
                         "2^{log_n} inverse={inverse} {input:?}->{output:?}"
                     );
                 }
+            }
+        }
+    }
+    assert_eq!(fpga.health(), Health::Healthy);
+}
+
+/// A Goldilocks engine: 64-bit elements through DATA_HI and DATA, every order and direction,
+/// the CPU's answers; BabyBear jobs are not its to take.
+#[test]
+fn the_simulated_goldilocks_engine_gives_the_cpu_answers() {
+    use p3_goldilocks::Goldilocks;
+    let fpga = FpgaBackend::open("fpga-sim", sim::goldilocks(6, 2).unwrap(), 100.0).unwrap();
+    let ops = fpga.supports();
+    assert_eq!(ops[0].kinds, vec!["goldilocks".to_string()]);
+    assert!(!fpga.accepts(&job(NttConfig::forward(), 4, 1, 1)));
+    let orders = [Order::Natural, Order::BitReversed];
+    let mut r = ChaCha20Rng::seed_from_u64(40);
+    for inverse in [false, true] {
+        for (input, output) in orders.into_iter().zip(orders.into_iter().rev()) {
+            for log_n in [2, 6] {
+                let base = if inverse {
+                    NttConfig::inverse()
+                } else {
+                    NttConfig::forward()
+                };
+                let col: Vec<Goldilocks> = (0..2 << log_n)
+                    .map(|i| match i {
+                        0 => Goldilocks::NEG_ONE,
+                        _ => Goldilocks::from_u64(r.gen()),
+                    })
+                    .collect();
+                let j = Job::Ntt(NttJob::Goldilocks(
+                    Ntt::new(base.orders(input, output), 2, col).unwrap(),
+                ));
+                assert!(fpga.accepts(&j));
+                let (
+                    Ok(Output::Ntt(NttJob::Goldilocks(want))),
+                    Ok(Output::Ntt(NttJob::Goldilocks(got))),
+                ) = (
+                    CpuBackend.run(j.clone(), &Cancel::never()),
+                    fpga.run(j, &Cancel::never()),
+                )
+                else {
+                    panic!("a Goldilocks job failed")
+                };
+                assert_eq!(
+                    got.data, want.data,
+                    "2^{log_n} inverse={inverse} {input:?}->{output:?}"
+                );
             }
         }
     }
@@ -185,26 +234,30 @@ fn a_raised_cancel_stops_the_device_and_it_serves_the_next_job() {
 fn the_mapped_registers_are_words_at_four_byte_offsets() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bar0");
-    let mut bytes = vec![0u8; 32];
-    let info = 10 | 1 << 8 | (FIELD_BABYBEAR as u32) << 16 | 12 << 24;
+    let mut bytes = vec![0u8; 36];
+    let info = 10 | 1 << 8 | (field::BABYBEAR as u32) << 16 | 12 << 24;
     bytes[4 * reg::INFO as usize..][..4].copy_from_slice(&info.to_le_bytes());
     std::fs::write(&path, &bytes).unwrap();
     let mut dev = MmioDevice::open(&path).unwrap();
     assert_eq!(dev.read(reg::INFO).unwrap(), info);
     dev.write(reg::LOG_SIZE, 9).unwrap();
     dev.write(reg::CONTROL, 1).unwrap();
-    assert!(dev.read(8).is_err(), "past the map");
+    assert!(dev.read(reg::DATA_HI + 1).is_err(), "past the map");
     drop(dev);
     let after = std::fs::read(&path).unwrap();
     assert_eq!(after[4 * reg::LOG_SIZE as usize], 9);
     assert_eq!(after[4 * reg::CONTROL as usize], 1);
 
     // A file of zeros is no engine: opening says why.
-    std::fs::write(&path, [0u8; 32]).unwrap();
+    std::fs::write(&path, [0u8; 36]).unwrap();
     let e = FpgaBackend::open("fpga", Box::new(MmioDevice::open(&path).unwrap()), 100.0)
         .err()
         .unwrap();
-    assert!(e.to_string().contains("not a BabyBear NTT engine"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("not a BabyBear or Goldilocks NTT engine"),
+        "{e}"
+    );
     // Nor is a missing device.
     assert!(MmioDevice::open(&dir.path().join("nothing")).is_err());
 }
