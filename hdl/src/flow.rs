@@ -16,20 +16,31 @@ pub struct Target {
     pub name: &'static str,
     /// nextpnr-ecp5's device and package arguments.
     pub nextpnr: &'static [&'static str],
+    /// A ball of the package wired to a primary clock input (PCLK). Left to itself the placer
+    /// may put a core's `clock` port on an ordinary pin, from which no route reaches the
+    /// global clock network, and routing then fails outright.
+    pub clock_site: &'static str,
 }
+
+/// G2 (PCLKT6_0) on every ECP5 part in the CABGA381 package; boards such as the ULX3S bring
+/// their oscillator in there.
+const CABGA381_PCLK: &str = "G2";
 
 pub const TARGETS: &[Target] = &[
     Target {
         name: "ecp5-85k",
         nextpnr: &["--85k", "--package", "CABGA381"],
+        clock_site: CABGA381_PCLK,
     },
     Target {
         name: "ecp5-45k",
         nextpnr: &["--45k", "--package", "CABGA381"],
+        clock_site: CABGA381_PCLK,
     },
     Target {
         name: "ecp5-25k",
         nextpnr: &["--25k", "--package", "CABGA381"],
+        clock_site: CABGA381_PCLK,
     },
 ];
 
@@ -150,6 +161,21 @@ fn run(cmd: &mut Command, log: &Path) -> Result<bool, FlowError> {
     Ok(out.status.success())
 }
 
+/// The LPF for `verilog`'s top module: its `clock` port, when it has one, on the target's clock
+/// pin. Other ports stay where the placer puts them (a core here is not yet wired to a board).
+fn pin_constraints(verilog: &str, target: Target) -> String {
+    let ports = verilog
+        .split("module top(")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or("");
+    if ports.split(',').any(|p| p.trim() == "clock") {
+        format!("LOCATE COMP \"clock\" SITE \"{}\";\n", target.clock_site)
+    } else {
+        String::new()
+    }
+}
+
 /// Synthesise, place, route and pack `verilog` (top module `top`) for `target` into `dir`.
 pub fn build(
     core: &str,
@@ -184,6 +210,7 @@ pub fn build(
     seconds.synth = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
+    std::fs::write(dir.join("pins.lpf"), pin_constraints(verilog, target))?;
     let config = dir.join("top.config");
     let report = dir.join("nextpnr-report.json");
     let log = dir.join("nextpnr.log");
@@ -192,6 +219,8 @@ pub fn build(
         .args(target.nextpnr)
         .args(["--json", "top.json", "--textcfg", "top.config"])
         .args(["--report", "nextpnr-report.json"])
+        // Only the clock is pinned; the other ports are left to the placer.
+        .args(["--lpf", "pins.lpf", "--lpf-allow-unconstrained"])
         .args(["--freq", &opts.freq_mhz.to_string()])
         .args(["--router", &opts.router])
         .args(["--seed", &opts.seed.to_string()]);
@@ -309,5 +338,23 @@ impl Report {
             k = self.seconds.pack,
             tools = self.tools.join("; "),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clock_port_goes_on_the_clock_pin() {
+        let t = target("ecp5-85k").unwrap();
+        let clocked = "module top(clock,a,y);\n input wire clock;\nendmodule\n";
+        assert_eq!(
+            pin_constraints(clocked, t),
+            "LOCATE COMP \"clock\" SITE \"G2\";\n"
+        );
+        // A submodule's clock is not a port of the top.
+        let bare = "module inner(clock,a);\nendmodule\nmodule top(a,clocked,y);\nendmodule\n";
+        assert_eq!(pin_constraints(bare, t), "");
     }
 }
