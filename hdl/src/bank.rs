@@ -129,3 +129,36 @@ impl<const K: usize> Logic for BankSelect<K> {
         }
     }
 }
+
+/// A bank as a one-hot enable of K banks, or none when `on` is low: where a butterfly's
+/// result goes, so that each bank's write choice is an OR of ANDs over the lanes.
+#[derive(LogicBlock)]
+pub struct BankEnable<const K: usize> {
+    pub bank: Signal<In, Bits<5>>,
+    pub on: Signal<In, Bit>,
+    pub enable: Signal<Out, Bits<K>>,
+    one: Constant<Bits<K>>,
+    none: Constant<Bits<K>>,
+}
+
+impl<const K: usize> Default for BankEnable<K> {
+    fn default() -> Self {
+        Self {
+            bank: Default::default(),
+            on: Default::default(),
+            enable: Default::default(),
+            one: Constant::new(1u64.into()),
+            none: Constant::new(0u64.into()),
+        }
+    }
+}
+
+impl<const K: usize> Logic for BankEnable<K> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.enable.next = self.none.val();
+        if self.on.val() {
+            self.enable.next = self.one.val() << bit_cast::<K, 5>(self.bank.val());
+        }
+    }
+}

@@ -1,11 +1,12 @@
 //! Every core the flow and the tests can export, by name.
 
 use crate::babybear::{
-    add::BabyBearAddSub, butterfly::BabyBearButterfly, mul::BabyBearMul, ntt::BabyBearNtt,
+    add::BabyBearAddSub, butterfly::BabyBearButterfly, mul::BabyBearMul, ntt::BabyBearNttPins,
 };
 use crate::bn254::pins::Bn254MontPins;
 use crate::goldilocks::{
-    add::GoldilocksAddSub, butterfly::GoldilocksButterfly, mul::GoldilocksMul, ntt::GoldilocksNtt,
+    add::GoldilocksAddSub, butterfly::GoldilocksButterfly, mul::GoldilocksMul,
+    ntt::GoldilocksNttPins,
 };
 use rust_hdl::prelude::*;
 
@@ -65,43 +66,43 @@ pub const CORES: &[Core] = &[
     },
     Core {
         name: "ntt-babybear-64",
-        about: "BabyBear NTT engine, sizes 2 to 64, one butterfly lane",
-        verilog: || export(BabyBearNtt::<6, 5, 5, 1, 2>::default()),
+        about: "BabyBear NTT engine, sizes 2 to 64, one butterfly lane, behind its scan port",
+        verilog: || export(BabyBearNttPins::<6, 5, 5, 1, 2>::default()),
     },
     Core {
         name: "ntt-babybear-1k",
-        about: "BabyBear NTT engine, sizes 2 to 1024, one butterfly lane",
-        verilog: || export(BabyBearNtt::<10, 9, 9, 1, 2>::default()),
+        about: "BabyBear NTT engine, sizes 2 to 1024, one butterfly lane, behind its scan port",
+        verilog: || export(BabyBearNttPins::<10, 9, 9, 1, 2>::default()),
     },
     Core {
         name: "ntt-babybear-16k",
-        about: "BabyBear NTT engine, sizes 2 to 16384, one butterfly lane",
-        verilog: || export(BabyBearNtt::<14, 13, 13, 1, 2>::default()),
+        about: "BabyBear NTT engine, sizes 2 to 16384, one butterfly lane, behind its scan port",
+        verilog: || export(BabyBearNttPins::<14, 13, 13, 1, 2>::default()),
     },
     Core {
         name: "ntt-babybear-64-x2",
-        about: "BabyBear NTT engine, sizes 4 to 64, two butterfly lanes",
-        verilog: || export(BabyBearNtt::<6, 5, 4, 2, 4>::default()),
+        about: "BabyBear NTT engine, sizes 4 to 64, two butterfly lanes, behind its scan port",
+        verilog: || export(BabyBearNttPins::<6, 5, 4, 2, 4>::default()),
     },
     Core {
         name: "ntt-babybear-1k-x2",
-        about: "BabyBear NTT engine, sizes 4 to 1024, two butterfly lanes",
-        verilog: || export(BabyBearNtt::<10, 9, 8, 2, 4>::default()),
+        about: "BabyBear NTT engine, sizes 4 to 1024, two butterfly lanes, behind its scan port",
+        verilog: || export(BabyBearNttPins::<10, 9, 8, 2, 4>::default()),
     },
     Core {
         name: "ntt-babybear-1k-x4",
-        about: "BabyBear NTT engine, sizes 8 to 1024, four butterfly lanes",
-        verilog: || export(BabyBearNtt::<10, 9, 7, 4, 8>::default()),
+        about: "BabyBear NTT engine, sizes 8 to 1024, four butterfly lanes, behind its scan port",
+        verilog: || export(BabyBearNttPins::<10, 9, 7, 4, 8>::default()),
     },
     Core {
         name: "ntt-goldilocks-64",
-        about: "Goldilocks NTT engine, sizes 2 to 64, one butterfly lane",
-        verilog: || export(GoldilocksNtt::<6, 5, 5, 1, 2>::default()),
+        about: "Goldilocks NTT engine, sizes 2 to 64, one butterfly lane, behind its scan port",
+        verilog: || export(GoldilocksNttPins::<6, 5, 5, 1, 2>::default()),
     },
     Core {
         name: "ntt-goldilocks-1k",
-        about: "Goldilocks NTT engine, sizes 2 to 1024, one butterfly lane",
-        verilog: || export(GoldilocksNtt::<10, 9, 9, 1, 2>::default()),
+        about: "Goldilocks NTT engine, sizes 2 to 1024, one butterfly lane, behind its scan port",
+        verilog: || export(GoldilocksNttPins::<10, 9, 9, 1, 2>::default()),
     },
 ];
 

@@ -16,9 +16,9 @@ pub struct Target {
     pub name: &'static str,
     /// nextpnr-ecp5's device and package arguments.
     pub nextpnr: &'static [&'static str],
-    /// A ball of the package wired to a primary clock input (PCLK). Left to itself the placer
-    /// may put a core's `clock` port on an ordinary pin, from which no route reaches the
-    /// global clock network, and routing then fails outright.
+    /// A ball of the package wired to a primary clock input (PCLK), where the core's `clock`
+    /// port goes: left to the placer it may land on an ordinary pin, and the clock then
+    /// reaches the global network through general routing, as no board would bring it in.
     pub clock_site: &'static str,
 }
 

@@ -2,12 +2,12 @@
 //! take, forward and inverse, on one, two and four butterfly lanes, against the CPU engine
 //! (natural order in, bit-reversed out) with the cycle count the lanes promise; the register
 //! map's errors, 64-bit elements through DATA_HI and DATA; jobs replayed through the exported
-//! Verilog in Icarus.
+//! Verilog in Icarus; jobs through the scan port the flow builds the engines behind.
 
 use offload_engine::ntt::{Direction, NttConfig, NttField, Order};
-use offload_hdl::babybear::ntt::BabyBearNtt;
-use offload_hdl::goldilocks::ntt::GoldilocksNtt;
-use offload_hdl::ntt::{compute_cycles, err, reg, status, NttPorts};
+use offload_hdl::babybear::ntt::{BabyBearNtt, BabyBearNttPins};
+use offload_hdl::goldilocks::ntt::{GoldilocksNtt, GoldilocksNttPins};
+use offload_hdl::ntt::{compute_cycles, err, reg, status, NttPorts, ScanPins};
 use offload_hdl::sim::Sim;
 use offload_hw_tests::{have, icarus_replay, unwaived, verilator_lint, Trace};
 use p3_field::{PrimeCharacteristicRing, PrimeField64};
@@ -346,4 +346,155 @@ fn a_two_lane_job_replays_in_icarus_cycle_for_cycle() {
 #[test]
 fn a_goldilocks_job_replays_in_icarus_cycle_for_cycle() {
     replay::<GoldilocksNtt<4, 3, 3, 1, 2>>(&GOLDILOCKS, "goldilocks_ntt_16", 23);
+}
+
+/// An engine driven through its scan port, as the flow builds it: each command is shifted in a
+/// byte a clock, applied for one of the engine's clocks, and its response shifted out.
+struct ScanBench<E> {
+    sim: Sim<E>,
+    /// Every cycle's pins, for the Verilog replay.
+    trace: Trace,
+}
+
+/// What the engine showed in the clock a command was applied.
+struct Response {
+    rdata: u64,
+    in_ready: bool,
+    out_valid: bool,
+    out_data: u64,
+}
+
+impl<E: ScanPins + Default> ScanBench<E> {
+    fn new() -> Self {
+        Self {
+            sim: Sim::new(E::default()).unwrap(),
+            trace: (Vec::new(), Vec::new()),
+        }
+    }
+
+    /// One clock with these pins (shift_in, din, apply, shift_out); dout after the edge.
+    fn pins(&mut self, i: [u64; 4]) -> u64 {
+        self.sim.uut.drive(i);
+        self.sim.step().unwrap();
+        let out = self.sim.uut.dout();
+        self.trace.0.push(i.iter().map(|&v| vec![v]).collect());
+        self.trace.1.push(vec![vec![out]]);
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn command(
+        &mut self,
+        addr: u64,
+        wdata: u64,
+        write: bool,
+        read: bool,
+        data: u64,
+        in_valid: bool,
+        out_ready: bool,
+    ) -> Response {
+        use offload_hdl::ntt::scan::{cmd, resp, BYTES};
+        let word = addr as u128
+            | (write as u128) << cmd::WRITE
+            | (read as u128) << cmd::READ
+            | (in_valid as u128) << cmd::IN_VALID
+            | (out_ready as u128) << cmd::OUT_READY
+            | (wdata as u128) << cmd::WDATA
+            | (data as u128) << cmd::DATA;
+        for byte in 0..BYTES {
+            self.pins([1, (word >> (8 * byte)) as u64 & 0xff, 0, 0]);
+        }
+        // The apply pin is registered: the engine takes the command at the next edge, and the
+        // port captures its response there.
+        self.pins([0, 0, 1, 0]);
+        let mut low = self.pins([0, 0, 0, 0]);
+        let mut r = 0u128;
+        for byte in 0..BYTES {
+            r |= (low as u128) << (8 * byte);
+            self.pins([0, 0, 0, 1]);
+            low = self.pins([0, 0, 0, 0]);
+        }
+        Response {
+            rdata: r as u64 & 0xffff_ffff,
+            in_ready: (r >> resp::IN_READY) & 1 == 1,
+            out_valid: (r >> resp::OUT_VALID) & 1 == 1,
+            out_data: (r >> resp::DATA) as u64,
+        }
+    }
+
+    fn write(&mut self, addr: u64, v: u64) {
+        self.command(addr, v, true, false, 0, false, false);
+    }
+
+    fn read(&mut self, addr: u64) -> u64 {
+        self.command(addr, 0, false, false, 0, false, false).rdata
+    }
+
+    /// A job through the streams, one element per command each way; the compute cycles.
+    fn run(&mut self, data: &[u64], inverse: bool) -> (Vec<u64>, u64) {
+        self.write(reg::CONTROL, inverse as u64);
+        self.write(reg::LOG_SIZE, data.len().trailing_zeros() as u64);
+        self.write(reg::DOORBELL, 1);
+        assert_eq!(self.read(reg::ERROR), err::NONE);
+        for &x in data {
+            let r = self.command(reg::STATUS, 0, false, false, x, true, false);
+            assert!(r.in_ready, "the engine did not take an element");
+        }
+        let mut got = Vec::new();
+        for _ in 0..10 * data.len() + 100 {
+            let r = self.command(reg::STATUS, 0, false, false, 0, false, true);
+            if r.out_valid {
+                got.push(r.out_data);
+            }
+            if got.len() == data.len() {
+                break;
+            }
+        }
+        assert_eq!(got.len(), data.len(), "the engine never finished");
+        let st = self.read(reg::STATUS);
+        assert_eq!(st & (status::BUSY | status::DONE), status::DONE, "{st:#x}");
+        (got, self.read(reg::CYCLES))
+    }
+}
+
+/// Jobs through the scan port equal the CPU, the engine computes at full speed behind it (the
+/// CYCLES it reports), the port's Verilog replays the same pins in Icarus and passes the lint.
+fn scan<E: ScanPins + Default>(f: &Field, lanes: u64, name: &str, seed: u64) {
+    let mut r = ChaCha20Rng::seed_from_u64(seed);
+    let mut bench = ScanBench::<E>::new();
+    let info = bench.read(reg::INFO);
+    assert_eq!((info >> 8) & 0xff, lanes, "lanes");
+    let log_n = (info & 0xff) as u32;
+    for inverse in [false, true] {
+        let data = input(f, 1 << log_n, &mut r);
+        let (got, cycles) = bench.run(&data, inverse);
+        assert_eq!(got, (f.cpu)(&data, inverse), "inverse={inverse}");
+        assert_eq!(cycles, compute_cycles(log_n, inverse, lanes, f.latency));
+    }
+    // A non-canonical element through the port is refused like any other.
+    bench.write(reg::CONTROL, 0);
+    bench.write(reg::LOG_SIZE, log_n as u64);
+    bench.write(reg::DOORBELL, 1);
+    bench.command(reg::STATUS, 0, false, false, f.p, true, false);
+    assert_eq!(bench.read(reg::ERROR), err::NON_CANONICAL);
+    bench.write(reg::DOORBELL, 2);
+
+    let mut uut = E::default();
+    uut.connect_all();
+    let verilog = generate_verilog(&uut);
+    offload_hw_tests::snapshot(name, &verilog).unwrap();
+    let icarus = icarus_replay(&verilog, &bench.trace.0).unwrap();
+    assert_eq!(icarus.len(), bench.trace.1.len());
+    for (c, (i, o)) in icarus.iter().zip(&bench.trace.1).enumerate() {
+        assert_eq!(i, o, "cycle {c}: Icarus vs rust-hdl");
+    }
+    let lint = verilator_lint(&verilog).unwrap();
+    let bad = unwaived(&lint, &verilog);
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+#[test]
+fn the_scan_port_runs_jobs_as_the_flow_builds_them() {
+    scan::<BabyBearNttPins<4, 3, 2, 2, 4>>(&BABYBEAR, 2, "babybear_ntt_16_x2_scan", 31);
+    scan::<GoldilocksNttPins<3, 2, 2, 1, 2>>(&GOLDILOCKS, 1, "goldilocks_ntt_8_scan", 32);
 }

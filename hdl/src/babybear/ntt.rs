@@ -56,6 +56,7 @@ crate::ntt_engine!(
     /// The BabyBear engine for sizes up to 2^A on L lanes; W = A − 1, B = A − log2(2L),
     /// K = 2L (see [`crate::ntt::engine::NttCore`]).
     BabyBearNtt,
+    BabyBearNttPins,
     BabyBearButterfly,
     31,
     SPEC

@@ -52,6 +52,7 @@ crate::ntt_engine!(
     /// The Goldilocks engine for sizes up to 2^A on L lanes; W = A − 1, B = A − log2(2L),
     /// K = 2L (see [`crate::ntt::engine::NttCore`]).
     GoldilocksNtt,
+    GoldilocksNttPins,
     GoldilocksButterfly,
     64,
     SPEC

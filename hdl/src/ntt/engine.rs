@@ -2,7 +2,7 @@
 //! works, and [`crate::ntt_engine!`] for the block a field builds from it.
 
 use super::{reg, FieldSpec};
-use crate::bank::{BankSelect, Place, TwiddleIndex, Untag};
+use crate::bank::{BankEnable, BankSelect, Place, TwiddleIndex, Untag};
 use rust_hdl::prelude::*;
 use std::collections::BTreeMap;
 
@@ -84,6 +84,11 @@ pub struct NttCore<
     stage: DFF<Bits<5>>,
     src: DFF<Bit>,
     inflight: DFF<Bits<17>>,
+    // Whether any are in flight, and whether this is the last stage, as flags of their own:
+    // a 17-bit zero test and a 5-bit compare in front of the phase decision held the 2^6
+    // engines to 91–99 MHz.
+    in_flight_any: DFF<Bit>,
+    last_stage: DFF<Bit>,
     all_issued: DFF<Bit>,
     // Per-job and per-stage values, registered from log_n and stage.
     last_n: DFF<Bits<17>>,
@@ -94,7 +99,8 @@ pub struct NttCore<
     lowmask: DFF<Bits<17>>,
     tw_shift: DFF<Bits<5>>,
     // Issue pipeline, per lane: 1 the pair (i, j) and t; 2 banks, words and the twiddle index;
-    // 3 the read address of every bank; 4 the memory read; 5 the register behind the memory.
+    // 3 the read address of every bank; 4 the memory read; 5 the register behind the memory;
+    // 6 the chosen operands (rd3_*).
     p1_valid: DFF<Bit>,
     p1_scale: DFF<Bit>,
     p1_i: [DFF<Bits<17>>; L],
@@ -106,6 +112,10 @@ pub struct NttCore<
     p2_wj: [DFF<Bits<B>>; L],
     p2_bi: [DFF<Bits<5>>; L],
     p2_bj: [DFF<Bits<5>>; L],
+    // The same banks as one-hot enables, so that each bank's read address is an OR of ANDs
+    // over the lanes (in the scaling pass j = i, so the two agree).
+    p2_ei: [DFF<Bits<K>>; L],
+    p2_ej: [DFF<Bits<K>>; L],
     p2_tag: [DFF<Bits<16>>; L],
     p2_swap: [DFF<Bit>; L],
     p2_tw: [DFF<Bits<17>>; L],
@@ -142,6 +152,15 @@ pub struct NttCore<
     rd2_sb1: [DFF<Bits<K>>; L],
     rd2_tag: [DFF<Bits<16>>; L],
     rd2_swap: [DFF<Bit>; L],
+    // The butterflies' inputs, registered once more after the operand choice: the banks sit
+    // together and the lanes' butterflies spread over the part, so the operands get a cycle
+    // of routing of their own (behind the choice, four lanes reached 69 MHz).
+    rd3_valid: DFF<Bit>,
+    rd3_a: [DFF<Bits<D>>; L],
+    rd3_b: [DFF<Bits<D>>; L],
+    rd3_w: [DFF<Bits<D>>; L],
+    rd3_tag: [DFF<Bits<16>>; L],
+    rd3_swap: [DFF<Bit>; L],
     // Input register and write registers in front of the memories.
     ld_v: DFF<Bit>,
     // All 64 bits of the pushed word, so that bits above D count against p too.
@@ -156,17 +175,22 @@ pub struct NttCore<
     wr_a: [DFF<Bits<B>>; K],
     wr_d: [DFF<Bits<D>>; K],
     wr_m: DFF<Bit>,
-    // Butterfly results, registered with their banks and words.
+    // Butterfly results, registered with their words and their banks as one-hot enables (none
+    // for j in the scaling pass, which writes only i), so that each bank's write-data choice is
+    // an OR of ANDs over the lanes: a priority chain of 2L bank compares per bank stood there.
     bo_valid: DFF<Bit>,
-    bo_scale: DFF<Bit>,
-    bo_bi: [DFF<Bits<5>>; L],
-    bo_bj: [DFF<Bits<5>>; L],
+    bo_ei: [DFF<Bits<K>>; L],
+    bo_ej: [DFF<Bits<K>>; L],
     bo_wi: [DFF<Bits<B>>; L],
     bo_wj: [DFF<Bits<B>>; L],
     bo_x: [DFF<Bits<D>>; L],
     bo_y: [DFF<Bits<D>>; L],
     // Output queue: eight registers, and the unload reads in flight (three cycles each).
     fifo: [DFF<Bits<D>>; 8],
+    // Which entry the element arriving next cycle goes to, registered a cycle ahead so that
+    // each entry's enable comes straight from a flip-flop: decoded from the tail in the same
+    // cycle, it held the Goldilocks 2^6 engine to 87 MHz by its fan-out of 64 enables.
+    fifo_we: [DFF<Bit>; 8],
     head: DFF<Bits<3>>,
     tail: DFF<Bits<3>>,
     count: DFF<Bits<4>>,
@@ -186,6 +210,10 @@ pub struct NttCore<
     pl_j: [Place<B, L>; L],
     po_i: [Place<B, L>; L],
     po_j: [Place<B, L>; L],
+    ra_i: [BankEnable<K>; L],
+    ra_j: [BankEnable<K>; L],
+    en_i: [BankEnable<K>; L],
+    en_j: [BankEnable<K>; L],
     untag: [Untag; L],
     sel_i: [BankSelect<K>; L],
     sel_j: [BankSelect<K>; L],
@@ -199,7 +227,18 @@ pub struct NttCore<
     il: [Signal<Local, Bits<17>>; L],
     oi: [Signal<Local, Bits<17>>; L],
     oj: [Signal<Local, Bits<17>>; L],
+    // Butterfly results as they arrive: whether they belong to the scaling pass; per bank,
+    // the word, data and enable ORed together from the lanes that write there.
+    scaling: Signal<Local, Bit>,
+    // Per bank, the read address ORed together from the operands that live there.
+    rd_a: [Signal<Local, Bits<B>>; K],
+    wb_e: [Signal<Local, Bit>; K],
+    wb_a: [Signal<Local, Bits<B>>; K],
+    wb_d: [Signal<Local, Bits<D>>; K],
     u_bank: Signal<Local, Bits<5>>,
+    u_data: Signal<Local, Bits<D>>,
+    inflight_next: Signal<Local, Bits<17>>,
+    tail_after: Signal<Local, Bits<3>>,
     push: Signal<Local, Bit>,
     push_data: Signal<Local, Bits<64>>,
     pop: Signal<Local, Bit>,
@@ -287,6 +326,8 @@ impl<
             stage: Default::default(),
             src: Default::default(),
             inflight: Default::default(),
+            in_flight_any: Default::default(),
+            last_stage: Default::default(),
             all_issued: Default::default(),
             last_n: Default::default(),
             last_half: Default::default(),
@@ -306,6 +347,8 @@ impl<
             p2_wj: array(),
             p2_bi: array(),
             p2_bj: array(),
+            p2_ei: array(),
+            p2_ej: array(),
             p2_tag: array(),
             p2_swap: array(),
             p2_tw: array(),
@@ -335,6 +378,12 @@ impl<
             rd2_sb1: array(),
             rd2_tag: array(),
             rd2_swap: array(),
+            rd3_valid: Default::default(),
+            rd3_a: array(),
+            rd3_b: array(),
+            rd3_w: array(),
+            rd3_tag: array(),
+            rd3_swap: array(),
             ld_v: Default::default(),
             ld_data: Default::default(),
             hi: Default::default(),
@@ -345,14 +394,14 @@ impl<
             wr_d: array(),
             wr_m: Default::default(),
             bo_valid: Default::default(),
-            bo_scale: Default::default(),
-            bo_bi: array(),
-            bo_bj: array(),
+            bo_ei: array(),
+            bo_ej: array(),
             bo_wi: array(),
             bo_wj: array(),
             bo_x: array(),
             bo_y: array(),
             fifo: Default::default(),
+            fifo_we: Default::default(),
             head: Default::default(),
             tail: Default::default(),
             count: Default::default(),
@@ -371,6 +420,10 @@ impl<
             pl_j: array(),
             po_i: array(),
             po_j: array(),
+            ra_i: array(),
+            ra_j: array(),
+            en_i: array(),
+            en_j: array(),
             untag: array(),
             sel_i: array(),
             sel_j: array(),
@@ -382,7 +435,15 @@ impl<
             il: array(),
             oi: array(),
             oj: array(),
+            scaling: Default::default(),
+            rd_a: array(),
+            wb_e: array(),
+            wb_a: array(),
+            wb_d: array(),
             u_bank: Default::default(),
+            u_data: Default::default(),
+            inflight_next: Default::default(),
+            tail_after: Default::default(),
             push: Default::default(),
             push_data: Default::default(),
             pop: Default::default(),
@@ -417,15 +478,63 @@ impl<
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, phase, inverse, log_n, error, done, cycles, k, k_step, stage, src,
-            inflight, all_issued, last_n, last_half, last_issue, last_scale, h, lowmask, tw_shift,
-            p1_valid, p1_scale, p2_valid, p2_scale, p3_valid, p3_scale, rd_valid, rd_scale, scq,
-            rd2_valid, rd2_scale, ld_v, ld_data, hi, ld_word, wr_m, bo_valid, bo_scale, head, tail,
-            count, credits, pend1, pend2, pend3, u_bank1, u_bank2, u_bank3
+            self,
+            clock,
+            phase,
+            inverse,
+            log_n,
+            error,
+            done,
+            cycles,
+            k,
+            k_step,
+            stage,
+            src,
+            inflight,
+            in_flight_any,
+            last_stage,
+            all_issued,
+            last_n,
+            last_half,
+            last_issue,
+            last_scale,
+            h,
+            lowmask,
+            tw_shift,
+            p1_valid,
+            p1_scale,
+            p2_valid,
+            p2_scale,
+            p3_valid,
+            p3_scale,
+            rd_valid,
+            rd_scale,
+            scq,
+            rd2_valid,
+            rd2_scale,
+            rd3_valid,
+            ld_v,
+            ld_data,
+            hi,
+            ld_word,
+            wr_m,
+            bo_valid,
+            head,
+            tail,
+            count,
+            credits,
+            pend1,
+            pend2,
+            pend3,
+            u_bank1,
+            u_bank2,
+            u_bank3
         );
         for i in 0..8 {
             self.fifo[i].clock.next = self.clock.val();
             self.fifo[i].d.next = self.fifo[i].q.val();
+            self.fifo_we[i].clock.next = self.clock.val();
+            self.fifo_we[i].d.next = false;
         }
         for l in 0..L {
             self.p1_i[l].clock.next = self.clock.val();
@@ -442,6 +551,10 @@ impl<
             self.p2_bi[l].d.next = self.p2_bi[l].q.val();
             self.p2_bj[l].clock.next = self.clock.val();
             self.p2_bj[l].d.next = self.p2_bj[l].q.val();
+            self.p2_ei[l].clock.next = self.clock.val();
+            self.p2_ei[l].d.next = self.p2_ei[l].q.val();
+            self.p2_ej[l].clock.next = self.clock.val();
+            self.p2_ej[l].d.next = self.p2_ej[l].q.val();
             self.p2_tag[l].clock.next = self.clock.val();
             self.p2_tag[l].d.next = self.p2_tag[l].q.val();
             self.p2_swap[l].clock.next = self.clock.val();
@@ -480,10 +593,20 @@ impl<
             self.rd2_tag[l].d.next = self.rd2_tag[l].q.val();
             self.rd2_swap[l].clock.next = self.clock.val();
             self.rd2_swap[l].d.next = self.rd2_swap[l].q.val();
-            self.bo_bi[l].clock.next = self.clock.val();
-            self.bo_bi[l].d.next = self.bo_bi[l].q.val();
-            self.bo_bj[l].clock.next = self.clock.val();
-            self.bo_bj[l].d.next = self.bo_bj[l].q.val();
+            self.rd3_a[l].clock.next = self.clock.val();
+            self.rd3_a[l].d.next = self.rd3_a[l].q.val();
+            self.rd3_b[l].clock.next = self.clock.val();
+            self.rd3_b[l].d.next = self.rd3_b[l].q.val();
+            self.rd3_w[l].clock.next = self.clock.val();
+            self.rd3_w[l].d.next = self.rd3_w[l].q.val();
+            self.rd3_tag[l].clock.next = self.clock.val();
+            self.rd3_tag[l].d.next = self.rd3_tag[l].q.val();
+            self.rd3_swap[l].clock.next = self.clock.val();
+            self.rd3_swap[l].d.next = self.rd3_swap[l].q.val();
+            self.bo_ei[l].clock.next = self.clock.val();
+            self.bo_ei[l].d.next = self.bo_ei[l].q.val();
+            self.bo_ej[l].clock.next = self.clock.val();
+            self.bo_ej[l].d.next = self.bo_ej[l].q.val();
             self.bo_wi[l].clock.next = self.clock.val();
             self.bo_wi[l].d.next = self.bo_wi[l].q.val();
             self.bo_wj[l].clock.next = self.clock.val();
@@ -529,6 +652,7 @@ impl<
         self.h.d.next = (self.last_n.q.val() >> bit_cast::<17, 5>(self.stage.q.val()))
             & !(self.last_n.q.val() >> (bit_cast::<17, 5>(self.stage.q.val()) + 1));
         self.tw_shift.d.next = self.stage.q.val() + self.shift_base.val() - self.log_n.q.val();
+        self.last_stage.d.next = bit_cast::<5, 5>(self.stage.q.val() + 1) == self.log_n.q.val();
 
         // Input: the stream or DATA writes, while loading; registered before the memory.
         self.push_data.next = bit_cast::<64, D>(self.in_data.val());
@@ -576,6 +700,12 @@ impl<
             self.pl_j[l].a.next = self.p1_j[l].q.val();
             self.p2_bi[l].d.next = self.pl_i[l].bank.val();
             self.p2_bj[l].d.next = self.pl_j[l].bank.val();
+            self.ra_i[l].bank.next = self.pl_i[l].bank.val();
+            self.ra_i[l].on.next = true;
+            self.ra_j[l].bank.next = self.pl_j[l].bank.val();
+            self.ra_j[l].on.next = true;
+            self.p2_ei[l].d.next = self.ra_i[l].enable.val();
+            self.p2_ej[l].d.next = self.ra_j[l].enable.val();
             self.p2_wi[l].d.next = self.pl_i[l].word.val();
             self.p2_wj[l].d.next = self.pl_j[l].word.val();
             self.p2_tag[l].d.next = self.pl_i[l].tag.val();
@@ -598,14 +728,16 @@ impl<
             self.twa[l].d.next = self.twix[l].address.val();
         }
         for b in 0..K {
+            self.rd_a[b].next = bits::<B>(0);
             for l in 0..L {
-                if self.p2_bj[l].q.val().index() == b {
-                    self.ra[b].d.next = self.p2_wj[l].q.val();
+                if self.p2_ei[l].q.val().get_bit(b) {
+                    self.rd_a[b].next = self.rd_a[b].val() | self.p2_wi[l].q.val();
                 }
-                if self.p2_bi[l].q.val().index() == b {
-                    self.ra[b].d.next = self.p2_wi[l].q.val();
+                if self.p2_ej[l].q.val().get_bit(b) {
+                    self.rd_a[b].next = self.rd_a[b].val() | self.p2_wj[l].q.val();
                 }
             }
+            self.ra[b].d.next = self.rd_a[b].val();
         }
         // Stage 4: memory and twiddle reads.
         self.rd_valid.d.next = self.p3_valid.q.val();
@@ -646,12 +778,11 @@ impl<
             self.rd2_swap[l].d.next = self.rd_swap[l].q.val();
         }
 
-        // The butterflies: a from i's bank, b from j's; in the scaling pass (x, 0, 1/n).
+        // The butterflies' inputs: a from i's bank, b from j's; in the scaling pass (x, 0, 1/n).
+        self.rd3_valid.d.next = self.rd2_valid.q.val();
         for l in 0..L {
-            self.bf_valid[l].next = self.rd2_valid.q.val();
-            self.bf_tag[l].next = self.rd2_tag[l].q.val();
-            self.bf_swap[l].next = self.rd2_swap[l].q.val();
-            self.bf_w[l].next = self.twq[l].q.val();
+            self.rd3_tag[l].d.next = self.rd2_tag[l].q.val();
+            self.rd3_swap[l].d.next = self.rd2_swap[l].q.val();
             self.opa[l].next = bits::<D>(0);
             self.opb[l].next = bits::<D>(0);
             for b in 0..K {
@@ -668,18 +799,25 @@ impl<
                     self.opb[l].next = self.opb[l].val() | self.q1[b].q.val();
                 }
             }
-            self.bf_a[l].next = self.opa[l].val();
-            self.bf_b[l].next = self.opb[l].val();
+            self.rd3_a[l].d.next = self.opa[l].val();
+            self.rd3_b[l].d.next = self.opb[l].val();
+            self.rd3_w[l].d.next = self.twq[l].q.val();
             if self.rd2_scale.q.val() {
-                self.bf_b[l].next = bits::<D>(0);
-                self.bf_w[l].next = self.scq.q.val();
+                self.rd3_b[l].d.next = bits::<D>(0);
+                self.rd3_w[l].d.next = self.scq.q.val();
             }
+            self.bf_valid[l].next = self.rd3_valid.q.val();
+            self.bf_tag[l].next = self.rd3_tag[l].q.val();
+            self.bf_swap[l].next = self.rd3_swap[l].q.val();
+            self.bf_a[l].next = self.rd3_a[l].q.val();
+            self.bf_b[l].next = self.rd3_b[l].q.val();
+            self.bf_w[l].next = self.rd3_w[l].q.val();
         }
 
         // Butterfly results, with each one's banks and words (x to i, y to j; the scaling
         // pass writes y to i).
         self.bo_valid.d.next = self.bf_out_valid[0].val();
-        self.bo_scale.d.next =
+        self.scaling.next =
             (self.phase.q.val() == Phase::Scale) | (self.phase.q.val() == Phase::ScaleDrain);
         for l in 0..L {
             self.untag[l].tag.next = self.bf_tag_out[l].val();
@@ -687,11 +825,18 @@ impl<
             self.oj[l].next = self.oi[l].val() | self.h.q.val();
             self.po_i[l].a.next = self.oi[l].val();
             self.po_j[l].a.next = self.oj[l].val();
-            self.bo_bi[l].d.next = self.po_i[l].bank.val();
-            self.bo_bj[l].d.next = self.po_j[l].bank.val();
+            self.en_i[l].bank.next = self.po_i[l].bank.val();
+            self.en_i[l].on.next = self.bf_out_valid[l].val();
+            self.en_j[l].bank.next = self.po_j[l].bank.val();
+            self.en_j[l].on.next = self.bf_out_valid[l].val() & !self.scaling.val();
+            self.bo_ei[l].d.next = self.en_i[l].enable.val();
+            self.bo_ej[l].d.next = self.en_j[l].enable.val();
             self.bo_wi[l].d.next = self.po_i[l].word.val();
             self.bo_wj[l].d.next = self.po_j[l].word.val();
             self.bo_x[l].d.next = self.bf_x[l].val();
+            if self.scaling.val() {
+                self.bo_x[l].d.next = self.bf_y[l].val();
+            }
             self.bo_y[l].d.next = self.bf_y[l].val();
         }
 
@@ -715,22 +860,27 @@ impl<
         }
         if self.bo_valid.q.val() {
             self.wr_m.d.next = !self.src.q.val();
-            for b in 0..K {
-                for l in 0..L {
-                    if !self.bo_scale.q.val() & (self.bo_bj[l].q.val().index() == b) {
-                        self.wr_e[b].d.next = true;
-                        self.wr_a[b].d.next = self.bo_wj[l].q.val();
-                        self.wr_d[b].d.next = self.bo_y[l].q.val();
-                    }
-                    if self.bo_bi[l].q.val().index() == b {
-                        self.wr_e[b].d.next = true;
-                        self.wr_a[b].d.next = self.bo_wi[l].q.val();
-                        self.wr_d[b].d.next = self.bo_x[l].q.val();
-                        if self.bo_scale.q.val() {
-                            self.wr_d[b].d.next = self.bo_y[l].q.val();
-                        }
-                    }
+        }
+        for b in 0..K {
+            self.wb_e[b].next = false;
+            self.wb_a[b].next = bits::<B>(0);
+            self.wb_d[b].next = bits::<D>(0);
+            for l in 0..L {
+                if self.bo_ei[l].q.val().get_bit(b) {
+                    self.wb_e[b].next = true;
+                    self.wb_a[b].next = self.wb_a[b].val() | self.bo_wi[l].q.val();
+                    self.wb_d[b].next = self.wb_d[b].val() | self.bo_x[l].q.val();
                 }
+                if self.bo_ej[l].q.val().get_bit(b) {
+                    self.wb_e[b].next = true;
+                    self.wb_a[b].next = self.wb_a[b].val() | self.bo_wj[l].q.val();
+                    self.wb_d[b].next = self.wb_d[b].val() | self.bo_y[l].q.val();
+                }
+            }
+            if self.wb_e[b].val() {
+                self.wr_e[b].d.next = true;
+                self.wr_a[b].d.next = self.wb_a[b].val();
+                self.wr_d[b].d.next = self.wb_d[b].val();
             }
         }
 
@@ -783,11 +933,11 @@ impl<
             }
             Phase::Drain => {
                 self.cycles.d.next = self.cycles.q.val() + 1;
-                if !self.inflight.q.val().any() {
+                if !self.in_flight_any.q.val() {
                     self.src.d.next = !self.src.q.val();
                     self.k.d.next = bits::<17>(0);
                     self.all_issued.d.next = false;
-                    if bit_cast::<5, 5>(self.stage.q.val() + 1) == self.log_n.q.val() {
+                    if self.last_stage.q.val() {
                         if self.inverse.q.val() {
                             self.phase.d.next = Phase::Scale;
                         } else {
@@ -816,7 +966,7 @@ impl<
             }
             Phase::ScaleDrain => {
                 self.cycles.d.next = self.cycles.q.val() + 1;
-                if !self.inflight.q.val().any() {
+                if !self.in_flight_any.q.val() {
                     self.src.d.next = !self.src.q.val();
                     self.k.d.next = bits::<17>(0);
                     self.all_issued.d.next = false;
@@ -851,15 +1001,17 @@ impl<
                 {
                     self.phase.d.next = Phase::Idle;
                     self.done.d.next = true;
+                    self.k.d.next = bits::<17>(0);
                 }
             }
             Phase::Aborting => {
-                if !self.inflight.q.val().any()
+                if !self.in_flight_any.q.val()
                     & !self.pend1.q.val()
                     & !self.pend2.q.val()
                     & !self.pend3.q.val()
                 {
                     self.phase.d.next = Phase::Idle;
+                    self.k.d.next = bits::<17>(0);
                 }
             }
             _ => {}
@@ -869,23 +1021,34 @@ impl<
         self.pend3.d.next = self.pend2.q.val();
         self.u_bank2.d.next = self.u_bank1.q.val();
         self.u_bank3.d.next = self.u_bank2.q.val();
-        self.inflight.d.next = self.inflight.q.val() + bit_cast::<17, 1>(self.launch.val().into())
+        self.inflight_next.next = self.inflight.q.val()
+            + bit_cast::<17, 1>(self.launch.val().into())
             - bit_cast::<17, 1>(self.bo_valid.q.val().into());
+        self.inflight.d.next = self.inflight_next.val();
+        self.in_flight_any.d.next = self.inflight_next.val().any();
 
         // The output queue: an element whose read was issued three cycles ago goes in at the
         // tail, from its bank of the source memory.
-        if self.pend3.q.val() {
-            for i in 0..8 {
-                if self.tail.q.val().index() == i {
-                    self.fifo[i].d.next = self.mb[0].val();
-                    for b in 1..K {
-                        if self.u_bank3.q.val().index() == b {
-                            self.fifo[i].d.next = self.mb[b].val();
-                        }
-                    }
-                }
+        self.u_data.next = self.mb[0].val();
+        for b in 1..K {
+            if self.u_bank3.q.val().index() == b {
+                self.u_data.next = self.mb[b].val();
             }
+        }
+        for i in 0..8 {
+            if self.fifo_we[i].q.val() {
+                self.fifo[i].d.next = self.u_data.val();
+            }
+        }
+        // The tail the next element will find: a doorbell's reset of the tail cannot meet an
+        // element in flight (jobs start from Idle, which waits for the reads to land).
+        self.tail_after.next = self.tail.q.val();
+        if self.pend3.q.val() {
             self.tail.d.next = self.tail.q.val() + 1;
+            self.tail_after.next = self.tail.q.val() + 1;
+        }
+        for i in 0..8 {
+            self.fifo_we[i].d.next = self.pend2.q.val() & (self.tail_after.val().index() == i);
         }
         if self.pop.val() {
             self.head.d.next = self.head.q.val() + 1;
@@ -967,7 +1130,8 @@ impl<
                             self.error.d.next = 0.into();
                             self.done.d.next = false;
                             self.cycles.d.next = bits::<32>(0);
-                            self.k.d.next = bits::<17>(0);
+                            // k is 0 in Idle already (from reset, or set on the way there),
+                            // which keeps the register decode out of k's path.
                             self.k_step.d.next = bits::<17>(1);
                             self.src.d.next = false;
                             self.head.d.next = bits::<3>(0);

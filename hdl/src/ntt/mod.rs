@@ -30,6 +30,7 @@
 //! (a read of `DATA` with `reg_read` high pops the element).
 
 pub mod engine;
+pub mod scan;
 
 /// Register addresses.
 pub mod reg {
@@ -102,13 +103,13 @@ pub struct FieldSpec {
 }
 
 /// Cycles a stage costs beyond its n/2L issue cycles, for a butterfly of `latency` cycles:
-/// one Setup cycle (the per-stage values are registered), five issue-pipeline registers
+/// one Setup cycle (the per-stage values are registered), six issue-pipeline registers
 /// (addresses, banks and twiddle index, the registered read addresses, the memory read, the
-/// register behind the memory), the butterfly, the register behind the butterfly, and one for
+/// register behind the memory, the chosen operands), the butterfly, the register behind the butterfly, and one for
 /// the in-flight count to reach zero (the last write happens on that same edge). The
 /// inverse's scaling pass (n/L issue cycles) costs one less: it needs no Setup cycle.
 pub const fn stage_overhead(latency: usize) -> u64 {
-    1 + 5 + latency as u64 + 2
+    1 + 6 + latency as u64 + 2
 }
 
 /// Compute cycles of one transform of size 2^log_n on `lanes` lanes with a butterfly of
@@ -131,12 +132,21 @@ pub trait NttPorts: crate::sim::Clocked {
     const BITS: usize;
 }
 
+/// An engine behind its scan port ([`scan::ScanPort`]), for place and route on its own.
+pub trait ScanPins: crate::sim::Clocked {
+    /// shift_in, din, apply, shift_out.
+    fn drive(&mut self, inputs: [u64; 4]);
+    /// dout.
+    fn dout(&self) -> u64;
+}
+
 /// An engine block for one field: the core ([`engine::NttCore`]) with D-bit elements and L of
-/// the field's butterflies, wired together, with the core's ports as its own. Parameters as
-/// the core's: sizes to 2^A, W = A − 1, B = A − log2(2L), L lanes, K = 2L banks.
+/// the field's butterflies, wired together, with the core's ports as its own; and the same
+/// engine behind a scan port (`$pins`). Parameters as the core's: sizes to 2^A, W = A − 1,
+/// B = A − log2(2L), L lanes, K = 2L banks.
 #[macro_export]
 macro_rules! ntt_engine {
-    ($(#[$doc:meta])* $name:ident, $butterfly:ty, $d:literal, $spec:expr) => {
+    ($(#[$doc:meta])* $name:ident, $pins:ident, $butterfly:ty, $d:literal, $spec:expr) => {
         $(#[$doc])*
         #[derive(LogicBlock)]
         pub struct $name<
@@ -250,6 +260,76 @@ macro_rules! ntt_engine {
                     from_bits(self.out_data.val())[0],
                     self.out_valid.val() as u64,
                 ]
+            }
+        }
+
+        /// The engine behind its scan port (see [`crate::ntt::scan`]): how the flow builds it
+        /// on its own.
+        #[derive(LogicBlock, Default)]
+        pub struct $pins<
+            const A: usize,
+            const W: usize,
+            const B: usize,
+            const L: usize,
+            const K: usize,
+        > {
+            pub clock: Signal<In, Clock>,
+            pub shift_in: Signal<In, Bit>,
+            pub din: Signal<In, Bits<8>>,
+            pub apply: Signal<In, Bit>,
+            pub shift_out: Signal<In, Bit>,
+            pub dout: Signal<Out, Bits<8>>,
+            port: $crate::ntt::scan::ScanPort<$d>,
+            engine: $name<A, W, B, L, K>,
+        }
+
+        impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize>
+            Logic for $pins<A, W, B, L, K>
+        {
+            #[hdl_gen]
+            fn update(&mut self) {
+                self.port.clock.next = self.clock.val();
+                self.engine.clock.next = self.clock.val();
+                self.port.shift_in.next = self.shift_in.val();
+                self.port.din.next = self.din.val();
+                self.port.apply.next = self.apply.val();
+                self.port.shift_out.next = self.shift_out.val();
+                self.dout.next = self.port.dout.val();
+                self.engine.reg_addr.next = self.port.reg_addr.val();
+                self.engine.reg_wdata.next = self.port.reg_wdata.val();
+                self.engine.reg_write.next = self.port.reg_write.val();
+                self.engine.reg_read.next = self.port.reg_read.val();
+                self.port.reg_rdata.next = self.engine.reg_rdata.val();
+                self.engine.in_data.next = self.port.in_data.val();
+                self.engine.in_valid.next = self.port.in_valid.val();
+                self.port.in_ready.next = self.engine.in_ready.val();
+                self.port.out_data.next = self.engine.out_data.val();
+                self.port.out_valid.next = self.engine.out_valid.val();
+                self.engine.out_ready.next = self.port.out_ready.val();
+            }
+        }
+
+        impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize>
+            $crate::sim::Clocked for $pins<A, W, B, L, K>
+        {
+            fn clock(&mut self) -> &mut Signal<In, Clock> {
+                &mut self.clock
+            }
+        }
+
+        impl<const A: usize, const W: usize, const B: usize, const L: usize, const K: usize>
+            $crate::ntt::ScanPins for $pins<A, W, B, L, K>
+        {
+            fn drive(&mut self, i: [u64; 4]) {
+                use $crate::sim::to_bits;
+                self.shift_in.next = i[0] == 1;
+                self.din.next = to_bits(&i[1..2]);
+                self.apply.next = i[2] == 1;
+                self.shift_out.next = i[3] == 1;
+            }
+
+            fn dout(&self) -> u64 {
+                $crate::sim::from_bits(self.dout.val())[0]
             }
         }
     };
