@@ -5,7 +5,7 @@
 //! register bus and DMA streams), and none of its ports reach a pin. Built bare, its 140 to 200
 //! ports take most of the package's pins, all around its edge, and the placer stretches the
 //! engine's control and queue logic towards them: the measured critical paths of the bare
-//! 2^6 engines were such stretched nets (a queue enable, the source-memory flag), 9 to 13 ns of
+//! 2^6 engines were such stretched nets (a queue enable, the source-memory flag), about 9 ns of
 //! routing between two of the engine's own flip-flops. Behind this port every pin meets a
 //! register and the engine places as it would on chip.
 //!
