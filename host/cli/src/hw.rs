@@ -36,7 +36,7 @@ pub struct BuildArgs {
     #[arg(long)]
     timing_allow_fail: bool,
     /// nextpnr router: router1 or router2.
-    #[arg(long, default_value = "router2")]
+    #[arg(long, default_value = "router1")]
     router: String,
     #[arg(long, default_value_t = 1)]
     seed: u64,
