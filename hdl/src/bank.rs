@@ -89,47 +89,6 @@ impl<const W: usize> Logic for TwiddleIndex<W> {
     }
 }
 
-/// An operand's bank as one-hot selects of the K banks of each memory (only the source
-/// memory's is set), so that the operand mux is an OR of ANDs, which the synthesiser balances
-/// into a shallow tree, with every select a register of the lane's own. A priority chain of
-/// bank compares held the four-lane engine to 69 MHz; a source-memory mux shared by the lanes
-/// in front of it then held it to 69 MHz by its routing alone.
-#[derive(LogicBlock)]
-pub struct BankSelect<const K: usize> {
-    pub bank: Signal<In, Bits<5>>,
-    pub src: Signal<In, Bit>,
-    pub select0: Signal<Out, Bits<K>>,
-    pub select1: Signal<Out, Bits<K>>,
-    one: Constant<Bits<K>>,
-    none: Constant<Bits<K>>,
-}
-
-impl<const K: usize> Default for BankSelect<K> {
-    fn default() -> Self {
-        Self {
-            bank: Default::default(),
-            src: Default::default(),
-            select0: Default::default(),
-            select1: Default::default(),
-            one: Constant::new(1u64.into()),
-            none: Constant::new(0u64.into()),
-        }
-    }
-}
-
-impl<const K: usize> Logic for BankSelect<K> {
-    #[hdl_gen]
-    fn update(&mut self) {
-        self.select0.next = self.none.val();
-        self.select1.next = self.none.val();
-        if self.src.val() {
-            self.select1.next = self.one.val() << bit_cast::<K, 5>(self.bank.val());
-        } else {
-            self.select0.next = self.one.val() << bit_cast::<K, 5>(self.bank.val());
-        }
-    }
-}
-
 /// A bank as a one-hot enable of K banks, or none when `on` is low: where a butterfly's
 /// result goes, so that each bank's write choice is an OR of ANDs over the lanes.
 #[derive(LogicBlock)]

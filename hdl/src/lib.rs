@@ -12,6 +12,7 @@ pub mod bn254;
 pub mod catalog;
 pub mod flow;
 pub mod goldilocks;
+pub mod memory;
 pub mod ntt;
 pub mod schedule;
 pub mod sim;

@@ -2,7 +2,8 @@
 //! works, and [`crate::ntt_engine!`] for the block a field builds from it.
 
 use super::{reg, FieldSpec};
-use crate::bank::{BankEnable, BankSelect, Place, TwiddleIndex, Untag};
+use crate::bank::{BankEnable, Place, TwiddleIndex, Untag};
+use crate::memory::{BlockRam, BlockRom};
 use rust_hdl::prelude::*;
 use std::collections::BTreeMap;
 
@@ -110,10 +111,10 @@ pub struct NttCore<
     p2_scale: DFF<Bit>,
     p2_wi: [DFF<Bits<B>>; L],
     p2_wj: [DFF<Bits<B>>; L],
-    p2_bi: [DFF<Bits<5>>; L],
-    p2_bj: [DFF<Bits<5>>; L],
-    // The same banks as one-hot enables, so that each bank's read address is an OR of ANDs
-    // over the lanes (in the scaling pass j = i, so the two agree).
+    // Each operand's bank as a one-hot enable, so that each bank's read address is an OR of
+    // ANDs over the lanes (in the scaling pass j = i, so the two agree); carried on to pick
+    // the operands from the banks' outputs the same way (an OR of ANDs there too: a priority
+    // chain of bank compares held the four-lane engine to 69 MHz).
     p2_ei: [DFF<Bits<K>>; L],
     p2_ej: [DFF<Bits<K>>; L],
     p2_tag: [DFF<Bits<16>>; L],
@@ -126,14 +127,14 @@ pub struct NttCore<
     twa: [DFF<Bits<W>>; L],
     p3_valid: DFF<Bit>,
     p3_scale: DFF<Bit>,
-    p3_bi: [DFF<Bits<5>>; L],
-    p3_bj: [DFF<Bits<5>>; L],
+    p3_ei: [DFF<Bits<K>>; L],
+    p3_ej: [DFF<Bits<K>>; L],
     p3_tag: [DFF<Bits<16>>; L],
     p3_swap: [DFF<Bit>; L],
     rd_valid: DFF<Bit>,
     rd_scale: DFF<Bit>,
-    rd_bi: [DFF<Bits<5>>; L],
-    rd_bj: [DFF<Bits<5>>; L],
+    rd_ei: [DFF<Bits<K>>; L],
+    rd_ej: [DFF<Bits<K>>; L],
     rd_tag: [DFF<Bits<16>>; L],
     rd_swap: [DFF<Bit>; L],
     // Block RAM outputs are slow (about 6 ns on the ECP5, plus the routing from wherever the
@@ -201,9 +202,10 @@ pub struct NttCore<
     u_bank1: DFF<Bits<5>>,
     u_bank2: DFF<Bits<5>>,
     u_bank3: DFF<Bits<5>>,
-    m0: [RAM<Bits<D>, B>; K],
-    m1: [RAM<Bits<D>, B>; K],
-    tw: [SyncROM<Bits<D>, W>; L],
+    // Written as columns of one block RAM each (see `crate::memory`).
+    m0: [BlockRam<D, B>; K],
+    m1: [BlockRam<D, B>; K],
+    tw: [BlockRom<D, W>; L],
     scale: SyncROM<Bits<D>, 5>,
     // Per lane: where the operands live, at issue and at write-back, and the twiddle address.
     pl_i: [Place<B, L>; L],
@@ -215,8 +217,6 @@ pub struct NttCore<
     en_i: [BankEnable<K>; L],
     en_j: [BankEnable<K>; L],
     untag: [Untag; L],
-    sel_i: [BankSelect<K>; L],
-    sel_j: [BankSelect<K>; L],
     // Per lane: the operands, ORed together from the banks their selects name.
     opa: [Signal<Local, Bits<D>>; L],
     opb: [Signal<Local, Bits<D>>; L],
@@ -345,8 +345,6 @@ impl<
             p2_scale: Default::default(),
             p2_wi: array(),
             p2_wj: array(),
-            p2_bi: array(),
-            p2_bj: array(),
             p2_ei: array(),
             p2_ej: array(),
             p2_tag: array(),
@@ -356,14 +354,14 @@ impl<
             twa: array(),
             p3_valid: Default::default(),
             p3_scale: Default::default(),
-            p3_bi: array(),
-            p3_bj: array(),
+            p3_ei: array(),
+            p3_ej: array(),
             p3_tag: array(),
             p3_swap: array(),
             rd_valid: Default::default(),
             rd_scale: Default::default(),
-            rd_bi: array(),
-            rd_bj: array(),
+            rd_ei: array(),
+            rd_ej: array(),
             rd_tag: array(),
             rd_swap: array(),
             q0: array(),
@@ -414,7 +412,7 @@ impl<
             u_bank3: Default::default(),
             m0: array(),
             m1: array(),
-            tw: std::array::from_fn(|_| SyncROM::new(tw.clone())),
+            tw: std::array::from_fn(|_| BlockRom::new(tw.clone())),
             scale: SyncROM::new(scale),
             pl_i: array(),
             pl_j: array(),
@@ -425,8 +423,6 @@ impl<
             en_i: array(),
             en_j: array(),
             untag: array(),
-            sel_i: array(),
-            sel_j: array(),
             opa: array(),
             opb: array(),
             twix: array(),
@@ -547,10 +543,6 @@ impl<
             self.p2_wi[l].d.next = self.p2_wi[l].q.val();
             self.p2_wj[l].clock.next = self.clock.val();
             self.p2_wj[l].d.next = self.p2_wj[l].q.val();
-            self.p2_bi[l].clock.next = self.clock.val();
-            self.p2_bi[l].d.next = self.p2_bi[l].q.val();
-            self.p2_bj[l].clock.next = self.clock.val();
-            self.p2_bj[l].d.next = self.p2_bj[l].q.val();
             self.p2_ei[l].clock.next = self.clock.val();
             self.p2_ei[l].d.next = self.p2_ei[l].q.val();
             self.p2_ej[l].clock.next = self.clock.val();
@@ -563,18 +555,18 @@ impl<
             self.p2_tw[l].d.next = self.p2_tw[l].q.val();
             self.twa[l].clock.next = self.clock.val();
             self.twa[l].d.next = self.twa[l].q.val();
-            self.p3_bi[l].clock.next = self.clock.val();
-            self.p3_bi[l].d.next = self.p3_bi[l].q.val();
-            self.p3_bj[l].clock.next = self.clock.val();
-            self.p3_bj[l].d.next = self.p3_bj[l].q.val();
+            self.p3_ei[l].clock.next = self.clock.val();
+            self.p3_ei[l].d.next = self.p3_ei[l].q.val();
+            self.p3_ej[l].clock.next = self.clock.val();
+            self.p3_ej[l].d.next = self.p3_ej[l].q.val();
             self.p3_tag[l].clock.next = self.clock.val();
             self.p3_tag[l].d.next = self.p3_tag[l].q.val();
             self.p3_swap[l].clock.next = self.clock.val();
             self.p3_swap[l].d.next = self.p3_swap[l].q.val();
-            self.rd_bi[l].clock.next = self.clock.val();
-            self.rd_bi[l].d.next = self.rd_bi[l].q.val();
-            self.rd_bj[l].clock.next = self.clock.val();
-            self.rd_bj[l].d.next = self.rd_bj[l].q.val();
+            self.rd_ei[l].clock.next = self.clock.val();
+            self.rd_ei[l].d.next = self.rd_ei[l].q.val();
+            self.rd_ej[l].clock.next = self.clock.val();
+            self.rd_ej[l].d.next = self.rd_ej[l].q.val();
             self.rd_tag[l].clock.next = self.clock.val();
             self.rd_tag[l].d.next = self.rd_tag[l].q.val();
             self.rd_swap[l].clock.next = self.clock.val();
@@ -698,8 +690,6 @@ impl<
         for l in 0..L {
             self.pl_i[l].a.next = self.p1_i[l].q.val();
             self.pl_j[l].a.next = self.p1_j[l].q.val();
-            self.p2_bi[l].d.next = self.pl_i[l].bank.val();
-            self.p2_bj[l].d.next = self.pl_j[l].bank.val();
             self.ra_i[l].bank.next = self.pl_i[l].bank.val();
             self.ra_i[l].on.next = true;
             self.ra_j[l].bank.next = self.pl_j[l].bank.val();
@@ -719,8 +709,8 @@ impl<
         self.p3_valid.d.next = self.p2_valid.q.val();
         self.p3_scale.d.next = self.p2_scale.q.val();
         for l in 0..L {
-            self.p3_bi[l].d.next = self.p2_bi[l].q.val();
-            self.p3_bj[l].d.next = self.p2_bj[l].q.val();
+            self.p3_ei[l].d.next = self.p2_ei[l].q.val();
+            self.p3_ej[l].d.next = self.p2_ej[l].q.val();
             self.p3_tag[l].d.next = self.p2_tag[l].q.val();
             self.p3_swap[l].d.next = self.p2_swap[l].q.val();
             self.twix[l].index.next = self.p2_tw[l].q.val();
@@ -743,8 +733,8 @@ impl<
         self.rd_valid.d.next = self.p3_valid.q.val();
         self.rd_scale.d.next = self.p3_scale.q.val();
         for l in 0..L {
-            self.rd_bi[l].d.next = self.p3_bi[l].q.val();
-            self.rd_bj[l].d.next = self.p3_bj[l].q.val();
+            self.rd_ei[l].d.next = self.p3_ei[l].q.val();
+            self.rd_ej[l].d.next = self.p3_ej[l].q.val();
             self.rd_tag[l].d.next = self.p3_tag[l].q.val();
             self.rd_swap[l].d.next = self.p3_swap[l].q.val();
             self.tw[l].address.next = self.twa[l].q.val();
@@ -766,14 +756,17 @@ impl<
         self.rd2_valid.d.next = self.rd_valid.q.val();
         self.rd2_scale.d.next = self.rd_scale.q.val();
         for l in 0..L {
-            self.sel_i[l].bank.next = self.rd_bi[l].q.val();
-            self.sel_i[l].src.next = self.src.q.val();
-            self.sel_j[l].bank.next = self.rd_bj[l].q.val();
-            self.sel_j[l].src.next = self.src.q.val();
-            self.rd2_sa0[l].d.next = self.sel_i[l].select0.val();
-            self.rd2_sa1[l].d.next = self.sel_i[l].select1.val();
-            self.rd2_sb0[l].d.next = self.sel_j[l].select0.val();
-            self.rd2_sb1[l].d.next = self.sel_j[l].select1.val();
+            self.rd2_sa0[l].d.next = bits::<K>(0);
+            self.rd2_sa1[l].d.next = bits::<K>(0);
+            self.rd2_sb0[l].d.next = bits::<K>(0);
+            self.rd2_sb1[l].d.next = bits::<K>(0);
+            if self.src.q.val() {
+                self.rd2_sa1[l].d.next = self.rd_ei[l].q.val();
+                self.rd2_sb1[l].d.next = self.rd_ej[l].q.val();
+            } else {
+                self.rd2_sa0[l].d.next = self.rd_ei[l].q.val();
+                self.rd2_sb0[l].d.next = self.rd_ej[l].q.val();
+            }
             self.rd2_tag[l].d.next = self.rd_tag[l].q.val();
             self.rd2_swap[l].d.next = self.rd_swap[l].q.val();
         }
