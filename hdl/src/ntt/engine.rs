@@ -3,7 +3,7 @@
 
 use super::{reg, FieldSpec};
 use crate::bank::{BankEnable, Place, TwiddleIndex, Untag};
-use crate::memory::{BlockRam, BlockRom};
+use crate::memory::{BlockRam, PartedRom};
 use rust_hdl::prelude::*;
 use std::collections::BTreeMap;
 
@@ -142,7 +142,6 @@ pub struct NttCore<
     // choice of the source memory (which held the 2^14 engine to 92 MHz).
     q0: [DFF<Bits<D>>; K],
     q1: [DFF<Bits<D>>; K],
-    twq: [DFF<Bits<D>>; L],
     scq: DFF<Bits<D>>,
     rd2_valid: DFF<Bit>,
     rd2_scale: DFF<Bit>,
@@ -202,10 +201,12 @@ pub struct NttCore<
     u_bank1: DFF<Bits<5>>,
     u_bank2: DFF<Bits<5>>,
     u_bank3: DFF<Bits<5>>,
-    // Written as columns of one block RAM each (see `crate::memory`).
+    // The data memories are written as columns of one block RAM each, the twiddle ROMs as
+    // parts read in two cycles, the second register (where `twq` stood) theirs; see
+    // `crate::memory`. Both keep block RAMs from being cascaded behind a mux.
     m0: [BlockRam<D, B>; K],
     m1: [BlockRam<D, B>; K],
-    tw: [BlockRom<D, W>; L],
+    tw: [PartedRom<D, W>; L],
     scale: SyncROM<Bits<D>, 5>,
     // Per lane: where the operands live, at issue and at write-back, and the twiddle address.
     pl_i: [Place<B, L>; L],
@@ -366,7 +367,6 @@ impl<
             rd_swap: array(),
             q0: array(),
             q1: array(),
-            twq: array(),
             scq: Default::default(),
             rd2_valid: Default::default(),
             rd2_scale: Default::default(),
@@ -412,7 +412,7 @@ impl<
             u_bank3: Default::default(),
             m0: array(),
             m1: array(),
-            tw: std::array::from_fn(|_| BlockRom::new(tw.clone())),
+            tw: std::array::from_fn(|_| PartedRom::new(tw.clone())),
             scale: SyncROM::new(scale),
             pl_i: array(),
             pl_j: array(),
@@ -571,8 +571,6 @@ impl<
             self.rd_tag[l].d.next = self.rd_tag[l].q.val();
             self.rd_swap[l].clock.next = self.clock.val();
             self.rd_swap[l].d.next = self.rd_swap[l].q.val();
-            self.twq[l].clock.next = self.clock.val();
-            self.twq[l].d.next = self.twq[l].q.val();
             self.rd2_sa0[l].clock.next = self.clock.val();
             self.rd2_sa0[l].d.next = self.rd2_sa0[l].q.val();
             self.rd2_sa1[l].clock.next = self.clock.val();
@@ -738,7 +736,6 @@ impl<
             self.rd_tag[l].d.next = self.p3_tag[l].q.val();
             self.rd_swap[l].d.next = self.p3_swap[l].q.val();
             self.tw[l].address.next = self.twa[l].q.val();
-            self.twq[l].d.next = self.tw[l].data.val();
         }
         self.scale.address.next = self.log_n.q.val();
 
@@ -794,7 +791,7 @@ impl<
             }
             self.rd3_a[l].d.next = self.opa[l].val();
             self.rd3_b[l].d.next = self.opb[l].val();
-            self.rd3_w[l].d.next = self.twq[l].q.val();
+            self.rd3_w[l].d.next = self.tw[l].data.val();
             if self.rd2_scale.q.val() {
                 self.rd3_b[l].d.next = bits::<D>(0);
                 self.rd3_w[l].d.next = self.scq.q.val();
