@@ -1,12 +1,17 @@
 //! Every core the flow and the tests can export, by name.
 
 use crate::babybear::{
-    add::BabyBearAddSub, butterfly::BabyBearButterfly, mul::BabyBearMul, ntt::BabyBearNttPins,
+    add::BabyBearAddSub,
+    butterfly::BabyBearButterfly,
+    mul::BabyBearMul,
+    ntt::{BabyBearNtt, BabyBearNttPins},
 };
 use crate::bn254::pins::Bn254MontPins;
 use crate::goldilocks::{
-    add::GoldilocksAddSub, butterfly::GoldilocksButterfly, mul::GoldilocksMul,
-    ntt::GoldilocksNttPins,
+    add::GoldilocksAddSub,
+    butterfly::GoldilocksButterfly,
+    mul::GoldilocksMul,
+    ntt::{GoldilocksNtt, GoldilocksNttPins},
 };
 use rust_hdl::prelude::*;
 
@@ -104,8 +109,49 @@ pub const CORES: &[Core] = &[
         about: "Goldilocks NTT engine, sizes 2 to 1024, one butterfly lane, behind its scan port",
         verilog: || export(GoldilocksNttPins::<10, 9, 9, 1, 2>::default()),
     },
+    // The engines themselves, for an integrator who wires the register bus and the streams
+    // to a host interface of their own. Built alone, their ports go to pins all over the
+    // package, which pull the logic apart: numbers from these builds are not the engines'.
+    Core {
+        name: "ntt-babybear-1k-bare",
+        about: "BabyBear NTT engine, sizes 2 to 1024, one lane, its register bus and streams as ports",
+        verilog: || export(BabyBearNtt::<10, 9, 9, 1, 2>::default()),
+    },
+    Core {
+        name: "ntt-goldilocks-1k-bare",
+        about: "Goldilocks NTT engine, sizes 2 to 1024, one lane, its register bus and streams as ports",
+        verilog: || export(GoldilocksNtt::<10, 9, 9, 1, 2>::default()),
+    },
 ];
 
 pub fn core(name: &str) -> Option<&'static Core> {
     CORES.iter().find(|c| c.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_core_exports_a_top_module_under_a_name_of_its_own() {
+        for (i, c) in CORES.iter().enumerate() {
+            assert!(
+                CORES[..i].iter().all(|o| o.name != c.name),
+                "{} twice",
+                c.name
+            );
+            let v = c.verilog();
+            assert!(v.contains("module top("), "{}", c.name);
+        }
+        // The bare engines carry the register bus; the scan-port builds do not.
+        let bare = core("ntt-babybear-1k-bare").expect("listed").verilog();
+        let pins = core("ntt-babybear-1k").expect("listed").verilog();
+        let top = |v: &str| {
+            v.split("module top(")
+                .nth(1)
+                .map(|t| t[..t.find(')').unwrap_or(0)].to_string())
+        };
+        assert!(top(&bare).is_some_and(|t| t.contains("reg_addr")));
+        assert!(top(&pins).is_some_and(|t| !t.contains("reg_addr") && t.contains("shift_in")));
+    }
 }
