@@ -10,6 +10,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out.join("offload_descriptor.bin"),
         prost::Message::encode_to_vec(&fds),
     )?;
-    tonic_prost_build::configure().compile_fds(fds)?;
+    // Every call counts repeated fields before decoding (see `codec`).
+    tonic_prost_build::configure()
+        .codec_path("crate::codec::GuardedCodec")
+        .compile_fds(fds)?;
     Ok(())
 }

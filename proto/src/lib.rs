@@ -6,6 +6,8 @@ pub mod v1 {
     tonic::include_proto!("offload.v1");
 }
 
+pub mod codec;
+
 /// The encoded file descriptor set, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/offload_descriptor.bin"));

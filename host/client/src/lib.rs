@@ -166,13 +166,25 @@ impl Client {
         Ok(r.handle)
     }
 
+    /// Every stored set, page by page.
     pub async fn list_bases(&mut self) -> Result<Vec<pb::BaseSetInfo>, ClientError> {
-        Ok(self
-            .inner
-            .list_bases(pb::ListBasesRequest {})
-            .await?
-            .into_inner()
-            .sets)
+        let mut sets = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let page = self
+                .inner
+                .list_bases(pb::ListBasesRequest {
+                    page_size: 1000,
+                    page_token,
+                })
+                .await?
+                .into_inner();
+            sets.extend(page.sets);
+            if page.next_page_token.is_empty() {
+                return Ok(sets);
+            }
+            page_token = page.next_page_token;
+        }
     }
 
     pub async fn delete_bases(&mut self, handle: &str) -> Result<bool, ClientError> {

@@ -19,8 +19,12 @@ pub enum JobError {
     Backend { backend: String, reason: String },
     #[error("cancelled by the client")]
     Cancelled,
-    #[error("deadline exceeded")]
-    DeadlineExceeded,
+    /// A deadline passed, or a client stream sent nothing for too long; says which.
+    #[error("deadline exceeded: {0}")]
+    DeadlineExceeded(String),
+    /// Stored data failed its check (a base set whose content no longer matches its handle).
+    #[error("{0}")]
+    DataLoss(String),
     #[error("internal error: {0}")]
     Internal(String),
 }

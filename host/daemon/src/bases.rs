@@ -22,6 +22,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 const TAG: &[u8] = b"offload bases v1\0";
 
+/// Labels are cut to this when listed (uploads refuse longer ones).
+const MAX_LABEL_BYTES: usize = crate::service::MAX_LABEL_BYTES;
+
+/// Make renames and removals in `dir` durable.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
 /// A resident set of either curve.
 #[derive(Clone, Debug)]
 pub enum AnyBases {
@@ -75,6 +83,25 @@ fn io_error(what: &str, e: impl std::fmt::Display) -> JobError {
     JobError::Internal(format!("{what}: {e}"))
 }
 
+fn not_found(handle: &str) -> JobError {
+    JobError::NotFound(format!("no base set with handle {handle}"))
+}
+
+/// A handle is 64 lowercase hex digits; anything else is refused without being echoed.
+fn check_handle(h: &str) -> Result<(), JobError> {
+    if valid_handle(h) {
+        Ok(())
+    } else {
+        Err(JobError::invalid(
+            "handle",
+            format!(
+                "not a base-set handle ({} bytes; 64 lowercase hex digits)",
+                h.len()
+            ),
+        ))
+    }
+}
+
 fn valid_handle(h: &str) -> bool {
     h.len() == 64
         && h.bytes()
@@ -92,25 +119,52 @@ impl BaseStore {
         let dir = data_dir.join("bases");
         std::fs::create_dir_all(&dir)?;
         let mut index = BTreeMap::new();
+        let mut names = Vec::new();
         for entry in std::fs::read_dir(&dir)? {
-            let path = entry?.path();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let entry = entry?;
+            if entry.file_type()?.is_file() {
+                names.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+        let mut swept = 0;
+        let mut sweep = |name: &str, why: &str| {
+            tracing::warn!(file = name, "removing {why}");
+            swept += 1;
+            let _ = std::fs::remove_file(dir.join(name));
+        };
+        for name in &names {
             if name.ends_with(".tmp") {
-                let _ = std::fs::remove_file(&path);
-                continue;
-            }
-            let Some(handle) = name.strip_suffix(".toml") else {
-                continue;
-            };
-            let meta: Option<Meta> = std::fs::read_to_string(&path)
-                .ok()
-                .and_then(|t| toml::from_str(&t).ok());
-            match meta {
-                Some(m) if valid_handle(handle) && dir.join(format!("{handle}.bin")).exists() => {
-                    index.insert(handle.to_string(), m);
+                sweep(name, "an unfinished upload");
+            } else if let Some(handle) = name.strip_suffix(".bin") {
+                if !names.contains(&format!("{handle}.toml")) {
+                    sweep(
+                        name,
+                        "a set's points without its metadata (a crash between the renames)",
+                    );
                 }
-                _ => tracing::warn!(path = %path.display(), "ignoring an unreadable base set"),
+            } else if let Some(handle) = name.strip_suffix(".toml") {
+                let meta: Option<Meta> = std::fs::read_to_string(dir.join(name))
+                    .ok()
+                    .and_then(|t| toml::from_str(&t).ok());
+                match meta {
+                    Some(mut m)
+                        if valid_handle(handle) && names.contains(&format!("{handle}.bin")) =>
+                    {
+                        if m.label.len() > MAX_LABEL_BYTES {
+                            let mut cut = MAX_LABEL_BYTES;
+                            while !m.label.is_char_boundary(cut) {
+                                cut -= 1;
+                            }
+                            m.label.truncate(cut);
+                        }
+                        index.insert(handle.to_string(), m);
+                    }
+                    _ => sweep(name, "metadata without a readable set"),
+                }
             }
+        }
+        if swept > 0 {
+            sync_dir(&dir)?;
         }
         tracing::info!(sets = index.len(), dir = %dir.display(), "base sets found");
         Ok(Self {
@@ -141,6 +195,32 @@ impl BaseStore {
             .collect()
     }
 
+    /// Up to `n` sets with handles after `after` (all when empty), and whether more follow.
+    pub fn list_page(&self, after: &str, n: usize) -> (Vec<(String, Meta)>, bool) {
+        use std::ops::Bound;
+        let inner = self.lock();
+        let start = if after.is_empty() {
+            Bound::Unbounded
+        } else {
+            Bound::Excluded(after.to_string())
+        };
+        let mut it = inner.index.range((start, Bound::Unbounded));
+        let page: Vec<_> = it
+            .by_ref()
+            .take(n)
+            .map(|(h, m)| (h.clone(), m.clone()))
+            .collect();
+        (page, it.next().is_some())
+    }
+
+    /// How many points the set `handle` has.
+    pub fn count(&self, handle: &str) -> Result<u64, JobError> {
+        check_handle(handle)?;
+        self.meta(handle)
+            .map(|m| m.count)
+            .ok_or_else(|| not_found(handle))
+    }
+
     /// The table status of a resident set ("not resident" when it is only on disk).
     pub fn table_status(&self, handle: &str) -> (&'static str, usize) {
         let inner = self.lock();
@@ -156,6 +236,7 @@ impl BaseStore {
     }
 
     pub fn delete(&self, handle: &str) -> Result<bool, JobError> {
+        check_handle(handle)?;
         let mut inner = self.lock();
         if inner.index.remove(handle).is_none() {
             return Ok(false);
@@ -173,33 +254,79 @@ impl BaseStore {
                 }
             }
         }
+        sync_dir(&self.dir).map_err(|e| io_error("deleting a base set", e))?;
         Ok(true)
     }
 
     /// The resident set for `handle`, loading it from disk if it has left memory. Blocking.
     pub fn get(&self, handle: &str) -> Result<AnyBases, JobError> {
-        let meta =
-            {
-                let mut inner = self.lock();
-                if let Some(pos) = inner.resident.iter().position(|(h, _)| h == handle) {
-                    let hit = inner.resident.remove(pos);
-                    let set = hit.1.clone();
-                    inner.resident.push(hit);
-                    return Ok(set);
-                }
-                inner.index.get(handle).cloned().ok_or_else(|| {
-                    JobError::NotFound(format!("no base set with handle {handle:?}"))
-                })?
-            };
-        let set = match meta.curve_id() {
-            Some(CurveId::Bn254) => AnyBases::Bn254(Arc::new(self.load::<Bn254>(handle, &meta)?)),
-            Some(CurveId::Bls12_381) => {
-                AnyBases::Bls12_381(Arc::new(self.load::<Bls12_381>(handle, &meta)?))
+        check_handle(handle)?;
+        let meta = {
+            let mut inner = self.lock();
+            if let Some(pos) = inner.resident.iter().position(|(h, _)| h == handle) {
+                let hit = inner.resident.remove(pos);
+                let set = hit.1.clone();
+                inner.resident.push(hit);
+                return Ok(set);
             }
-            None => return Err(io_error("base set metadata", &meta.curve)),
+            inner
+                .index
+                .get(handle)
+                .cloned()
+                .ok_or_else(|| not_found(handle))?
+        };
+        let loaded = match meta.curve_id() {
+            Some(CurveId::Bn254) => self
+                .load::<Bn254>(handle, &meta)
+                .map(|s| AnyBases::Bn254(Arc::new(s))),
+            Some(CurveId::Bls12_381) => self
+                .load::<Bls12_381>(handle, &meta)
+                .map(|s| AnyBases::Bls12_381(Arc::new(s))),
+            None => Err(Damage(format!("unknown curve {:?} in its metadata", meta.curve)).into()),
+        };
+        let set = match loaded {
+            Ok(set) => set,
+            Err(LoadError::Io(e)) => return Err(e),
+            Err(LoadError::Damaged(Damage(why))) => return Err(self.quarantine(handle, &why)),
         };
         self.make_resident(handle, set.clone());
         Ok(set)
+    }
+
+    /// Take a damaged set out of the list and its files out of the way (kept for the operator
+    /// under `<data_dir>/quarantine`), and say so.
+    fn quarantine(&self, handle: &str, why: &str) -> JobError {
+        self.lock().index.remove(handle);
+        let q = self.dir.with_file_name("quarantine");
+        let moved = std::fs::create_dir_all(&q).and_then(|()| {
+            for ext in ["bin", "toml"] {
+                let name = format!("{handle}.{ext}");
+                std::fs::rename(self.dir.join(&name), q.join(&name))?;
+            }
+            sync_dir(&self.dir)
+        });
+        tracing::error!(%handle, moved = moved.is_ok(), "base set quarantined: {why}");
+        JobError::DataLoss(format!(
+            "base set {handle} failed its check ({why}); it was taken out of the list; upload it again"
+        ))
+    }
+
+    /// Check every stored set's content against its handle (at start, off the serving path);
+    /// damaged ones are quarantined. Returns how many were.
+    pub fn verify_all(&self) -> usize {
+        let mut bad = 0;
+        for (handle, meta) in self.list() {
+            let r = match meta.curve_id() {
+                Some(CurveId::Bn254) => self.load::<Bn254>(&handle, &meta).map(drop),
+                Some(CurveId::Bls12_381) => self.load::<Bls12_381>(&handle, &meta).map(drop),
+                None => Err(Damage(format!("unknown curve {:?}", meta.curve)).into()),
+            };
+            if let Err(LoadError::Damaged(Damage(why))) = r {
+                self.quarantine(&handle, &why);
+                bad += 1;
+            }
+        }
+        bad
     }
 
     fn make_resident(&self, handle: &str, set: AnyBases) {
@@ -221,34 +348,41 @@ impl BaseStore {
         }
     }
 
-    fn load<C: WireCurve>(&self, handle: &str, meta: &Meta) -> Result<BaseSet<C>, JobError> {
+    fn load<C: WireCurve>(&self, handle: &str, meta: &Meta) -> Result<BaseSet<C>, LoadError> {
         let path = self.dir.join(format!("{handle}.bin"));
         let file = std::fs::File::open(&path).map_err(|e| io_error("opening a base set", e))?;
-        // SAFETY: the daemon owns the data directory and never writes a .bin after its rename;
-        // the mapping is read-only.
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| io_error("mapping", e))?;
+        // Read, not mapped: a file damaged or cut short under a mapping would fault the daemon.
         let len = wire::point_len::<C>(PointEncoding::ArkUncompressed)
             .map_err(|e| io_error("point size", e))?;
-        if map.len() as u64 != meta.count * len as u64 {
-            return Err(io_error(
-                "base set file",
-                "wrong length; the file is damaged",
-            ));
+        let size = file
+            .metadata()
+            .map_err(|e| io_error("reading a base set", e))?
+            .len();
+        if size != meta.count * len as u64 {
+            return Err(Damage(format!(
+                "{size} bytes on disk where {} points take {}",
+                meta.count,
+                meta.count * len as u64
+            ))
+            .into());
         }
-        // Checked at upload; the hash check below catches damage on disk.
-        let points: Vec<Affine<C>> = map
+        let mut bytes = Vec::with_capacity(size as usize);
+        std::io::Read::read_to_end(&mut &file, &mut bytes)
+            .map_err(|e| io_error("reading a base set", e))?;
+        if bytes.len() as u64 != size {
+            return Err(Damage("the file changed length while it was read".into()).into());
+        }
+        let mut h = content_hasher::<C>();
+        h.update(&bytes);
+        if hex::encode(h.finalize()) != handle {
+            return Err(Damage("its content does not match its handle".into()).into());
+        }
+        // Checked at upload, and the content is the one hashed then.
+        let points: Vec<Affine<C>> = bytes
             .par_chunks(len)
             .map(Affine::<C>::deserialize_uncompressed_unchecked)
             .collect::<Result<_, _>>()
-            .map_err(|e| io_error("decoding a base set", e))?;
-        let mut h = content_hasher::<C>();
-        h.update(&map[..]);
-        if hex::encode(h.finalize()) != handle {
-            return Err(io_error(
-                "base set file",
-                "content does not match its handle",
-            ));
-        }
+            .map_err(|e| Damage(format!("a point does not decode: {e}")))?;
         Ok(BaseSet::resident(
             points,
             handle.to_string(),
@@ -357,12 +491,42 @@ impl BaseStore {
         std::fs::rename(&tmp_path, &bin).map_err(|e| io_error("storing a base set", e))?;
         let text = toml::to_string(&meta).map_err(|e| io_error("base set metadata", e))?;
         let meta_tmp = self.dir.join(format!("{handle}.toml.tmp"));
-        std::fs::write(&meta_tmp, text).map_err(|e| io_error("base set metadata", e))?;
-        std::fs::rename(&meta_tmp, self.dir.join(format!("{handle}.toml")))
-            .map_err(|e| io_error("base set metadata", e))?;
+        let durable = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&meta_tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            // The points' rename is durable before the metadata names them.
+            sync_dir(&self.dir)?;
+            std::fs::rename(&meta_tmp, self.dir.join(format!("{handle}.toml")))?;
+            sync_dir(&self.dir)
+        };
+        if let Err(e) = durable() {
+            let _ = std::fs::remove_file(&meta_tmp);
+            return Err(io_error("storing a base set's metadata", e));
+        }
         self.lock().index.insert(handle.clone(), meta.clone());
         self.make_resident(&handle, set);
         Ok((handle, meta))
+    }
+}
+
+/// A stored set that is not what was stored.
+struct Damage(String);
+
+enum LoadError {
+    Io(JobError),
+    Damaged(Damage),
+}
+
+impl From<JobError> for LoadError {
+    fn from(e: JobError) -> Self {
+        LoadError::Io(e)
+    }
+}
+
+impl From<Damage> for LoadError {
+    fn from(d: Damage) -> Self {
+        LoadError::Damaged(d)
     }
 }
 
@@ -425,6 +589,15 @@ pub struct Upload {
 }
 
 impl Upload {
+    /// Memory the decoded points of a chunk of `len` bytes will take.
+    pub fn decoded_bytes(&self, len: usize) -> usize {
+        let point = match self.points {
+            UploadPoints::Bn254(..) => std::mem::size_of::<Affine<Bn254>>(),
+            UploadPoints::Bls12_381(..) => std::mem::size_of::<Affine<Bls12_381>>(),
+        };
+        (self.carry.len() + len) / self.point_len * point
+    }
+
     pub fn received(&self) -> u64 {
         match &self.points {
             UploadPoints::Bn254(p, _) => p.len() as u64,

@@ -15,10 +15,42 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Prometheus metrics over HTTP; empty disables.
     pub metrics_listen: String,
-    /// Directory whose files clients may name as shared-memory input; none disables it.
+    /// Directory whose files clients on the Unix socket may name as shared-memory input; none
+    /// (the default) or an empty path disables it.
+    #[serde(deserialize_with = "empty_is_none")]
     pub shm_dir: Option<PathBuf>,
     /// Largest gRPC message accepted or sent.
     pub max_message_bytes: usize,
+    /// Memory for requests in flight, all clients together: bytes being received, decoded
+    /// payloads and answers being built. A request that would pass it gets RESOURCE_EXHAUSTED.
+    pub max_inflight_bytes: usize,
+    /// Scalar vectors in one MSM request (at most the contract's 1024).
+    pub max_scalar_vectors: usize,
+    /// Columns in one NTT request (at most the contract's 65536).
+    pub max_ntt_columns: usize,
+    /// Longest NTT, as log2 of its length.
+    pub max_ntt_log_n: u32,
+    /// Signatures in one verify request (at most the contract's 1048576).
+    pub max_verify_items: usize,
+    /// Bytes of one signature item: key, signature and message together.
+    pub max_verify_item_bytes: usize,
+    /// Open connections, TCP and Unix socket together; more wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// Streams one connection may have open at once.
+    pub max_streams_per_connection: u32,
+    /// Uploads in progress at once, all clients together.
+    pub max_uploads: usize,
+    /// A client stream (upload, MsmStream, VerifyStream) that sends nothing for this long is
+    /// closed with DEADLINE_EXCEEDED.
+    pub stream_idle_secs: u64,
+    /// The same for a VerifyStream, whose clients (validators) may wait between batches.
+    pub verify_stream_idle_secs: u64,
+    /// A connection with no call for this long is closed (clients reconnect by themselves).
+    pub connection_idle_secs: u64,
+    /// HTTP/2 pings to each connection this often; one unanswered within 20 s closes it.
+    pub keepalive_secs: u64,
+    /// On SIGTERM, calls in flight get this long to finish; then every connection is closed.
+    pub drain_secs: u64,
     /// Largest base set.
     pub max_base_points: u64,
     /// Jobs waiting per backend before RESOURCE_EXHAUSTED.
@@ -56,8 +88,22 @@ impl Default for Config {
             uds: None,
             data_dir: PathBuf::from("offload-data"),
             metrics_listen: "127.0.0.1:9464".into(),
-            shm_dir: Some(PathBuf::from("/dev/shm/offload")),
+            shm_dir: None,
             max_message_bytes: 256 << 20,
+            max_inflight_bytes: 2 << 30,
+            max_scalar_vectors: offload_proto::codec::MAX_SCALAR_VECTORS,
+            max_ntt_columns: offload_proto::codec::MAX_NTT_COLUMNS,
+            max_ntt_log_n: 28,
+            max_verify_items: 1 << 20,
+            max_verify_item_bytes: 64 << 10,
+            max_connections: 1024,
+            max_streams_per_connection: 128,
+            max_uploads: 16,
+            stream_idle_secs: 60,
+            verify_stream_idle_secs: 600,
+            connection_idle_secs: 120,
+            keepalive_secs: 30,
+            drain_secs: 30,
             max_base_points: 1 << 26,
             queue_capacity: 64,
             table_budget_bytes: 2 << 30,
@@ -96,9 +142,10 @@ pub struct Flags {
     /// Prometheus metrics address (default 127.0.0.1:9464; "" disables).
     #[arg(long, env = "OFFLOAD_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
-    /// Shared-memory directory clients may name (default /dev/shm/offload; "" disables).
+    /// Shared-memory directory that clients on the Unix socket may name (e.g.
+    /// /dev/shm/offload; default none; "" disables).
     #[arg(long, env = "OFFLOAD_SHM_DIR")]
-    pub shm_dir: Option<PathBuf>,
+    pub shm_dir: Option<String>,
     /// "text" or "json" logs.
     #[arg(long, env = "OFFLOAD_LOG_FORMAT")]
     pub log_format: Option<String>,
@@ -117,6 +164,12 @@ pub struct Flags {
     pub cuda_emulate: bool,
 }
 
+/// `shm_dir = ""` in TOML means none, as `--shm-dir ""` does.
+fn empty_is_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
+    let v: Option<PathBuf> = Option::deserialize(d)?;
+    Ok(v.filter(|p| !p.as_os_str().is_empty()))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("reading {path}: {source}")]
@@ -131,6 +184,8 @@ pub enum ConfigError {
     },
     #[error("log_format must be \"text\" or \"json\", not {0:?}")]
     LogFormat(String),
+    #[error("limit {0}")]
+    Limit(String),
 }
 
 impl Config {
@@ -139,10 +194,12 @@ impl Config {
             path: path.into(),
             source,
         })?;
-        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        let c: Self = toml::from_str(&text).map_err(|source| ConfigError::Parse {
             path: path.into(),
             source,
-        })
+        })?;
+        c.check()?;
+        Ok(c)
     }
 
     /// Defaults, then the file, then environment and flags (clap has merged those two).
@@ -164,7 +221,7 @@ impl Config {
             c.metrics_listen = v.clone();
         }
         if let Some(v) = &flags.shm_dir {
-            c.shm_dir = (!v.as_os_str().is_empty()).then(|| v.clone());
+            c.shm_dir = (!v.is_empty()).then(|| PathBuf::from(v));
         }
         if let Some(v) = &flags.log_format {
             c.log_format = v.clone();
@@ -184,7 +241,47 @@ impl Config {
         if c.log_format != "text" && c.log_format != "json" {
             return Err(ConfigError::LogFormat(c.log_format));
         }
+        c.check()?;
         Ok(c)
+    }
+
+    /// Limits that cannot work together, or that pass the contract's own.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        use offload_proto::codec as wire;
+        let over = |name: &'static str, v: usize, max: usize| {
+            (v == 0 || v > max).then(|| ConfigError::Limit(format!("{name} = {v}: 1 to {max}")))
+        };
+        let problems = [
+            over(
+                "max_scalar_vectors",
+                self.max_scalar_vectors,
+                wire::MAX_SCALAR_VECTORS,
+            ),
+            over(
+                "max_ntt_columns",
+                self.max_ntt_columns,
+                wire::MAX_NTT_COLUMNS,
+            ),
+            over(
+                "max_verify_items",
+                self.max_verify_items,
+                wire::MAX_VERIFY_ITEMS,
+            ),
+            over("max_ntt_log_n", self.max_ntt_log_n as usize, 32),
+            over("max_connections", self.max_connections, 1 << 20),
+            over("max_uploads", self.max_uploads, 1 << 16),
+            (self.max_inflight_bytes < self.max_message_bytes).then(|| {
+                ConfigError::Limit(format!(
+                    "max_inflight_bytes ({}) must hold at least one message of \
+                     max_message_bytes ({})",
+                    self.max_inflight_bytes, self.max_message_bytes
+                ))
+            }),
+        ];
+        match problems.into_iter().flatten().next() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 }
 
@@ -280,7 +377,7 @@ mod tests {
         let flags = Flags {
             config: Some(file.clone()),
             listen: Some("127.0.0.1:7000".into()),
-            shm_dir: Some(PathBuf::new()),
+            shm_dir: Some(String::new()),
             ..Flags::default()
         };
         let c = Config::load(&flags).unwrap();
@@ -288,6 +385,24 @@ mod tests {
         assert_eq!(c.queue_capacity, 5, "the file beats the default");
         assert_eq!(c.shm_dir, None, "an empty --shm-dir disables shared memory");
         assert_eq!(c.data_dir, d.data_dir);
+
+        std::fs::write(&file, "shm_dir = \"\"\n").unwrap();
+        assert_eq!(Config::from_toml(&file).unwrap().shm_dir, None);
+        assert_eq!(
+            Config::default().shm_dir,
+            None,
+            "shared memory is off by default"
+        );
+        use clap::Parser;
+        let f = Flags::try_parse_from(["offloadd", "--shm-dir", ""]).unwrap();
+        assert_eq!(
+            Config::load(&f).unwrap().shm_dir,
+            None,
+            "--shm-dir \"\" starts"
+        );
+        std::fs::write(&file, "max_scalar_vectors = 5000\n").unwrap();
+        let e = Config::from_toml(&file).unwrap_err().to_string();
+        assert!(e.contains("max_scalar_vectors = 5000: 1 to 1024"), "{e}");
 
         std::fs::write(&file, "lisen = \"typo\"\n").unwrap();
         let e = Config::load(&flags).unwrap_err().to_string();

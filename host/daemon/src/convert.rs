@@ -11,6 +11,9 @@ use offload_engine::sig::Verdict;
 use offload_proto::v1 as pb;
 use tonic::{Code, Status};
 
+/// The longest status message the daemon sends.
+pub const MAX_STATUS_TEXT: usize = 512;
+
 pub fn status(e: JobError) -> Status {
     let code = match &e {
         JobError::InvalidArgument { .. } => Code::InvalidArgument,
@@ -19,9 +22,20 @@ pub fn status(e: JobError) -> Status {
         JobError::Unsupported(_) => Code::Unimplemented,
         JobError::Backend { .. } | JobError::Internal(_) => Code::Internal,
         JobError::Cancelled => Code::Cancelled,
-        JobError::DeadlineExceeded => Code::DeadlineExceeded,
+        JobError::DeadlineExceeded(_) => Code::DeadlineExceeded,
+        JobError::DataLoss(_) => Code::DataLoss,
     };
-    Status::new(code, e.to_string())
+    let mut text = e.to_string();
+    if text.len() > MAX_STATUS_TEXT {
+        // Whatever a client sent that reached an error, the answer stays short.
+        let mut cut = MAX_STATUS_TEXT;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    Status::new(code, text)
 }
 
 fn unknown(field: &str, v: i32) -> JobError {

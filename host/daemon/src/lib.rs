@@ -3,9 +3,12 @@
 //! expected finish; uploaded base sets live in the data directory and stay resident.
 
 pub mod bases;
+pub mod budget;
 pub mod config;
 pub mod convert;
+pub mod health;
 pub mod metrics;
+pub mod net;
 pub mod scheduler;
 pub mod server;
 pub mod service;

@@ -4,10 +4,14 @@
 //! then stops the workers.
 
 use crate::bases::BaseStore;
+use crate::budget::{Budget, GuardLayer};
 use crate::config::Config;
+use crate::health::HealthService;
 use crate::metrics::Metrics;
+use crate::net;
 use crate::scheduler::Scheduler;
 use crate::service::{Service, State};
+use crate::shm::ShmDir;
 use anyhow::Context;
 use ark_ec::{CurveGroup, PrimeGroup};
 use offload_core::backend::Backend;
@@ -19,8 +23,10 @@ use offload_proto::v1::offload_server::OffloadServer;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use tonic::transport::Server;
 
 /// A serving daemon.
@@ -29,17 +35,47 @@ pub struct Running {
     pub uds: Option<PathBuf>,
     pub metrics_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
+    kill: CancellationToken,
+    drain: Duration,
     servers: Vec<JoinHandle<Result<(), tonic::transport::Error>>>,
     scheduler: Arc<Scheduler>,
 }
 
 impl Running {
-    /// Stop accepting calls, wait for those in flight, stop the workers.
+    /// Stop accepting calls and let those in flight finish, for at most the drain deadline;
+    /// then close every connection still open. Stop the workers.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
-        for s in self.servers {
-            s.await.context("server task")?.context("serving")?;
+        let mut servers = self.servers.into_iter();
+        let mut done = Vec::new();
+        let drained = tokio::time::timeout(self.drain, async {
+            for s in servers.by_ref() {
+                done.push(s.await);
+            }
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                secs = self.drain.as_secs(),
+                "calls still open after the drain deadline: closing their connections"
+            );
+            self.kill.cancel();
+            // The listener that was being awaited when time ran out was dropped with the
+            // timeout's future; the rest end once their connections are closed.
+            for s in servers {
+                match tokio::time::timeout(Duration::from_secs(5), s).await {
+                    Ok(r) => done.push(r),
+                    Err(_) => {
+                        tracing::error!("a listener did not stop after its connections closed")
+                    }
+                }
+            }
         }
+        for r in done {
+            r.context("server task")?.context("serving")?;
+        }
+        // Stops the health task too.
+        self.kill.cancel();
         let sched = self.scheduler;
         tokio::task::spawn_blocking(move || sched.shutdown())
             .await
@@ -203,19 +239,52 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
             .context("calibrating")?;
     }
     let mut config = config;
-    if let Some(dir) = &config.shm_dir {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            tracing::warn!(dir = %dir.display(), "shared-memory input disabled: {e}");
-            config.shm_dir = None;
+    let shm = match config.shm_dir.clone() {
+        Some(dir) => match tokio::task::spawn_blocking(move || ShmDir::open(&dir)).await {
+            Ok(Ok(d)) => Some(Arc::new(d)),
+            Ok(Err(e)) => {
+                tracing::warn!("shared-memory input disabled: {e}");
+                config.shm_dir = None;
+                None
+            }
+            Err(e) => anyhow::bail!("opening the shared-memory directory panicked: {e}"),
+        },
+        None => None,
+    };
+    // Each connection is a descriptor: keep room for data files, sockets to devices and logs.
+    if let Some(nofile) = net::raise_nofile_limit() {
+        let room = usize::try_from(nofile.saturating_sub(256))
+            .unwrap_or(usize::MAX)
+            .max(16);
+        if config.max_connections > room {
+            tracing::warn!(
+                max_connections = config.max_connections,
+                nofile,
+                "fewer connections than configured: the open-file limit leaves room for {room}"
+            );
+            config.max_connections = room;
         }
     }
     let state = Arc::new(State {
+        budget: Budget::new(config.max_inflight_bytes),
+        uploads: Arc::new(tokio::sync::Semaphore::new(config.max_uploads)),
         config: config.clone(),
         scheduler: scheduler.clone(),
-        store,
+        store: store.clone(),
         metrics: metrics.clone(),
         absent,
+        shm,
     });
+    {
+        // Sets damaged on disk leave the list now rather than at their first use.
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || {
+            let bad = store.verify_all();
+            if bad > 0 {
+                tracing::error!(sets = bad, "base sets quarantined at start");
+            }
+        });
+    }
     let (shutdown, rx) = watch::channel(false);
     let stop = move || {
         let mut rx = rx.clone();
@@ -223,15 +292,22 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
             let _ = rx.wait_for(|s| *s).await;
         }
     };
+    let kill = CancellationToken::new();
+    let gate = net::Gate::new(
+        config.max_connections,
+        Duration::from_secs(config.connection_idle_secs.max(1)),
+        kill.clone(),
+    );
+    let health = crate::health::start(state.clone(), kill.clone()).await;
 
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     let mut servers = Vec::new();
-    let tcp = router(state.clone()).await?;
+    let tcp = router(state.clone(), &health)?;
     servers.push(tokio::spawn(tcp.serve_with_incoming_shutdown(
-        tokio_stream::wrappers::TcpListenerStream::new(listener),
+        net::incoming(listener, gate.clone(), net::accept_tcp),
         stop(),
     )));
     tracing::info!(%addr, "serving gRPC over TCP");
@@ -242,9 +318,9 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
         }
         let uds = tokio::net::UnixListener::bind(path)
             .with_context(|| format!("binding {}", path.display()))?;
-        let unix = router(state.clone()).await?;
+        let unix = router(state.clone(), &health)?;
         servers.push(tokio::spawn(unix.serve_with_incoming_shutdown(
-            tokio_stream::wrappers::UnixListenerStream::new(uds),
+            net::incoming(uds, gate.clone(), net::accept_unix),
             stop(),
         )));
         tracing::info!(path = %path.display(), "serving gRPC on a Unix socket");
@@ -286,14 +362,21 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
         uds: config.uds.clone(),
         metrics_addr,
         shutdown,
+        kill,
+        drain: Duration::from_secs(config.drain_secs),
         servers,
         scheduler,
     })
 }
 
-async fn router(state: Arc<State>) -> anyhow::Result<tonic::transport::server::Router> {
-    let (reporter, health) = tonic_health::server::health_reporter();
-    reporter.set_serving::<OffloadServer<Service>>().await;
+fn router(
+    state: Arc<State>,
+    health: &HealthService,
+) -> anyhow::Result<
+    tonic::transport::server::Router<
+        tower::layer::util::Stack<GuardLayer, tower::layer::util::Identity>,
+    >,
+> {
     // Both reflection versions: older grpcurl releases ask only for v1alpha. Health is
     // described too, so `grpcurl list` shows every service served.
     let reflection = tonic_reflection::server::Builder::configure()
@@ -306,12 +389,25 @@ async fn router(state: Arc<State>) -> anyhow::Result<tonic::transport::server::R
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()
         .context("building reflection")?;
-    let max = state.config.max_message_bytes;
-    let svc = OffloadServer::new(Service::new(state))
+    let c = &state.config;
+    let max = c.max_message_bytes;
+    let guard = GuardLayer {
+        budget: state.budget.clone(),
+        max_message: max,
+    };
+    let keepalive = Duration::from_secs(c.keepalive_secs.max(1));
+    let svc = OffloadServer::new(Service::new(state.clone()))
+        // The guard refuses an oversized message first (RESOURCE_EXHAUSTED); this stays as
+        // a second line.
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
     Ok(Server::builder()
-        .add_service(health)
+        .http2_keepalive_interval(Some(keepalive))
+        .http2_keepalive_timeout(Some(Duration::from_secs(20)))
+        .max_concurrent_streams(c.max_streams_per_connection)
+        .http2_max_pending_accept_reset_streams(Some(64))
+        .layer(guard)
+        .add_service(health.clone())
         .add_service(reflection)
         .add_service(reflection_alpha)
         .add_service(svc))

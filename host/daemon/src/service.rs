@@ -3,11 +3,13 @@
 //! threads.
 
 use crate::bases::{AnyBases, BaseStore};
+use crate::budget::{Budget, Charge};
 use crate::config::Config;
 use crate::convert::{self, status};
 use crate::metrics::Metrics;
+use crate::net::Peer;
 use crate::scheduler::{Report, Scheduler};
-use crate::shm;
+use crate::shm::ShmDir;
 use ark_ec::short_weierstrass::Affine;
 use ark_ec::CurveGroup;
 use futures::{Stream, StreamExt};
@@ -30,6 +32,12 @@ pub struct State {
     pub metrics: Arc<Metrics>,
     /// Backends configured but not registered, with the reason (GetInfo lists them).
     pub absent: Vec<(String, String)>,
+    /// The shared-memory directory, when enabled and opened.
+    pub shm: Option<Arc<ShmDir>>,
+    /// Memory in flight, all requests together.
+    pub budget: Arc<Budget>,
+    /// Uploads in progress.
+    pub uploads: Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Clone)]
@@ -64,35 +72,73 @@ fn report(r: &Report) -> pb::JobReport {
     }
 }
 
-/// The bytes of an `Elements`: inline, or a mapped shared-memory region.
-enum Payload {
+/// Where an `Elements`' bytes are, before any is read.
+enum Source {
     Inline(Vec<u8>),
-    Shared(shm::Region),
+    Shared(pb::SharedMemory),
 }
 
-impl std::ops::Deref for Payload {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
+impl Source {
+    /// The length the client declared.
+    fn len(&self) -> u64 {
         match self {
-            Payload::Inline(v) => v,
-            Payload::Shared(r) => r,
+            Source::Inline(b) => b.len() as u64,
+            Source::Shared(s) => s.length,
         }
     }
 }
 
+fn source(e: pb::Elements) -> Source {
+    match e.source {
+        Some(pb::elements::Source::Packed(b)) => Source::Inline(b),
+        Some(pb::elements::Source::Shared(s)) => Source::Shared(s),
+        None => Source::Inline(Vec::new()),
+    }
+}
+
 impl State {
-    fn payload(&self, field: &str, e: pb::Elements) -> Result<Payload, JobError> {
-        match e.source {
-            Some(pb::elements::Source::Packed(b)) => Ok(Payload::Inline(b)),
-            Some(pb::elements::Source::Shared(s)) => Ok(Payload::Shared(shm::map(
-                self.config.shm_dir.as_deref(),
-                field,
-                &s.path,
-                s.offset,
-                s.length,
-            )?)),
-            None => Ok(Payload::Inline(Vec::new())),
-        }
+    /// The bytes of each source, shared-memory regions copied in off the async threads (their
+    /// lengths were checked and their memory charged by the caller). `field(i)` names each.
+    async fn read(
+        &self,
+        peer: Option<&Peer>,
+        sources: Vec<Source>,
+        field: impl Fn(usize) -> String + Send + 'static,
+    ) -> Result<Vec<Vec<u8>>, JobError> {
+        let shared = sources.iter().position(|s| matches!(s, Source::Shared(_)));
+        let Some(first) = shared else {
+            return Ok(sources
+                .into_iter()
+                .map(|s| match s {
+                    Source::Inline(b) => b,
+                    Source::Shared(_) => Vec::new(),
+                })
+                .collect());
+        };
+        let Some(dir) = self.shm.clone() else {
+            return Err(JobError::invalid(
+                field(first),
+                "shared-memory input is not enabled on this daemon (shm_dir)",
+            ));
+        };
+        let Some(ids) = peer.and_then(Peer::unix_ids) else {
+            return Err(JobError::invalid(
+                field(first),
+                "shared memory is read only for clients on the daemon's Unix socket",
+            ));
+        };
+        tokio::task::spawn_blocking(move || {
+            sources
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| match s {
+                    Source::Inline(b) => Ok(b),
+                    Source::Shared(r) => dir.read(&field(i), ids, &r.path, r.offset, r.length),
+                })
+                .collect()
+        })
+        .await
+        .map_err(|_| JobError::Internal("a shared-memory read panicked".into()))?
     }
 }
 
@@ -154,10 +200,25 @@ impl ApiCurve for Bls12_381 {
 
 async fn msm_for<C: ApiCurve>(
     st: Arc<State>,
+    peer: Option<Peer>,
+    mut charge: Charge,
     req: pb::MsmRequest,
 ) -> Result<pb::MsmResponse, JobError> {
     let result_enc = convert::encoding("result_encoding", req.result_encoding)?;
     wire::point_len::<C>(result_enc).map_err(|e| JobError::invalid("result_encoding", e))?;
+    let vectors = req.scalars.len();
+    if vectors == 0 {
+        return Err(JobError::invalid("scalars", "no scalar vectors"));
+    }
+    if vectors > st.config.max_scalar_vectors {
+        return Err(JobError::invalid(
+            "scalars",
+            format!(
+                "{vectors} vectors; this daemon takes at most {} (max_scalar_vectors)",
+                st.config.max_scalar_vectors
+            ),
+        ));
+    }
     let bases: Arc<BaseSet<C>> = match req.bases {
         Some(pb::msm_request::Bases::Handle(h)) => {
             let store = st.store.clone();
@@ -168,6 +229,12 @@ async fn msm_for<C: ApiCurve>(
         }
         Some(pb::msm_request::Bases::Inline(b)) => {
             let enc = convert::encoding("inline.encoding", b.encoding)?;
+            let len =
+                wire::point_len::<C>(enc).map_err(|e| JobError::invalid("inline.encoding", e))?;
+            charge.add(
+                "the inline bases",
+                b.points.len() / len * std::mem::size_of::<Affine<C>>(),
+            )?;
             let points = on_rayon(move || wire::decode_points::<C>(enc, &b.points))
                 .await?
                 .map_err(|(i, e)| JobError::invalid(format!("inline.points[{i}]"), e))?;
@@ -180,12 +247,31 @@ async fn msm_for<C: ApiCurve>(
             ))
         }
     };
-    let payloads: Vec<Payload> = req
-        .scalars
-        .into_iter()
-        .enumerate()
-        .map(|(v, e)| st.payload(&format!("scalars[{v}]"), e))
-        .collect::<Result<_, _>>()?;
+    // Every length is known before a byte is read or decoded.
+    let want = bases.len() as u64 * 32;
+    let sources: Vec<Source> = req.scalars.into_iter().map(source).collect();
+    for (v, s) in sources.iter().enumerate() {
+        if s.len() != want {
+            let why = if s.len() % 32 == 0 {
+                format!("{} scalars for {} bases", s.len() / 32, bases.len())
+            } else {
+                format!("{} bytes is not a whole number of 32-byte scalars", s.len())
+            };
+            return Err(JobError::invalid(format!("scalars[{v}]"), why));
+        }
+    }
+    let shared = sources
+        .iter()
+        .filter(|s| matches!(s, Source::Shared(_)))
+        .count();
+    charge.add(
+        "the decoded scalars",
+        // 32 bytes a scalar, decoded (Canonical) and, from shared memory, as read.
+        (vectors + shared) * bases.len() * 32,
+    )?;
+    let payloads = st
+        .read(peer.as_ref(), sources, |v| format!("scalars[{v}]"))
+        .await?;
     let scalars = on_rayon(move || {
         payloads
             .iter()
@@ -224,10 +310,15 @@ async fn msm_for<C: ApiCurve>(
     })
 }
 
-async fn msm(st: Arc<State>, req: pb::MsmRequest) -> Result<pb::MsmResponse, JobError> {
+async fn msm(
+    st: Arc<State>,
+    peer: Option<Peer>,
+    charge: Charge,
+    req: pb::MsmRequest,
+) -> Result<pb::MsmResponse, JobError> {
     match convert::curve(req.curve)? {
-        CurveId::Bn254 => msm_for::<Bn254>(st, req).await,
-        CurveId::Bls12_381 => msm_for::<Bls12_381>(st, req).await,
+        CurveId::Bn254 => msm_for::<Bn254>(st, peer, charge, req).await,
+        CurveId::Bls12_381 => msm_for::<Bls12_381>(st, peer, charge, req).await,
     }
 }
 
@@ -259,6 +350,8 @@ api_field!(p3_goldilocks::Goldilocks, Goldilocks);
 
 async fn ntt_for<F: ApiField>(
     st: Arc<State>,
+    peer: Option<Peer>,
+    mut charge: Charge,
     req: pb::NttRequest,
 ) -> Result<pb::NttResponse, JobError> {
     let mut cfg = NttConfig::<F> {
@@ -279,27 +372,74 @@ async fn ntt_for<F: ApiField>(
                 .ok_or_else(|| JobError::invalid("coset", "not below the field modulus"))?,
         );
     }
-    if req.columns.is_empty() {
+    let columns = req.columns.len();
+    if columns == 0 {
         return Err(JobError::invalid("columns", "no columns"));
     }
-    let payloads: Vec<Payload> = req
-        .columns
-        .into_iter()
-        .enumerate()
-        .map(|(c, e)| st.payload(&format!("columns[{c}]"), e))
-        .collect::<Result<_, _>>()?;
-    let first = payloads[0].len();
-    for (c, p) in payloads.iter().enumerate() {
-        if p.len() != first {
+    if columns > st.config.max_ntt_columns {
+        return Err(JobError::invalid(
+            "columns",
+            format!(
+                "{columns} columns; this daemon takes at most {} (max_ntt_columns)",
+                st.config.max_ntt_columns
+            ),
+        ));
+    }
+    // Every length is known before a byte is read or decoded.
+    let sources: Vec<Source> = req.columns.into_iter().map(source).collect();
+    let first = sources[0].len();
+    let width = F::BYTES as u64;
+    if first % width != 0 {
+        return Err(JobError::invalid(
+            "columns[0]",
+            format!("{first} bytes is not a whole number of {width}-byte elements"),
+        ));
+    }
+    let n = first / width;
+    let max_log = F::TWO_ADICITY.min(st.config.max_ntt_log_n);
+    if !n.is_power_of_two() {
+        return Err(JobError::invalid(
+            "columns",
+            format!("columns must have one power-of-two length; {n} is not"),
+        ));
+    }
+    if n.trailing_zeros() > max_log {
+        return Err(JobError::invalid(
+            "columns[0]",
+            format!(
+                "2^{} elements; this daemon transforms at most 2^{max_log} over {} \
+                 (the field's two-adicity {}, max_ntt_log_n {})",
+                n.trailing_zeros(),
+                F::NAME,
+                F::TWO_ADICITY,
+                st.config.max_ntt_log_n
+            ),
+        ));
+    }
+    for (c, s) in sources.iter().enumerate() {
+        if s.len() != first {
             return Err(JobError::invalid(
                 format!("columns[{c}]"),
-                format!("{} bytes where columns[0] has {first}", p.len()),
+                format!("{} bytes where columns[0] has {first}", s.len()),
             ));
         }
     }
-    let columns = payloads.len();
+    let shared = sources
+        .iter()
+        .filter(|s| matches!(s, Source::Shared(_)))
+        .count() as u64;
+    // Decoded data, the encoded answer, and what shared memory copies in.
+    let bytes =
+        columns as u64 * n * std::mem::size_of::<F>() as u64 + (columns as u64 + shared) * first;
+    charge.add(
+        "the transform's data and answer",
+        usize::try_from(bytes).unwrap_or(usize::MAX),
+    )?;
+    let payloads = st
+        .read(peer.as_ref(), sources, |c| format!("columns[{c}]"))
+        .await?;
     let data = on_rayon(move || {
-        let mut data = Vec::with_capacity(first / F::BYTES * columns);
+        let mut data = Vec::with_capacity(n as usize * columns);
         for (c, p) in payloads.iter().enumerate() {
             data.extend(decode_vector::<F>(&format!("columns[{c}]"), p)?);
         }
@@ -326,26 +466,75 @@ async fn ntt_for<F: ApiField>(
     })
 }
 
-async fn ntt(st: Arc<State>, req: pb::NttRequest) -> Result<pb::NttResponse, JobError> {
+async fn ntt(
+    st: Arc<State>,
+    peer: Option<Peer>,
+    charge: Charge,
+    req: pb::NttRequest,
+) -> Result<pb::NttResponse, JobError> {
     match convert::field(req.field)? {
-        FieldId::Bn254 => ntt_for::<ark_bn254::Fr>(st, req).await,
-        FieldId::Bls12_381 => ntt_for::<ark_bls12_381::Fr>(st, req).await,
-        FieldId::BabyBear => ntt_for::<p3_baby_bear::BabyBear>(st, req).await,
-        FieldId::Goldilocks => ntt_for::<p3_goldilocks::Goldilocks>(st, req).await,
+        FieldId::Bn254 => ntt_for::<ark_bn254::Fr>(st, peer, charge, req).await,
+        FieldId::Bls12_381 => ntt_for::<ark_bls12_381::Fr>(st, peer, charge, req).await,
+        FieldId::BabyBear => ntt_for::<p3_baby_bear::BabyBear>(st, peer, charge, req).await,
+        FieldId::Goldilocks => ntt_for::<p3_goldilocks::Goldilocks>(st, peer, charge, req).await,
     }
 }
 
-async fn verify(st: Arc<State>, req: pb::VerifyRequest) -> Result<pb::VerifyResponse, JobError> {
-    let scheme = convert::scheme(req.scheme, req.policy)?;
-    let items = req
-        .items
+/// The longest reason a MALFORMED verdict carries, with its framing: the answer's size is
+/// bounded by this before any signature is checked.
+const VERDICT_BYTES: usize = 160;
+
+/// Item counts and sizes, checked before anything is converted.
+fn check_items(c: &Config, items: &[pb::VerifyItem]) -> Result<(), JobError> {
+    let most = c
+        .max_verify_items
+        .min(c.max_message_bytes / VERDICT_BYTES)
+        .max(1);
+    if items.len() > most {
+        return Err(JobError::invalid(
+            "items",
+            format!(
+                "{} signatures; this daemon takes at most {most} in one request \
+                 (max_verify_items, and the answer within max_message_bytes)",
+                items.len()
+            ),
+        ));
+    }
+    for (i, it) in items.iter().enumerate() {
+        let n = it.public_key.len() + it.signature.len() + it.message.len();
+        if n > c.max_verify_item_bytes {
+            return Err(JobError::invalid(
+                format!("items[{i}]"),
+                format!(
+                    "{n} bytes of key, signature and message; at most {} (max_verify_item_bytes)",
+                    c.max_verify_item_bytes
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn sig_items(items: Vec<pb::VerifyItem>) -> Vec<SigItem> {
+    items
         .into_iter()
         .map(|i| SigItem {
             public_key: i.public_key,
             signature: i.signature,
             message: i.message,
         })
-        .collect();
+        .collect()
+}
+
+async fn verify(
+    st: Arc<State>,
+    mut charge: Charge,
+    req: pb::VerifyRequest,
+) -> Result<pb::VerifyResponse, JobError> {
+    let scheme = convert::scheme(req.scheme, req.policy)?;
+    check_items(&st.config, &req.items)?;
+    charge.add("the verdicts", req.items.len() * VERDICT_BYTES)?;
+    let items = sig_items(req.items);
     let (out, rep) = st
         .scheduler
         .submit(Job::Verify(VerifyJob { scheme, items }))
@@ -363,6 +552,32 @@ async fn verify(st: Arc<State>, req: pb::VerifyRequest) -> Result<pb::VerifyResp
     })
 }
 
+/// The next message of a client stream, or DEADLINE_EXCEEDED when none comes within `idle`
+/// (`knob` names the setting); a broken stream is the client's INVALID_ARGUMENT.
+async fn next_message<T>(
+    stream: &mut Streaming<T>,
+    idle: std::time::Duration,
+    knob: &str,
+) -> Result<Option<T>, JobError> {
+    match tokio::time::timeout(idle, stream.message()).await {
+        Err(_) => Err(JobError::DeadlineExceeded(format!(
+            "the stream sent nothing for {} s ({knob})",
+            idle.as_secs()
+        ))),
+        Ok(Ok(m)) => Ok(m),
+        Ok(Err(s)) if s.code() == tonic::Code::ResourceExhausted => {
+            Err(JobError::ResourceExhausted(s.message().to_string()))
+        }
+        Ok(Err(s)) => Err(JobError::invalid(
+            "stream",
+            format!("reading the stream: {}", s.message()),
+        )),
+    }
+}
+
+/// The longest base-set label, in bytes.
+pub const MAX_LABEL_BYTES: usize = 256;
+
 /// Groups of a verify stream in flight at once: one running, one forming.
 const STREAM_IN_FLIGHT: usize = 2;
 /// A stream's requests that have already arrived are verified together, up to this many
@@ -374,22 +589,16 @@ const STREAM_MERGE_ITEMS: usize = 4096;
 async fn verify_group(
     st: Arc<State>,
     group: Vec<pb::VerifyRequest>,
+    charge: Charge,
 ) -> Vec<Result<pb::VerifyResponse, Status>> {
+    let _held = charge;
     let first = &group[0];
     let scheme = match convert::scheme(first.scheme, first.policy) {
         Ok(s) => s,
         Err(e) => return vec![Err(status(e))],
     };
     let sizes: Vec<(u64, usize)> = group.iter().map(|r| (r.tag, r.items.len())).collect();
-    let items: Vec<SigItem> = group
-        .into_iter()
-        .flat_map(|r| r.items)
-        .map(|i| SigItem {
-            public_key: i.public_key,
-            signature: i.signature,
-            message: i.message,
-        })
-        .collect();
+    let items = sig_items(group.into_iter().flat_map(|r| r.items).collect());
     let res = st
         .scheduler
         .submit(Job::Verify(VerifyJob { scheme, items }))
@@ -429,43 +638,74 @@ fn verify_stream_task(
     let (tx, rx) = tokio::sync::mpsc::channel::<
         tokio::task::JoinHandle<Vec<Result<pb::VerifyResponse, Status>>>,
     >(STREAM_IN_FLIGHT);
+    let idle = std::time::Duration::from_secs(st.config.verify_stream_idle_secs);
+    let failed = |e: Status| tokio::spawn(async move { vec![Err(e)] });
     tokio::spawn(async move {
-        let mut held: Option<pb::VerifyRequest> = None;
+        // A request's checks and memory, before it joins a group.
+        let admit = |r: &pb::VerifyRequest, charge: &mut Charge| {
+            st.metrics
+                .rpc_bytes("VerifyStream", prost::Message::encoded_len(r));
+            check_items(&st.config, &r.items)?;
+            charge.add(
+                "a verify request",
+                prost::Message::encoded_len(r) + r.items.len() * VERDICT_BYTES,
+            )
+        };
+        let mut held: Option<(pb::VerifyRequest, Charge)> = None;
         loop {
-            let first = match held.take() {
+            let (first, mut charge) = match held.take() {
                 Some(r) => r,
-                None => match requests.next().await {
-                    Some(Ok(r)) => r,
-                    Some(Err(e)) => {
-                        let _ = tx.send(tokio::spawn(async move { vec![Err(e)] })).await;
+                None => match next_message(&mut requests, idle, "verify_stream_idle_secs").await {
+                    Ok(Some(r)) => {
+                        let mut charge = st.budget.charge();
+                        if let Err(e) = admit(&r, &mut charge) {
+                            let _ = tx.send(failed(status(e))).await;
+                            return;
+                        }
+                        (r, charge)
+                    }
+                    Ok(None) => return,
+                    Err(e) => {
+                        let _ = tx.send(failed(status(e))).await;
                         return;
                     }
-                    None => return,
                 },
             };
-            st.metrics
-                .rpc_bytes("VerifyStream", prost::Message::encoded_len(&first));
             let mut items = first.items.len();
             let mut group = vec![first];
+            let mut refused = None;
             while items < STREAM_MERGE_ITEMS {
                 match requests.next().now_or_never() {
                     Some(Some(Ok(r))) => {
-                        st.metrics
-                            .rpc_bytes("VerifyStream", prost::Message::encoded_len(&r));
-                        if (r.scheme, r.policy) == (group[0].scheme, group[0].policy) {
+                        let same = (r.scheme, r.policy) == (group[0].scheme, group[0].policy);
+                        let mut own = st.budget.charge();
+                        let c = if same { &mut charge } else { &mut own };
+                        if let Err(e) = admit(&r, c) {
+                            refused = Some(status(e));
+                            break;
+                        }
+                        if same {
                             items += r.items.len();
                             group.push(r);
                         } else {
-                            held = Some(r);
+                            held = Some((r, own));
                             break;
                         }
+                    }
+                    Some(Some(Err(e))) => {
+                        refused = Some(e);
+                        break;
                     }
                     _ => break,
                 }
             }
-            let job = tokio::spawn(verify_group(st.clone(), group));
+            let job = tokio::spawn(verify_group(st.clone(), group, charge));
             if tx.send(job).await.is_err() {
                 return; // the client went away
+            }
+            if let Some(e) = refused {
+                let _ = tx.send(failed(e)).await;
+                return;
             }
         }
     });
@@ -577,7 +817,17 @@ impl Offload for Service {
                 max_message_bytes: c.max_message_bytes as u64,
                 max_base_set_points: c.max_base_points,
                 queue_capacity: self.st.scheduler.capacity() as u32,
-                shared_memory: c.shm_dir.is_some(),
+                shared_memory: self.st.shm.is_some(),
+                max_scalar_vectors: c.max_scalar_vectors as u32,
+                max_ntt_columns: c.max_ntt_columns as u32,
+                max_ntt_log_n: c.max_ntt_log_n,
+                max_verify_items: c.max_verify_items.min(c.max_message_bytes / VERDICT_BYTES)
+                    as u32,
+                max_verify_item_bytes: c.max_verify_item_bytes as u64,
+                max_label_bytes: MAX_LABEL_BYTES as u32,
+                max_inflight_bytes: c.max_inflight_bytes as u64,
+                max_uploads: c.max_uploads as u32,
+                stream_idle_secs: c.stream_idle_secs,
             }),
         }))
     }
@@ -589,9 +839,15 @@ impl Offload for Service {
         let st = self.st.clone();
         let mut stream = req.into_inner();
         let r = async {
-            let header = match stream.message().await.map_err(|s| {
-                JobError::invalid("stream", format!("reading the upload: {}", s.message()))
-            })? {
+            let _slot = st.uploads.clone().try_acquire_owned().map_err(|_| {
+                JobError::ResourceExhausted(format!(
+                    "{} uploads are in progress, the most this daemon takes at once \
+                     (max_uploads); try again later",
+                    st.config.max_uploads
+                ))
+            })?;
+            let idle = std::time::Duration::from_secs(st.config.stream_idle_secs);
+            let header = match next_message(&mut stream, idle, "stream_idle_secs").await? {
                 Some(pb::UploadBasesRequest {
                     part: Some(pb::upload_bases_request::Part::Header(h)),
                 }) => h,
@@ -604,16 +860,28 @@ impl Offload for Service {
             };
             let curve = convert::curve(header.curve)?;
             let enc = convert::encoding("header.encoding", header.encoding)?;
+            if header.label.len() > MAX_LABEL_BYTES {
+                return Err(JobError::invalid(
+                    "header.label",
+                    format!(
+                        "{} bytes; a label has at most {MAX_LABEL_BYTES}",
+                        header.label.len()
+                    ),
+                ));
+            }
             let mut up = st
                 .store
                 .begin_upload(curve, enc, header.count, header.label)?;
-            while let Some(msg) = stream.message().await.map_err(|s| {
-                JobError::invalid("stream", format!("reading the upload: {}", s.message()))
-            })? {
+            // The decoded points stay in memory until the set is stored.
+            let mut charge = st.budget.charge();
+            while let Some(msg) = next_message(&mut stream, idle, "stream_idle_secs").await? {
                 match msg.part {
                     Some(pb::upload_bases_request::Part::Points(b)) => {
                         st.metrics.rpc_bytes("UploadBases", b.len());
+                        charge.add("the uploaded points", up.decoded_bytes(b.len()))?;
+                        let mut chunk = st.budget.take_for("an upload chunk", b.len())?;
                         up = on_rayon(move || up.push(&b).map(|()| up)).await??;
+                        chunk.release();
                     }
                     _ => return Err(JobError::invalid("header", "a second header")),
                 }
@@ -629,16 +897,27 @@ impl Offload for Service {
 
     async fn list_bases(
         &self,
-        _req: Request<pb::ListBasesRequest>,
+        req: Request<pb::ListBasesRequest>,
     ) -> Result<Response<pb::ListBasesResponse>, Status> {
-        let sets = self
-            .st
-            .store
-            .list()
+        let req = req.into_inner();
+        let size = match req.page_size {
+            0 => 100,
+            n => n.min(1000) as usize,
+        };
+        let (page, more) = self.st.store.list_page(&req.page_token, size);
+        let next_page_token = if more {
+            page.last().map(|(h, _)| h.clone()).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let sets = page
             .into_iter()
             .map(|(h, m)| set_info(&self.st.store, h, m))
             .collect();
-        Ok(Response::new(pb::ListBasesResponse { sets }))
+        Ok(Response::new(pb::ListBasesResponse {
+            sets,
+            next_page_token,
+        }))
     }
 
     async fn delete_bases(
@@ -655,11 +934,16 @@ impl Offload for Service {
     }
 
     async fn msm(&self, req: Request<pb::MsmRequest>) -> Result<Response<pb::MsmResponse>, Status> {
+        let peer = req.extensions().get::<Peer>().cloned();
         let req = req.into_inner();
-        self.st
-            .metrics
-            .rpc_bytes("Msm", prost::Message::encoded_len(&req));
-        let r = msm(self.st.clone(), req).await;
+        let len = prost::Message::encoded_len(&req);
+        self.st.metrics.rpc_bytes("Msm", len);
+        let st = self.st.clone();
+        let r = async {
+            let charge = st.budget.take_for("the request", len)?;
+            msm(st, peer, charge, req).await
+        }
+        .await;
         self.checked("Msm", r)
     }
 
@@ -667,13 +951,12 @@ impl Offload for Service {
         &self,
         req: Request<Streaming<pb::MsmStreamRequest>>,
     ) -> Result<Response<pb::MsmResponse>, Status> {
+        let peer = req.extensions().get::<Peer>().cloned();
         let st = self.st.clone();
         let mut stream = req.into_inner();
         let r = async {
-            let read = |s: Status| {
-                JobError::invalid("stream", format!("reading the request: {}", s.message()))
-            };
-            let mut header = match stream.message().await.map_err(read)? {
+            let idle = std::time::Duration::from_secs(st.config.stream_idle_secs);
+            let mut header = match next_message(&mut stream, idle, "stream_idle_secs").await? {
                 Some(pb::MsmStreamRequest {
                     part: Some(pb::msm_stream_request::Part::Header(h)),
                 }) => h,
@@ -684,6 +967,24 @@ impl Offload for Service {
                     ))
                 }
             };
+            let mut charge = st
+                .budget
+                .take_for("the header", prost::Message::encoded_len(&header))?;
+            // Each vector is as long as the base set: known before the first chunk.
+            let points = match &header.bases {
+                Some(pb::msm_request::Bases::Handle(h)) => st.store.count(h)?,
+                Some(pb::msm_request::Bases::Inline(b)) => {
+                    let enc = convert::encoding("inline.encoding", b.encoding)?;
+                    let len = match convert::curve(header.curve)? {
+                        CurveId::Bn254 => wire::point_len::<Bn254>(enc),
+                        CurveId::Bls12_381 => wire::point_len::<Bls12_381>(enc),
+                    }
+                    .map_err(|e| JobError::invalid("inline.encoding", e))?;
+                    (b.points.len() / len) as u64
+                }
+                None => 0,
+            };
+            let limit = usize::try_from(points.saturating_mul(32)).unwrap_or(usize::MAX);
             let mut vectors: Vec<Vec<u8>> = Vec::new();
             for (v, e) in std::mem::take(&mut header.scalars).into_iter().enumerate() {
                 match e.source {
@@ -697,15 +998,20 @@ impl Offload for Service {
                     }
                 }
             }
-            let limit = st.config.max_base_points as usize * 32;
-            while let Some(msg) = stream.message().await.map_err(read)? {
+            while let Some(msg) = next_message(&mut stream, idle, "stream_idle_secs").await? {
                 let Some(pb::msm_stream_request::Part::Chunk(c)) = msg.part else {
                     return Err(JobError::invalid("header", "a second header"));
                 };
                 st.metrics.rpc_bytes("MsmStream", c.packed.len());
                 let v = c.vector as usize;
-                if v >= 1024 {
-                    return Err(JobError::invalid("chunk.vector", "at most 1024 vectors"));
+                if v >= st.config.max_scalar_vectors {
+                    return Err(JobError::invalid(
+                        "chunk.vector",
+                        format!(
+                            "vector {v}; this daemon takes at most {} vectors (max_scalar_vectors)",
+                            st.config.max_scalar_vectors
+                        ),
+                    ));
                 }
                 if vectors.len() <= v {
                     vectors.resize(v + 1, Vec::new());
@@ -713,9 +1019,10 @@ impl Offload for Service {
                 if vectors[v].len() + c.packed.len() > limit {
                     return Err(JobError::invalid(
                         format!("scalars[{v}]"),
-                        "longer than the largest base set this daemon takes",
+                        format!("more than {limit} bytes, 32 for each of the set's {points} bases"),
                     ));
                 }
+                charge.add("the streamed scalars", c.packed.len())?;
                 vectors[v].extend_from_slice(&c.packed);
             }
             header.scalars = vectors
@@ -724,18 +1031,23 @@ impl Offload for Service {
                     source: Some(pb::elements::Source::Packed(b)),
                 })
                 .collect();
-            msm(st, header).await
+            msm(st, peer, charge, header).await
         }
         .await;
         self.checked("MsmStream", r)
     }
 
     async fn ntt(&self, req: Request<pb::NttRequest>) -> Result<Response<pb::NttResponse>, Status> {
+        let peer = req.extensions().get::<Peer>().cloned();
         let req = req.into_inner();
-        self.st
-            .metrics
-            .rpc_bytes("Ntt", prost::Message::encoded_len(&req));
-        let r = ntt(self.st.clone(), req).await;
+        let len = prost::Message::encoded_len(&req);
+        self.st.metrics.rpc_bytes("Ntt", len);
+        let st = self.st.clone();
+        let r = async {
+            let charge = st.budget.take_for("the request", len)?;
+            ntt(st, peer, charge, req).await
+        }
+        .await;
         self.checked("Ntt", r)
     }
 
@@ -744,10 +1056,14 @@ impl Offload for Service {
         req: Request<pb::VerifyRequest>,
     ) -> Result<Response<pb::VerifyResponse>, Status> {
         let req = req.into_inner();
-        self.st
-            .metrics
-            .rpc_bytes("Verify", prost::Message::encoded_len(&req));
-        let r = verify(self.st.clone(), req).await;
+        let len = prost::Message::encoded_len(&req);
+        self.st.metrics.rpc_bytes("Verify", len);
+        let st = self.st.clone();
+        let r = async {
+            let charge = st.budget.take_for("the request", len)?;
+            verify(st, charge, req).await
+        }
+        .await;
         self.checked("Verify", r)
     }
 

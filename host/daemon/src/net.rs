@@ -1,0 +1,299 @@
+//! Listening: who is on the other end of a connection, how many connections there may be, and
+//! closing them all when a drain runs past its deadline.
+//!
+//! tonic's own accept loop retries a failed `accept` at once, so a daemon out of file
+//! descriptors spins at full CPU while new clients hang. Here a failed accept waits before the
+//! next try, and no connection is accepted while `max_connections` are open: the kernel's
+//! backlog holds the rest.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+use std::time::Instant;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+use tonic::transport::server::Connected;
+
+/// The client of a call, as the connection tells it (request extensions carry it).
+#[derive(Clone, Debug)]
+pub struct Peer {
+    pub transport: Transport,
+    /// The connection's calls in progress, for its idle limit.
+    pub activity: Arc<Activity>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Tcp {
+        remote: Option<std::net::SocketAddr>,
+    },
+    /// A Unix-socket client and its credentials (SO_PEERCRED).
+    Unix { uid: Option<u32>, gid: Option<u32> },
+}
+
+/// Calls open on one connection, and since when it has had none.
+#[derive(Debug)]
+pub struct Activity {
+    open: AtomicUsize,
+    idle_since: Mutex<Instant>,
+}
+
+impl Activity {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            open: AtomicUsize::new(0),
+            idle_since: Mutex::new(Instant::now()),
+        })
+    }
+
+    /// A call begins; it ends when the guard is dropped (its answer sent or abandoned).
+    pub fn begin(self: &Arc<Self>) -> CallGuard {
+        self.open.fetch_add(1, Ordering::AcqRel);
+        CallGuard(self.clone())
+    }
+
+    /// When the connection has been idle since, if it is.
+    fn idle_since(&self) -> Option<Instant> {
+        let since = *self.idle_since.lock().unwrap_or_else(|e| e.into_inner());
+        (self.open.load(Ordering::Acquire) == 0).then_some(since)
+    }
+}
+
+pub struct CallGuard(Arc<Activity>);
+
+impl Drop for CallGuard {
+    fn drop(&mut self) {
+        if self.0.open.fetch_sub(1, Ordering::AcqRel) == 1 {
+            *self.0.idle_since.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        }
+    }
+}
+
+impl Peer {
+    /// The Unix credentials of a Unix-socket client; None over TCP.
+    pub fn unix_ids(&self) -> Option<(u32, u32)> {
+        match self.transport {
+            Transport::Unix {
+                uid: Some(u),
+                gid: Some(g),
+            } => Some((u, g)),
+            _ => None,
+        }
+    }
+}
+
+/// A connection that counts against the daemon's limit while it is open, is closed once it
+/// has had no call for the idle limit, and fails every read and write once `kill` fires.
+pub struct Conn<IO> {
+    io: IO,
+    peer: Peer,
+    _slot: OwnedSemaphorePermit,
+    kill: Pin<Box<WaitForCancellationFutureOwned>>,
+    idle: Duration,
+    check: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<IO> Conn<IO> {
+    fn killed(&mut self, cx: &mut Context<'_>) -> Option<io::Error> {
+        if self.kill.as_mut().poll(cx).is_ready() {
+            return Some(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "closed: the daemon's drain deadline passed",
+            ));
+        }
+        // HTTP/2 pings keep bytes flowing on an idle connection, so idleness is judged by
+        // calls, checked when the timer fires (and re-armed for the earliest it could end).
+        while self.check.as_mut().poll(cx).is_ready() {
+            let now = Instant::now();
+            match self.peer.activity.idle_since() {
+                Some(since) if now.duration_since(since) >= self.idle => {
+                    return Some(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "closed: no call on this connection within the idle limit",
+                    ));
+                }
+                Some(since) => self.check.as_mut().reset((since + self.idle).into()),
+                None => self.check.as_mut().reset((now + self.idle).into()),
+            }
+        }
+        None
+    }
+}
+
+use std::future::Future;
+
+impl<IO: AsyncRead + Unpin> AsyncRead for Conn<IO> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if let Some(e) = self.killed(cx) {
+            return Poll::Ready(Err(e));
+        }
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<IO: AsyncWrite + Unpin> AsyncWrite for Conn<IO> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if let Some(e) = self.killed(cx) {
+            return Poll::Ready(Err(e));
+        }
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        if let Some(e) = self.killed(cx) {
+            return Poll::Ready(Err(e));
+        }
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+}
+
+impl<IO> Connected for Conn<IO> {
+    type ConnectInfo = Peer;
+    fn connect_info(&self) -> Peer {
+        self.peer.clone()
+    }
+}
+
+/// What every listener of one daemon shares.
+#[derive(Clone)]
+pub struct Gate {
+    slots: Arc<Semaphore>,
+    kill: CancellationToken,
+    idle: Duration,
+}
+
+impl Gate {
+    pub fn new(max_connections: usize, idle: Duration, kill: CancellationToken) -> Self {
+        Self {
+            slots: Arc::new(Semaphore::new(max_connections)),
+            kill,
+            idle,
+        }
+    }
+
+    /// Connections open now.
+    pub fn open(&self, max: usize) -> usize {
+        max.saturating_sub(self.slots.available_permits())
+    }
+}
+
+/// Errors of `accept` that concern one would-be connection, not the listener: try again at once.
+fn per_connection(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
+    )
+}
+
+/// A listener's accepted connections, for `serve_with_incoming_shutdown`. It never yields an
+/// error (tonic would retry at once): out of descriptors or memory, it waits and tries again.
+pub fn incoming<L, IO, F>(
+    listener: L,
+    gate: Gate,
+    accept: F,
+) -> impl futures::Stream<Item = Result<Conn<IO>, io::Error>>
+where
+    F: for<'a> Fn(&'a L) -> Pin<Box<dyn Future<Output = io::Result<(IO, Transport)>> + Send + 'a>>,
+{
+    futures::stream::unfold(
+        (listener, gate, accept),
+        |(listener, gate, accept)| async move {
+            loop {
+                let slot = gate.slots.clone().acquire_owned().await.ok()?;
+                match accept(&listener).await {
+                    Ok((io, transport)) => {
+                        let conn = Conn {
+                            io,
+                            peer: Peer {
+                                transport,
+                                activity: Activity::new(),
+                            },
+                            _slot: slot,
+                            kill: Box::pin(gate.kill.clone().cancelled_owned()),
+                            idle: gate.idle,
+                            check: Box::pin(tokio::time::sleep(gate.idle)),
+                        };
+                        return Some((Ok(conn), (listener, gate, accept)));
+                    }
+                    Err(e) if per_connection(&e) => continue,
+                    Err(e) => {
+                        tracing::warn!("accepting a connection: {e}; trying again in 100 ms");
+                        drop(slot);
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub fn accept_tcp(
+    l: &tokio::net::TcpListener,
+) -> Pin<Box<dyn Future<Output = io::Result<(tokio::net::TcpStream, Transport)>> + Send + '_>> {
+    Box::pin(async move {
+        let (s, remote) = l.accept().await?;
+        let _ = s.set_nodelay(true);
+        Ok((
+            s,
+            Transport::Tcp {
+                remote: Some(remote),
+            },
+        ))
+    })
+}
+
+pub fn accept_unix(
+    l: &tokio::net::UnixListener,
+) -> Pin<Box<dyn Future<Output = io::Result<(tokio::net::UnixStream, Transport)>> + Send + '_>> {
+    Box::pin(async move {
+        let (s, _) = l.accept().await?;
+        let cred = s.peer_cred().ok();
+        let peer = Transport::Unix {
+            uid: cred.as_ref().map(|c| c.uid()),
+            gid: cred.as_ref().map(|c| c.gid()),
+        };
+        Ok((s, peer))
+    })
+}
+
+/// Raise the soft limit on open files to the hard limit (many clients, each a descriptor),
+/// and return the soft limit now in force (None: unlimited).
+pub fn raise_nofile_limit() -> Option<u64> {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let mut lim = getrlimit(Resource::Nofile);
+    // None is unlimited.
+    if lim.current != lim.maximum {
+        lim.current = lim.maximum;
+        if let Err(e) = setrlimit(Resource::Nofile, lim.clone()) {
+            tracing::warn!("raising the open-file limit: {e}");
+        }
+    }
+    getrlimit(Resource::Nofile).current
+}
