@@ -201,6 +201,9 @@ impl Gate {
     }
 }
 
+/// One `accept` in progress: the connection and who is on its other end.
+pub type Accepting<'a, IO> = Pin<Box<dyn Future<Output = io::Result<(IO, Transport)>> + Send + 'a>>;
+
 /// Errors of `accept` that concern one would-be connection, not the listener: try again at once.
 fn per_connection(e: &io::Error) -> bool {
     matches!(
@@ -220,7 +223,7 @@ pub fn incoming<L, IO, F>(
     accept: F,
 ) -> impl futures::Stream<Item = Result<Conn<IO>, io::Error>>
 where
-    F: for<'a> Fn(&'a L) -> Pin<Box<dyn Future<Output = io::Result<(IO, Transport)>> + Send + 'a>>,
+    F: for<'a> Fn(&'a L) -> Accepting<'a, IO>,
 {
     futures::stream::unfold(
         (listener, gate, accept),
@@ -254,9 +257,7 @@ where
     )
 }
 
-pub fn accept_tcp(
-    l: &tokio::net::TcpListener,
-) -> Pin<Box<dyn Future<Output = io::Result<(tokio::net::TcpStream, Transport)>> + Send + '_>> {
+pub fn accept_tcp(l: &tokio::net::TcpListener) -> Accepting<'_, tokio::net::TcpStream> {
     Box::pin(async move {
         let (s, remote) = l.accept().await?;
         let _ = s.set_nodelay(true);
@@ -269,9 +270,7 @@ pub fn accept_tcp(
     })
 }
 
-pub fn accept_unix(
-    l: &tokio::net::UnixListener,
-) -> Pin<Box<dyn Future<Output = io::Result<(tokio::net::UnixStream, Transport)>> + Send + '_>> {
+pub fn accept_unix(l: &tokio::net::UnixListener) -> Accepting<'_, tokio::net::UnixStream> {
     Box::pin(async move {
         let (s, _) = l.accept().await?;
         let cred = s.peer_cred().ok();
@@ -291,7 +290,7 @@ pub fn raise_nofile_limit() -> Option<u64> {
     // None is unlimited.
     if lim.current != lim.maximum {
         lim.current = lim.maximum;
-        if let Err(e) = setrlimit(Resource::Nofile, lim.clone()) {
+        if let Err(e) = setrlimit(Resource::Nofile, lim) {
             tracing::warn!("raising the open-file limit: {e}");
         }
     }

@@ -389,7 +389,7 @@ async fn ntt_for<F: ApiField>(
     let sources: Vec<Source> = req.columns.into_iter().map(source).collect();
     let first = sources[0].len();
     let width = F::BYTES as u64;
-    if first % width != 0 {
+    if !first.is_multiple_of(width) {
         return Err(JobError::invalid(
             "columns[0]",
             format!("{first} bytes is not a whole number of {width}-byte elements"),

@@ -183,7 +183,7 @@ mod tests {
         std::os::unix::fs::symlink(tmp.path(), dir.join("up")).unwrap();
         rustix::fs::mknodat(
             rustix::fs::CWD,
-            &dir.join("fifo"),
+            dir.join("fifo"),
             FileType::Fifo,
             Mode::from_raw_mode(0o600),
             0,

@@ -134,7 +134,7 @@ async fn shared_memory_is_safe_against_its_own_client() {
     std::os::unix::fs::symlink(&secret, shm.join("link")).unwrap();
     rustix::fs::mknodat(
         rustix::fs::CWD,
-        &shm.join("fifo"),
+        shm.join("fifo"),
         rustix::fs::FileType::Fifo,
         rustix::fs::Mode::from_raw_mode(0o600),
         0,
@@ -171,7 +171,7 @@ async fn shared_memory_is_safe_against_its_own_client() {
             let mut i = 0u64;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) && i < 2_000_000 {
                 let _ = std::fs::remove_file(&tmp);
-                if i % 2 == 0 {
+                if i.is_multiple_of(2) {
                     let _ = std::os::unix::fs::symlink(&secret, &tmp);
                 } else {
                     let _ = std::fs::hard_link(shm.join("swap.plain"), &tmp);
