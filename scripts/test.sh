@@ -91,6 +91,40 @@ kill "$daemon"
 wait "$daemon" || true
 daemon=
 
+echo "== offloadd with TLS and a tenant's token: the CLI and the Python client over it"
+command -v openssl >/dev/null 2>&1 || apt_install openssl
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=offload CI CA" \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign \
+  -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+  -keyout "$work/server.key" -out "$work/server.csr" 2>/dev/null
+printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$work/server.ext"
+openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
+  -days 2 -extfile "$work/server.ext" -out "$work/server.pem" 2>/dev/null
+target/release/offloadd token --tenant ci >"$work/token.txt"
+token=$(grep '^offload_' "$work/token.txt")
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+{
+  printf 'listen = "127.0.0.1:%s"\nmetrics_listen = ""\ndata_dir = "%s"\n' "$port" "$work/data-tls"
+  printf '[tls]\ncert = "%s"\nkey = "%s"\n' "$work/server.pem" "$work/server.key"
+  grep -v '^#' "$work/token.txt" | grep -v '^offload_'
+} >"$work/tls.toml"
+target/release/offloadd --config "$work/tls.toml" >"$work/offloadd-tls.log" 2>&1 &
+daemon=$!
+for _ in $(seq 1 300); do
+  python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
+  sleep 0.1
+done
+if OFFLOAD_TLS_CA="$work/ca.pem" target/release/offload info --addr "https://localhost:$port" >/dev/null 2>&1; then
+  cat "$work/offloadd-tls.log"; echo "a call without the token was answered" >&2; exit 1
+fi
+OFFLOAD_TLS_CA="$work/ca.pem" OFFLOAD_TOKEN="$token" target/release/offload info --addr "https://localhost:$port"
+OFFLOAD_TLS_CA="$work/ca.pem" OFFLOAD_TOKEN="$token" python3 examples/python/client.py "127.0.0.1:$port" ||
+  { cat "$work/offloadd-tls.log"; exit 1; }
+kill "$daemon"
+wait "$daemon" || true
+daemon=
+
 # One closing line for the whole run: the sum over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
      END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"

@@ -19,6 +19,8 @@ pub struct Target {
     pub addr: String,
     /// Send MSM scalars through this shared-memory directory instead of in the message.
     pub shm_dir: Option<PathBuf>,
+    /// TLS material and token.
+    pub options: offload_client::ConnectOptions,
 }
 
 pub struct Remote {
@@ -187,7 +189,7 @@ pub fn runner(case: Case, target: &Target) -> Result<Box<dyn Runner>, String> {
             .map_err(|e| e.to_string())?,
     );
     let mut client = rt
-        .block_on(Client::connect(&target.addr))
+        .block_on(Client::connect_with(&target.addr, &target.options))
         .map_err(|e| e.to_string())?;
     let call = match case {
         // The daemon builds a fixed-base table for a resident set on its second use (memory

@@ -3,6 +3,12 @@
 
     pip install grpcio grpcio-tools
     python3 examples/python/client.py unix:/tmp/offload.sock     # or 127.0.0.1:50051
+    OFFLOAD_TLS_CA=ca.pem OFFLOAD_TOKEN=offload_... python3 examples/python/client.py localhost:50051
+
+With OFFLOAD_TLS_CA (the CA that signed the daemon's certificate) the channel is TLS, with
+OFFLOAD_TLS_CLIENT_CERT and OFFLOAD_TLS_CLIENT_KEY for a client certificate and
+OFFLOAD_TLS_DOMAIN for the name to check (default localhost); OFFLOAD_TOKEN is sent as
+"authorization: Bearer <token>" on every call.
 
 It checks the daemon against arithmetic done here in plain Python: a BN254 MSM (affine
 double-and-add on y^2 = x^3 + 3, EIP-196 encoding) and a Goldilocks NTT (the transform of a unit
@@ -72,12 +78,61 @@ def eip196(pt):
     return pt[0].to_bytes(32, "big") + pt[1].to_bytes(32, "big")
 
 
+class Bearer(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
+             grpc.StreamUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):
+    """Adds the API token to every call."""
+
+    def __init__(self, token):
+        self.header = ("authorization", f"Bearer {token}")
+
+    def _details(self, d):
+        meta = list(d.metadata or []) + [self.header]
+        return d._replace(metadata=meta) if hasattr(d, "_replace") else _Details(d, meta)
+
+    def intercept_unary_unary(self, cont, d, req):
+        return cont(self._details(d), req)
+
+    def intercept_unary_stream(self, cont, d, req):
+        return cont(self._details(d), req)
+
+    def intercept_stream_unary(self, cont, d, reqs):
+        return cont(self._details(d), reqs)
+
+    def intercept_stream_stream(self, cont, d, reqs):
+        return cont(self._details(d), reqs)
+
+
+class _Details(grpc.ClientCallDetails):
+    def __init__(self, d, metadata):
+        self.method, self.timeout, self.credentials = d.method, d.timeout, d.credentials
+        self.wait_for_ready, self.compression = d.wait_for_ready, d.compression
+        self.metadata = metadata
+
+
+def channel(addr):
+    """Plaintext, or TLS and a token as the environment says (see the module's text)."""
+    env = os.environ.get
+    ca = env("OFFLOAD_TLS_CA")
+    if ca:
+        read = lambda p: open(p, "rb").read() if p else None  # noqa: E731
+        creds = grpc.ssl_channel_credentials(
+            root_certificates=read(ca),
+            private_key=read(env("OFFLOAD_TLS_CLIENT_KEY")),
+            certificate_chain=read(env("OFFLOAD_TLS_CLIENT_CERT")))
+        ch = grpc.secure_channel(addr, creds, options=[
+            ("grpc.ssl_target_name_override", env("OFFLOAD_TLS_DOMAIN") or "localhost")])
+    else:
+        # gRPC C-core sends a Unix socket's path as :authority, which is not a valid HTTP/2
+        # authority and is refused by the daemon's HTTP/2 stack; name a plain one instead.
+        ch = grpc.insecure_channel(addr, options=[("grpc.default_authority", "localhost")])
+    token = env("OFFLOAD_TOKEN")
+    return grpc.intercept_channel(ch, Bearer(token)) if token else ch
+
+
 def main():
     addr = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1:50051"
     pb, rpc = load_stubs()
-    # gRPC C-core sends a Unix socket's path as :authority, which is not a valid HTTP/2
-    # authority and is refused by the daemon's HTTP/2 stack; name a plain one instead.
-    stub = rpc.OffloadStub(grpc.insecure_channel(addr, options=[("grpc.default_authority", "localhost")]))
+    stub = rpc.OffloadStub(channel(addr))
 
     info = stub.GetInfo(pb.GetInfoRequest())
     names = [b.name for b in info.backends]

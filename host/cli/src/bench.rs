@@ -309,6 +309,8 @@ pub fn run(a: BenchArgs) -> Result<()> {
         "remote" => Some(offload_benches::remote::Target {
             addr: a.addr.clone(),
             shm_dir: a.shm_dir.clone(),
+            // TLS and token from OFFLOAD_TLS_CA, OFFLOAD_TLS_CLIENT_CERT/KEY, OFFLOAD_TOKEN.
+            options: offload_client::ConnectOptions::from_env()?,
         }),
         "fpga-sim" | "cuda" | "cuda-emulated" => None,
         other => bail!(

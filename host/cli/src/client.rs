@@ -21,6 +21,39 @@ pub struct Conn {
         env = "OFFLOAD_ADDR"
     )]
     pub addr: String,
+    /// CA certificates (PEM) the daemon's certificate must chain to (https:// addresses).
+    #[arg(long, global = true, env = "OFFLOAD_TLS_CA")]
+    pub tls_ca: Option<PathBuf>,
+    /// Client certificate (PEM), for a daemon that knows tenants by certificate.
+    #[arg(long, global = true, env = "OFFLOAD_TLS_CLIENT_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, global = true, env = "OFFLOAD_TLS_CLIENT_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// The name the daemon's certificate must carry, when not the address's host.
+    #[arg(long, global = true, env = "OFFLOAD_TLS_DOMAIN")]
+    pub tls_domain: Option<String>,
+    /// API token (`offloadd token --tenant NAME` makes one).
+    #[arg(long, global = true, env = "OFFLOAD_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+impl Conn {
+    pub fn options(&self) -> Result<offload_client::ConnectOptions> {
+        let read =
+            |p: &PathBuf| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
+        let identity = match (&self.tls_cert, &self.tls_key) {
+            (Some(c), Some(k)) => Some((read(c)?, read(k)?)),
+            (None, None) => None,
+            _ => bail!("--tls-cert and --tls-key go together"),
+        };
+        Ok(offload_client::ConnectOptions {
+            tls_ca: self.tls_ca.as_ref().map(read).transpose()?,
+            tls_identity: identity,
+            tls_domain: self.tls_domain.clone(),
+            token: self.token.clone(),
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -84,6 +117,9 @@ pub enum Bases {
         encoding: Encoding,
         #[arg(long, default_value = "")]
         label: String,
+        /// Publish the set read-only to every tenant (tenants declared with publish = true).
+        #[arg(long)]
+        shared: bool,
     },
     /// List uploaded sets.
     List,
@@ -141,7 +177,7 @@ fn packed(b: Vec<u8>) -> pb::Elements {
 }
 
 async fn connect(c: &Conn) -> Result<Client> {
-    Ok(Client::connect(&c.addr).await?)
+    Ok(Client::connect_with(&c.addr, &c.options()?).await?)
 }
 
 pub async fn info(c: &Conn) -> Result<()> {
@@ -191,6 +227,7 @@ pub async fn bases(c: &Conn, cmd: Bases) -> Result<()> {
             curve,
             encoding,
             label,
+            shared,
         } => {
             let bytes = read(&file)?;
             let point = match (curve, encoding) {
@@ -214,6 +251,7 @@ pub async fn bases(c: &Conn, cmd: Bases) -> Result<()> {
                     encoding: encoding.wire() as i32,
                     count: (bytes.len() / point) as u64,
                     label,
+                    shared,
                 })),
             })
             .chain(bytes.chunks(1 << 21).map(|b| pb::UploadBasesRequest {

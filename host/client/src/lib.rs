@@ -20,7 +20,8 @@ use offload_core::wire::{self, CurveId, PointEncoding, WireCurve, WireField};
 use offload_engine::ntt::{Direction, NttConfig, NttField, Order};
 use offload_proto::v1 as pb;
 use offload_proto::v1::offload_client::OffloadClient;
-use tonic::transport::{Channel, Endpoint, Uri};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity, Uri};
 
 pub use offload_proto::v1;
 
@@ -84,13 +85,91 @@ client_field!(ark_bls12_381::Fr, Bls12381Fr);
 client_field!(p3_baby_bear::BabyBear, Babybear);
 client_field!(p3_goldilocks::Goldilocks, Goldilocks);
 
+/// How to reach a daemon beyond its address: TLS material and an API token.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectOptions {
+    /// CA certificates (PEM) the daemon's certificate must chain to; required for `https://`.
+    pub tls_ca: Option<Vec<u8>>,
+    /// Client certificate chain and private key (PEM), for a daemon that identifies tenants
+    /// by certificate.
+    pub tls_identity: Option<(Vec<u8>, Vec<u8>)>,
+    /// The name to check the daemon's certificate against, when not the address's host.
+    pub tls_domain: Option<String>,
+    /// An API token (`offloadd token`), sent as "authorization: Bearer <token>".
+    pub token: Option<String>,
+}
+
+impl ConnectOptions {
+    /// From the environment: OFFLOAD_TLS_CA, OFFLOAD_TLS_CLIENT_CERT and
+    /// OFFLOAD_TLS_CLIENT_KEY (file paths), OFFLOAD_TLS_DOMAIN and OFFLOAD_TOKEN.
+    pub fn from_env() -> Result<Self, ClientError> {
+        let file = |var: &str| -> Result<Option<Vec<u8>>, ClientError> {
+            match std::env::var_os(var) {
+                Some(p) if !p.is_empty() => std::fs::read(&p)
+                    .map(Some)
+                    .map_err(|e| ClientError::Address(format!("{var}={p:?}: {e}"))),
+                _ => Ok(None),
+            }
+        };
+        let identity = match (
+            file("OFFLOAD_TLS_CLIENT_CERT")?,
+            file("OFFLOAD_TLS_CLIENT_KEY")?,
+        ) {
+            (Some(c), Some(k)) => Some((c, k)),
+            (None, None) => None,
+            _ => {
+                return Err(ClientError::Address(
+                    "OFFLOAD_TLS_CLIENT_CERT and OFFLOAD_TLS_CLIENT_KEY go together".into(),
+                ))
+            }
+        };
+        let text = |var: &str| std::env::var(var).ok().filter(|v| !v.is_empty());
+        Ok(Self {
+            tls_ca: file("OFFLOAD_TLS_CA")?,
+            tls_identity: identity,
+            tls_domain: text("OFFLOAD_TLS_DOMAIN"),
+            token: text("OFFLOAD_TOKEN"),
+        })
+    }
+}
+
+/// Adds the bearer token, if any, to every call.
+#[derive(Clone)]
+pub struct Bearer(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(v) = &self.0 {
+            req.metadata_mut().insert("authorization", v.clone());
+        }
+        Ok(req)
+    }
+}
+
+/// The generated client over a channel that carries the token.
+pub type RawClient = OffloadClient<InterceptedService<Channel, Bearer>>;
+
 #[derive(Clone)]
 pub struct Client {
-    inner: OffloadClient<Channel>,
+    inner: RawClient,
 }
 
 impl Client {
+    /// Plaintext (`http://`, `unix:`) with no token; for TLS and tokens see [`Client::connect_with`].
     pub async fn connect(addr: &str) -> Result<Self, ClientError> {
+        Self::connect_with(addr, &ConnectOptions::default()).await
+    }
+
+    /// `https://host:port` with TLS (the CA in `opts`), or `http://`, or `unix:/path`; the
+    /// token, if any, on every call.
+    pub async fn connect_with(addr: &str, opts: &ConnectOptions) -> Result<Self, ClientError> {
+        let bearer =
+            match &opts.token {
+                Some(t) => Some(format!("Bearer {t}").parse().map_err(|_| {
+                    ClientError::Address("the token is not printable ASCII".into())
+                })?),
+                None => None,
+            };
         let channel = if let Some(path) = addr.strip_prefix("unix:") {
             let path = path.to_string();
             Endpoint::try_from("http://[::1]:50051")
@@ -104,24 +183,46 @@ impl Client {
                 }))
                 .await
         } else {
-            Endpoint::from_shared(addr.to_string())
-                .map_err(|e| ClientError::Address(format!("{addr:?}: {e}")))?
-                .connect()
-                .await
+            let mut ep = Endpoint::from_shared(addr.to_string())
+                .map_err(|e| ClientError::Address(format!("{addr:?}: {e}")))?;
+            if addr.starts_with("https://") {
+                let ca = opts.tls_ca.as_ref().ok_or_else(|| {
+                    ClientError::Address(format!(
+                        "{addr}: TLS needs the CA that signed the daemon's certificate \
+                         (--tls-ca, OFFLOAD_TLS_CA)"
+                    ))
+                })?;
+                let mut tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca));
+                if let Some((cert, key)) = &opts.tls_identity {
+                    tls = tls.identity(Identity::from_pem(cert, key));
+                }
+                if let Some(d) = &opts.tls_domain {
+                    tls = tls.domain_name(d.clone());
+                }
+                ep = ep.tls_config(tls).map_err(|source| ClientError::Connect {
+                    addr: addr.into(),
+                    source,
+                })?;
+            } else if opts.tls_ca.is_some() || opts.tls_identity.is_some() {
+                return Err(ClientError::Address(format!(
+                    "{addr}: TLS material given for a plaintext address; use https://"
+                )));
+            }
+            ep.connect().await
         }
         .map_err(|source| ClientError::Connect {
             addr: addr.into(),
             source,
         })?;
         Ok(Self {
-            inner: OffloadClient::new(channel)
+            inner: OffloadClient::with_interceptor(channel, Bearer(bearer))
                 .max_decoding_message_size(usize::MAX)
                 .max_encoding_message_size(usize::MAX),
         })
     }
 
     /// The generated client, for calls this wrapper does not cover.
-    pub fn raw(&mut self) -> &mut OffloadClient<Channel> {
+    pub fn raw(&mut self) -> &mut RawClient {
         &mut self.inner
     }
 
@@ -140,6 +241,25 @@ impl Client {
         points: &[Affine<C>],
         label: &str,
     ) -> Result<String, ClientError> {
+        self.upload(points, label, false).await
+    }
+
+    /// Upload a base set published read-only to every tenant (a public SRS); the daemon
+    /// allows it only for tenants declared with `publish = true`.
+    pub async fn publish_bases<C: ClientCurve>(
+        &mut self,
+        points: &[Affine<C>],
+        label: &str,
+    ) -> Result<String, ClientError> {
+        self.upload(points, label, true).await
+    }
+
+    async fn upload<C: ClientCurve>(
+        &mut self,
+        points: &[Affine<C>],
+        label: &str,
+        shared: bool,
+    ) -> Result<String, ClientError> {
         let mut bytes = Vec::new();
         for p in points {
             wire::encode_point::<C>(UPLOAD_ENCODING, p, &mut bytes)
@@ -151,6 +271,7 @@ impl Client {
                 encoding: pb::PointEncoding::ArkUncompressed as i32,
                 count: points.len() as u64,
                 label: label.into(),
+                shared,
             })),
         };
         let chunks: Vec<pb::UploadBasesRequest> = std::iter::once(header)

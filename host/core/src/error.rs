@@ -22,6 +22,9 @@ pub enum JobError {
     /// A deadline passed, or a client stream sent nothing for too long; says which.
     #[error("deadline exceeded: {0}")]
     DeadlineExceeded(String),
+    /// The caller is known but may not do this.
+    #[error("{0}")]
+    PermissionDenied(String),
     /// Stored data failed its check (a base set whose content no longer matches its handle).
     #[error("{0}")]
     DataLoss(String),

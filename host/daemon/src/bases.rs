@@ -50,10 +50,46 @@ impl AnyBases {
 pub struct Meta {
     pub curve: String,
     pub count: u64,
+    /// The label of a set stored before tenants (owned by the default tenant).
+    #[serde(default)]
+    pub label: String,
+    /// The tenants that uploaded this content, each with its own label. Identical content
+    /// is stored once; each owner sees and deletes only its own ownership.
+    #[serde(default)]
+    pub owners: Vec<Owner>,
+    /// Published read-only to every tenant by an owner allowed to publish.
+    #[serde(default)]
+    pub shared: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    pub tenant: String,
     pub label: String,
 }
 
 impl Meta {
+    /// Whether `tenant` may list and use the set.
+    pub fn visible_to(&self, tenant: &str) -> bool {
+        self.shared || self.owned_by(tenant)
+    }
+
+    pub fn owned_by(&self, tenant: &str) -> bool {
+        if self.owners.is_empty() {
+            return tenant == crate::auth::DEFAULT_TENANT;
+        }
+        self.owners.iter().any(|o| o.tenant == tenant)
+    }
+
+    /// The label `tenant` sees: its own, else the first owner's (a shared set).
+    pub fn label_for(&self, tenant: &str) -> &str {
+        self.owners
+            .iter()
+            .find(|o| o.tenant == tenant)
+            .or(self.owners.first())
+            .map_or(&self.label, |o| &o.label)
+    }
+
     pub fn curve_id(&self) -> Option<CurveId> {
         match self.curve.as_str() {
             "bn254" => Some(CurveId::Bn254),
@@ -77,6 +113,8 @@ pub struct BaseStore {
     resident_budget: usize,
     table_budget: Arc<TableBudget>,
     inner: Mutex<Inner>,
+    /// Held while metadata files are rewritten (uploads, deletions), one writer at a time.
+    meta_writes: Mutex<()>,
 }
 
 fn io_error(what: &str, e: impl std::fmt::Display) -> JobError {
@@ -150,12 +188,16 @@ impl BaseStore {
                     Some(mut m)
                         if valid_handle(handle) && names.contains(&format!("{handle}.bin")) =>
                     {
-                        if m.label.len() > MAX_LABEL_BYTES {
-                            let mut cut = MAX_LABEL_BYTES;
-                            while !m.label.is_char_boundary(cut) {
-                                cut -= 1;
+                        for label in std::iter::once(&mut m.label)
+                            .chain(m.owners.iter_mut().map(|o| &mut o.label))
+                        {
+                            if label.len() > MAX_LABEL_BYTES {
+                                let mut cut = MAX_LABEL_BYTES;
+                                while !label.is_char_boundary(cut) {
+                                    cut -= 1;
+                                }
+                                label.truncate(cut);
                             }
-                            m.label.truncate(cut);
                         }
                         index.insert(handle.to_string(), m);
                     }
@@ -176,6 +218,7 @@ impl BaseStore {
                 index,
                 ..Inner::default()
             }),
+            meta_writes: Mutex::new(()),
         })
     }
 
@@ -195,8 +238,9 @@ impl BaseStore {
             .collect()
     }
 
-    /// Up to `n` sets with handles after `after` (all when empty), and whether more follow.
-    pub fn list_page(&self, after: &str, n: usize) -> (Vec<(String, Meta)>, bool) {
+    /// Up to `n` sets `tenant` may see with handles after `after` (all when empty), and
+    /// whether more follow.
+    pub fn list_page(&self, tenant: &str, after: &str, n: usize) -> (Vec<(String, Meta)>, bool) {
         use std::ops::Bound;
         let inner = self.lock();
         let start = if after.is_empty() {
@@ -204,7 +248,10 @@ impl BaseStore {
         } else {
             Bound::Excluded(after.to_string())
         };
-        let mut it = inner.index.range((start, Bound::Unbounded));
+        let mut it = inner
+            .index
+            .range((start, Bound::Unbounded))
+            .filter(|(_, m)| m.visible_to(tenant));
         let page: Vec<_> = it
             .by_ref()
             .take(n)
@@ -213,10 +260,11 @@ impl BaseStore {
         (page, it.next().is_some())
     }
 
-    /// How many points the set `handle` has.
-    pub fn count(&self, handle: &str) -> Result<u64, JobError> {
+    /// How many points the set `handle` has, if `tenant` may see it.
+    pub fn count(&self, tenant: &str, handle: &str) -> Result<u64, JobError> {
         check_handle(handle)?;
         self.meta(handle)
+            .filter(|m| m.visible_to(tenant))
             .map(|m| m.count)
             .ok_or_else(|| not_found(handle))
     }
@@ -235,12 +283,33 @@ impl BaseStore {
         self.lock().index.get(handle).cloned()
     }
 
-    pub fn delete(&self, handle: &str) -> Result<bool, JobError> {
+    /// Give up `tenant`'s ownership of `handle`; the set goes when its last owner does.
+    /// False when the tenant owns no such set (another tenant's set reads as absent).
+    pub fn delete(&self, tenant: &str, handle: &str) -> Result<bool, JobError> {
         check_handle(handle)?;
+        let _writing = self.meta_writes.lock().unwrap_or_else(|e| e.into_inner());
         let mut inner = self.lock();
-        if inner.index.remove(handle).is_none() {
+        let Some(meta) = inner.index.get(handle).cloned() else {
+            return Ok(false);
+        };
+        if !meta.owned_by(tenant) {
+            if meta.shared {
+                return Err(JobError::PermissionDenied(format!(
+                    "base set {handle} is shared read-only; only its owners may delete it"
+                )));
+            }
             return Ok(false);
         }
+        let mut left = meta.clone();
+        left.owners.retain(|o| o.tenant != tenant);
+        if !left.owners.is_empty() {
+            inner.index.insert(handle.to_string(), left.clone());
+            drop(inner);
+            self.write_meta(handle, &left)
+                .map_err(|e| io_error("updating a base set's owners", e))?;
+            return Ok(true);
+        }
+        inner.index.remove(handle);
         if let Some(pos) = inner.resident.iter().position(|(h, _)| h == handle) {
             let (_, set) = inner.resident.remove(pos);
             inner.resident_bytes -= set.bytes();
@@ -258,11 +327,19 @@ impl BaseStore {
         Ok(true)
     }
 
-    /// The resident set for `handle`, loading it from disk if it has left memory. Blocking.
-    pub fn get(&self, handle: &str) -> Result<AnyBases, JobError> {
+    /// The resident set for `handle`, if `tenant` may use it, loading it from disk if it has
+    /// left memory. Blocking.
+    pub fn get(&self, tenant: &str, handle: &str) -> Result<AnyBases, JobError> {
         check_handle(handle)?;
         let meta = {
             let mut inner = self.lock();
+            if !inner
+                .index
+                .get(handle)
+                .is_some_and(|m| m.visible_to(tenant))
+            {
+                return Err(not_found(handle));
+            }
             if let Some(pos) = inner.resident.iter().position(|(h, _)| h == handle) {
                 let hit = inner.resident.remove(pos);
                 let set = hit.1.clone();
@@ -291,6 +368,24 @@ impl BaseStore {
         };
         self.make_resident(handle, set.clone());
         Ok(set)
+    }
+
+    /// Write `<handle>.toml` durably: a temporary file, synced, renamed, the directory synced.
+    /// Callers hold `meta_writes`, so the last snapshot taken is the last written.
+    fn write_meta(&self, handle: &str, meta: &Meta) -> std::io::Result<()> {
+        let text = toml::to_string(meta).map_err(std::io::Error::other)?;
+        let tmp = self.dir.join(format!("{handle}.toml.tmp"));
+        let r = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, self.dir.join(format!("{handle}.toml")))?;
+            sync_dir(&self.dir)
+        })();
+        if r.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        r
     }
 
     /// Take a damaged set out of the list and its files out of the way (kept for the operator
@@ -397,6 +492,8 @@ impl BaseStore {
         encoding: PointEncoding,
         count: u64,
         label: String,
+        owner: &str,
+        shared: bool,
     ) -> Result<Upload, JobError> {
         if count == 0 {
             return Err(JobError::invalid(
@@ -430,6 +527,8 @@ impl BaseStore {
             encoding,
             count,
             label,
+            owner: owner.to_string(),
+            shared,
             point_len,
             carry: Vec::new(),
             points,
@@ -457,6 +556,8 @@ impl BaseStore {
         let Upload {
             curve,
             label,
+            owner,
+            shared,
             points,
             tmp,
             ..
@@ -476,10 +577,36 @@ impl BaseStore {
         let meta = Meta {
             curve: curve.to_string(),
             count: received,
-            label,
+            label: String::new(),
+            owners: vec![Owner {
+                tenant: owner.clone(),
+                label: label.clone(),
+            }],
+            shared,
         };
-        if let Some(existing) = self.meta(&handle) {
+        let writing = self.meta_writes.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(mut existing) = self.meta(&handle) {
+            // The content is stored already: this tenant becomes an owner too.
             drop(tmp);
+            if existing.owners.is_empty() {
+                existing.owners.push(Owner {
+                    tenant: crate::auth::DEFAULT_TENANT.into(),
+                    label: std::mem::take(&mut existing.label),
+                });
+            }
+            // An owner's upload again keeps its label unless it gives a new one.
+            match existing.owners.iter_mut().find(|o| o.tenant == owner) {
+                Some(o) if !label.is_empty() => o.label = label,
+                Some(_) => {}
+                None => existing.owners.push(Owner {
+                    tenant: owner,
+                    label,
+                }),
+            }
+            existing.shared |= shared;
+            self.write_meta(&handle, &existing)
+                .map_err(|e| io_error("updating a base set's owners", e))?;
+            self.lock().index.insert(handle.clone(), existing.clone());
             return Ok((handle, existing));
         }
         let (mut file, tmp_path) = tmp.into_parts();
@@ -489,22 +616,12 @@ impl BaseStore {
             .map_err(|e| io_error("syncing a base set", e))?;
         let bin = self.dir.join(format!("{handle}.bin"));
         std::fs::rename(&tmp_path, &bin).map_err(|e| io_error("storing a base set", e))?;
-        let text = toml::to_string(&meta).map_err(|e| io_error("base set metadata", e))?;
-        let meta_tmp = self.dir.join(format!("{handle}.toml.tmp"));
-        let durable = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&meta_tmp)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()?;
-            // The points' rename is durable before the metadata names them.
-            sync_dir(&self.dir)?;
-            std::fs::rename(&meta_tmp, self.dir.join(format!("{handle}.toml")))?;
-            sync_dir(&self.dir)
-        };
-        if let Err(e) = durable() {
-            let _ = std::fs::remove_file(&meta_tmp);
-            return Err(io_error("storing a base set's metadata", e));
-        }
+        // The points' rename is durable before the metadata names them.
+        sync_dir(&self.dir).map_err(|e| io_error("storing a base set", e))?;
+        self.write_meta(&handle, &meta)
+            .map_err(|e| io_error("storing a base set's metadata", e))?;
         self.lock().index.insert(handle.clone(), meta.clone());
+        drop(writing);
         self.make_resident(&handle, set);
         Ok((handle, meta))
     }
@@ -581,6 +698,8 @@ pub struct Upload {
     encoding: PointEncoding,
     count: u64,
     label: String,
+    owner: String,
+    shared: bool,
     point_len: usize,
     /// Bytes of a point split across chunks.
     carry: Vec<u8>,

@@ -74,6 +74,18 @@ pub struct Config {
     /// bringing up a device (the simulated FPGA is far slower than the CPU, so the cost
     /// model alone would never pick it).
     pub prefer_backend: Option<String>,
+    /// TLS on the TCP listener (`[tls]`: cert, key, client_ca, require_client_cert).
+    pub tls: Option<crate::tls::TlsFiles>,
+    /// Tenants (`[[tenants]]`: name, tokens, cert_names, uids, publish). With none, every
+    /// call is the default tenant's and TCP stays on loopback.
+    pub tenants: Vec<crate::auth::TenantSpec>,
+    /// Serve TCP without TLS on an address other than loopback (logged as a warning).
+    pub insecure_plaintext: bool,
+    /// Serve TCP on an address other than loopback with no tenants configured, so that any
+    /// client that reaches it may do anything (logged as a warning).
+    pub insecure_open: bool,
+    /// Serve gRPC reflection (with tenants configured, only to authenticated callers).
+    pub reflection: bool,
     /// Look for a GPU at start (the answer, or why there is none, shows in GetInfo).
     pub cuda: bool,
     /// Register the GPU backend with its kernels emulated on the host ("cuda-emulated"):
@@ -115,6 +127,11 @@ impl Default for Config {
             prefer_backend: None,
             cuda: true,
             cuda_emulate: false,
+            tls: None,
+            tenants: Vec::new(),
+            insecure_plaintext: false,
+            insecure_open: false,
+            reflection: true,
         }
     }
 }
@@ -162,6 +179,38 @@ pub struct Flags {
     /// Register the GPU backend with its kernels emulated on the host (bring-up, tests).
     #[arg(long, env = "OFFLOAD_CUDA_EMULATE")]
     pub cuda_emulate: bool,
+    /// TLS: the server's certificate chain (PEM); with --tls-key.
+    #[arg(long, env = "OFFLOAD_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS: the server's private key (PEM).
+    #[arg(long, env = "OFFLOAD_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// TLS: CA certificates that client certificates must chain to.
+    #[arg(long, env = "OFFLOAD_TLS_CLIENT_CA")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// TLS: refuse clients without a certificate (mutual TLS).
+    #[arg(long, env = "OFFLOAD_TLS_REQUIRE_CLIENT_CERT")]
+    pub tls_require_client_cert: bool,
+    /// Allow plaintext TCP on an address other than loopback.
+    #[arg(long, env = "OFFLOAD_INSECURE_PLAINTEXT")]
+    pub insecure_plaintext: bool,
+    /// Allow TCP on an address other than loopback with no tenants configured.
+    #[arg(long, env = "OFFLOAD_INSECURE_OPEN")]
+    pub insecure_open: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Commands other than serving.
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum Command {
+    /// Make an API token for a tenant: prints the token (give it to the client; it is stored
+    /// nowhere) and the configuration lines that declare its hash.
+    Token {
+        /// The tenant's name.
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
 /// `shm_dir = ""` in TOML means none, as `--shm-dir ""` does.
@@ -238,6 +287,31 @@ impl Config {
         if flags.cuda_emulate {
             c.cuda_emulate = true;
         }
+        match (&flags.tls_cert, &flags.tls_key) {
+            (Some(cert), Some(key)) => {
+                c.tls = Some(crate::tls::TlsFiles {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                    client_ca: flags.tls_client_ca.clone(),
+                    require_client_cert: flags.tls_require_client_cert,
+                })
+            }
+            (None, None) => {
+                if let Some(tls) = &mut c.tls {
+                    if flags.tls_client_ca.is_some() {
+                        tls.client_ca = flags.tls_client_ca.clone();
+                    }
+                    tls.require_client_cert |= flags.tls_require_client_cert;
+                }
+            }
+            _ => {
+                return Err(ConfigError::Limit(
+                    "--tls-cert and --tls-key go together".into(),
+                ))
+            }
+        }
+        c.insecure_plaintext |= flags.insecure_plaintext;
+        c.insecure_open |= flags.insecure_open;
         if c.log_format != "text" && c.log_format != "json" {
             return Err(ConfigError::LogFormat(c.log_format));
         }
@@ -251,6 +325,18 @@ impl Config {
         let over = |name: &'static str, v: usize, max: usize| {
             (v == 0 || v > max).then(|| ConfigError::Limit(format!("{name} = {v}: 1 to {max}")))
         };
+        if let Err(e) = crate::auth::Auth::new(&self.tenants) {
+            return Err(ConfigError::Limit(e.to_string()));
+        }
+        if self
+            .tls
+            .as_ref()
+            .is_some_and(|t| t.require_client_cert && t.client_ca.is_none())
+        {
+            return Err(ConfigError::Limit(
+                "tls.require_client_cert needs tls.client_ca".into(),
+            ));
+        }
         let problems = [
             over(
                 "max_scalar_vectors",

@@ -2,6 +2,7 @@
 //! await the scheduler, encode); the scheduler places each job on the backend with the earliest
 //! expected finish; uploaded base sets live in the data directory and stay resident.
 
+pub mod auth;
 pub mod bases;
 pub mod budget;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod scheduler;
 pub mod server;
 pub mod service;
 pub mod shm;
+pub mod tls;
 
 pub use config::Config;
 pub use server::{serve, Running};

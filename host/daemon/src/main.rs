@@ -1,15 +1,31 @@
 //! offloadd: `offloadd` with no arguments serves the CPU backend on 127.0.0.1:50051.
 
 use clap::Parser;
-use offload_daemon::config::{Config, Flags};
+use offload_daemon::config::{Command, Config, Flags};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let flags = Flags::parse();
+    if let Some(Command::Token { tenant }) = &flags.command {
+        let (token, hash) = offload_daemon::auth::new_token();
+        println!(
+            "# API token for tenant {tenant:?}: give it to the client (OFFLOAD_TOKEN or --token);"
+        );
+        println!("# only its hash is kept, in the daemon's configuration:");
+        println!("{token}");
+        println!();
+        println!("[[tenants]]");
+        println!("name = {tenant:?}");
+        println!("tokens = [{hash:?}]");
+        return Ok(());
+    }
     let config = Config::load(&flags)?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    // Logs go to stderr, as the README says; stdout is left to commands such as `token`.
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if config.log_format == "json" {
         logs.json().init();
     } else {

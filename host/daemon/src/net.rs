@@ -30,6 +30,10 @@ pub struct Peer {
 pub enum Transport {
     Tcp {
         remote: Option<std::net::SocketAddr>,
+        /// Over TLS; with the names of the client's certificate if it sent one (verified
+        /// against the configured client CA).
+        tls: bool,
+        client_names: Vec<String>,
     },
     /// A Unix-socket client and its credentials (SO_PEERCRED).
     Unix { uid: Option<u32>, gid: Option<u32> },
@@ -43,7 +47,7 @@ pub struct Activity {
 }
 
 impl Activity {
-    fn new() -> Arc<Self> {
+    pub(crate) fn new() -> Arc<Self> {
         Arc::new(Self {
             open: AtomicUsize::new(0),
             idle_since: Mutex::new(Instant::now()),
@@ -228,6 +232,7 @@ where
     futures::stream::unfold(
         (listener, gate, accept),
         |(listener, gate, accept)| async move {
+            let mut warned: Option<Instant> = None;
             loop {
                 let slot = gate.slots.clone().acquire_owned().await.ok()?;
                 match accept(&listener).await {
@@ -247,7 +252,11 @@ where
                     }
                     Err(e) if per_connection(&e) => continue,
                     Err(e) => {
-                        tracing::warn!("accepting a connection: {e}; trying again in 100 ms");
+                        // Once a second at most: under a flood this repeats ten times a second.
+                        if warned.is_none_or(|t: Instant| t.elapsed() >= Duration::from_secs(1)) {
+                            tracing::warn!("accepting a connection: {e}; trying again in 100 ms");
+                            warned = Some(Instant::now());
+                        }
                         drop(slot);
                         tokio::time::sleep(Duration::from_millis(100)).await;
                     }
@@ -255,6 +264,85 @@ where
             }
         },
     )
+}
+
+/// A TLS handshake that has not finished in this time closes the connection.
+const HANDSHAKE: Duration = Duration::from_secs(10);
+
+/// TCP connections with TLS: each handshake runs in a task of its own (a slow client must not
+/// hold up the others) under a deadline, holding its connection slot meanwhile.
+pub fn incoming_tls(
+    listener: tokio::net::TcpListener,
+    gate: Gate,
+    tls: Arc<crate::tls::Tls>,
+) -> impl futures::Stream<
+    Item = Result<Conn<tokio_rustls::server::TlsStream<tokio::net::TcpStream>>, io::Error>,
+> {
+    use futures::StreamExt;
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(async move {
+        let plain = incoming(listener, gate, accept_tcp);
+        futures::pin_mut!(plain);
+        loop {
+            let conn = tokio::select! {
+                _ = tx.closed() => return,
+                c = plain.next() => match c {
+                    Some(Ok(c)) => c,
+                    _ => return,
+                },
+            };
+            let (tx, acceptor) = (tx.clone(), tls.acceptor());
+            tokio::spawn(async move {
+                match tokio::time::timeout(HANDSHAKE, conn.handshake(acceptor)).await {
+                    Ok(Ok(c)) => {
+                        let _ = tx.send(Ok(c)).await;
+                    }
+                    Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
+                    Err(_) => tracing::debug!("TLS handshake timed out"),
+                }
+            });
+        }
+    });
+    tokio_stream::wrappers::ReceiverStream::new(rx)
+}
+
+impl Conn<tokio::net::TcpStream> {
+    async fn handshake(
+        self,
+        acceptor: tokio_rustls::TlsAcceptor,
+    ) -> io::Result<Conn<tokio_rustls::server::TlsStream<tokio::net::TcpStream>>> {
+        let Conn {
+            io,
+            mut peer,
+            _slot,
+            kill,
+            idle,
+            check,
+        } = self;
+        let io = acceptor.accept(io).await?;
+        let names = io
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|c| crate::tls::cert_names(c))
+            .unwrap_or_default();
+        if let Transport::Tcp {
+            tls, client_names, ..
+        } = &mut peer.transport
+        {
+            *tls = true;
+            *client_names = names;
+        }
+        Ok(Conn {
+            io,
+            peer,
+            _slot,
+            kill,
+            idle,
+            check,
+        })
+    }
 }
 
 pub fn accept_tcp(l: &tokio::net::TcpListener) -> Accepting<'_, tokio::net::TcpStream> {
@@ -265,6 +353,8 @@ pub fn accept_tcp(l: &tokio::net::TcpListener) -> Accepting<'_, tokio::net::TcpS
             s,
             Transport::Tcp {
                 remote: Some(remote),
+                tls: false,
+                client_names: Vec::new(),
             },
         ))
     })

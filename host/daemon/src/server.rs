@@ -3,6 +3,7 @@
 //! reflection, and metrics over HTTP. Shutdown stops accepting, lets in-flight calls finish,
 //! then stops the workers.
 
+use crate::auth::Auth;
 use crate::bases::BaseStore;
 use crate::budget::{Budget, GuardLayer};
 use crate::config::Config;
@@ -12,6 +13,7 @@ use crate::net;
 use crate::scheduler::Scheduler;
 use crate::service::{Service, State};
 use crate::shm::ShmDir;
+use crate::tls::Tls;
 use anyhow::Context;
 use ark_ec::{CurveGroup, PrimeGroup};
 use offload_core::backend::Backend;
@@ -27,7 +29,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Server;
+use tower::layer::util::{Identity, Stack};
 
 /// A serving daemon.
 pub struct Running {
@@ -189,6 +193,34 @@ async fn open_cuda(emulate: bool) -> Result<Arc<dyn Backend>, (String, String)> 
     }
 }
 
+/// A TCP listener beyond loopback needs TLS and tenants (or required client certificates),
+/// unless the operator has said otherwise in so many words.
+fn exposure_allowed(config: &Config, auth: &Auth, addr: SocketAddr) -> anyhow::Result<()> {
+    if addr.ip().is_loopback() {
+        return Ok(());
+    }
+    if config.tls.is_none() {
+        if !config.insecure_plaintext {
+            anyhow::bail!(
+                "listen {addr} is not a loopback address: configure [tls] (--tls-cert, \
+                 --tls-key) or pass --insecure-plaintext"
+            );
+        }
+        tracing::warn!(%addr, "serving plaintext gRPC beyond loopback (--insecure-plaintext): traffic and tokens can be read on the network");
+    }
+    let verified = config.tls.as_ref().is_some_and(|t| t.require_client_cert);
+    if !auth.enforced() && !verified {
+        if !config.insecure_open {
+            anyhow::bail!(
+                "listen {addr} is not a loopback address and no tenants are configured: \
+                 declare [[tenants]], require client certificates, or pass --insecure-open"
+            );
+        }
+        tracing::warn!(%addr, "serving beyond loopback with no tenants (--insecure-open): any client that reaches it may upload, use and delete every base set");
+    }
+    Ok(())
+}
+
 /// Serve with `config`; returns once listening.
 pub async fn serve(config: Config) -> anyhow::Result<Running> {
     let metrics = Metrics::new();
@@ -265,7 +297,18 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
             config.max_connections = room;
         }
     }
+    let auth = Arc::new(Auth::new(&config.tenants).context("tenants")?);
+    let tls = match config.tls.clone() {
+        Some(files) => Some(
+            tokio::task::spawn_blocking(move || Tls::load(files))
+                .await
+                .context("loading TLS")?
+                .context("TLS")?,
+        ),
+        None => None,
+    };
     let state = Arc::new(State {
+        auth,
         budget: Budget::new(config.max_inflight_bytes),
         uploads: Arc::new(tokio::sync::Semaphore::new(config.max_uploads)),
         config: config.clone(),
@@ -304,13 +347,23 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
+    exposure_allowed(&config, &state.auth, addr)?;
     let mut servers = Vec::new();
     let tcp = router(state.clone(), &health)?;
-    servers.push(tokio::spawn(tcp.serve_with_incoming_shutdown(
-        net::incoming(listener, gate.clone(), net::accept_tcp),
-        stop(),
-    )));
-    tracing::info!(%addr, "serving gRPC over TCP");
+    match &tls {
+        Some(tls) => {
+            tls.watch(kill.clone());
+            servers.push(tokio::spawn(tcp.serve_with_incoming_shutdown(
+                net::incoming_tls(listener, gate.clone(), tls.clone()),
+                stop(),
+            )));
+        }
+        None => servers.push(tokio::spawn(tcp.serve_with_incoming_shutdown(
+            net::incoming(listener, gate.clone(), net::accept_tcp),
+            stop(),
+        ))),
+    }
+    tracing::info!(%addr, tls = tls.is_some(), tenants = config.tenants.len(), "serving gRPC over TCP");
     if let Some(path) = &config.uds {
         if path.exists() {
             std::fs::remove_file(path)
@@ -372,23 +425,7 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
 fn router(
     state: Arc<State>,
     health: &HealthService,
-) -> anyhow::Result<
-    tonic::transport::server::Router<
-        tower::layer::util::Stack<GuardLayer, tower::layer::util::Identity>,
-    >,
-> {
-    // Both reflection versions: older grpcurl releases ask only for v1alpha. Health is
-    // described too, so `grpcurl list` shows every service served.
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(offload_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .context("building reflection")?;
-    let reflection_alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(offload_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()
-        .context("building reflection")?;
+) -> anyhow::Result<tonic::transport::server::Router<Stack<GuardLayer, Identity>>> {
     let c = &state.config;
     let max = c.max_message_bytes;
     let guard = GuardLayer {
@@ -401,14 +438,37 @@ fn router(
         // a second line.
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
-    Ok(Server::builder()
+    let mut router = Server::builder()
         .http2_keepalive_interval(Some(keepalive))
         .http2_keepalive_timeout(Some(Duration::from_secs(20)))
         .max_concurrent_streams(c.max_streams_per_connection)
         .http2_max_pending_accept_reset_streams(Some(64))
         .layer(guard)
+        // Health stays open to every caller: load balancers and probes carry no credentials.
         .add_service(health.clone())
-        .add_service(reflection)
-        .add_service(reflection_alpha)
-        .add_service(svc))
+        .add_service(svc);
+    if c.reflection {
+        // Both reflection versions: older grpcurl releases ask only for v1alpha. Health is
+        // described too, so `grpcurl list` shows every service served. With tenants, only
+        // a caller who says who it is may look.
+        let v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(offload_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .context("building reflection")?;
+        let v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(offload_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()
+            .context("building reflection")?;
+        let auth = state.auth.clone();
+        let check = move |req: tonic::Request<()>| {
+            auth.identify(req.metadata(), req.extensions().get::<net::Peer>())?;
+            Ok(req)
+        };
+        router = router
+            .add_service(InterceptedService::new(v1, check.clone()))
+            .add_service(InterceptedService::new(v1alpha, check));
+    }
+    Ok(router)
 }

@@ -2,6 +2,7 @@
 //! encodes the answer. Decoding and encoding of large payloads run on rayon, never on tokio's
 //! threads.
 
+use crate::auth::{Auth, Tenant};
 use crate::bases::{AnyBases, BaseStore};
 use crate::budget::{Budget, Charge};
 use crate::config::Config;
@@ -38,6 +39,15 @@ pub struct State {
     pub budget: Arc<Budget>,
     /// Uploads in progress.
     pub uploads: Arc<tokio::sync::Semaphore>,
+    /// The tenants, and who each call comes from.
+    pub auth: Arc<Auth>,
+}
+
+/// Who a call comes from: its tenant, and the connection it arrived on.
+#[derive(Clone)]
+pub struct Caller {
+    pub tenant: Tenant,
+    pub peer: Option<Peer>,
 }
 
 #[derive(Clone)]
@@ -200,7 +210,7 @@ impl ApiCurve for Bls12_381 {
 
 async fn msm_for<C: ApiCurve>(
     st: Arc<State>,
-    peer: Option<Peer>,
+    caller: Caller,
     mut charge: Charge,
     req: pb::MsmRequest,
 ) -> Result<pb::MsmResponse, JobError> {
@@ -222,7 +232,8 @@ async fn msm_for<C: ApiCurve>(
     let bases: Arc<BaseSet<C>> = match req.bases {
         Some(pb::msm_request::Bases::Handle(h)) => {
             let store = st.store.clone();
-            let set = on_rayon(move || store.get(&h)).await??;
+            let tenant = caller.tenant.name.clone();
+            let set = on_rayon(move || store.get(&tenant, &h)).await??;
             C::set(set).ok_or_else(|| {
                 JobError::invalid("handle", format!("the set is not a {} set", C::ID))
             })?
@@ -270,7 +281,7 @@ async fn msm_for<C: ApiCurve>(
         (vectors + shared) * bases.len() * 32,
     )?;
     let payloads = st
-        .read(peer.as_ref(), sources, |v| format!("scalars[{v}]"))
+        .read(caller.peer.as_ref(), sources, |v| format!("scalars[{v}]"))
         .await?;
     let scalars = on_rayon(move || {
         payloads
@@ -312,13 +323,13 @@ async fn msm_for<C: ApiCurve>(
 
 async fn msm(
     st: Arc<State>,
-    peer: Option<Peer>,
+    caller: Caller,
     charge: Charge,
     req: pb::MsmRequest,
 ) -> Result<pb::MsmResponse, JobError> {
     match convert::curve(req.curve)? {
-        CurveId::Bn254 => msm_for::<Bn254>(st, peer, charge, req).await,
-        CurveId::Bls12_381 => msm_for::<Bls12_381>(st, peer, charge, req).await,
+        CurveId::Bn254 => msm_for::<Bn254>(st, caller, charge, req).await,
+        CurveId::Bls12_381 => msm_for::<Bls12_381>(st, caller, charge, req).await,
     }
 }
 
@@ -728,6 +739,13 @@ fn verify_stream_task(
 type VerifyStream = Pin<Box<dyn Stream<Item = Result<pb::VerifyResponse, Status>> + Send>>;
 
 impl Service {
+    /// Who `req` comes from, or UNAUTHENTICATED.
+    fn caller<T>(&self, req: &Request<T>) -> Result<Caller, Status> {
+        let peer = req.extensions().get::<Peer>().cloned();
+        let tenant = self.st.auth.identify(req.metadata(), peer.as_ref())?;
+        Ok(Caller { tenant, peer })
+    }
+
     fn checked<T>(&self, rpc: &str, r: Result<T, JobError>) -> Result<Response<T>, Status> {
         match r {
             Ok(v) => Ok(Response::new(v)),
@@ -745,7 +763,12 @@ impl Service {
     }
 }
 
-fn set_info(store: &BaseStore, handle: String, meta: crate::bases::Meta) -> pb::BaseSetInfo {
+fn set_info(
+    store: &BaseStore,
+    tenant: &str,
+    handle: String,
+    meta: crate::bases::Meta,
+) -> pb::BaseSetInfo {
     let (table, table_bytes) = store.table_status(&handle);
     let curve = meta.curve_id();
     let bytes = match curve {
@@ -759,7 +782,8 @@ fn set_info(store: &BaseStore, handle: String, meta: crate::bases::Meta) -> pb::
         handle,
         curve: curve.map(convert::curve_out).unwrap_or(0),
         count: meta.count,
-        label: meta.label,
+        label: meta.label_for(tenant).to_string(),
+        shared: meta.shared,
         bytes,
         table: table.into(),
         table_bytes: table_bytes as u64,
@@ -770,8 +794,9 @@ fn set_info(store: &BaseStore, handle: String, meta: crate::bases::Meta) -> pb::
 impl Offload for Service {
     async fn get_info(
         &self,
-        _req: Request<pb::GetInfoRequest>,
+        req: Request<pb::GetInfoRequest>,
     ) -> Result<Response<pb::GetInfoResponse>, Status> {
+        self.caller(&req)?;
         let backends = self
             .st
             .scheduler
@@ -836,6 +861,8 @@ impl Offload for Service {
         &self,
         req: Request<Streaming<pb::UploadBasesRequest>>,
     ) -> Result<Response<pb::BaseSetInfo>, Status> {
+        let caller = self.caller(&req)?;
+        let tenant = caller.tenant;
         let st = self.st.clone();
         let mut stream = req.into_inner();
         let r = async {
@@ -869,9 +896,20 @@ impl Offload for Service {
                     ),
                 ));
             }
-            let mut up = st
-                .store
-                .begin_upload(curve, enc, header.count, header.label)?;
+            if header.shared && !tenant.publish {
+                return Err(JobError::PermissionDenied(format!(
+                    "header.shared: tenant {} may not publish shared sets",
+                    tenant.name
+                )));
+            }
+            let mut up = st.store.begin_upload(
+                curve,
+                enc,
+                header.count,
+                header.label,
+                &tenant.name,
+                header.shared,
+            )?;
             // The decoded points stay in memory until the set is stored.
             let mut charge = st.budget.charge();
             while let Some(msg) = next_message(&mut stream, idle, "stream_idle_secs").await? {
@@ -889,7 +927,7 @@ impl Offload for Service {
             let store = st.store.clone();
             let (handle, meta) = on_rayon(move || store.finish_upload(up)).await??;
             tracing::info!(%handle, count = meta.count, "base set stored");
-            Ok(set_info(&st.store, handle, meta))
+            Ok(set_info(&st.store, &tenant.name, handle, meta))
         }
         .await;
         self.checked("UploadBases", r)
@@ -899,12 +937,13 @@ impl Offload for Service {
         &self,
         req: Request<pb::ListBasesRequest>,
     ) -> Result<Response<pb::ListBasesResponse>, Status> {
+        let tenant = self.caller(&req)?.tenant;
         let req = req.into_inner();
         let size = match req.page_size {
             0 => 100,
             n => n.min(1000) as usize,
         };
-        let (page, more) = self.st.store.list_page(&req.page_token, size);
+        let (page, more) = self.st.store.list_page(&tenant.name, &req.page_token, size);
         let next_page_token = if more {
             page.last().map(|(h, _)| h.clone()).unwrap_or_default()
         } else {
@@ -912,7 +951,7 @@ impl Offload for Service {
         };
         let sets = page
             .into_iter()
-            .map(|(h, m)| set_info(&self.st.store, h, m))
+            .map(|(h, m)| set_info(&self.st.store, &tenant.name, h, m))
             .collect();
         Ok(Response::new(pb::ListBasesResponse {
             sets,
@@ -924,9 +963,10 @@ impl Offload for Service {
         &self,
         req: Request<pb::DeleteBasesRequest>,
     ) -> Result<Response<pb::DeleteBasesResponse>, Status> {
+        let tenant = self.caller(&req)?.tenant;
         let handle = req.into_inner().handle;
         let store = self.st.store.clone();
-        let r = on_rayon(move || store.delete(&handle))
+        let r = on_rayon(move || store.delete(&tenant.name, &handle))
             .await
             .and_then(|r| r)
             .map(|deleted| pb::DeleteBasesResponse { deleted });
@@ -934,14 +974,14 @@ impl Offload for Service {
     }
 
     async fn msm(&self, req: Request<pb::MsmRequest>) -> Result<Response<pb::MsmResponse>, Status> {
-        let peer = req.extensions().get::<Peer>().cloned();
+        let caller = self.caller(&req)?;
         let req = req.into_inner();
         let len = prost::Message::encoded_len(&req);
         self.st.metrics.rpc_bytes("Msm", len);
         let st = self.st.clone();
         let r = async {
             let charge = st.budget.take_for("the request", len)?;
-            msm(st, peer, charge, req).await
+            msm(st, caller, charge, req).await
         }
         .await;
         self.checked("Msm", r)
@@ -951,7 +991,7 @@ impl Offload for Service {
         &self,
         req: Request<Streaming<pb::MsmStreamRequest>>,
     ) -> Result<Response<pb::MsmResponse>, Status> {
-        let peer = req.extensions().get::<Peer>().cloned();
+        let caller = self.caller(&req)?;
         let st = self.st.clone();
         let mut stream = req.into_inner();
         let r = async {
@@ -972,7 +1012,9 @@ impl Offload for Service {
                 .take_for("the header", prost::Message::encoded_len(&header))?;
             // Each vector is as long as the base set: known before the first chunk.
             let points = match &header.bases {
-                Some(pb::msm_request::Bases::Handle(h)) => st.store.count(h)?,
+                Some(pb::msm_request::Bases::Handle(h)) => {
+                    st.store.count(&caller.tenant.name, h)?
+                }
                 Some(pb::msm_request::Bases::Inline(b)) => {
                     let enc = convert::encoding("inline.encoding", b.encoding)?;
                     let len = match convert::curve(header.curve)? {
@@ -1031,14 +1073,14 @@ impl Offload for Service {
                     source: Some(pb::elements::Source::Packed(b)),
                 })
                 .collect();
-            msm(st, peer, charge, header).await
+            msm(st, caller, charge, header).await
         }
         .await;
         self.checked("MsmStream", r)
     }
 
     async fn ntt(&self, req: Request<pb::NttRequest>) -> Result<Response<pb::NttResponse>, Status> {
-        let peer = req.extensions().get::<Peer>().cloned();
+        let peer = self.caller(&req)?.peer;
         let req = req.into_inner();
         let len = prost::Message::encoded_len(&req);
         self.st.metrics.rpc_bytes("Ntt", len);
@@ -1055,6 +1097,7 @@ impl Offload for Service {
         &self,
         req: Request<pb::VerifyRequest>,
     ) -> Result<Response<pb::VerifyResponse>, Status> {
+        self.caller(&req)?;
         let req = req.into_inner();
         let len = prost::Message::encoded_len(&req);
         self.st.metrics.rpc_bytes("Verify", len);
@@ -1073,6 +1116,7 @@ impl Offload for Service {
         &self,
         req: Request<Streaming<pb::VerifyRequest>>,
     ) -> Result<Response<VerifyStream>, Status> {
+        self.caller(&req)?;
         Ok(Response::new(Box::pin(verify_stream_task(
             self.st.clone(),
             req.into_inner(),

@@ -192,6 +192,7 @@ async fn upload_raw(
             encoding: enc as i32,
             count,
             label: String::new(),
+            shared: false,
         })),
     })
     .chain(bytes.chunks(chunk).map(|b| pb::UploadBasesRequest {

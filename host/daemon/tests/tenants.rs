@@ -1,0 +1,390 @@
+//! Tenants, TLS and authentication end to end: certificates made here by rcgen (a CA, the
+//! daemon's certificate, client certificates), tokens made by `offloadd token`, and every
+//! rule the threat model states, checked from the client's side.
+
+use ark_ec::short_weierstrass::{Affine, Projective};
+use ark_ec::{CurveGroup, PrimeGroup};
+use ark_std::UniformRand;
+use offload_client::{ClientError, ConnectOptions};
+use offload_core::job::Bn254;
+use offload_daemon::auth::TenantSpec;
+use offload_daemon::tls::TlsFiles;
+use offload_daemon::{Config, Running};
+use rand::SeedableRng;
+use std::path::Path;
+use std::time::Duration;
+use tonic::Code;
+
+struct Pki {
+    ca_pem: String,
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+}
+
+impl Pki {
+    fn new(name: &str) -> Self {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        p.distinguished_name.push(rcgen::DnType::CommonName, name);
+        p.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca = p.self_signed(&key).unwrap();
+        Self {
+            ca_pem: ca.pem(),
+            issuer: rcgen::Issuer::new(p, key),
+        }
+    }
+
+    /// A certificate and key (PEM) for `names`, as a server or a client.
+    fn issue(&self, names: &[&str], server: bool) -> (String, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut p =
+            rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        p.distinguished_name
+            .push(rcgen::DnType::CommonName, names[0]);
+        p.extended_key_usages = vec![if server {
+            rcgen::ExtendedKeyUsagePurpose::ServerAuth
+        } else {
+            rcgen::ExtendedKeyUsagePurpose::ClientAuth
+        }];
+        let cert = p.signed_by(&key, &self.issuer).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn me() -> u32 {
+    rustix::process::getuid().as_raw()
+}
+
+struct Setup {
+    running: Running,
+    dir: tempfile::TempDir,
+    pki: Pki,
+    tokens: std::collections::HashMap<&'static str, String>,
+}
+
+fn token_for(tenant: &str) -> (String, String) {
+    // The command an operator runs: its output is the token, then the config lines.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_offloadd"))
+        .args(["token", "--tenant", tenant])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let token = text
+        .lines()
+        .find(|l| l.starts_with("offload_"))
+        .unwrap()
+        .to_string();
+    let hash = text
+        .lines()
+        .find_map(|l| l.strip_prefix("tokens = [\""))
+        .unwrap()
+        .trim_end_matches("\"]")
+        .to_string();
+    assert!(text.contains(&format!("name = \"{tenant}\"")), "{text}");
+    (token, hash)
+}
+
+async fn setup(require_client_cert: bool) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::new("offload test CA");
+    let (cert, key) = pki.issue(&["localhost"], true);
+    let mut tokens = std::collections::HashMap::new();
+    let mut tenants = Vec::new();
+    for (name, publish) in [("alpha", false), ("publisher", true)] {
+        let (token, hash) = token_for(name);
+        tokens.insert(name, token);
+        tenants.push(TenantSpec {
+            name: name.into(),
+            tokens: vec![hash],
+            publish,
+            ..Default::default()
+        });
+    }
+    tenants.push(TenantSpec {
+        name: "beta".into(),
+        cert_names: vec!["prover-beta".into()],
+        ..Default::default()
+    });
+    tenants.push(TenantSpec {
+        name: "local".into(),
+        uids: vec![me()],
+        ..Default::default()
+    });
+    let config = Config {
+        listen: "127.0.0.1:0".into(),
+        uds: Some(dir.path().join("offload.sock")),
+        data_dir: dir.path().join("data"),
+        metrics_listen: String::new(),
+        skip_calibration: true,
+        cuda: false,
+        tls: Some(TlsFiles {
+            cert: write(dir.path(), "server.pem", &cert),
+            key: write(dir.path(), "server.key", &key),
+            client_ca: Some(write(dir.path(), "ca.pem", &pki.ca_pem)),
+            require_client_cert,
+        }),
+        tenants,
+        ..Config::default()
+    };
+    let running = offload_daemon::serve(config).await.expect("daemon starts");
+    Setup {
+        running,
+        dir,
+        pki,
+        tokens,
+    }
+}
+
+impl Setup {
+    fn addr(&self) -> String {
+        format!("https://localhost:{}", self.running.addr.port())
+    }
+    fn ca(&self) -> ConnectOptions {
+        ConnectOptions {
+            tls_ca: Some(self.pki.ca_pem.clone().into_bytes()),
+            ..Default::default()
+        }
+    }
+    async fn as_token(&self, tenant: &str) -> offload_client::Client {
+        let mut o = self.ca();
+        o.token = Some(self.tokens[tenant].clone());
+        offload_client::Client::connect_with(&self.addr(), &o)
+            .await
+            .unwrap()
+    }
+    async fn as_cert(&self, name: &str) -> offload_client::Client {
+        let (cert, key) = self.pki.issue(&[name], false);
+        let mut o = self.ca();
+        o.tls_identity = Some((cert.into_bytes(), key.into_bytes()));
+        offload_client::Client::connect_with(&self.addr(), &o)
+            .await
+            .unwrap()
+    }
+}
+
+fn code<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (Code, String) {
+    match r {
+        Err(ClientError::Status(s)) => (s.code(), s.message().to_string()),
+        other => panic!("expected a status, got {other:?}"),
+    }
+}
+
+fn points(n: usize, seed: u64) -> Vec<Affine<Bn254>> {
+    let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let g = Projective::<Bn254>::generator();
+    let v: Vec<_> = (0..n).map(|_| g * ark_bn254::Fr::rand(&mut r)).collect();
+    Projective::normalize_batch(&v)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_are_known_by_token_certificate_or_uid_and_kept_apart() {
+    let s = setup(false).await;
+    // No credentials: UNAUTHENTICATED for every call but health.
+    let mut anon = offload_client::Client::connect_with(&s.addr(), &s.ca())
+        .await
+        .unwrap();
+    let (c, msg) = code(anon.info().await);
+    assert_eq!(c, Code::Unauthenticated, "{msg}");
+    assert!(msg.contains("no credentials"), "{msg}");
+    let ch = tonic::transport::Endpoint::from_shared(s.addr())
+        .unwrap()
+        .tls_config(
+            tonic::transport::ClientTlsConfig::new()
+                .ca_certificate(tonic::transport::Certificate::from_pem(&s.pki.ca_pem)),
+        )
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let h = tonic_health::pb::health_client::HealthClient::new(ch.clone())
+        .check(tonic_health::pb::HealthCheckRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(h.into_inner().status, 1, "health is open");
+    let refl = tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient::new(ch)
+        .server_reflection_info(tokio_stream::iter(vec![
+            tonic_reflection::pb::v1::ServerReflectionRequest {
+                host: String::new(),
+                message_request: Some(
+                    tonic_reflection::pb::v1::server_reflection_request::MessageRequest::ListServices(
+                        String::new(),
+                    ),
+                ),
+            },
+        ]))
+        .await;
+    assert_eq!(
+        refl.unwrap_err().code(),
+        Code::Unauthenticated,
+        "reflection is restricted"
+    );
+    // A wrong token, and plaintext to the TLS port.
+    let mut o = s.ca();
+    o.token = Some("offload_00".into());
+    let mut wrong = offload_client::Client::connect_with(&s.addr(), &o)
+        .await
+        .unwrap();
+    assert_eq!(code(wrong.info().await).0, Code::Unauthenticated);
+    let plain =
+        offload_client::Client::connect(&format!("http://127.0.0.1:{}", s.running.addr.port()))
+            .await;
+    if let Ok(mut p) = plain {
+        assert!(p.info().await.is_err());
+    }
+    // A client certificate from another CA is refused at the handshake.
+    let other = Pki::new("someone else");
+    let (cert, key) = other.issue(&["prover-beta"], false);
+    let mut o = s.ca();
+    o.tls_identity = Some((cert.into_bytes(), key.into_bytes()));
+    if let Ok(mut c) = offload_client::Client::connect_with(&s.addr(), &o).await {
+        assert!(c.info().await.is_err());
+    }
+
+    let mut alpha = s.as_token("alpha").await;
+    let mut beta = s.as_cert("prover-beta").await;
+    let mut publisher = s.as_token("publisher").await;
+    let mut local = offload_client::Client::connect(&format!(
+        "unix:{}",
+        s.dir.path().join("offload.sock").display()
+    ))
+    .await
+    .unwrap();
+    assert!(alpha.info().await.is_ok());
+    assert!(beta.info().await.is_ok());
+    assert!(local.info().await.is_ok(), "the Unix uid names a tenant");
+    // A certificate whose names name no tenant.
+    let mut stranger = s.as_cert("prover-gamma").await;
+    assert_eq!(code(stranger.info().await).0, Code::Unauthenticated);
+
+    // alpha's set is invisible to beta: listing, use and deletion.
+    let pts = points(40, 1);
+    let scalars: Vec<ark_bn254::Fr> = (1..=40u64).map(ark_bn254::Fr::from).collect();
+    let a = alpha.upload_bases::<Bn254>(&pts, "alpha's").await.unwrap();
+    assert!(beta.list_bases().await.unwrap().is_empty());
+    let (c, msg) = code(beta.msm::<Bn254>(&a, &scalars).await);
+    assert_eq!(c, Code::NotFound, "{msg}");
+    assert!(!beta.delete_bases(&a).await.unwrap());
+    assert_eq!(alpha.list_bases().await.unwrap().len(), 1);
+    let want = alpha.msm::<Bn254>(&a, &scalars).await.unwrap();
+    // The same content uploaded by beta: stored once, owned by both, each with its label.
+    let b = beta.upload_bases::<Bn254>(&pts, "beta's").await.unwrap();
+    assert_eq!(a, b);
+    assert_eq!(beta.list_bases().await.unwrap()[0].label, "beta's");
+    assert_eq!(alpha.list_bases().await.unwrap()[0].label, "alpha's");
+    assert!(alpha.delete_bases(&a).await.unwrap());
+    assert!(alpha.list_bases().await.unwrap().is_empty());
+    assert_eq!(beta.msm::<Bn254>(&b, &scalars).await.unwrap(), want);
+
+    // A shared set: only a publisher may publish; everyone lists and uses it; only its
+    // owners delete it.
+    let srs = points(30, 2);
+    let (c, msg) = code(alpha.publish_bases::<Bn254>(&srs, "mine").await);
+    assert_eq!(c, Code::PermissionDenied, "{msg}");
+    let h = publisher
+        .publish_bases::<Bn254>(&srs, "public SRS")
+        .await
+        .unwrap();
+    for cl in [&mut alpha, &mut beta, &mut local] {
+        let l = cl.list_bases().await.unwrap();
+        let set = l.iter().find(|x| x.handle == h).expect("listed");
+        assert!(set.shared);
+        assert_eq!(set.label, "public SRS");
+        let got = cl.msm::<Bn254>(&h, &scalars[..30]).await.unwrap();
+        let mut want = Projective::<Bn254>::default();
+        for (p, k) in srs.iter().zip(&scalars) {
+            want += *p * k;
+        }
+        assert_eq!(got, want);
+    }
+    let (c, _) = code(alpha.delete_bases(&h).await);
+    assert_eq!(c, Code::PermissionDenied);
+    assert!(publisher.delete_bases(&h).await.unwrap());
+    assert_eq!(
+        code(beta.msm::<Bn254>(&h, &scalars[..30]).await).0,
+        Code::NotFound
+    );
+    s.running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificates_reload_without_a_restart_and_mutual_tls_can_be_required() {
+    let s = setup(true).await;
+    // Without a client certificate the handshake fails.
+    let mut o = s.ca();
+    o.token = Some(s.tokens["alpha"].clone());
+    if let Ok(mut c) = offload_client::Client::connect_with(&s.addr(), &o).await {
+        assert!(
+            c.info().await.is_err(),
+            "no client certificate, yet answered"
+        );
+    }
+    let mut beta = s.as_cert("prover-beta").await;
+    assert!(beta.info().await.is_ok());
+
+    // A new CA and server certificate written over the old files: new connections get them.
+    let pki = Pki::new("offload test CA, second");
+    let (cert, key) = pki.issue(&["localhost"], true);
+    write(s.dir.path(), "server.key", &key);
+    write(s.dir.path(), "server.pem", &cert);
+    write(s.dir.path(), "ca.pem", &pki.ca_pem);
+    let (ccert, ckey) = pki.issue(&["prover-beta"], false);
+    let o = ConnectOptions {
+        tls_ca: Some(pki.ca_pem.clone().into_bytes()),
+        tls_identity: Some((ccert.into_bytes(), ckey.into_bytes())),
+        ..Default::default()
+    };
+    let mut ok = false;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if let Ok(mut c) = offload_client::Client::connect_with(&s.addr(), &o).await {
+            if c.info().await.is_ok() {
+                ok = true;
+                break;
+            }
+        }
+    }
+    assert!(ok, "the new certificates were not taken up");
+    // The old CA no longer verifies the daemon.
+    let mut old = s.ca();
+    let (c, k) = s.pki.issue(&["prover-beta"], false);
+    old.tls_identity = Some((c.into_bytes(), k.into_bytes()));
+    if let Ok(mut c) = offload_client::Client::connect_with(&s.addr(), &old).await {
+        assert!(c.info().await.is_err());
+    }
+    // The connection made before the reload still works.
+    assert!(beta.info().await.is_ok());
+    s.running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beyond_loopback_the_daemon_needs_tls_and_tenants_or_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = Config {
+        listen: "0.0.0.0:0".into(),
+        data_dir: dir.path().join("data"),
+        metrics_listen: String::new(),
+        skip_calibration: true,
+        cuda: false,
+        ..Config::default()
+    };
+    let e = offload_daemon::serve(base.clone()).await.err().unwrap();
+    assert!(format!("{e:#}").contains("--insecure-plaintext"), "{e:#}");
+    let mut c = base.clone();
+    c.insecure_plaintext = true;
+    let e = offload_daemon::serve(c.clone()).await.err().unwrap();
+    assert!(format!("{e:#}").contains("--insecure-open"), "{e:#}");
+    c.insecure_open = true;
+    let r = offload_daemon::serve(c).await.unwrap();
+    r.stop().await.unwrap();
+}
