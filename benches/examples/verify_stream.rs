@@ -1,7 +1,8 @@
 //! Ed25519 throughput through offloadd's stream form against the in-process engine: batches of
 //! `--batch` (default 64) signatures, `--batches` of them (default 400), one stream kept open.
 //! Prints signatures per second for each and the ratio. Needs a running daemon:
-//! `cargo run --release -p offload-benches --example verify_stream -- http://127.0.0.1:50051`.
+//! `cargo run --release -p offload-benches --example verify_stream -- http://127.0.0.1:50051`
+//! (OFFLOAD_TLS_CA and OFFLOAD_TOKEN for a daemon with TLS and tenants).
 use offload_benches::sig::ed25519_inputs;
 use offload_client::v1 as pb;
 use offload_engine::sig::ed25519::{verify_batch, Item, Policy};
@@ -34,7 +35,10 @@ fn main() {
 
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let mut client = rt
-        .block_on(offload_client::Client::connect(&addr))
+        .block_on(offload_client::Client::connect_with(
+            &addr,
+            &offload_client::ConnectOptions::from_env().expect("TLS and token settings"),
+        ))
         .expect("connects");
     for round in 0..3 {
         let t = Instant::now();

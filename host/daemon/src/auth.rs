@@ -30,13 +30,66 @@ pub struct TenantSpec {
     /// May upload sets shared read-only with every tenant (a public SRS).
     #[serde(default)]
     pub publish: bool,
+    /// Quotas (none: only the daemon-wide limits): base sets owned, their bytes (points in
+    /// uncompressed form), calls running or queued at once, and request bytes in flight.
+    #[serde(default)]
+    pub max_sets: Option<u64>,
+    #[serde(default)]
+    pub max_stored_bytes: Option<u64>,
+    #[serde(default)]
+    pub max_jobs: Option<usize>,
+    #[serde(default)]
+    pub max_inflight_bytes: Option<usize>,
 }
 
 /// The tenant of a call.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Tenant {
     pub name: Arc<str>,
     pub publish: bool,
+    pub quota: Arc<Quota>,
+}
+
+/// A tenant's quotas and what it holds of them now.
+#[derive(Debug, Default)]
+pub struct Quota {
+    pub max_sets: Option<u64>,
+    pub max_stored_bytes: Option<u64>,
+    max_jobs: Option<usize>,
+    jobs: std::sync::atomic::AtomicUsize,
+    /// Request bytes in flight, against `max_inflight_bytes`.
+    pub budget: Option<Arc<crate::budget::Budget>>,
+}
+
+/// A call counted against its tenant's `max_jobs` until dropped.
+pub struct JobSlot(Arc<Quota>);
+
+impl Drop for JobSlot {
+    fn drop(&mut self) {
+        self.0
+            .jobs
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+impl Tenant {
+    /// Count a call against `max_jobs`, or RESOURCE_EXHAUSTED naming the quota.
+    pub fn begin_job(&self) -> Result<JobSlot, offload_core::JobError> {
+        use std::sync::atomic::Ordering;
+        let q = &self.quota;
+        let max = q.max_jobs.unwrap_or(usize::MAX);
+        q.jobs
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .map_err(|n| {
+                offload_core::JobError::ResourceExhausted(format!(
+                    "tenant {} has {n} calls in flight, its max_jobs; try again later",
+                    self.name
+                ))
+            })?;
+        Ok(JobSlot(q.clone()))
+    }
 }
 
 /// The tenant of every call when none is configured.
@@ -68,6 +121,8 @@ struct Entry {
 
 pub struct Auth {
     entries: Vec<Entry>,
+    /// Every caller's tenant when none is configured.
+    open: Tenant,
 }
 
 fn valid_name(n: &str) -> bool {
@@ -124,13 +179,32 @@ impl Auth {
                 tenant: Tenant {
                     name: s.name.as_str().into(),
                     publish: s.publish,
+                    quota: Arc::new(Quota {
+                        max_sets: s.max_sets,
+                        max_stored_bytes: s.max_stored_bytes,
+                        max_jobs: s.max_jobs,
+                        jobs: Default::default(),
+                        budget: s.max_inflight_bytes.map(|n| {
+                            crate::budget::Budget::named(
+                                n,
+                                format!("tenant {}'s quota (max_inflight_bytes)", s.name),
+                            )
+                        }),
+                    }),
                 },
                 tokens,
                 cert_names: s.cert_names.clone(),
                 uids: s.uids.clone(),
             });
         }
-        Ok(Self { entries })
+        Ok(Self {
+            entries,
+            open: Tenant {
+                name: DEFAULT_TENANT.into(),
+                publish: true,
+                quota: Arc::default(),
+            },
+        })
     }
 
     /// Whether tenants are configured (calls must then say who they are).
@@ -142,10 +216,7 @@ impl Auth {
     /// its Unix uid. UNAUTHENTICATED when none names a tenant.
     pub fn identify(&self, meta: &MetadataMap, peer: Option<&Peer>) -> Result<Tenant, Status> {
         if !self.enforced() {
-            return Ok(Tenant {
-                name: DEFAULT_TENANT.into(),
-                publish: true,
-            });
+            return Ok(self.open.clone());
         }
         if let Some(v) = meta.get("authorization") {
             let token = v

@@ -121,6 +121,15 @@ fn io_error(what: &str, e: impl std::fmt::Display) -> JobError {
     JobError::Internal(format!("{what}: {e}"))
 }
 
+/// Bytes of one stored point (arkworks uncompressed).
+pub fn stored_point_bytes(curve: Option<CurveId>) -> u64 {
+    match curve {
+        Some(CurveId::Bn254) => 64,
+        Some(CurveId::Bls12_381) => 96,
+        None => 0,
+    }
+}
+
 fn not_found(handle: &str) -> JobError {
     JobError::NotFound(format!("no base set with handle {handle}"))
 }
@@ -258,6 +267,18 @@ impl BaseStore {
             .map(|(h, m)| (h.clone(), m.clone()))
             .collect();
         (page, it.next().is_some())
+    }
+
+    /// How many sets `tenant` owns, and their bytes (points in uncompressed form).
+    pub fn owned(&self, tenant: &str) -> (u64, u64) {
+        let inner = self.lock();
+        let mut sets = 0;
+        let mut bytes = 0;
+        for m in inner.index.values().filter(|m| m.owned_by(tenant)) {
+            sets += 1;
+            bytes += m.count * stored_point_bytes(m.curve_id());
+        }
+        (sets, bytes)
     }
 
     /// How many points the set `handle` has, if `tenant` may see it.

@@ -16,16 +16,26 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use tonic::Status;
 
+#[derive(Debug)]
 pub struct Budget {
     limit: usize,
     used: AtomicUsize,
+    /// Whose budget and which setting, for the refusal's text.
+    name: String,
 }
 
 impl Budget {
+    /// The daemon-wide budget.
     pub fn new(limit: usize) -> Arc<Self> {
+        Self::named(limit, "the daemon's budget (max_inflight_bytes)".into())
+    }
+
+    /// A budget named in refusals as `name`, e.g. a tenant's quota.
+    pub fn named(limit: usize, name: String) -> Arc<Self> {
         Arc::new(Self {
             limit,
             used: AtomicUsize::new(0),
+            name,
         })
     }
 
@@ -53,6 +63,16 @@ impl Budget {
     pub fn charge(self: &Arc<Self>) -> Charge {
         Charge {
             budget: self.clone(),
+            tenant: None,
+            held: 0,
+        }
+    }
+
+    /// An empty charge against this budget and a tenant's own.
+    pub fn charge_with(self: &Arc<Self>, tenant: Option<&Arc<Budget>>) -> Charge {
+        Charge {
+            budget: self.clone(),
+            tenant: tenant.cloned(),
             held: 0,
         }
     }
@@ -66,23 +86,32 @@ impl Budget {
 
     fn exhausted(&self, what: &str, n: usize) -> JobError {
         JobError::ResourceExhausted(format!(
-            "memory in flight: {what} needs {n} bytes and the daemon's budget of {} \
-             (max_inflight_bytes) has {} left; try again later",
+            "memory in flight: {what} needs {n} bytes and {} of {} has {} left; try again later",
+            self.name,
             self.limit,
             self.limit.saturating_sub(self.used())
         ))
     }
 }
 
-/// Bytes held against the budget until dropped.
+/// Bytes held against the budget (and a tenant's, if any) until dropped.
 pub struct Charge {
     budget: Arc<Budget>,
+    tenant: Option<Arc<Budget>>,
     held: usize,
 }
 
 impl Charge {
     pub fn add(&mut self, what: &str, n: usize) -> Result<(), JobError> {
+        if let Some(t) = &self.tenant {
+            if !t.take(n) {
+                return Err(t.exhausted(what, n));
+            }
+        }
         if !self.budget.take(n) {
+            if let Some(t) = &self.tenant {
+                t.give(n);
+            }
             return Err(self.budget.exhausted(what, n));
         }
         self.held += n;
@@ -90,7 +119,11 @@ impl Charge {
     }
 
     pub fn release(&mut self) {
-        self.budget.give(std::mem::take(&mut self.held));
+        let n = std::mem::take(&mut self.held);
+        self.budget.give(n);
+        if let Some(t) = &self.tenant {
+            t.give(n);
+        }
     }
 
     pub fn held(&self) -> usize {

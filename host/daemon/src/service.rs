@@ -50,6 +50,13 @@ pub struct Caller {
     pub peer: Option<Peer>,
 }
 
+impl Caller {
+    /// An empty charge against the daemon's memory budget and the tenant's quota.
+    fn charge(&self, st: &State) -> Charge {
+        st.budget.charge_with(self.tenant.quota.budget.as_ref())
+    }
+}
+
 #[derive(Clone)]
 pub struct Service {
     st: Arc<State>,
@@ -600,9 +607,9 @@ const STREAM_MERGE_ITEMS: usize = 4096;
 async fn verify_group(
     st: Arc<State>,
     group: Vec<pb::VerifyRequest>,
-    charge: Charge,
+    held: (Charge, crate::auth::JobSlot),
 ) -> Vec<Result<pb::VerifyResponse, Status>> {
-    let _held = charge;
+    let _held = held;
     let first = &group[0];
     let scheme = match convert::scheme(first.scheme, first.policy) {
         Ok(s) => s,
@@ -643,6 +650,7 @@ async fn verify_group(
 /// policy) into one job each; answers go out in request order.
 fn verify_stream_task(
     st: Arc<State>,
+    caller: Caller,
     mut requests: Streaming<pb::VerifyRequest>,
 ) -> impl Stream<Item = Result<pb::VerifyResponse, Status>> {
     use futures::FutureExt;
@@ -668,7 +676,7 @@ fn verify_stream_task(
                 Some(r) => r,
                 None => match next_message(&mut requests, idle, "verify_stream_idle_secs").await {
                     Ok(Some(r)) => {
-                        let mut charge = st.budget.charge();
+                        let mut charge = caller.charge(&st);
                         if let Err(e) = admit(&r, &mut charge) {
                             let _ = tx.send(failed(status(e))).await;
                             return;
@@ -689,7 +697,7 @@ fn verify_stream_task(
                 match requests.next().now_or_never() {
                     Some(Some(Ok(r))) => {
                         let same = (r.scheme, r.policy) == (group[0].scheme, group[0].policy);
-                        let mut own = st.budget.charge();
+                        let mut own = caller.charge(&st);
                         let c = if same { &mut charge } else { &mut own };
                         if let Err(e) = admit(&r, c) {
                             refused = Some(status(e));
@@ -710,7 +718,14 @@ fn verify_stream_task(
                     _ => break,
                 }
             }
-            let job = tokio::spawn(verify_group(st.clone(), group, charge));
+            let slot = match caller.tenant.begin_job() {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = tx.send(failed(status(e))).await;
+                    return;
+                }
+            };
+            let job = tokio::spawn(verify_group(st.clone(), group, (charge, slot)));
             if tx.send(job).await.is_err() {
                 return; // the client went away
             }
@@ -902,6 +917,29 @@ impl Offload for Service {
                     tenant.name
                 )));
             }
+            let q = &tenant.quota;
+            if q.max_sets.is_some() || q.max_stored_bytes.is_some() {
+                let (sets, bytes) = st.store.owned(&tenant.name);
+                let more = header
+                    .count
+                    .saturating_mul(crate::bases::stored_point_bytes(Some(curve)));
+                if q.max_sets.is_some_and(|m| sets >= m) {
+                    return Err(JobError::ResourceExhausted(format!(
+                        "tenant {} owns {sets} base sets, its max_sets",
+                        tenant.name
+                    )));
+                }
+                if let Some(m) = q
+                    .max_stored_bytes
+                    .filter(|&m| bytes.saturating_add(more) > m)
+                {
+                    return Err(JobError::ResourceExhausted(format!(
+                        "tenant {} stores {bytes} bytes of base sets; {more} more would pass \
+                         its max_stored_bytes ({m})",
+                        tenant.name
+                    )));
+                }
+            }
             let mut up = st.store.begin_upload(
                 curve,
                 enc,
@@ -911,13 +949,14 @@ impl Offload for Service {
                 header.shared,
             )?;
             // The decoded points stay in memory until the set is stored.
-            let mut charge = st.budget.charge();
+            let mut charge = st.budget.charge_with(tenant.quota.budget.as_ref());
             while let Some(msg) = next_message(&mut stream, idle, "stream_idle_secs").await? {
                 match msg.part {
                     Some(pb::upload_bases_request::Part::Points(b)) => {
                         st.metrics.rpc_bytes("UploadBases", b.len());
                         charge.add("the uploaded points", up.decoded_bytes(b.len()))?;
-                        let mut chunk = st.budget.take_for("an upload chunk", b.len())?;
+                        let mut chunk = st.budget.charge_with(tenant.quota.budget.as_ref());
+                        chunk.add("an upload chunk", b.len())?;
                         up = on_rayon(move || up.push(&b).map(|()| up)).await??;
                         chunk.release();
                     }
@@ -980,7 +1019,9 @@ impl Offload for Service {
         self.st.metrics.rpc_bytes("Msm", len);
         let st = self.st.clone();
         let r = async {
-            let charge = st.budget.take_for("the request", len)?;
+            let _job = caller.tenant.begin_job()?;
+            let mut charge = caller.charge(&st);
+            charge.add("the request", len)?;
             msm(st, caller, charge, req).await
         }
         .await;
@@ -1007,9 +1048,9 @@ impl Offload for Service {
                     ))
                 }
             };
-            let mut charge = st
-                .budget
-                .take_for("the header", prost::Message::encoded_len(&header))?;
+            let _job = caller.tenant.begin_job()?;
+            let mut charge = caller.charge(&st);
+            charge.add("the header", prost::Message::encoded_len(&header))?;
             // Each vector is as long as the base set: known before the first chunk.
             let points = match &header.bases {
                 Some(pb::msm_request::Bases::Handle(h)) => {
@@ -1080,14 +1121,16 @@ impl Offload for Service {
     }
 
     async fn ntt(&self, req: Request<pb::NttRequest>) -> Result<Response<pb::NttResponse>, Status> {
-        let peer = self.caller(&req)?.peer;
+        let caller = self.caller(&req)?;
         let req = req.into_inner();
         let len = prost::Message::encoded_len(&req);
         self.st.metrics.rpc_bytes("Ntt", len);
         let st = self.st.clone();
         let r = async {
-            let charge = st.budget.take_for("the request", len)?;
-            ntt(st, peer, charge, req).await
+            let _job = caller.tenant.begin_job()?;
+            let mut charge = caller.charge(&st);
+            charge.add("the request", len)?;
+            ntt(st, caller.peer, charge, req).await
         }
         .await;
         self.checked("Ntt", r)
@@ -1097,13 +1140,15 @@ impl Offload for Service {
         &self,
         req: Request<pb::VerifyRequest>,
     ) -> Result<Response<pb::VerifyResponse>, Status> {
-        self.caller(&req)?;
+        let caller = self.caller(&req)?;
         let req = req.into_inner();
         let len = prost::Message::encoded_len(&req);
         self.st.metrics.rpc_bytes("Verify", len);
         let st = self.st.clone();
         let r = async {
-            let charge = st.budget.take_for("the request", len)?;
+            let _job = caller.tenant.begin_job()?;
+            let mut charge = caller.charge(&st);
+            charge.add("the request", len)?;
             verify(st, charge, req).await
         }
         .await;
@@ -1116,9 +1161,10 @@ impl Offload for Service {
         &self,
         req: Request<Streaming<pb::VerifyRequest>>,
     ) -> Result<Response<VerifyStream>, Status> {
-        self.caller(&req)?;
+        let caller = self.caller(&req)?;
         Ok(Response::new(Box::pin(verify_stream_task(
             self.st.clone(),
+            caller,
             req.into_inner(),
         ))))
     }

@@ -388,3 +388,78 @@ async fn beyond_loopback_the_daemon_needs_tls_and_tenants_or_says_so() {
     let r = offload_daemon::serve(c).await.unwrap();
     r.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_is_held_to_its_quotas() {
+    let dir = tempfile::tempdir().unwrap();
+    let (token, hash) = token_for("small");
+    let config = Config {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.path().join("data"),
+        metrics_listen: String::new(),
+        skip_calibration: true,
+        cuda: false,
+        tenants: vec![TenantSpec {
+            name: "small".into(),
+            tokens: vec![hash],
+            max_sets: Some(2),
+            max_stored_bytes: Some(100 * 64),
+            max_jobs: Some(1),
+            max_inflight_bytes: Some(16 << 20),
+            ..Default::default()
+        }],
+        ..Config::default()
+    };
+    let running = offload_daemon::serve(config).await.unwrap();
+    let opts = ConnectOptions {
+        token: Some(token),
+        ..Default::default()
+    };
+    let addr = format!("http://{}", running.addr);
+    let mut c = offload_client::Client::connect_with(&addr, &opts)
+        .await
+        .unwrap();
+    // Stored bytes, then the number of sets.
+    c.upload_bases::<Bn254>(&points(60, 1), "a").await.unwrap();
+    let (code_, msg) = code(c.upload_bases::<Bn254>(&points(60, 2), "b").await);
+    assert_eq!(code_, Code::ResourceExhausted);
+    assert!(msg.contains("its max_stored_bytes (6400)"), "{msg}");
+    c.upload_bases::<Bn254>(&points(30, 3), "c").await.unwrap();
+    let (code_, msg) = code(c.upload_bases::<Bn254>(&points(5, 4), "d").await);
+    assert_eq!(code_, Code::ResourceExhausted);
+    assert!(msg.contains("owns 2 base sets, its max_sets"), "{msg}");
+    // Request bytes in flight: a 32 MiB column passes the tenant's 16 MiB.
+    let big: Vec<p3_baby_bear::BabyBear> =
+        (0..(8u32 << 20)).map(p3_baby_bear::BabyBear::new).collect();
+    let cfg = offload_engine::ntt::NttConfig::forward();
+    let (code_, msg) = code(c.ntt(&cfg, &[&big[..]]).await);
+    assert_eq!(code_, Code::ResourceExhausted);
+    assert!(
+        msg.contains("tenant small's quota (max_inflight_bytes)"),
+        "{msg}"
+    );
+    // Calls in flight: several at once, one at a time admitted.
+    let col: Vec<ark_bn254::Fr> = (0..(1u64 << 16)).map(ark_bn254::Fr::from).collect();
+    let mut calls = Vec::new();
+    for _ in 0..6 {
+        let mut c = c.clone();
+        let col = col.clone();
+        calls.push(tokio::spawn(async move {
+            let cfg = offload_engine::ntt::NttConfig::forward();
+            c.ntt(&cfg, &[&col[..]]).await.map(|_| ())
+        }));
+    }
+    let (mut ok, mut refused) = (0, 0);
+    for call in calls {
+        match call.await.unwrap() {
+            Ok(()) => ok += 1,
+            Err(ClientError::Status(s)) if s.code() == Code::ResourceExhausted => {
+                assert!(s.message().contains("its max_jobs"), "{s:?}");
+                refused += 1;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert!(ok >= 1 && refused >= 1, "answered {ok}, refused {refused}");
+    running.stop().await.unwrap();
+}
