@@ -31,11 +31,14 @@ pub struct TenantSpec {
     #[serde(default)]
     pub publish: bool,
     /// Quotas (none: only the daemon-wide limits): base sets owned, their bytes (points in
-    /// uncompressed form), calls running or queued at once, and request bytes in flight.
+    /// uncompressed form), memory of the sets it brought into memory, calls running or queued
+    /// at once, and request bytes in flight.
     #[serde(default)]
     pub max_sets: Option<u64>,
     #[serde(default)]
     pub max_stored_bytes: Option<u64>,
+    #[serde(default)]
+    pub max_resident_bytes: Option<usize>,
     #[serde(default)]
     pub max_jobs: Option<usize>,
     #[serde(default)]

@@ -15,7 +15,7 @@ use offload_core::JobError;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -99,12 +99,22 @@ impl Meta {
     }
 }
 
+/// A set in memory, and the tenant whose `max_resident_bytes` it counts against (the one that
+/// brought it in).
+struct Resident {
+    handle: String,
+    set: AnyBases,
+    tenant: String,
+}
+
 #[derive(Default)]
 struct Inner {
     index: BTreeMap<String, Meta>,
     /// Resident sets, least recently used first.
-    resident: Vec<(String, AnyBases)>,
+    resident: Vec<Resident>,
     resident_bytes: usize,
+    /// Tenants' `max_resident_bytes`.
+    resident_quotas: HashMap<String, usize>,
 }
 
 pub struct BaseStore {
@@ -293,9 +303,14 @@ impl BaseStore {
     /// The table status of a resident set ("not resident" when it is only on disk).
     pub fn table_status(&self, handle: &str) -> (&'static str, usize) {
         let inner = self.lock();
-        match inner.resident.iter().find(|(h, _)| h == handle) {
-            Some((_, AnyBases::Bn254(s))) => s.table_status(),
-            Some((_, AnyBases::Bls12_381(s))) => s.table_status(),
+        match inner
+            .resident
+            .iter()
+            .find(|r| r.handle == handle)
+            .map(|r| &r.set)
+        {
+            Some(AnyBases::Bn254(s)) => s.table_status(),
+            Some(AnyBases::Bls12_381(s)) => s.table_status(),
             None => ("not resident", 0),
         }
     }
@@ -331,9 +346,9 @@ impl BaseStore {
             return Ok(true);
         }
         inner.index.remove(handle);
-        if let Some(pos) = inner.resident.iter().position(|(h, _)| h == handle) {
-            let (_, set) = inner.resident.remove(pos);
-            inner.resident_bytes -= set.bytes();
+        if let Some(pos) = inner.resident.iter().position(|r| r.handle == handle) {
+            let gone = inner.resident.remove(pos);
+            inner.resident_bytes -= gone.set.bytes();
         }
         drop(inner);
         for ext in ["toml", "bin"] {
@@ -361,9 +376,9 @@ impl BaseStore {
             {
                 return Err(not_found(handle));
             }
-            if let Some(pos) = inner.resident.iter().position(|(h, _)| h == handle) {
+            if let Some(pos) = inner.resident.iter().position(|r| r.handle == handle) {
                 let hit = inner.resident.remove(pos);
-                let set = hit.1.clone();
+                let set = hit.set.clone();
                 inner.resident.push(hit);
                 return Ok(set);
             }
@@ -387,7 +402,7 @@ impl BaseStore {
             Err(LoadError::Io(e)) => return Err(e),
             Err(LoadError::Damaged(Damage(why))) => return Err(self.quarantine(handle, &why)),
         };
-        self.make_resident(handle, set.clone());
+        self.make_resident(tenant, handle, set.clone());
         Ok(set)
     }
 
@@ -445,22 +460,66 @@ impl BaseStore {
         bad
     }
 
-    fn make_resident(&self, handle: &str, set: AnyBases) {
+    /// Limit the memory `tenant`'s resident sets take (`max_resident_bytes`): past it, that
+    /// tenant's own least recently used sets leave memory, not another tenant's.
+    pub fn set_resident_quota(&self, tenant: &str, bytes: usize) {
+        self.lock()
+            .resident_quotas
+            .insert(tenant.to_string(), bytes);
+    }
+
+    /// Bytes of resident sets counted against `tenant`.
+    pub fn resident_bytes(&self, tenant: &str) -> usize {
+        let inner = self.lock();
+        inner
+            .resident
+            .iter()
+            .filter(|r| r.tenant == tenant)
+            .map(|r| r.set.bytes())
+            .sum()
+    }
+
+    fn make_resident(&self, tenant: &str, handle: &str, set: AnyBases) {
         match &set {
             AnyBases::Bn254(s) => s.build_table_in_background(),
             AnyBases::Bls12_381(s) => s.build_table_in_background(),
         }
         let mut inner = self.lock();
-        if inner.resident.iter().any(|(h, _)| h == handle) {
+        if inner.resident.iter().any(|r| r.handle == handle) {
             return;
         }
-        inner.resident_bytes += set.bytes();
-        inner.resident.push((handle.to_string(), set));
-        // The newest set stays even if it alone passes the budget.
+        let bytes = set.bytes();
+        inner.resident_bytes += bytes;
+        inner.resident.push(Resident {
+            handle: handle.to_string(),
+            set,
+            tenant: tenant.to_string(),
+        });
+        // The newest set stays even if it alone passes a budget: it is in use.
+        if let Some(&quota) = inner.resident_quotas.get(tenant) {
+            let mut mine: usize = inner
+                .resident
+                .iter()
+                .filter(|r| r.tenant == tenant)
+                .map(|r| r.set.bytes())
+                .sum();
+            while mine > quota {
+                let Some(pos) = inner.resident.iter().position(|r| r.tenant == tenant) else {
+                    break;
+                };
+                if inner.resident[pos].handle == handle {
+                    break;
+                }
+                let old = inner.resident.remove(pos);
+                mine -= old.set.bytes();
+                inner.resident_bytes -= old.set.bytes();
+                tracing::info!(handle = %old.handle, %tenant, "base set left memory (tenant's max_resident_bytes; still on disk)");
+            }
+        }
         while inner.resident_bytes > self.resident_budget && inner.resident.len() > 1 {
-            let (h, old) = inner.resident.remove(0);
-            inner.resident_bytes -= old.bytes();
-            tracing::info!(handle = %h, "base set left memory (still on disk)");
+            let old = inner.resident.remove(0);
+            inner.resident_bytes -= old.set.bytes();
+            tracing::info!(handle = %old.handle, "base set left memory (still on disk)");
         }
     }
 
@@ -643,7 +702,7 @@ impl BaseStore {
             .map_err(|e| io_error("storing a base set's metadata", e))?;
         self.lock().index.insert(handle.clone(), meta.clone());
         drop(writing);
-        self.make_resident(&handle, set);
+        self.make_resident(&meta.owners[0].tenant, &handle, set);
         Ok((handle, meta))
     }
 }
@@ -789,4 +848,58 @@ fn append<C: WireCurve>(
         .map_err(|e| io_error("writing an upload", e))?;
     points.extend(new);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_ec::{AffineRepr, CurveGroup};
+
+    fn upload(store: &BaseStore, tenant: &str, seed: u64, n: u64) -> String {
+        let g = ark_bn254::G1Affine::generator();
+        let mut bytes = Vec::new();
+        for i in 0..n {
+            (g * ark_bn254::Fr::from(seed * 1000 + i + 1))
+                .into_affine()
+                .serialize_compressed(&mut bytes)
+                .unwrap();
+        }
+        let mut up = store
+            .begin_upload(
+                CurveId::Bn254,
+                PointEncoding::ArkCompressed,
+                n,
+                String::new(),
+                tenant,
+                false,
+            )
+            .unwrap();
+        up.push(&bytes).unwrap();
+        store.finish_upload(up).unwrap().0
+    }
+
+    fn resident(store: &BaseStore, handle: &str) -> bool {
+        store.table_status(handle).0 != "not resident"
+    }
+
+    #[test]
+    fn a_tenant_past_its_resident_quota_makes_room_from_its_own_sets() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BaseStore::open(dir.path(), 1 << 20, 1 << 30, 0).unwrap();
+        let other = upload(&store, "b", 1, 16);
+        let one = store.resident_bytes("b");
+        assert!(one > 0);
+        store.set_resident_quota("a", 2 * one);
+        let a: Vec<String> = (2..6).map(|s| upload(&store, "a", s, 16)).collect();
+        assert_eq!(store.resident_bytes("a"), 2 * one);
+        let now: Vec<bool> = a.iter().map(|h| resident(&store, h)).collect();
+        assert_eq!(now, vec![false, false, true, true]);
+        // Used again, a set comes back from disk and the tenant's least recently used leaves.
+        store.get("a", &a[0]).unwrap();
+        let now: Vec<bool> = a.iter().map(|h| resident(&store, h)).collect();
+        assert_eq!(now, vec![true, false, false, true]);
+        // Another tenant's set never made room for them.
+        assert!(resident(&store, &other));
+        assert_eq!(store.resident_bytes("b"), one);
+    }
 }

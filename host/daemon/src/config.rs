@@ -13,8 +13,11 @@ pub struct Config {
     pub uds: Option<PathBuf>,
     /// Where uploaded base sets persist.
     pub data_dir: PathBuf,
-    /// Prometheus metrics over HTTP; empty disables.
+    /// Prometheus metrics over HTTP; empty disables. Only on loopback unless `metrics_public`.
     pub metrics_listen: String,
+    /// Let `metrics_listen` be an address other than loopback (a Prometheus scraping the
+    /// pod). The metrics name operations and backends, never tenants.
+    pub metrics_public: bool,
     /// Directory whose files clients on the Unix socket may name as shared-memory input; none
     /// (the default) or an empty path disables it.
     #[serde(deserialize_with = "empty_is_none")]
@@ -36,6 +39,9 @@ pub struct Config {
     pub max_verify_item_bytes: usize,
     /// Open connections, TCP and Unix socket together; more wait in the kernel's backlog.
     pub max_connections: usize,
+    /// Open connections from one source: one IP address over TCP, one uid on the Unix socket.
+    /// Past it, a new connection from that source is closed at once.
+    pub max_connections_per_source: usize,
     /// Streams one connection may have open at once.
     pub max_streams_per_connection: u32,
     /// Uploads in progress at once, all clients together.
@@ -100,6 +106,7 @@ impl Default for Config {
             uds: None,
             data_dir: PathBuf::from("offload-data"),
             metrics_listen: "127.0.0.1:9464".into(),
+            metrics_public: false,
             shm_dir: None,
             max_message_bytes: 256 << 20,
             max_inflight_bytes: 2 << 30,
@@ -109,6 +116,7 @@ impl Default for Config {
             max_verify_items: 1 << 20,
             max_verify_item_bytes: 64 << 10,
             max_connections: 1024,
+            max_connections_per_source: 256,
             max_streams_per_connection: 128,
             max_uploads: 16,
             stream_idle_secs: 60,
@@ -197,6 +205,9 @@ pub struct Flags {
     /// Allow TCP on an address other than loopback with no tenants configured.
     #[arg(long, env = "OFFLOAD_INSECURE_OPEN")]
     pub insecure_open: bool,
+    /// Allow the metrics listener on an address other than loopback.
+    #[arg(long, env = "OFFLOAD_METRICS_PUBLIC")]
+    pub metrics_public: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -312,6 +323,7 @@ impl Config {
         }
         c.insecure_plaintext |= flags.insecure_plaintext;
         c.insecure_open |= flags.insecure_open;
+        c.metrics_public |= flags.metrics_public;
         if c.log_format != "text" && c.log_format != "json" {
             return Err(ConfigError::LogFormat(c.log_format));
         }
@@ -355,6 +367,11 @@ impl Config {
             ),
             over("max_ntt_log_n", self.max_ntt_log_n as usize, 32),
             over("max_connections", self.max_connections, 1 << 20),
+            over(
+                "max_connections_per_source",
+                self.max_connections_per_source,
+                1 << 20,
+            ),
             over("max_uploads", self.max_uploads, 1 << 16),
             (self.max_inflight_bytes < self.max_message_bytes).then(|| {
                 ConfigError::Limit(format!(

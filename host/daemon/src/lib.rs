@@ -7,6 +7,7 @@ pub mod bases;
 pub mod budget;
 pub mod config;
 pub mod convert;
+pub mod fair;
 pub mod health;
 pub mod metrics;
 pub mod net;

@@ -4,8 +4,10 @@
 //! tonic's own accept loop retries a failed `accept` at once, so a daemon out of file
 //! descriptors spins at full CPU while new clients hang. Here a failed accept waits before the
 //! next try, and no connection is accepted while `max_connections` are open: the kernel's
-//! backlog holds the rest.
+//! backlog holds the rest. One source (an IP address, a uid) may hold at most
+//! `max_connections_per_source` of them, so a single client cannot take every slot.
 
+use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -96,6 +98,7 @@ pub struct Conn<IO> {
     io: IO,
     peer: Peer,
     _slot: OwnedSemaphorePermit,
+    _source: SourceSlot,
     kill: Pin<Box<WaitForCancellationFutureOwned>>,
     idle: Duration,
     check: Pin<Box<tokio::time::Sleep>>,
@@ -182,20 +185,98 @@ impl<IO> Connected for Conn<IO> {
     }
 }
 
+/// Who a connection counts against for `max_connections_per_source`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Source {
+    Ip(std::net::IpAddr),
+    Uid(u32),
+    Unknown,
+}
+
+impl Source {
+    fn of(t: &Transport) -> Self {
+        match t {
+            Transport::Tcp {
+                remote: Some(a), ..
+            } => Source::Ip(a.ip()),
+            Transport::Unix { uid: Some(u), .. } => Source::Uid(*u),
+            _ => Source::Unknown,
+        }
+    }
+}
+
+/// Connections open per source.
+type Sources = Arc<Mutex<HashMap<Source, usize>>>;
+
+/// A connection counted against its source until dropped.
+pub struct SourceSlot {
+    sources: Sources,
+    source: Source,
+}
+
+impl Drop for SourceSlot {
+    fn drop(&mut self) {
+        let mut m = self.sources.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = m.get_mut(&self.source) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.source);
+            }
+        }
+    }
+}
+
 /// What every listener of one daemon shares.
 #[derive(Clone)]
 pub struct Gate {
     slots: Arc<Semaphore>,
+    sources: Sources,
+    per_source: usize,
     kill: CancellationToken,
     idle: Duration,
+    /// When the last warning about a failed accept was logged (one a second at most).
+    warned: Arc<Mutex<Option<Instant>>>,
 }
 
 impl Gate {
-    pub fn new(max_connections: usize, idle: Duration, kill: CancellationToken) -> Self {
+    pub fn new(
+        max_connections: usize,
+        per_source: usize,
+        idle: Duration,
+        kill: CancellationToken,
+    ) -> Self {
         Self {
             slots: Arc::new(Semaphore::new(max_connections)),
+            sources: Arc::default(),
+            per_source: per_source.max(1),
             kill,
             idle,
+            warned: Arc::default(),
+        }
+    }
+
+    /// Count a new connection against its source, or None when the source holds its limit.
+    fn admit(&self, t: &Transport) -> Option<SourceSlot> {
+        let source = Source::of(t);
+        let mut m = self.sources.lock().unwrap_or_else(|e| e.into_inner());
+        let n = m.entry(source).or_insert(0);
+        if *n >= self.per_source {
+            return None;
+        }
+        *n += 1;
+        Some(SourceSlot {
+            sources: self.sources.clone(),
+            source,
+        })
+    }
+
+    /// Log `what` unless something was logged this past second: under a flood it repeats
+    /// many times a second.
+    fn warn(&self, what: std::fmt::Arguments<'_>) {
+        let mut w = self.warned.lock().unwrap_or_else(|e| e.into_inner());
+        if w.is_none_or(|t: Instant| t.elapsed() >= Duration::from_secs(1)) {
+            tracing::warn!("{what}");
+            *w = Some(Instant::now());
         }
     }
 
@@ -232,11 +313,20 @@ where
     futures::stream::unfold(
         (listener, gate, accept),
         |(listener, gate, accept)| async move {
-            let mut warned: Option<Instant> = None;
             loop {
                 let slot = gate.slots.clone().acquire_owned().await.ok()?;
                 match accept(&listener).await {
                     Ok((io, transport)) => {
+                        let Some(source) = gate.admit(&transport) else {
+                            // Closed at once (dropped): the client sees a reset.
+                            gate.warn(format_args!(
+                                "a connection from {:?} closed: it has max_connections_per_source \
+                                 ({}) open",
+                                Source::of(&transport),
+                                gate.per_source
+                            ));
+                            continue;
+                        };
                         let conn = Conn {
                             io,
                             peer: Peer {
@@ -244,6 +334,7 @@ where
                                 activity: Activity::new(),
                             },
                             _slot: slot,
+                            _source: source,
                             kill: Box::pin(gate.kill.clone().cancelled_owned()),
                             idle: gate.idle,
                             check: Box::pin(tokio::time::sleep(gate.idle)),
@@ -252,11 +343,9 @@ where
                     }
                     Err(e) if per_connection(&e) => continue,
                     Err(e) => {
-                        // Once a second at most: under a flood this repeats ten times a second.
-                        if warned.is_none_or(|t: Instant| t.elapsed() >= Duration::from_secs(1)) {
-                            tracing::warn!("accepting a connection: {e}; trying again in 100 ms");
-                            warned = Some(Instant::now());
-                        }
+                        gate.warn(format_args!(
+                            "accepting a connection: {e}; trying again in 100 ms"
+                        ));
                         drop(slot);
                         tokio::time::sleep(Duration::from_millis(100)).await;
                     }
@@ -264,6 +353,54 @@ where
             }
         },
     )
+}
+
+/// Connections for axum's server (the metrics listener) under a gate of their own. A
+/// connection lives at most the gate's idle limit: axum's calls are not tracked as gRPC's are.
+pub struct Bounded<S> {
+    conns: Pin<Box<S>>,
+    addr: std::net::SocketAddr,
+}
+
+impl<S> Bounded<S> {
+    pub fn new(conns: S, addr: std::net::SocketAddr) -> Self {
+        Self {
+            conns: Box::pin(conns),
+            addr,
+        }
+    }
+}
+
+impl<S> axum::serve::Listener for Bounded<S>
+where
+    S: futures::Stream<Item = Result<Conn<tokio::net::TcpStream>, io::Error>> + Send + 'static,
+{
+    type Io = Conn<tokio::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        use futures::StreamExt;
+        loop {
+            match self.conns.next().await {
+                Some(Ok(c)) => {
+                    let remote = match c.peer.transport {
+                        Transport::Tcp {
+                            remote: Some(a), ..
+                        } => a,
+                        _ => self.addr,
+                    };
+                    return (c, remote);
+                }
+                Some(Err(_)) => continue,
+                // `incoming` never ends while its listener lives.
+                None => std::future::pending().await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        Ok(self.addr)
+    }
 }
 
 /// A TLS handshake that has not finished in this time closes the connection.
@@ -315,6 +452,7 @@ impl Conn<tokio::net::TcpStream> {
             io,
             mut peer,
             _slot,
+            _source,
             kill,
             idle,
             check,
@@ -338,6 +476,7 @@ impl Conn<tokio::net::TcpStream> {
             io,
             peer,
             _slot,
+            _source,
             kill,
             idle,
             check,

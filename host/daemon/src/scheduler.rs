@@ -1,7 +1,8 @@
 //! Places each job on the backend with the earliest expected finish and runs it there.
 //!
-//! Each backend has a lane: a bounded queue in two classes (latency-class signature batches
-//! first, then bulk MSM and NTT work) and `slots` worker threads. Expected finish = the lane's
+//! Each backend has a lane: a bounded queue, fair across tenants ([`crate::fair`]), in two
+//! classes (within a tenant, latency-class signature batches first, then bulk MSM and NTT work)
+//! and `slots` worker threads. Expected finish = the lane's
 //! backlog + this job's estimate, where an estimate is the backend's prior times a factor per
 //! operation, calibrated by a self-benchmark at start-up and refined from every observed run.
 //! A job whose client has gone is dropped when it reaches the front of its queue. A job a
@@ -9,10 +10,11 @@
 //! device has not finished within its time limit (20 times its estimate, at least the floor),
 //! from a copy taken before it went to the device.
 
+use crate::fair::FairQueue;
 use crate::metrics::{BackendLabel, JobLabels, LatencyLabels, Metrics};
 use offload_core::backend::{Backend, Cancel, Failure, Health};
 use offload_core::{Job, JobError, Output};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -32,6 +34,7 @@ pub struct Report {
 type Reply = oneshot::Sender<Result<(Output, Report), JobError>>;
 
 struct Entry {
+    tenant: Arc<str>,
     job: Job,
     est: f64,
     enqueued: Instant,
@@ -42,11 +45,7 @@ struct Entry {
 
 #[derive(Default)]
 struct State {
-    latency: VecDeque<Entry>,
-    bulk: VecDeque<Entry>,
-    /// Estimated seconds of the queued latency-class and bulk jobs.
-    queued_latency: f64,
-    queued_bulk: f64,
+    queue: FairQueue<Entry>,
     /// Start time and estimate of each running job.
     running: HashMap<u64, (Instant, f64)>,
     next_id: u64,
@@ -96,12 +95,7 @@ impl Lane {
             .values()
             .map(|(t, est)| (est - now.duration_since(*t).as_secs_f64()).max(0.0))
             .sum();
-        let queued = if latency {
-            st.queued_latency
-        } else {
-            st.queued_latency + st.queued_bulk
-        };
-        (running + queued) / self.backend.slots().max(1) as f64
+        (running + st.queue.cost(latency)) / self.backend.slots().max(1) as f64
     }
 }
 
@@ -191,7 +185,7 @@ impl Scheduler {
                 let st = l.lock();
                 LaneInfo {
                     backend: l.backend.clone(),
-                    queued: st.latency.len() + st.bulk.len(),
+                    queued: st.queue.len(),
                     running: st.running.len(),
                     completed: l.completed.load(Ordering::Relaxed),
                 }
@@ -252,9 +246,9 @@ impl Scheduler {
         }
     }
 
-    /// Queue a job on the lane with the earliest expected finish and await its result.
+    /// Queue `tenant`'s job on the lane with the earliest expected finish and await its result.
     /// Dropping the returned future cancels the job if it has not started.
-    pub async fn submit(&self, job: Job) -> Result<(Output, Report), JobError> {
+    pub async fn submit(&self, tenant: &Arc<str>, job: Job) -> Result<(Output, Report), JobError> {
         let kind = job.kind();
         let latency = job.latency_class();
         let mut best: Option<(usize, f64, f64)> = None;
@@ -265,7 +259,7 @@ impl Scheduler {
             }
             let est = lane.estimate(&job);
             let st = lane.lock();
-            if st.latency.len() + st.bulk.len() >= self.capacity {
+            if !st.queue.admits(tenant, self.capacity) {
                 full = true;
                 continue;
             }
@@ -277,10 +271,7 @@ impl Scheduler {
         let preferred = *self.preferred.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(p) = preferred {
             let lane = &self.lanes[p];
-            let room = {
-                let st = lane.lock();
-                st.latency.len() + st.bulk.len() < self.capacity
-            };
+            let room = { lane.lock().queue.admits(tenant, self.capacity) };
             if room && lane.backend.accepts(&job) && lane.backend.health() == Health::Healthy {
                 best = Some((p, 0.0, lane.estimate(&job)));
             }
@@ -288,7 +279,8 @@ impl Scheduler {
         let Some((i, _, est)) = best else {
             return Err(if full {
                 JobError::ResourceExhausted(format!(
-                    "every backend that runs {kind} has {} jobs waiting; retry later",
+                    "every backend that runs {kind} has {} jobs waiting (tenant {tenant} holds its \
+                     share of them); retry later",
                     self.capacity
                 ))
             } else {
@@ -304,6 +296,7 @@ impl Scheduler {
         self.push(
             i,
             Entry {
+                tenant: tenant.clone(),
                 job,
                 est,
                 enqueued: submitted,
@@ -340,6 +333,7 @@ impl Scheduler {
                     self.push(
                         self.fallback,
                         Entry {
+                            tenant: tenant.clone(),
                             job: spare,
                             est,
                             enqueued: submitted,
@@ -368,23 +362,9 @@ impl Scheduler {
     fn push(&self, lane: usize, e: Entry, front: bool) {
         let l = &self.lanes[lane];
         let mut st = l.lock();
-        let latency = e.job.latency_class();
-        if latency {
-            st.queued_latency += e.est;
-        } else {
-            st.queued_bulk += e.est;
-        }
-        let q = if latency {
-            &mut st.latency
-        } else {
-            &mut st.bulk
-        };
-        if front {
-            q.push_front(e);
-        } else {
-            q.push_back(e);
-        }
-        let depth = st.latency.len() + st.bulk.len();
+        let (tenant, latency, est) = (e.tenant.clone(), e.job.latency_class(), e.est);
+        st.queue.push(&tenant, latency, est, e, front);
+        let depth = st.queue.len();
         drop(st);
         self.gauge_depth(l, depth);
         l.wake.notify_all();
@@ -424,23 +404,13 @@ impl Scheduler {
     }
 }
 
-/// Take the next entry worker `w` may run: latency-class first; only worker 0 (or the only
+/// Take the next entry worker `w` may run, fairly across tenants; only worker 0 (or the only
 /// worker) takes bulk jobs, so the other slots stay free for signature batches.
 fn next(lane: &Lane, w: usize) -> Option<(Entry, u64)> {
     let mut st = lane.lock();
     loop {
         let bulk_ok = w == 0 || lane.backend.slots() <= 1;
-        let e = match st.latency.pop_front() {
-            Some(e) => {
-                st.queued_latency = (st.queued_latency - e.est).max(0.0);
-                Some(e)
-            }
-            None if bulk_ok => st.bulk.pop_front().inspect(|e| {
-                st.queued_bulk = (st.queued_bulk - e.est).max(0.0);
-            }),
-            None => None,
-        };
-        if let Some(e) = e {
+        if let Some((_, e)) = st.queue.pop(bulk_ok) {
             let id = st.next_id;
             st.next_id += 1;
             st.running.insert(id, (Instant::now(), e.est));
@@ -456,10 +426,7 @@ fn next(lane: &Lane, w: usize) -> Option<(Entry, u64)> {
 fn worker(sched: std::sync::Weak<Scheduler>, lane: Arc<Lane>, index: usize, w: usize) {
     while let Some((e, id)) = next(&lane, w) {
         let Some(s) = sched.upgrade() else { return };
-        let depth = {
-            let st = lane.lock();
-            st.latency.len() + st.bulk.len()
-        };
+        let depth = lane.lock().queue.len();
         s.gauge_depth(&lane, depth);
         let kind = e.job.kind();
         let (op, kind_name) = (kind.op(), kind.to_string());
@@ -539,6 +506,7 @@ fn worker(sched: std::sync::Weak<Scheduler>, lane: Arc<Lane>, index: usize, w: u
                 s.push(
                     s.fallback,
                     Entry {
+                        tenant: e.tenant,
                         job,
                         est,
                         enqueued: e.enqueued,
@@ -671,6 +639,10 @@ mod tests {
         panic!("the lane never settled");
     }
 
+    fn me() -> Arc<str> {
+        Arc::from("me")
+    }
+
     fn ntt(log_n: u32) -> Job {
         let data = (0..1u64 << log_n)
             .map(p3_goldilocks::Goldilocks::new)
@@ -691,7 +663,7 @@ mod tests {
     async fn a_failed_device_job_reruns_on_the_cpu() {
         let m = Metrics::new();
         let s = Scheduler::new(vec![Arc::new(CpuBackend), flaky()], 0, 8, m.clone());
-        let (out, report) = s.submit(verify(3)).await.unwrap();
+        let (out, report) = s.submit(&me(), verify(3)).await.unwrap();
         assert_eq!(report.backend, "cpu");
         assert!(report.fallback);
         let Output::Verify(v) = out else { panic!() };
@@ -721,7 +693,7 @@ mod tests {
         );
         s.set_device_timeout_floor(Duration::from_millis(100));
         let t = Instant::now();
-        let (out, report) = s.submit(ntt(4)).await.unwrap();
+        let (out, report) = s.submit(&me(), ntt(4)).await.unwrap();
         assert_eq!((report.backend.as_str(), report.fallback), ("cpu", true));
         assert!(
             t.elapsed() < Duration::from_millis(500),
@@ -751,7 +723,7 @@ mod tests {
         let s = Scheduler::new(vec![busy], 0, 8, m.clone());
         let call = tokio::spawn({
             let s = s.clone();
-            async move { s.submit(ntt(3)).await.map(|_| ()) }
+            async move { s.submit(&me(), ntt(3)).await.map(|_| ()) }
         });
         settle(&s, |l| l.running == 1).await;
         // The client goes away: its future is dropped mid-run.
@@ -778,7 +750,7 @@ mod tests {
             Metrics::new(),
         );
         for _ in 0..2 {
-            match s.submit(ntt(3)).await {
+            match s.submit(&me(), ntt(3)).await {
                 Err(JobError::Backend { reason, .. }) => assert!(reason.contains("kernel fault")),
                 Err(e) => panic!("{e}"),
                 Ok(_) => panic!("a panicking backend succeeded"),
@@ -793,17 +765,17 @@ mod tests {
         let s = Scheduler::new(vec![slow.clone()], 0, 8, Metrics::new());
         let a = tokio::spawn({
             let s = s.clone();
-            async move { s.submit(ntt(1)).await.map(|_| ()) }
+            async move { s.submit(&me(), ntt(1)).await.map(|_| ()) }
         });
         settle(&s, |l| l.running == 1).await;
         let b = tokio::spawn({
             let s = s.clone();
-            async move { s.submit(ntt(2)).await.map(|_| ()) }
+            async move { s.submit(&me(), ntt(2)).await.map(|_| ()) }
         });
         settle(&s, |l| l.queued == 1).await;
         let c = tokio::spawn({
             let s = s.clone();
-            async move { s.submit(verify(5)).await.map(|_| ()) }
+            async move { s.submit(&me(), verify(5)).await.map(|_| ()) }
         });
         for t in [a, b, c] {
             t.await.unwrap().unwrap();
@@ -821,14 +793,15 @@ mod tests {
         });
         let s = Scheduler::new(vec![picky], 0, 1, Metrics::new());
         assert!(matches!(
-            s.submit(verify(1)).await,
+            s.submit(&me(), verify(1)).await,
             Err(JobError::Unsupported(_))
         ));
         s.shutdown();
         let slow = slow();
         let s = Scheduler::new(vec![slow], 0, 1, Metrics::new());
-        let spawn =
-            |s: Arc<Scheduler>| tokio::spawn(async move { s.submit(ntt(2)).await.map(|_| ()) });
+        let spawn = |s: Arc<Scheduler>| {
+            tokio::spawn(async move { s.submit(&me(), ntt(2)).await.map(|_| ()) })
+        };
         let mut jobs = vec![spawn(s.clone())];
         // Let the first start running, then three more arrive together.
         settle(&s, |l| l.running == 1).await;
@@ -841,6 +814,37 @@ mod tests {
         }
         // One runs, one waits, the other two are refused.
         assert_eq!(refused, 2);
+        s.shutdown();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_flooding_tenant_does_not_hold_back_another() {
+        let d = Duration::from_millis(100);
+        let slow = Fake::new("slow", d, Act::Sleep(d));
+        let s = Scheduler::new(vec![slow.clone()], 0, 4, Metrics::new());
+        let flood: Arc<str> = Arc::from("flood");
+        let spawn = |s: Arc<Scheduler>, flood: Arc<str>| {
+            tokio::spawn(async move { s.submit(&flood, ntt(1)).await.map(|_| ()) })
+        };
+        let mut jobs = vec![spawn(s.clone(), flood.clone())];
+        settle(&s, |l| l.running == 1).await;
+        jobs.extend((0..4).map(|_| spawn(s.clone(), flood.clone())));
+        settle(&s, |l| l.running == 1 && l.queued == 4).await;
+        // The queue is full for the flood, not for the quiet tenant.
+        assert!(matches!(
+            s.submit(&flood, ntt(1)).await,
+            Err(JobError::ResourceExhausted(_))
+        ));
+        let quiet: Arc<str> = Arc::from("quiet");
+        s.submit(&quiet, ntt(3)).await.unwrap();
+        // The quiet tenant's job (size 8) started right after the one running and at most
+        // one more of the flood's, not behind all four.
+        let started = slow.started.lock().unwrap().clone();
+        let at = started.iter().position(|&n| n == 8).unwrap();
+        assert!(at <= 2, "{started:?}");
+        for j in jobs {
+            j.await.unwrap().unwrap();
+        }
         s.shutdown();
     }
 }

@@ -221,6 +221,20 @@ fn exposure_allowed(config: &Config, auth: &Auth, addr: SocketAddr) -> anyhow::R
     Ok(())
 }
 
+/// The tenants as configured, except that with two or more of them, one that names no
+/// `max_inflight_bytes` may hold at most half the daemon's: one tenant's burst of large requests
+/// then leaves the other half for everyone else.
+fn tenant_shares(config: &Config) -> Vec<crate::auth::TenantSpec> {
+    let mut tenants = config.tenants.clone();
+    if tenants.len() >= 2 {
+        for t in &mut tenants {
+            t.max_inflight_bytes
+                .get_or_insert(config.max_inflight_bytes / 2);
+        }
+    }
+    tenants
+}
+
 /// Serve with `config`; returns once listening.
 pub async fn serve(config: Config) -> anyhow::Result<Running> {
     let metrics = Metrics::new();
@@ -297,7 +311,24 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
             config.max_connections = room;
         }
     }
-    let auth = Arc::new(Auth::new(&config.tenants).context("tenants")?);
+    let auth = Arc::new(Auth::new(&tenant_shares(&config)).context("tenants")?);
+    for t in &config.tenants {
+        if let Some(bytes) = t.max_resident_bytes {
+            store.set_resident_quota(&t.name, bytes);
+        }
+    }
+    let quotas: usize = config
+        .tenants
+        .iter()
+        .map(|t| t.max_resident_bytes.unwrap_or(usize::MAX))
+        .fold(0, usize::saturating_add);
+    if !config.tenants.is_empty() && quotas > config.resident_budget_bytes {
+        tracing::warn!(
+            resident_budget_bytes = config.resident_budget_bytes,
+            "the tenants' max_resident_bytes add up to more than resident_budget_bytes (or one has \
+             none): one tenant's sets may push another's out of memory (they stay on disk)"
+        );
+    }
     let tls = match config.tls.clone() {
         Some(files) => Some(
             tokio::task::spawn_blocking(move || Tls::load(files))
@@ -338,6 +369,7 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
     let kill = CancellationToken::new();
     let gate = net::Gate::new(
         config.max_connections,
+        config.max_connections_per_source,
         Duration::from_secs(config.connection_idle_secs.max(1)),
         kill.clone(),
     );
@@ -385,6 +417,12 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
             .await
             .with_context(|| format!("binding metrics on {}", config.metrics_listen))?;
         let a = l.local_addr()?;
+        if !a.ip().is_loopback() && !config.metrics_public {
+            anyhow::bail!(
+                "metrics_listen {a} is not a loopback address: set metrics_public = true \
+                 (--metrics-public) to serve metrics beyond this host"
+            );
+        }
         let m = metrics.clone();
         let app = axum::Router::new().route(
             "/metrics",
@@ -402,8 +440,12 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
             }),
         );
         let s = stop();
+        let metrics_kill = kill.clone();
         tokio::spawn(async move {
-            if let Err(e) = axum::serve(l, app).with_graceful_shutdown(s).await {
+            // Scrapers are few: a handful of connections, each closed after half a minute.
+            let gate = net::Gate::new(16, 4, Duration::from_secs(30), metrics_kill);
+            let conns = net::Bounded::new(net::incoming(l, gate, net::accept_tcp), a);
+            if let Err(e) = axum::serve(conns, app).with_graceful_shutdown(s).await {
                 tracing::error!("metrics server: {e}");
             }
         });

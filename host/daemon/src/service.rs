@@ -302,7 +302,7 @@ async fn msm_for<C: ApiCurve>(
     })
     .await??;
     let job = Job::Msm(C::job(Msm::new(bases, scalars)?));
-    let (out, rep) = st.scheduler.submit(job).await?;
+    let (out, rep) = st.scheduler.submit(&caller.tenant.name, job).await?;
     let Output::Msm(out) = out else {
         return Err(JobError::Internal(
             "an MSM job returned another output".into(),
@@ -368,7 +368,7 @@ api_field!(p3_goldilocks::Goldilocks, Goldilocks);
 
 async fn ntt_for<F: ApiField>(
     st: Arc<State>,
-    peer: Option<Peer>,
+    caller: Caller,
     mut charge: Charge,
     req: pb::NttRequest,
 ) -> Result<pb::NttResponse, JobError> {
@@ -454,7 +454,7 @@ async fn ntt_for<F: ApiField>(
         usize::try_from(bytes).unwrap_or(usize::MAX),
     )?;
     let payloads = st
-        .read(peer.as_ref(), sources, |c| format!("columns[{c}]"))
+        .read(caller.peer.as_ref(), sources, |c| format!("columns[{c}]"))
         .await?;
     let data = on_rayon(move || {
         let mut data = Vec::with_capacity(n as usize * columns);
@@ -465,7 +465,7 @@ async fn ntt_for<F: ApiField>(
     })
     .await??;
     let job = Job::Ntt(F::job(Ntt::new(cfg, columns, data)?));
-    let (out, rep) = st.scheduler.submit(job).await?;
+    let (out, rep) = st.scheduler.submit(&caller.tenant.name, job).await?;
     let Output::Ntt(out) = out else {
         return Err(JobError::Internal(
             "an NTT job returned another output".into(),
@@ -486,15 +486,15 @@ async fn ntt_for<F: ApiField>(
 
 async fn ntt(
     st: Arc<State>,
-    peer: Option<Peer>,
+    caller: Caller,
     charge: Charge,
     req: pb::NttRequest,
 ) -> Result<pb::NttResponse, JobError> {
     match convert::field(req.field)? {
-        FieldId::Bn254 => ntt_for::<ark_bn254::Fr>(st, peer, charge, req).await,
-        FieldId::Bls12_381 => ntt_for::<ark_bls12_381::Fr>(st, peer, charge, req).await,
-        FieldId::BabyBear => ntt_for::<p3_baby_bear::BabyBear>(st, peer, charge, req).await,
-        FieldId::Goldilocks => ntt_for::<p3_goldilocks::Goldilocks>(st, peer, charge, req).await,
+        FieldId::Bn254 => ntt_for::<ark_bn254::Fr>(st, caller, charge, req).await,
+        FieldId::Bls12_381 => ntt_for::<ark_bls12_381::Fr>(st, caller, charge, req).await,
+        FieldId::BabyBear => ntt_for::<p3_baby_bear::BabyBear>(st, caller, charge, req).await,
+        FieldId::Goldilocks => ntt_for::<p3_goldilocks::Goldilocks>(st, caller, charge, req).await,
     }
 }
 
@@ -546,6 +546,7 @@ fn sig_items(items: Vec<pb::VerifyItem>) -> Vec<SigItem> {
 
 async fn verify(
     st: Arc<State>,
+    tenant: &Arc<str>,
     mut charge: Charge,
     req: pb::VerifyRequest,
 ) -> Result<pb::VerifyResponse, JobError> {
@@ -555,7 +556,7 @@ async fn verify(
     let items = sig_items(req.items);
     let (out, rep) = st
         .scheduler
-        .submit(Job::Verify(VerifyJob { scheme, items }))
+        .submit(tenant, Job::Verify(VerifyJob { scheme, items }))
         .await?;
     let Output::Verify(verdicts) = out else {
         return Err(JobError::Internal(
@@ -606,6 +607,7 @@ const STREAM_MERGE_ITEMS: usize = 4096;
 /// Verify several requests of one scheme and policy as one job; one response per request.
 async fn verify_group(
     st: Arc<State>,
+    tenant: Arc<str>,
     group: Vec<pb::VerifyRequest>,
     held: (Charge, crate::auth::JobSlot),
 ) -> Vec<Result<pb::VerifyResponse, Status>> {
@@ -619,7 +621,7 @@ async fn verify_group(
     let items = sig_items(group.into_iter().flat_map(|r| r.items).collect());
     let res = st
         .scheduler
-        .submit(Job::Verify(VerifyJob { scheme, items }))
+        .submit(&tenant, Job::Verify(VerifyJob { scheme, items }))
         .await;
     let (verdicts, rep) = match res {
         Ok((Output::Verify(v), rep)) => (v, rep),
@@ -725,7 +727,12 @@ fn verify_stream_task(
                     return;
                 }
             };
-            let job = tokio::spawn(verify_group(st.clone(), group, (charge, slot)));
+            let job = tokio::spawn(verify_group(
+                st.clone(),
+                caller.tenant.name.clone(),
+                group,
+                (charge, slot),
+            ));
             if tx.send(job).await.is_err() {
                 return; // the client went away
             }
@@ -1130,7 +1137,7 @@ impl Offload for Service {
             let _job = caller.tenant.begin_job()?;
             let mut charge = caller.charge(&st);
             charge.add("the request", len)?;
-            ntt(st, caller.peer, charge, req).await
+            ntt(st, caller, charge, req).await
         }
         .await;
         self.checked("Ntt", r)
@@ -1149,7 +1156,7 @@ impl Offload for Service {
             let _job = caller.tenant.begin_job()?;
             let mut charge = caller.charge(&st);
             charge.add("the request", len)?;
-            verify(st, charge, req).await
+            verify(st, &caller.tenant.name, charge, req).await
         }
         .await;
         self.checked("Verify", r)

@@ -587,3 +587,53 @@ async fn stored_sets_are_durable_checked_and_health_tells_the_truth() {
     assert_eq!(seen, ServingStatus::Serving);
     running.stop().await.unwrap();
 }
+
+/// Whether the daemon closed `s` within `within`, rather than leaving it open for a call.
+async fn closed(s: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut b = [0u8; 64];
+    match tokio::time::timeout(within, s.read(&mut b)).await {
+        Ok(Ok(0)) | Ok(Err(_)) => true,
+        Ok(Ok(_)) => false,
+        Err(_) => false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_source_cannot_take_every_connection_and_metrics_stay_local() {
+    let d = start_with(|c| c.max_connections_per_source = 3).await;
+    let addr = d.running.addr;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        assert!(!closed(&mut s, Duration::from_millis(200)).await);
+        held.push(s);
+    }
+    // A fourth from the same address is closed at once...
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    assert!(closed(&mut s, Duration::from_secs(5)).await);
+    // ...while another address, and the Unix socket (a uid of its own), are still served.
+    let other = tokio::net::TcpSocket::new_v4().unwrap();
+    other.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let mut s = other.connect(addr).await.unwrap();
+    assert!(!closed(&mut s, Duration::from_millis(300)).await);
+    honest(&mut d.unix().await).await;
+    // Once one of the three goes, the first address is served again.
+    held.pop();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    honest(&mut d.tcp().await).await;
+    // Connections that never sent a call would hold a drain to its deadline.
+    drop((held, s));
+    d.running.stop().await.unwrap();
+
+    // Metrics beyond loopback only when asked for.
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    c.metrics_listen = "0.0.0.0:0".into();
+    let e = offload_daemon::serve(c.clone()).await.err().unwrap();
+    assert!(format!("{e:#}").contains("metrics_public"), "{e:#}");
+    c.metrics_public = true;
+    let running = offload_daemon::serve(c).await.unwrap();
+    assert!(running.metrics_addr.is_some());
+    running.stop().await.unwrap();
+}
