@@ -464,7 +464,11 @@ fn worker(sched: std::sync::Weak<Scheduler>, lane: Arc<Lane>, index: usize, w: u
                 });
         let ran = started.elapsed();
         running.dec();
-        lane.lock().running.remove(&id);
+        {
+            let mut st = lane.lock();
+            st.running.remove(&id);
+            st.queue.charge(&e.tenant, ran.as_secs_f64());
+        }
         lane.completed.fetch_add(1, Ordering::Relaxed);
         match result {
             Ok(out) => {
