@@ -75,6 +75,10 @@ impl<T> FairQueue<T> {
         self.len
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// Estimated seconds of queued latency-class work, and of all queued work.
     pub fn cost(&self, latency_only: bool) -> f64 {
         if latency_only {
