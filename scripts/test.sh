@@ -4,7 +4,8 @@
 # Needs the Rust toolchain (cargo, rustfmt, clippy), a C and C++ compiler (blst, the kernels'
 # host build), Icarus Verilog and Verilator (the HDL tests), Python 3 with grpcio,
 # grpcio-tools and grpcio-reflection, the YoWASP FPGA tools, and NVIDIA's NVRTC and nvcc
-# wheels (the CUDA kernels compile with no GPU); installs whatever of those is missing.
+# wheels (the CUDA kernels compile with no GPU), and cargo-afl with AFL++ (scripts/fuzz.sh);
+# installs whatever of those is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -124,6 +125,9 @@ OFFLOAD_TLS_CA="$work/ca.pem" OFFLOAD_TOKEN="$token" python3 examples/python/cli
 kill "$daemon"
 wait "$daemon" || true
 daemon=
+
+echo "== fuzz: the afl targets through the service and the decoders, 20 s each"
+bash scripts/fuzz.sh 20
 
 # One closing line for the whole run: the sum over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }

@@ -160,6 +160,13 @@ pub fn check_caps(mut msg: &[u8], caps: &[Cap]) -> Result<(), Status> {
     Ok(())
 }
 
+/// One message as the codec decodes it: the counts checked first, then prost, and a message
+/// that does not decode INVALID_ARGUMENT.
+pub fn decode_guarded<U: Message + Default + WireCaps>(bytes: &[u8]) -> Result<U, Status> {
+    check_caps(bytes, U::CAPS)?;
+    U::decode(bytes).map_err(|e| malformed(&e.to_string()))
+}
+
 /// prost with the counts checked first and decode errors as INVALID_ARGUMENT.
 pub struct GuardedCodec<T, U>(PhantomData<(T, U)>);
 
@@ -201,6 +208,12 @@ impl<T: Message> Encoder for GuardedEncoder<T> {
 
 pub struct GuardedDecoder<U>(PhantomData<U>);
 
+impl<U> Default for GuardedDecoder<U> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
 impl<U: Message + Default + WireCaps> Decoder for GuardedDecoder<U> {
     type Item = U;
     type Error = Status;
@@ -212,10 +225,7 @@ impl<U: Message + Default + WireCaps> Decoder for GuardedDecoder<U> {
                 check_caps(buf.chunk(), U::CAPS)?;
             } else {
                 let whole = buf.copy_to_bytes(buf.remaining());
-                check_caps(&whole, U::CAPS)?;
-                return U::decode(whole)
-                    .map(Some)
-                    .map_err(|e| malformed(&e.to_string()));
+                return decode_guarded(&whole).map(Some);
             }
         }
         U::decode(buf)

@@ -8,6 +8,7 @@ pub mod budget;
 pub mod config;
 pub mod convert;
 pub mod fair;
+pub mod fuzz;
 pub mod health;
 pub mod metrics;
 pub mod net;

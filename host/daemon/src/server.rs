@@ -43,9 +43,16 @@ pub struct Running {
     drain: Duration,
     servers: Vec<JoinHandle<Result<(), tonic::transport::Error>>>,
     scheduler: Arc<Scheduler>,
+    state: Arc<State>,
 }
 
 impl Running {
+    /// The service, for calls made in process rather than over a connection (the fuzz
+    /// harness): the same state and handlers, without the transport's layers.
+    pub fn service(&self) -> Service {
+        Service::new(self.state.clone())
+    }
+
     /// Stop accepting calls and let those in flight finish, for at most the drain deadline;
     /// then close every connection still open. Stop the workers.
     pub async fn stop(self) -> anyhow::Result<()> {
@@ -142,6 +149,7 @@ async fn open_fpga(spec: &str, clock_mhz: f64) -> Result<Arc<dyn Backend>, (Stri
     let spec = spec.to_string();
     let sim = crate::config::SimFpga::parse(&spec);
     let name = if sim.is_some() { "fpga-sim" } else { "fpga" };
+    #[cfg(feature = "fpga")]
     let opened = tokio::task::spawn_blocking(move || {
         let bus = if let Some(sim) = sim {
             let s = sim?;
@@ -159,6 +167,15 @@ async fn open_fpga(spec: &str, clock_mhz: f64) -> Result<Arc<dyn Backend>, (Stri
         offload_fpga::FpgaBackend::open(name, bus, clock_mhz).map_err(|e| format!("probe: {e}"))
     })
     .await;
+    #[cfg(not(feature = "fpga"))]
+    {
+        let _ = (sim, clock_mhz);
+        Err((
+            name.into(),
+            "this offloadd was built without its fpga feature".into(),
+        ))
+    }
+    #[cfg(feature = "fpga")]
     match opened {
         Ok(Ok(b)) => Ok(Arc::new(b)),
         Ok(Err(why)) => Err((name.into(), why)),
@@ -169,6 +186,15 @@ async fn open_fpga(spec: &str, clock_mhz: f64) -> Result<Arc<dyn Backend>, (Stri
 /// The GPU backend: on the GPU the probe finds, or (`emulate`) the same plans run on the
 /// host for bring-up; or why there is none.
 async fn open_cuda(emulate: bool) -> Result<Arc<dyn Backend>, (String, String)> {
+    #[cfg(not(feature = "cuda"))]
+    {
+        let name = if emulate { "cuda-emulated" } else { "cuda" };
+        Err((
+            name.into(),
+            "this offloadd was built without its cuda feature".into(),
+        ))
+    }
+    #[cfg(feature = "cuda")]
     let opened = tokio::task::spawn_blocking(move || {
         if emulate {
             return offload_kernels::backend::GpuBackend::host_emulation(16)
@@ -186,6 +212,7 @@ async fn open_cuda(emulate: bool) -> Result<Arc<dyn Backend>, (String, String)> 
         })
     })
     .await;
+    #[cfg(feature = "cuda")]
     match opened {
         Ok(Ok(b)) => Ok(Arc::new(b)),
         Ok(Err(e)) => Err(e),
@@ -461,6 +488,7 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
         drain: Duration::from_secs(config.drain_secs),
         servers,
         scheduler,
+        state,
     })
 }
 

@@ -463,3 +463,114 @@ async fn a_tenant_is_held_to_its_quotas() {
     assert!(ok >= 1 && refused >= 1, "answered {ok}, refused {refused}");
     running.stop().await.unwrap();
 }
+
+/// One tenant floods from 16 connections while another makes small MSMs one at a time, all
+/// through gRPC: the quiet tenant is always admitted and waits far less than the flood's own
+/// calls (first come first served would put each quiet call behind the whole queue).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flooding_tenant_does_not_hold_back_another_over_grpc() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Instant;
+    let dir = tempfile::tempdir().unwrap();
+    let (flood_token, flood_hash) = token_for("flood");
+    let (quiet_token, quiet_hash) = token_for("quiet");
+    let tenant = |name: &str, hash: String| TenantSpec {
+        name: name.into(),
+        tokens: vec![hash],
+        ..Default::default()
+    };
+    let config = Config {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.path().join("data"),
+        metrics_listen: String::new(),
+        skip_calibration: true,
+        cuda: false,
+        queue_capacity: 32,
+        tenants: vec![tenant("flood", flood_hash), tenant("quiet", quiet_hash)],
+        ..Config::default()
+    };
+    let running = offload_daemon::serve(config).await.unwrap();
+    let addr = format!("http://{}", running.addr);
+    let connect = |token: &str| {
+        let opts = ConnectOptions {
+            token: Some(token.to_string()),
+            ..Default::default()
+        };
+        let addr = addr.clone();
+        async move {
+            offload_client::Client::connect_with(&addr, &opts)
+                .await
+                .unwrap()
+        }
+    };
+    let mut quiet = connect(&quiet_token).await;
+    let small = quiet
+        .upload_bases::<Bn254>(&points(1 << 8, 1), "small")
+        .await
+        .unwrap();
+    let big = connect(&flood_token)
+        .await
+        .upload_bases::<Bn254>(&points(1 << 14, 2), "big")
+        .await
+        .unwrap();
+    let scalars = |n: usize| -> Vec<ark_bn254::Fr> {
+        let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(n as u64);
+        (0..n).map(|_| ark_bn254::Fr::rand(&mut r)).collect()
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut flood = Vec::new();
+    for _ in 0..16 {
+        let mut c = connect(&flood_token).await;
+        let (stop, big, s) = (stop.clone(), big.clone(), scalars(1 << 14));
+        flood.push(tokio::spawn(async move {
+            let (mut took, mut refused) = (Vec::new(), 0);
+            while !stop.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                match c.msm::<Bn254>(&big, &s).await {
+                    Ok(_) => took.push(t.elapsed()),
+                    Err(ClientError::Status(e)) if e.code() == Code::ResourceExhausted => {
+                        refused += 1;
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                    Err(e) => panic!("the flood's call failed: {e:?}"),
+                }
+            }
+            (took, refused)
+        }));
+    }
+    // Let the flood fill the queue, then time the quiet tenant's calls under it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let s = scalars(1 << 8);
+    let mut quiet_took = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        let _ = quiet
+            .msm::<Bn254>(&small, &s)
+            .await
+            .expect("the quiet tenant is admitted and answered");
+        quiet_took.push(t.elapsed());
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut flood_took = Vec::new();
+    for f in flood {
+        let (took, _) = f.await.unwrap();
+        flood_took.extend(took);
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    assert!(
+        flood_took.len() >= 16,
+        "{} flood calls answered",
+        flood_took.len()
+    );
+    let (q, f) = (median(&mut quiet_took), median(&mut flood_took));
+    eprintln!("quiet median {q:?}, flood median {f:?} over {} calls", flood_took.len());
+    assert!(
+        q * 3 < f,
+        "the quiet tenant's median {q:?} is not well below the flood's {f:?}"
+    );
+    running.stop().await.unwrap();
+}
