@@ -567,7 +567,10 @@ async fn a_flooding_tenant_does_not_hold_back_another_over_grpc() {
         flood_took.len()
     );
     let (q, f) = (median(&mut quiet_took), median(&mut flood_took));
-    eprintln!("quiet median {q:?}, flood median {f:?} over {} calls", flood_took.len());
+    eprintln!(
+        "quiet median {q:?}, flood median {f:?} over {} calls",
+        flood_took.len()
+    );
     assert!(
         q * 3 < f,
         "the quiet tenant's median {q:?} is not well below the flood's {f:?}"
