@@ -180,6 +180,29 @@ fn code<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (Code, String) {
     }
 }
 
+/// A plaintext daemon on loopback, its data under `dir`, no calibration, no GPU.
+fn plaintext(dir: &Path) -> Config {
+    Config {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.join("data"),
+        metrics_listen: String::new(),
+        skip_calibration: true,
+        cuda: false,
+        ..Config::default()
+    }
+}
+
+/// A plaintext connection to `running` as the tenant of `token`.
+async fn with_token(running: &Running, token: &str) -> offload_client::Client {
+    let opts = ConnectOptions {
+        token: Some(token.to_string()),
+        ..Default::default()
+    };
+    offload_client::Client::connect_with(&format!("http://{}", running.addr), &opts)
+        .await
+        .unwrap()
+}
+
 fn points(n: usize, seed: u64) -> Vec<Affine<Bn254>> {
     let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
     let g = Projective::<Bn254>::generator();
@@ -372,11 +395,7 @@ async fn beyond_loopback_the_daemon_needs_tls_and_tenants_or_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let base = Config {
         listen: "0.0.0.0:0".into(),
-        data_dir: dir.path().join("data"),
-        metrics_listen: String::new(),
-        skip_calibration: true,
-        cuda: false,
-        ..Config::default()
+        ..plaintext(dir.path())
     };
     let e = offload_daemon::serve(base.clone()).await.err().unwrap();
     assert!(format!("{e:#}").contains("--insecure-plaintext"), "{e:#}");
@@ -394,11 +413,6 @@ async fn a_tenant_is_held_to_its_quotas() {
     let dir = tempfile::tempdir().unwrap();
     let (token, hash) = token_for("small");
     let config = Config {
-        listen: "127.0.0.1:0".into(),
-        data_dir: dir.path().join("data"),
-        metrics_listen: String::new(),
-        skip_calibration: true,
-        cuda: false,
         tenants: vec![TenantSpec {
             name: "small".into(),
             tokens: vec![hash],
@@ -408,17 +422,10 @@ async fn a_tenant_is_held_to_its_quotas() {
             max_inflight_bytes: Some(16 << 20),
             ..Default::default()
         }],
-        ..Config::default()
+        ..plaintext(dir.path())
     };
     let running = offload_daemon::serve(config).await.unwrap();
-    let opts = ConnectOptions {
-        token: Some(token),
-        ..Default::default()
-    };
-    let addr = format!("http://{}", running.addr);
-    let mut c = offload_client::Client::connect_with(&addr, &opts)
-        .await
-        .unwrap();
+    let mut c = with_token(&running, &token).await;
     // Stored bytes, then the number of sets.
     c.upload_bases::<Bn254>(&points(60, 1), "a").await.unwrap();
     let (code_, msg) = code(c.upload_bases::<Bn254>(&points(60, 2), "b").await);
@@ -481,35 +488,17 @@ async fn a_flooding_tenant_does_not_hold_back_another_over_grpc() {
         ..Default::default()
     };
     let config = Config {
-        listen: "127.0.0.1:0".into(),
-        data_dir: dir.path().join("data"),
-        metrics_listen: String::new(),
-        skip_calibration: true,
-        cuda: false,
         queue_capacity: 32,
         tenants: vec![tenant("flood", flood_hash), tenant("quiet", quiet_hash)],
-        ..Config::default()
+        ..plaintext(dir.path())
     };
     let running = offload_daemon::serve(config).await.unwrap();
-    let addr = format!("http://{}", running.addr);
-    let connect = |token: &str| {
-        let opts = ConnectOptions {
-            token: Some(token.to_string()),
-            ..Default::default()
-        };
-        let addr = addr.clone();
-        async move {
-            offload_client::Client::connect_with(&addr, &opts)
-                .await
-                .unwrap()
-        }
-    };
-    let mut quiet = connect(&quiet_token).await;
+    let mut quiet = with_token(&running, &quiet_token).await;
     let small = quiet
         .upload_bases::<Bn254>(&points(1 << 8, 1), "small")
         .await
         .unwrap();
-    let big = connect(&flood_token)
+    let big = with_token(&running, &flood_token)
         .await
         .upload_bases::<Bn254>(&points(1 << 14, 2), "big")
         .await
@@ -521,7 +510,7 @@ async fn a_flooding_tenant_does_not_hold_back_another_over_grpc() {
     let stop = Arc::new(AtomicBool::new(false));
     let mut flood = Vec::new();
     for _ in 0..16 {
-        let mut c = connect(&flood_token).await;
+        let mut c = with_token(&running, &flood_token).await;
         let (stop, big, s) = (stop.clone(), big.clone(), scalars(1 << 14));
         flood.push(tokio::spawn(async move {
             let (mut took, mut refused) = (Vec::new(), 0);
