@@ -122,9 +122,8 @@ def channel(addr):
         ch = grpc.secure_channel(addr, creds, options=[
             ("grpc.ssl_target_name_override", env("OFFLOAD_TLS_DOMAIN") or "localhost")])
     else:
-        # gRPC C-core sends a Unix socket's path as :authority, which is not a valid HTTP/2
-        # authority and is refused by the daemon's HTTP/2 stack; name a plain one instead.
-        ch = grpc.insecure_channel(addr, options=[("grpc.default_authority", "localhost")])
+        # grpcio's defaults, on a Unix socket too (its path as :authority is taken there).
+        ch = grpc.insecure_channel(addr)
     token = env("OFFLOAD_TOKEN")
     return grpc.intercept_channel(ch, Bearer(token)) if token else ch
 

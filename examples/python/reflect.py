@@ -39,8 +39,8 @@ def call(channel, pool, method_path, body_json):
 
 def main():
     target = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1:50051"
-    options = [("grpc.default_authority", "localhost")] if target.startswith("unix:") else []
-    channel = grpc.insecure_channel(target, options=options)
+    # On a Unix socket gRPC's C core sends the socket's path as :authority; the daemon takes it.
+    channel = grpc.insecure_channel(target)
     db = ProtoReflectionDescriptorDatabase(channel)
 
     services = sorted(db.get_services())

@@ -423,7 +423,7 @@ pub fn decoders(data: &[u8]) {
         PointEncoding::Eip196,
         PointEncoding::Eip2537,
     ];
-    match which % 12 {
+    match which % 13 {
         n @ 0..=3 => {
             let enc = encodings[usize::from(n)];
             round_trip::<Bn254>(enc, rest);
@@ -442,11 +442,38 @@ pub fn decoders(data: &[u8]) {
             let _ = codec::decode_guarded::<pb::NttRequest>(rest);
             let _ = codec::decode_guarded::<pb::VerifyRequest>(rest);
         }
-        _ => {
+        11 => {
             let _ = codec::decode_guarded::<pb::UploadBasesRequest>(rest);
             let _ = codec::decode_guarded::<pb::MsmRequest>(rest);
         }
+        _ => authority_rewriter(rest),
     }
+}
+
+/// The Unix socket's HTTP/2 rewriter on a client's bytes after the preface: the same result
+/// fed at once and in small pieces.
+fn authority_rewriter(b: &[u8]) {
+    use crate::authority::Rewriter;
+    let mut input = H2_PREFACE.to_vec();
+    input.extend_from_slice(b);
+    let (mut whole, mut a) = (Rewriter::default(), Vec::new());
+    let at_once = whole.feed(&input, &mut a);
+    let (mut parts, mut p) = (Rewriter::default(), Vec::new());
+    let in_pieces = input.chunks(7).try_for_each(|c| parts.feed(c, &mut p));
+    assert_eq!(at_once, in_pieces);
+    if at_once.is_ok() {
+        assert_eq!(a, p);
+    }
+}
+
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+fn h2_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let n = payload.len();
+    let mut f = vec![(n >> 16) as u8, (n >> 8) as u8, n as u8, kind, flags];
+    f.extend_from_slice(&stream.to_be_bytes());
+    f.extend_from_slice(payload);
+    f
 }
 
 /// Points decoded, encoded again and decoded to the same points.
@@ -767,5 +794,28 @@ pub fn seeds(h: &Harness) -> Vec<(&'static str, String, Vec<u8>)> {
     decoder("ntt-request".into(), 10, ntt.encode_to_vec());
     let upload_header = upload(Curve::Bn254, Enc::ArkCompressed, 2, false);
     decoder("upload-header".into(), 11, upload_header[0].clone());
+    // A Unix-socket client as gRPC's C core writes it (after the preface): settings, a call
+    // whose headers are indexed literals with the socket path as :authority, its message, then
+    // a second call by table reference, split across HEADERS and CONTINUATION.
+    let mut enc = loona_hpack::Encoder::new();
+    let headers = |path: &'static str| {
+        [
+            (&b":method"[..], &b"POST"[..]),
+            (b":scheme", b"http"),
+            (b":path", path.as_bytes()),
+            (b":authority", b"tmp%2Foffload.sock"),
+            (b"content-type", b"application/grpc"),
+            (b"te", b"trailers"),
+        ]
+    };
+    let first = enc.encode(headers("/offload.v1.Offload/GetInfo"));
+    let second = enc.encode(headers("/offload.v1.Offload/ListBases"));
+    let mut h2 = h2_frame(0x4, 0, 0, &[0, 4, 0, 0x40, 0, 0]);
+    h2.extend(h2_frame(0x1, 0x4, 1, &first));
+    h2.extend(h2_frame(0x0, 0x1, 1, &[0, 0, 0, 0, 0]));
+    let (a, b) = second.split_at(second.len() / 2);
+    h2.extend(h2_frame(0x1, 0x1, 3, a));
+    h2.extend(h2_frame(0x9, 0x4, 3, b));
+    decoder("h2-unix-client".into(), 12, h2);
     out
 }

@@ -3,6 +3,7 @@
 //! expected finish; uploaded base sets live in the data directory and stay resident.
 
 pub mod auth;
+pub mod authority;
 pub mod bases;
 pub mod budget;
 pub mod config;

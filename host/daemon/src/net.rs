@@ -499,7 +499,11 @@ pub fn accept_tcp(l: &tokio::net::TcpListener) -> Accepting<'_, tokio::net::TcpS
     })
 }
 
-pub fn accept_unix(l: &tokio::net::UnixListener) -> Accepting<'_, tokio::net::UnixStream> {
+/// Unix-socket connections, their header blocks rewritten so that standard gRPC clients'
+/// socket-path `:authority` is taken (see `authority`).
+pub fn accept_unix(
+    l: &tokio::net::UnixListener,
+) -> Accepting<'_, crate::authority::Rewritten<tokio::net::UnixStream>> {
     Box::pin(async move {
         let (s, _) = l.accept().await?;
         let cred = s.peer_cred().ok();
@@ -507,7 +511,7 @@ pub fn accept_unix(l: &tokio::net::UnixListener) -> Accepting<'_, tokio::net::Un
             uid: cred.as_ref().map(|c| c.uid()),
             gid: cred.as_ref().map(|c| c.gid()),
         };
-        Ok((s, peer))
+        Ok((crate::authority::Rewritten::new(s), peer))
     })
 }
 

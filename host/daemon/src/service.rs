@@ -442,6 +442,15 @@ async fn ntt_for<F: ApiField>(
             ));
         }
     }
+    // Shared-memory columns make a small request with a large answer: refused now, not by
+    // the encoder after the work. Per column a tag and a length; the report is small.
+    let answer = columns as u64 * (first + 11) + 1024;
+    if answer > st.config.max_message_bytes as u64 {
+        return Err(JobError::ResourceExhausted(format!(
+            "the answer, {columns} columns of {first} bytes, would exceed max_message_bytes ({})",
+            st.config.max_message_bytes
+        )));
+    }
     let shared = sources
         .iter()
         .filter(|s| matches!(s, Source::Shared(_)))

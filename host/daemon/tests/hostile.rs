@@ -265,11 +265,22 @@ async fn declared_lengths_are_checked_before_anything_is_read_or_decoded() {
     assert!(msg.contains("this daemon transforms at most 2^20"), "{msg}");
     let (code, msg) = status(
         u.raw()
-            .ntt(babybear_ntt(vec![shared("sparse.bin", 0, 4 << 20); 24]))
+            .ntt(babybear_ntt(vec![shared("sparse.bin", 0, 4 << 20); 12]))
             .await,
     );
     assert_eq!(code, Code::ResourceExhausted);
     assert!(msg.contains("max_inflight_bytes"), "{msg}");
+    // A small request whose answer could never be sent: refused before any work.
+    let (code, msg) = status(
+        u.raw()
+            .ntt(babybear_ntt(vec![shared("sparse.bin", 0, 4 << 20); 17]))
+            .await,
+    );
+    assert_eq!(code, Code::ResourceExhausted);
+    assert!(
+        msg.contains("17 columns of 4194304 bytes, would exceed max_message_bytes"),
+        "{msg}"
+    );
 
     // One MSM naming a 64 MiB region 24 times for a set of 100 points: refused on length.
     let handle = u
