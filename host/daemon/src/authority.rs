@@ -276,6 +276,15 @@ impl Rewriter {
     }
 }
 
+/// One HTTP/2 frame, as a client writes it (the tests' and the fuzz corpus's inputs).
+pub fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let n = payload.len();
+    let mut f = vec![(n >> 16) as u8, (n >> 8) as u8, n as u8, kind, flags];
+    f.extend_from_slice(&stream.to_be_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
 fn valid_authority(v: &[u8]) -> bool {
     http::uri::Authority::try_from(v).is_ok()
 }
@@ -407,14 +416,6 @@ mod tests {
     use super::*;
 
     const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
-    fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-        let n = payload.len();
-        let mut f = vec![(n >> 16) as u8, (n >> 8) as u8, n as u8, kind, flags];
-        f.extend_from_slice(&stream.to_be_bytes());
-        f.extend_from_slice(payload);
-        f
-    }
 
     /// What h2 would see: every frame, header blocks decoded (HEADERS flags, priority, headers).
     #[derive(Debug, PartialEq)]

@@ -468,14 +468,6 @@ fn authority_rewriter(b: &[u8]) {
 
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-fn h2_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let n = payload.len();
-    let mut f = vec![(n >> 16) as u8, (n >> 8) as u8, n as u8, kind, flags];
-    f.extend_from_slice(&stream.to_be_bytes());
-    f.extend_from_slice(payload);
-    f
-}
-
 /// Points decoded, encoded again and decoded to the same points.
 fn round_trip<C: wire::WireCurve>(enc: PointEncoding, b: &[u8]) {
     if let Ok(v) = wire::decode_points::<C>(enc, b) {
@@ -810,12 +802,13 @@ pub fn seeds(h: &Harness) -> Vec<(&'static str, String, Vec<u8>)> {
     };
     let first = enc.encode(headers("/offload.v1.Offload/GetInfo"));
     let second = enc.encode(headers("/offload.v1.Offload/ListBases"));
-    let mut h2 = h2_frame(0x4, 0, 0, &[0, 4, 0, 0x40, 0, 0]);
-    h2.extend(h2_frame(0x1, 0x4, 1, &first));
-    h2.extend(h2_frame(0x0, 0x1, 1, &[0, 0, 0, 0, 0]));
+    let frame = crate::authority::frame;
+    let mut h2 = frame(0x4, 0, 0, &[0, 4, 0, 0x40, 0, 0]);
+    h2.extend(frame(0x1, 0x4, 1, &first));
+    h2.extend(frame(0x0, 0x1, 1, &[0, 0, 0, 0, 0]));
     let (a, b) = second.split_at(second.len() / 2);
-    h2.extend(h2_frame(0x1, 0x1, 3, a));
-    h2.extend(h2_frame(0x9, 0x4, 3, b));
+    h2.extend(frame(0x1, 0x1, 3, a));
+    h2.extend(frame(0x9, 0x4, 3, b));
     decoder("h2-unix-client".into(), 12, h2);
     out
 }
