@@ -36,7 +36,7 @@ impl Runner for Device {
     fn run(&mut self) {
         self.out = match self.backend.run(self.job.clone(), &Cancel::never()) {
             Ok(o) => Ok(digest(&o)),
-            Err(f) => Err(f.reason),
+            Err(f) => Err(f.reason.into()),
         };
     }
     fn digest(&self) -> Vec<u8> {

@@ -16,18 +16,17 @@ use crate::resident::ResidentStats;
 use crate::sig;
 use ark_ec::short_weierstrass::Projective;
 use ark_ec::AffineRepr as _;
-use offload_core::backend::{Backend, Cancel, Failure, Health, OpSupport};
-use offload_core::job::{Job, Msm, MsmJob, MsmOutput, Ntt, NttJob, Output, SigItem, SigScheme};
-use offload_core::wire::WireCurve;
+use offload_core::backend::{Backend, Cancel, Capability, Failure, Health, Strikes};
+use offload_core::job::{
+    FieldId, Job, Msm, MsmJob, MsmOutput, Ntt, NttJob, Output, SchemeId, SigItem, SigScheme,
+};
+use offload_core::wire::{CurveId, WireCurve};
 use offload_engine::msm::ScalarLimbs;
 use offload_engine::ntt::{Direction, NttConfig, Order};
 use offload_engine::sig::ed25519::{self, Policy};
 use offload_engine::sig::Verdict;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
-
-const FAILURES_BEFORE_UNHEALTHY: u32 = 3;
 
 pub struct GpuBackend {
     name: String,
@@ -40,7 +39,7 @@ pub struct GpuBackend {
     per_butterfly: f64,
     per_byte: f64,
     verify: VerifyTuning,
-    failures: AtomicU32,
+    strikes: Strikes,
 }
 
 /// Where signature batches go to the device and what they are expected to cost there.
@@ -185,7 +184,7 @@ impl GpuBackend {
             per_butterfly,
             per_byte,
             verify: VerifyTuning::GPU,
-            failures: AtomicU32::new(0),
+            strikes: Strikes::default(),
         }
     }
 
@@ -452,42 +451,23 @@ impl Backend for GpuBackend {
         self.device.clone()
     }
 
-    fn supports(&self) -> Vec<OpSupport> {
-        vec![
-            OpSupport {
-                op: "msm",
-                kinds: ["bn254", "bls12-381"].map(String::from).to_vec(),
-                // Past what the device holds, in chunks.
-                max_size: u32::MAX as u64,
-            },
-            OpSupport {
-                op: "ntt",
-                kinds: ["bn254", "bls12-381", "babybear", "goldilocks"]
-                    .map(String::from)
-                    .to_vec(),
-                max_size: 1 << self.max_log,
-            },
-            OpSupport {
-                op: "verify",
-                kinds: vec!["ed25519".into()],
-                max_size: u32::MAX as u64,
-            },
-        ]
-    }
-
-    fn accepts(&self, job: &Job) -> bool {
-        let log_n = match job {
-            Job::Ntt(NttJob::Bn254(n)) => n.log_n(),
-            Job::Ntt(NttJob::Bls12_381(n)) => n.log_n(),
-            Job::Ntt(NttJob::BabyBear(n)) => n.log_n(),
-            Job::Ntt(NttJob::Goldilocks(n)) => n.log_n(),
-            Job::Msm(_) => return true,
-            Job::Verify(v) => {
-                return matches!(v.scheme, SigScheme::Ed25519(_))
-                    && v.items.len() >= self.verify.min_batch
-            }
+    fn capabilities(&self) -> Vec<Capability> {
+        // Past what the device holds, MSMs run in chunks.
+        let msm = [CurveId::Bn254, CurveId::Bls12_381].map(|curve| Capability::Msm {
+            curve,
+            max_points: u64::MAX,
+        });
+        let ntt = FieldId::ALL.map(|field| Capability::Ntt {
+            field,
+            log_n: 0..=self.max_log.min(field.two_adicity()),
+            coset: true,
+        });
+        // Smaller Ed25519 batches are faster on the CPU than a launch.
+        let verify = Capability::Verify {
+            scheme: SchemeId::Ed25519,
+            batch: self.verify.min_batch as u64..=u64::MAX,
         };
-        log_n <= self.max_log
+        msm.into_iter().chain(ntt).chain([verify]).collect()
     }
 
     fn estimate(&self, job: &Job) -> Duration {
@@ -555,10 +535,10 @@ impl Backend for GpuBackend {
             }
             Job::Verify(v) => {
                 let SigScheme::Ed25519(policy) = v.scheme else {
-                    return Err(Failure {
-                        reason: format!("the GPU backend does not verify {}", v.scheme),
-                        job: Some(Job::Verify(v)),
-                    });
+                    return Err(Failure::unsupported(
+                        format!("the GPU backend does not verify {}", v.scheme),
+                        Job::Verify(v),
+                    ));
                 };
                 let ran = self.run_verify(policy, &v.items, cancel);
                 return self.finish(
@@ -574,12 +554,7 @@ impl Backend for GpuBackend {
     }
 
     fn health(&self) -> Health {
-        let f = self.failures.load(Ordering::Relaxed);
-        if f >= FAILURES_BEFORE_UNHEALTHY {
-            Health::Unhealthy(format!("{f} device failures in a row"))
-        } else {
-            Health::Healthy
-        }
+        self.strikes.health()
     }
 }
 
@@ -591,20 +566,15 @@ impl GpuBackend {
         ran: Result<Output, (String, Job)>,
         cancel: &Cancel,
     ) -> Result<Output, Failure> {
-        match ran {
-            Ok(out) => {
-                self.failures.store(0, Ordering::Relaxed);
-                Ok(out)
-            }
-            Err((reason, job)) => {
-                if !cancel.is_cancelled() {
-                    self.failures.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(Failure {
-                    reason,
-                    job: Some(job),
-                })
-            }
-        }
+        let result = match ran {
+            Ok(out) => Ok(out),
+            Err((reason, job)) if cancel.is_cancelled() => Err(Failure {
+                reason: reason.into(),
+                ..Failure::cancelled(Some(job))
+            }),
+            Err((reason, job)) => Err(Failure::device(reason, Some(job))),
+        };
+        self.strikes.record(&result);
+        result
     }
 }

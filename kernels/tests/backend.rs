@@ -20,9 +20,9 @@ fn babybear_job(log_n: u32, columns: usize, cfg: NttConfig<p3_baby_bear::BabyBea
 #[test]
 fn jobs_of_every_field_equal_the_cpu_engine() {
     let b = GpuBackend::host_emulation(12).unwrap();
-    let ops = b.supports();
+    let ops = offload_core::caps::summarize(&b.capabilities(), |_| u64::MAX);
     let ntt_op = ops.iter().find(|o| o.op == "ntt").unwrap();
-    assert!(ntt_op.kinds.len() == 4 && ntt_op.max_size == 1 << 12);
+    assert!(ntt_op.kinds.len() == 4 && ntt_op.max_size == 1 << 12 && ntt_op.coset);
     assert!(ops.iter().any(|o| o.op == "msm" && o.kinds.len() == 2));
     let cfg = NttConfig {
         direction: Direction::Inverse,
@@ -197,7 +197,7 @@ fn ed25519_batches_run_in_chunks_and_give_the_cpu_verdicts() {
             chunk: 5,
             ..VerifyTuning::EMULATED
         });
-    assert!(b.supports().iter().any(|o| o.op == "verify"));
+    assert!(b.capabilities().iter().any(|o| o.op() == "verify"));
     for policy in ed25519::Policy::ALL {
         let job = Job::Verify(VerifyJob {
             scheme: SigScheme::Ed25519(policy),

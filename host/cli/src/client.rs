@@ -200,10 +200,12 @@ pub async fn info(c: &Conn) -> Result<()> {
         );
         for o in &b.ops {
             println!(
-                "  {:<7} {} (up to {})",
+                "  {:<7} {} ({} to {}{})",
                 o.op,
                 o.kinds.join(", "),
-                o.max_size
+                o.min_size,
+                o.max_size,
+                if o.coset { ", cosets" } else { "" }
             );
         }
     }

@@ -1,21 +1,13 @@
 //! The one trait every compute backend implements. Only the scheduler calls it; the service
 //! never names a device.
 
+pub use crate::caps::{Capability, OpSupport};
 pub use crate::job::OpKind;
 use crate::job::{Job, Output};
 pub use offload_engine::cancel::Cancel;
+use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
-
-/// What a backend runs, as `GetInfo` reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OpSupport {
-    /// "msm", "ntt" or "verify".
-    pub op: &'static str,
-    /// Curves, fields or schemes.
-    pub kinds: Vec<String>,
-    /// Largest MSM length, NTT length or batch size.
-    pub max_size: u64,
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Health {
@@ -23,11 +15,104 @@ pub enum Health {
     Unhealthy(String),
 }
 
+/// Why a backend did not finish a job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Nobody wanted the result any more (the client went, or the deadline passed).
+    Cancelled,
+    /// The device failed; repeated, it makes the backend unhealthy.
+    Device,
+    /// The job is not one this backend runs (a scheduling mistake, not a fault).
+    Unsupported,
+    /// The backend panicked; the scheduler caught it.
+    Panicked,
+}
+
+impl fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FailureKind::Cancelled => "cancelled",
+            FailureKind::Device => "device failure",
+            FailureKind::Unsupported => "unsupported",
+            FailureKind::Panicked => "panicked",
+        })
+    }
+}
+
 /// A job a backend could not finish. A device hands the job back so the scheduler can run it
 /// on the CPU; `job` is `None` only where the input was consumed.
 pub struct Failure {
-    pub reason: String,
+    pub kind: FailureKind,
+    /// Boxed: the error carries the job back whole, and stays small beside it.
+    pub reason: Box<str>,
     pub job: Option<Job>,
+}
+
+impl Failure {
+    pub fn cancelled(job: Option<Job>) -> Self {
+        Self {
+            kind: FailureKind::Cancelled,
+            reason: "cancelled".into(),
+            job,
+        }
+    }
+
+    pub fn device(reason: impl Into<String>, job: Option<Job>) -> Self {
+        Self {
+            kind: FailureKind::Device,
+            reason: reason.into().into(),
+            job,
+        }
+    }
+
+    pub fn unsupported(reason: impl Into<String>, job: Job) -> Self {
+        Self {
+            kind: FailureKind::Unsupported,
+            reason: reason.into().into(),
+            job: Some(job),
+        }
+    }
+}
+
+impl fmt::Debug for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Failure")
+            .field("kind", &self.kind)
+            .field("reason", &self.reason)
+            .field("job", &self.job.as_ref().map(|j| j.kind().to_string()))
+            .finish()
+    }
+}
+
+/// Device failures in a row after which a device backend reports itself unhealthy.
+pub const FAILURES_BEFORE_UNHEALTHY: u32 = 3;
+
+/// A device's health from its recent runs: a success clears the run of failures, a device
+/// failure extends it, a cancellation or a refusal says nothing about the device.
+#[derive(Debug, Default)]
+pub struct Strikes {
+    run: AtomicU32,
+}
+
+impl Strikes {
+    pub fn record<T>(&self, result: &Result<T, Failure>) {
+        match result {
+            Ok(_) => self.run.store(0, Ordering::Relaxed),
+            Err(f) if f.kind == FailureKind::Device => {
+                self.run.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(_) => {}
+        }
+    }
+
+    pub fn health(&self) -> Health {
+        let f = self.run.load(Ordering::Relaxed);
+        if f >= FAILURES_BEFORE_UNHEALTHY {
+            Health::Unhealthy(format!("{f} device failures in a row"))
+        } else {
+            Health::Healthy
+        }
+    }
 }
 
 pub trait Backend: Send + Sync {
@@ -35,14 +120,17 @@ pub trait Backend: Send + Sync {
     fn name(&self) -> &str;
     /// The device in words, e.g. "AMD EPYC, 2 threads".
     fn device(&self) -> String;
-    fn supports(&self) -> Vec<OpSupport>;
-    /// Whether this backend runs `job` (its kind and size).
-    fn accepts(&self, job: &Job) -> bool;
+    /// What this backend runs; `accepts` and `GetInfo` both derive from it.
+    fn capabilities(&self) -> Vec<Capability>;
+    /// Whether this backend runs `job` (its kind, size and shape).
+    fn accepts(&self, job: &Job) -> bool {
+        crate::caps::admits(&self.capabilities(), job)
+    }
     /// A prior estimate of the run time, before the scheduler has calibrated or observed it.
     fn estimate(&self, job: &Job) -> Duration;
     /// Run a job to completion on the calling thread (compute may fan out to the backend's own
     /// threads or device). Once `cancel` is raised nobody wants the result: stop early where
-    /// the work allows and return a `Failure` (the scheduler counts it as cancelled).
+    /// the work allows and return `Failure::cancelled`.
     fn run(&self, job: Job, cancel: &Cancel) -> Result<Output, Failure>;
     fn health(&self) -> Health {
         Health::Healthy
@@ -50,5 +138,28 @@ pub trait Backend: Send + Sync {
     /// How many jobs may run at once.
     fn slots(&self) -> usize {
         1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strikes_count_device_failures_in_a_row_only() {
+        let s = Strikes::default();
+        let device = || Err::<(), _>(Failure::device("lost", None));
+        for _ in 0..FAILURES_BEFORE_UNHEALTHY - 1 {
+            s.record(&device());
+        }
+        s.record(&Err::<(), _>(Failure::cancelled(None)));
+        assert_eq!(s.health(), Health::Healthy, "a cancellation is no strike");
+        s.record(&Ok::<(), Failure>(()));
+        for _ in 0..FAILURES_BEFORE_UNHEALTHY - 1 {
+            s.record(&device());
+        }
+        assert_eq!(s.health(), Health::Healthy, "a success clears the run");
+        s.record(&device());
+        assert!(matches!(s.health(), Health::Unhealthy(w) if w.contains("3 device failures")));
     }
 }

@@ -1,9 +1,11 @@
 //! The CPU backend: the engines on rayon. It runs every job kind at every size memory allows,
 //! and is the reference every other backend is checked against and falls back to.
 
-use crate::backend::{Backend, Cancel, Failure, OpSupport};
-use crate::job::{Job, Msm, MsmJob, MsmOutput, Ntt, NttJob, Output, SigItem, SigScheme};
-use crate::wire::WireCurve;
+use crate::backend::{Backend, Cancel, Capability, Failure};
+use crate::job::{
+    FieldId, Job, Msm, MsmJob, MsmOutput, Ntt, NttJob, Output, SchemeId, SigItem, SigScheme,
+};
+use crate::wire::{CurveId, WireCurve};
 use ark_ec::short_weierstrass::Projective;
 use offload_engine::msm;
 use offload_engine::ntt::{Domain, NttField};
@@ -98,29 +100,28 @@ impl Backend for CpuBackend {
         format!("CPU, {} threads", rayon::current_num_threads())
     }
 
-    fn supports(&self) -> Vec<OpSupport> {
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect();
-        vec![
-            OpSupport {
-                op: "msm",
-                kinds: s(&["bn254", "bls12-381"]),
-                max_size: u32::MAX as u64,
-            },
-            OpSupport {
-                op: "ntt",
-                kinds: s(&["bn254", "bls12-381", "babybear", "goldilocks"]),
-                max_size: 1 << 27,
-            },
-            OpSupport {
-                op: "verify",
-                kinds: s(&["ed25519", "ecdsa-secp256k1", "bip340", "bls12-381-eth"]),
-                max_size: u32::MAX as u64,
-            },
+    fn capabilities(&self) -> Vec<Capability> {
+        // Everything a valid job can be: the CPU is the fallback that always runs.
+        let msm = [CurveId::Bn254, CurveId::Bls12_381].map(|curve| Capability::Msm {
+            curve,
+            max_points: u64::MAX,
+        });
+        let ntt = FieldId::ALL.map(|field| Capability::Ntt {
+            field,
+            log_n: 0..=field.two_adicity(),
+            coset: true,
+        });
+        let verify = [
+            SchemeId::Ed25519,
+            SchemeId::EcdsaSecp256k1,
+            SchemeId::Bip340,
+            SchemeId::BlsEth,
         ]
-    }
-
-    fn accepts(&self, _job: &Job) -> bool {
-        true
+        .map(|scheme| Capability::Verify {
+            scheme,
+            batch: 0..=u64::MAX,
+        });
+        msm.into_iter().chain(ntt).chain(verify).collect()
     }
 
     fn estimate(&self, job: &Job) -> Duration {
@@ -134,7 +135,14 @@ impl Backend for CpuBackend {
     }
 
     fn run(&self, job: Job, cancel: &Cancel) -> Result<Output, Failure> {
-        let fail = |reason: String| Failure { reason, job: None };
+        // The engines stop early only when cancelled; anything else is a fault, reported as such.
+        let fail = |reason: String| {
+            if cancel.is_cancelled() {
+                Failure::cancelled(None)
+            } else {
+                Failure::device(reason, None)
+            }
+        };
         match job {
             Job::Msm(MsmJob::Bn254(m)) => run_msm(&m, cancel)
                 .map(|r| Output::Msm(MsmOutput::Bn254(r)))
@@ -188,6 +196,6 @@ mod tests {
         let Err(f) = CpuBackend.run(job(), &cancel) else {
             panic!("a cancelled job ran");
         };
-        assert_eq!(f.reason, "cancelled");
+        assert_eq!(f.kind, crate::backend::FailureKind::Cancelled);
     }
 }

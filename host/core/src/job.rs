@@ -286,6 +286,26 @@ pub enum FieldId {
     Goldilocks,
 }
 
+impl FieldId {
+    /// Every field the API transforms over.
+    pub const ALL: [FieldId; 4] = [
+        FieldId::Bn254,
+        FieldId::Bls12_381,
+        FieldId::BabyBear,
+        FieldId::Goldilocks,
+    ];
+
+    /// log2 of the longest transform the field has roots of unity for.
+    pub fn two_adicity(self) -> u32 {
+        match self {
+            FieldId::Bn254 => <ark_bn254::Fr as NttField>::TWO_ADICITY,
+            FieldId::Bls12_381 => <ark_bls12_381::Fr as NttField>::TWO_ADICITY,
+            FieldId::BabyBear => <p3_baby_bear::BabyBear as NttField>::TWO_ADICITY,
+            FieldId::Goldilocks => <p3_goldilocks::Goldilocks as NttField>::TWO_ADICITY,
+        }
+    }
+}
+
 impl fmt::Display for FieldId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -305,14 +325,40 @@ pub enum SigScheme {
     BlsEth,
 }
 
-impl fmt::Display for SigScheme {
+/// A signature scheme without its policy: what a backend's capabilities name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SchemeId {
+    Ed25519,
+    EcdsaSecp256k1,
+    Bip340,
+    BlsEth,
+}
+
+impl fmt::Display for SchemeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            SigScheme::Ed25519(_) => "ed25519",
-            SigScheme::Ecdsa(_) => "ecdsa-secp256k1",
-            SigScheme::Bip340 => "bip340",
-            SigScheme::BlsEth => "bls12-381-eth",
+            SchemeId::Ed25519 => "ed25519",
+            SchemeId::EcdsaSecp256k1 => "ecdsa-secp256k1",
+            SchemeId::Bip340 => "bip340",
+            SchemeId::BlsEth => "bls12-381-eth",
         })
+    }
+}
+
+impl SigScheme {
+    pub fn id(&self) -> SchemeId {
+        match self {
+            SigScheme::Ed25519(_) => SchemeId::Ed25519,
+            SigScheme::Ecdsa(_) => SchemeId::EcdsaSecp256k1,
+            SigScheme::Bip340 => SchemeId::Bip340,
+            SigScheme::BlsEth => SchemeId::BlsEth,
+        }
+    }
+}
+
+impl fmt::Display for SigScheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.id().fmt(f)
     }
 }
 

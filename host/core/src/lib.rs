@@ -3,11 +3,12 @@
 //! the one `Backend` trait every device implements, and the CPU backend that always works.
 
 pub mod backend;
+pub mod caps;
 pub mod cpu;
 pub mod error;
 pub mod job;
 pub mod wire;
 
-pub use backend::{Backend, Health, OpKind, OpSupport};
+pub use backend::{Backend, Capability, Failure, FailureKind, Health, OpKind, OpSupport};
 pub use error::JobError;
 pub use job::{Job, Output};

@@ -12,7 +12,7 @@
 
 use crate::fair::FairQueue;
 use crate::metrics::{BackendLabel, JobLabels, LatencyLabels, Metrics};
-use offload_core::backend::{Backend, Cancel, Failure, Health};
+use offload_core::backend::{Backend, Cancel, Failure, FailureKind, Health};
 use offload_core::{Job, JobError, Output};
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -458,7 +458,8 @@ fn worker(sched: std::sync::Weak<Scheduler>, lane: Arc<Lane>, index: usize, w: u
                         .or_else(|| p.downcast_ref::<String>().cloned())
                         .unwrap_or_else(|| "unknown panic".into());
                     Err(Failure {
-                        reason: format!("panicked: {why}"),
+                        kind: FailureKind::Panicked,
+                        reason: format!("panicked: {why}").into(),
                         job: None,
                     })
                 });
@@ -490,12 +491,14 @@ fn worker(sched: std::sync::Weak<Scheduler>, lane: Arc<Lane>, index: usize, w: u
                 s.count(&lane, &kind_name, op, "cancelled");
             }
             Err(Failure {
+                kind,
                 reason,
                 job: Some(job),
             }) if index != s.fallback => {
                 tracing::warn!(
                     backend = lane.backend.name(),
                     job = %kind_name,
+                    %kind,
                     %reason,
                     "backend failed; re-running on the fallback backend"
                 );
@@ -521,12 +524,12 @@ fn worker(sched: std::sync::Weak<Scheduler>, lane: Arc<Lane>, index: usize, w: u
                     true,
                 );
             }
-            Err(Failure { reason, .. }) => {
-                tracing::error!(backend = lane.backend.name(), job = %kind_name, %reason, "job failed");
+            Err(Failure { kind, reason, .. }) => {
+                tracing::error!(backend = lane.backend.name(), job = %kind_name, %kind, %reason, "job failed");
                 s.count(&lane, &kind_name, op, "failed");
                 let _ = e.reply.send(Err(JobError::Backend {
                     backend: lane.backend.name().into(),
-                    reason,
+                    reason: reason.into(),
                 }));
             }
         }
@@ -536,7 +539,7 @@ fn worker(sched: std::sync::Weak<Scheduler>, lane: Arc<Lane>, index: usize, w: u
 #[cfg(test)]
 mod tests {
     use super::*;
-    use offload_core::backend::OpSupport;
+    use offload_core::backend::Capability;
     use offload_core::cpu::CpuBackend;
     use offload_core::job::{Ntt, NttJob, SigItem, SigScheme, VerifyJob};
     use offload_engine::ntt::NttConfig;
@@ -585,7 +588,7 @@ mod tests {
         fn device(&self) -> String {
             "test".into()
         }
-        fn supports(&self) -> Vec<OpSupport> {
+        fn capabilities(&self) -> Vec<Capability> {
             Vec::new()
         }
         fn accepts(&self, job: &Job) -> bool {
@@ -598,10 +601,7 @@ mod tests {
             self.started.lock().unwrap().push(job.size());
             match self.act {
                 Act::Run => CpuBackend.run(job, cancel),
-                Act::Fail => Err(Failure {
-                    reason: "device lost".into(),
-                    job: Some(job),
-                }),
+                Act::Fail => Err(Failure::device("device lost", Some(job))),
                 Act::Panic => panic!("kernel fault"),
                 Act::Sleep(d) => {
                     std::thread::sleep(d);
@@ -612,10 +612,7 @@ mod tests {
                     while !cancel.is_cancelled() && t.elapsed() < Duration::from_secs(10) {
                         std::thread::sleep(Duration::from_millis(1));
                     }
-                    Err(Failure {
-                        reason: "stopped".into(),
-                        job: Some(job),
-                    })
+                    Err(Failure::cancelled(Some(job)))
                 }
             }
         }

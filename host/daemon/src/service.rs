@@ -80,6 +80,11 @@ pub async fn on_rayon<T: Send + 'static>(
         .map_err(|_| JobError::Internal("a decoding task panicked".into()))
 }
 
+/// The report of an empty batch, answered at once: no backend ran it.
+fn nothing_ran() -> pb::JobReport {
+    pb::JobReport::default()
+}
+
 fn report(r: &Report) -> pb::JobReport {
     pb::JobReport {
         backend: r.backend.clone(),
@@ -224,9 +229,6 @@ async fn msm_for<C: ApiCurve>(
     let result_enc = convert::encoding("result_encoding", req.result_encoding)?;
     wire::point_len::<C>(result_enc).map_err(|e| JobError::invalid("result_encoding", e))?;
     let vectors = req.scalars.len();
-    if vectors == 0 {
-        return Err(JobError::invalid("scalars", "no scalar vectors"));
-    }
     if vectors > st.config.max_scalar_vectors {
         return Err(JobError::invalid(
             "scalars",
@@ -249,6 +251,12 @@ async fn msm_for<C: ApiCurve>(
             let enc = convert::encoding("inline.encoding", b.encoding)?;
             let len =
                 wire::point_len::<C>(enc).map_err(|e| JobError::invalid("inline.encoding", e))?;
+            if b.points.is_empty() {
+                return Err(JobError::invalid(
+                    "inline.points",
+                    "a base set needs at least one point",
+                ));
+            }
             charge.add(
                 "the inline bases",
                 b.points.len() / len * std::mem::size_of::<Affine<C>>(),
@@ -265,6 +273,13 @@ async fn msm_for<C: ApiCurve>(
             ))
         }
     };
+    if vectors == 0 {
+        // An empty batch, once everything else in the request holds.
+        return Ok(pb::MsmResponse {
+            results: Vec::new(),
+            report: Some(nothing_ran()),
+        });
+    }
     // Every length is known before a byte is read or decoded.
     let want = bases.len() as u64 * 32;
     let sources: Vec<Source> = req.scalars.into_iter().map(source).collect();
@@ -385,14 +400,19 @@ async fn ntt_for<F: ApiField>(
                 format!("{} bytes, expected {}", req.coset.len(), F::BYTES),
             ));
         }
-        cfg.coset = Some(
-            F::decode(&req.coset)
-                .ok_or_else(|| JobError::invalid("coset", "not below the field modulus"))?,
-        );
+        let g = F::decode(&req.coset)
+            .ok_or_else(|| JobError::invalid("coset", "not below the field modulus"))?;
+        if g.is_zero() {
+            return Err(JobError::invalid("coset", "the shift must be nonzero"));
+        }
+        cfg.coset = Some(g);
     }
     let columns = req.columns.len();
     if columns == 0 {
-        return Err(JobError::invalid("columns", "no columns"));
+        return Ok(pb::NttResponse {
+            columns: Vec::new(),
+            report: Some(nothing_ran()),
+        });
     }
     if columns > st.config.max_ntt_columns {
         return Err(JobError::invalid(
@@ -512,11 +532,16 @@ async fn ntt(
 const VERDICT_BYTES: usize = 160;
 
 /// Item counts and sizes, checked before anything is converted.
-fn check_items(c: &Config, items: &[pb::VerifyItem]) -> Result<(), JobError> {
-    let most = c
-        .max_verify_items
+/// The most signatures one request may carry: the setting, and an answer within
+/// max_message_bytes.
+fn most_items(c: &Config) -> usize {
+    c.max_verify_items
         .min(c.max_message_bytes / VERDICT_BYTES)
-        .max(1);
+        .max(1)
+}
+
+fn check_items(c: &Config, items: &[pb::VerifyItem]) -> Result<(), JobError> {
+    let most = most_items(c);
     if items.len() > most {
         return Err(JobError::invalid(
             "items",
@@ -561,6 +586,13 @@ async fn verify(
 ) -> Result<pb::VerifyResponse, JobError> {
     let scheme = convert::scheme(req.scheme, req.policy)?;
     check_items(&st.config, &req.items)?;
+    if req.items.is_empty() {
+        return Ok(pb::VerifyResponse {
+            tag: req.tag,
+            report: Some(nothing_ran()),
+            ..Default::default()
+        });
+    }
     charge.add("the verdicts", req.items.len() * VERDICT_BYTES)?;
     let items = sig_items(req.items);
     let (out, rep) = st
@@ -628,6 +660,18 @@ async fn verify_group(
     };
     let sizes: Vec<(u64, usize)> = group.iter().map(|r| (r.tag, r.items.len())).collect();
     let items = sig_items(group.into_iter().flat_map(|r| r.items).collect());
+    if items.is_empty() {
+        return sizes
+            .into_iter()
+            .map(|(tag, _)| {
+                Ok(pb::VerifyResponse {
+                    tag,
+                    report: Some(nothing_ran()),
+                    ..Default::default()
+                })
+            })
+            .collect();
+    }
     let res = st
         .scheduler
         .submit(&tenant, Job::Verify(VerifyJob { scheme, items }))
@@ -777,6 +821,17 @@ impl Service {
         Ok(Caller { tenant, peer })
     }
 
+    /// The largest size of `c`'s operation this daemon takes in one request: what `GetInfo`
+    /// reports beside a backend's own bound.
+    fn largest(&self, c: &offload_core::Capability) -> u64 {
+        let cfg = &self.st.config;
+        match c {
+            offload_core::Capability::Msm { .. } => cfg.max_base_points,
+            offload_core::Capability::Ntt { .. } => 1u64 << cfg.max_ntt_log_n.min(63),
+            offload_core::Capability::Verify { .. } => most_items(cfg) as u64,
+        }
+    }
+
     fn checked<T>(&self, rpc: &str, r: Result<T, JobError>) -> Result<Response<T>, Status> {
         match r {
             Ok(v) => Ok(Response::new(v)),
@@ -843,16 +898,18 @@ impl Offload for Service {
                     device: l.backend.device(),
                     healthy,
                     status,
-                    ops: l
-                        .backend
-                        .supports()
-                        .into_iter()
-                        .map(|o| pb::OpSupport {
-                            op: o.op.into(),
-                            kinds: o.kinds,
-                            max_size: o.max_size,
-                        })
-                        .collect(),
+                    ops: offload_core::caps::summarize(&l.backend.capabilities(), |c| {
+                        self.largest(c)
+                    })
+                    .into_iter()
+                    .map(|o| pb::OpSupport {
+                        op: o.op.into(),
+                        kinds: o.kinds,
+                        max_size: o.max_size,
+                        min_size: o.min_size,
+                        coset: o.coset,
+                    })
+                    .collect(),
                     queue_depth: l.queued as u32,
                     running: l.running as u32,
                     completed: l.completed,
@@ -877,8 +934,7 @@ impl Offload for Service {
                 max_scalar_vectors: c.max_scalar_vectors as u32,
                 max_ntt_columns: c.max_ntt_columns as u32,
                 max_ntt_log_n: c.max_ntt_log_n,
-                max_verify_items: c.max_verify_items.min(c.max_message_bytes / VERDICT_BYTES)
-                    as u32,
+                max_verify_items: most_items(c) as u32,
                 max_verify_item_bytes: c.max_verify_item_bytes as u64,
                 max_label_bytes: MAX_LABEL_BYTES as u32,
                 max_inflight_bytes: c.max_inflight_bytes as u64,

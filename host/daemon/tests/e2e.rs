@@ -104,7 +104,32 @@ async fn info_bases_and_msm_match_the_engine() {
         .find(|b| b.name == "cpu")
         .expect("cpu backend");
     assert!(cpu.healthy);
-    assert_eq!(cpu.ops.len(), 3);
+    // Every kind, each with the largest size this daemon takes: its limits, or the field's
+    // two-adicity below them.
+    let limits = info.limits.unwrap();
+    let op = |name: &str, kind: &str| {
+        cpu.ops
+            .iter()
+            .find(|o| o.op == name && o.kinds.iter().any(|k| k == kind))
+            .unwrap_or_else(|| panic!("{name} {kind} missing: {:?}", cpu.ops))
+            .clone()
+    };
+    let kinds: usize = cpu.ops.iter().map(|o| o.kinds.len()).sum();
+    assert_eq!(kinds, 2 + 4 + 4, "{:?}", cpu.ops);
+    for curve in ["bn254", "bls12-381"] {
+        assert_eq!(op("msm", curve).max_size, limits.max_base_set_points);
+    }
+    for field in ["bn254", "bls12-381", "goldilocks"] {
+        assert_eq!(op("ntt", field).max_size, 1 << limits.max_ntt_log_n);
+        assert!(op("ntt", field).coset);
+    }
+    assert_eq!(op("ntt", "babybear").max_size, 1 << 27);
+    for scheme in ["ed25519", "ecdsa-secp256k1", "bip340", "bls12-381-eth"] {
+        assert_eq!(
+            op("verify", scheme).max_size,
+            limits.max_verify_items as u64
+        );
+    }
     // Without a GPU (or its driver) the probe's finding is listed, never a crash at start.
     let cuda = info
         .backends
@@ -449,6 +474,98 @@ async fn verify_unary_and_stream() {
         "{}",
         e.message()
     );
+    d.running.stop().await.unwrap();
+}
+
+/// One rule for empty batches: answered at once, empty, by no backend, once the rest of the
+/// request holds; an empty set or column is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_batches_get_empty_answers_and_empty_sets_are_refused() {
+    let d = start().await;
+    let mut c = d.client().await;
+    let mut r = rng(6);
+    let mut enc = Vec::new();
+    for p in &points::<Bn254>(4, &mut r) {
+        wire::encode_point::<Bn254>(PointEncoding::ArkCompressed, p, &mut enc).unwrap();
+    }
+    let msm = |points: Vec<u8>| pb::MsmRequest {
+        curve: pb::Curve::Bn254 as i32,
+        bases: Some(pb::msm_request::Bases::Inline(pb::InlineBases {
+            encoding: pb::PointEncoding::ArkCompressed as i32,
+            points,
+        })),
+        scalars: Vec::new(),
+        result_encoding: 0,
+    };
+    let m = c.raw().msm(msm(enc.clone())).await.unwrap().into_inner();
+    assert!(m.results.is_empty());
+    assert_eq!(m.report.unwrap().backend, "");
+    // The rest of the request is still checked: a bad point, an unknown handle.
+    let mut bad = enc.clone();
+    bad[32..64].fill(0xff);
+    let e = c.raw().msm(msm(bad)).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument, "{}", e.message());
+    assert!(e.message().contains("inline.points[1]"), "{}", e.message());
+    let mut unknown = msm(Vec::new());
+    unknown.bases = Some(pb::msm_request::Bases::Handle("00".repeat(32)));
+    assert_eq!(
+        c.raw().msm(unknown).await.unwrap_err().code(),
+        Code::NotFound
+    );
+    let e = c.raw().msm(msm(Vec::new())).await.unwrap_err();
+    assert!(e.message().contains("inline.points"), "{}", e.message());
+
+    let n = c
+        .raw()
+        .ntt(ntt_request(
+            pb::NttField::Babybear,
+            pb::NttDirection::Forward,
+            Vec::new(),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(n.columns.is_empty() && n.report.unwrap().backend.is_empty());
+    let mut zero_shift = ntt_request(
+        pb::NttField::Babybear,
+        pb::NttDirection::Forward,
+        Vec::new(),
+    );
+    zero_shift.coset = vec![0; 4];
+    let e = c.raw().ntt(zero_shift).await.unwrap_err();
+    assert!(e.message().contains("coset"), "{}", e.message());
+    let e = c
+        .raw()
+        .ntt(ntt_request(
+            pb::NttField::Babybear,
+            pb::NttDirection::Forward,
+            vec![Vec::new()],
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument, "{}", e.message());
+
+    let v = c
+        .raw()
+        .verify(pb::VerifyRequest {
+            scheme: pb::Scheme::Ed25519 as i32,
+            tag: 9,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(v.verdicts.is_empty() && v.valid == 0 && v.tag == 9);
+    assert_eq!(v.report.unwrap().backend, "");
+    let e = c
+        .raw()
+        .verify(pb::VerifyRequest::default())
+        .await
+        .unwrap_err();
+    assert!(e.message().contains("scheme"), "{}", e.message());
+    // Nothing was queued for any of them.
+    let info = c.info().await.unwrap();
+    assert!(info.backends.iter().all(|b| b.completed == 0), "{info:?}");
     d.running.stop().await.unwrap();
 }
 

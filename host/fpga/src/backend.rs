@@ -4,19 +4,15 @@
 
 use crate::bus::{DeviceError, RegisterBus};
 use crate::driver::{self, EngineInfo};
-use offload_core::backend::{Backend, Cancel, Failure, Health, OpSupport};
-use offload_core::job::{Job, Ntt, NttJob, Output};
+use offload_core::backend::{Backend, Cancel, Capability, Failure, Health, Strikes};
+use offload_core::job::{FieldId, Job, Ntt, NttJob, Output};
 use offload_engine::ntt::{Direction, NttConfig, NttField, Order};
 use offload_hdl::ntt::compute_cycles;
 use p3_baby_bear::BabyBear;
 use p3_field::{PrimeCharacteristicRing, PrimeField64};
 use p3_goldilocks::Goldilocks;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-/// Consecutive device failures after which the backend reports itself unhealthy.
-const FAILURES_BEFORE_UNHEALTHY: u32 = 3;
 
 pub struct FpgaBackend {
     name: String,
@@ -28,7 +24,7 @@ pub struct FpgaBackend {
     secs_per_cycle: f64,
     /// The shortest time limit for one column.
     timeout_floor: Duration,
-    failures: AtomicU32,
+    strikes: Strikes,
 }
 
 /// The probe's column: edge values and a ramp, 16 elements (or the engine's largest size).
@@ -137,7 +133,7 @@ impl FpgaBackend {
             described,
             secs_per_cycle,
             timeout_floor: Duration::from_secs(5),
-            failures: AtomicU32::new(0),
+            strikes: Strikes::default(),
         })
     }
 
@@ -221,25 +217,18 @@ impl Backend for FpgaBackend {
         self.described.clone()
     }
 
-    fn supports(&self) -> Vec<OpSupport> {
-        vec![OpSupport {
-            op: "ntt",
-            kinds: vec![self.info.field_name().into()],
-            max_size: 1 << self.info.max_log,
-        }]
-    }
-
-    fn accepts(&self, job: &Job) -> bool {
-        let (log_n, coset) = match job {
-            Job::Ntt(NttJob::BabyBear(n)) if !self.info.wide() => {
-                (n.log_n(), n.cfg.coset.is_some())
-            }
-            Job::Ntt(NttJob::Goldilocks(n)) if self.info.wide() => {
-                (n.log_n(), n.cfg.coset.is_some())
-            }
-            _ => return false,
+    fn capabilities(&self) -> Vec<Capability> {
+        let field = if self.info.wide() {
+            FieldId::Goldilocks
+        } else {
+            FieldId::BabyBear
         };
-        (self.info.min_log()..=self.info.max_log).contains(&log_n) && !coset
+        // The engine computes no coset shift (its input is never pre-scaled).
+        vec![Capability::Ntt {
+            field,
+            log_n: self.info.min_log()..=self.info.max_log,
+            coset: false,
+        }]
     }
 
     fn estimate(&self, job: &Job) -> Duration {
@@ -264,35 +253,24 @@ impl Backend for FpgaBackend {
                 .map(|n| Output::Ntt(NttJob::Goldilocks(n)))
                 .map_err(|(e, n)| (e, Job::Ntt(NttJob::Goldilocks(n)))),
             job => {
-                return Err(Failure {
-                    reason: format!("the FPGA engine runs {} NTTs only", self.info.field_name()),
-                    job: Some(job),
-                })
+                return Err(Failure::unsupported(
+                    format!("the FPGA engine runs {} NTTs only", self.info.field_name()),
+                    job,
+                ))
             }
         };
-        match result {
-            Ok(out) => {
-                self.failures.store(0, Ordering::Relaxed);
-                Ok(out)
+        let result = result.map_err(|(e, job)| {
+            if e == DeviceError::Cancelled {
+                Failure::cancelled(Some(job))
+            } else {
+                Failure::device(e.to_string(), Some(job))
             }
-            Err((e, job)) => {
-                if e != DeviceError::Cancelled {
-                    self.failures.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(Failure {
-                    reason: e.to_string(),
-                    job: Some(job),
-                })
-            }
-        }
+        });
+        self.strikes.record(&result);
+        result
     }
 
     fn health(&self) -> Health {
-        let f = self.failures.load(Ordering::Relaxed);
-        if f >= FAILURES_BEFORE_UNHEALTHY {
-            Health::Unhealthy(format!("{f} device failures in a row"))
-        } else {
-            Health::Healthy
-        }
+        self.strikes.health()
     }
 }

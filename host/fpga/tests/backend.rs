@@ -66,8 +66,9 @@ fn the_simulated_engine_gives_the_cpu_answers_in_every_order() {
 fn the_simulated_goldilocks_engine_gives_the_cpu_answers() {
     use p3_goldilocks::Goldilocks;
     let fpga = FpgaBackend::open("fpga-sim", sim::goldilocks(6, 2).unwrap(), 100.0).unwrap();
-    let ops = fpga.supports();
-    assert_eq!(ops[0].kinds, vec!["goldilocks".to_string()]);
+    let ops = fpga.capabilities();
+    assert_eq!(ops.len(), 1);
+    assert_eq!(ops[0].kind(), "goldilocks");
     assert!(!fpga.accepts(&job(NttConfig::forward(), 4, 1, 1)));
     let orders = [Order::Natural, Order::BitReversed];
     let mut r = ChaCha20Rng::seed_from_u64(40);
@@ -219,7 +220,7 @@ fn a_raised_cancel_stops_the_device_and_it_serves_the_next_job() {
         .run(job(NttConfig::forward(), 6, 1, 4), &c)
         .err()
         .unwrap();
-    assert_eq!(f.reason, "cancelled");
+    assert_eq!(f.kind, offload_core::FailureKind::Cancelled);
     assert_eq!(
         fpga.health(),
         Health::Healthy,
