@@ -318,21 +318,18 @@ pub fn run(a: BenchArgs) -> Result<()> {
              cuda-emulated)"
         ),
     };
-    let device: Option<std::sync::Arc<dyn offload_core::backend::Backend>> =
-        match a.backend.as_str() {
-            "cuda" => {
-                let gpu = offload_kernels::probe()
-                    .map_err(|e| anyhow::anyhow!("--backend cuda: no usable GPU here: {e}"))?;
-                Some(std::sync::Arc::new(
-                    offload_kernels::backend::GpuBackend::cuda(&gpu)
-                        .with_context(|| format!("--backend cuda on {}", gpu.name))?,
-                ))
-            }
-            "cuda-emulated" => Some(std::sync::Arc::new(
-                offload_kernels::backend::GpuBackend::host_emulation(24)
-                    .context("--backend cuda-emulated")?,
-            )),
-            _ => None,
+    // Larger than the daemon's emulated GPU: a bench measures the plans at real sizes.
+    let spec = match a.backend.as_str() {
+        "cuda" => Some(offload_backends::DeviceSpec::Cuda),
+        "cuda-emulated" => Some(offload_backends::DeviceSpec::CudaEmulated { max_log: 24 }),
+        _ => None,
+    };
+    let device =
+        match spec {
+            Some(spec) => Some(offload_backends::open(&spec).map_err(|a| {
+                anyhow::anyhow!("--backend {}: no usable GPU here: {}", a.name, a.why)
+            })?),
+            None => None,
         };
     if a.reps == 0 {
         bail!("--reps must be at least 1");

@@ -105,6 +105,29 @@ pub fn admits(caps: &[Capability], job: &Job) -> bool {
     caps.iter().any(|c| c.admits(job))
 }
 
+/// Whether `caps` cover every job the API can build: each curve, field (cosets too) and
+/// scheme at every size. A backend with such capabilities can be the fallback.
+pub fn covers_everything(caps: &[Capability]) -> bool {
+    let msm = CurveId::ALL.iter().all(|c| {
+        caps.iter().any(|x| {
+            matches!(x, Capability::Msm { curve, max_points } if curve == c && *max_points == u64::MAX)
+        })
+    });
+    let ntt = FieldId::ALL.iter().all(|f| {
+        caps.iter().any(|x| {
+            matches!(x, Capability::Ntt { field, log_n, coset: true }
+                if field == f && *log_n.start() == 0 && *log_n.end() >= f.two_adicity())
+        })
+    });
+    let verify = SchemeId::ALL.iter().all(|s| {
+        caps.iter().any(|x| {
+            matches!(x, Capability::Verify { scheme, batch }
+                if scheme == s && *batch.start() == 0 && *batch.end() == u64::MAX)
+        })
+    });
+    msm && ntt && verify
+}
+
 /// Capabilities as `GetInfo` reports them: one entry per operation and shape, naming every
 /// kind that shares it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -250,5 +273,24 @@ mod tests {
         );
         // A batch floor above the daemon's largest batch: nothing this daemon would send.
         assert!(got.iter().all(|o| o.op != "verify"));
+    }
+
+    #[test]
+    fn only_a_backend_that_runs_everything_covers_everything() {
+        use crate::backend::Backend;
+        let cpu = crate::cpu::CpuBackend.capabilities();
+        assert!(covers_everything(&cpu));
+        for i in 0..cpu.len() {
+            let mut less = cpu.clone();
+            less.remove(i);
+            assert!(!covers_everything(&less), "without {:?}", cpu[i]);
+        }
+        let mut no_coset = cpu.clone();
+        for c in &mut no_coset {
+            if let Capability::Ntt { coset, .. } = c {
+                *coset = false;
+            }
+        }
+        assert!(!covers_everything(&no_coset));
     }
 }

@@ -102,7 +102,7 @@ impl Backend for CpuBackend {
 
     fn capabilities(&self) -> Vec<Capability> {
         // Everything a valid job can be: the CPU is the fallback that always runs.
-        let msm = [CurveId::Bn254, CurveId::Bls12_381].map(|curve| Capability::Msm {
+        let msm = CurveId::ALL.map(|curve| Capability::Msm {
             curve,
             max_points: u64::MAX,
         });
@@ -111,13 +111,7 @@ impl Backend for CpuBackend {
             log_n: 0..=field.two_adicity(),
             coset: true,
         });
-        let verify = [
-            SchemeId::Ed25519,
-            SchemeId::EcdsaSecp256k1,
-            SchemeId::Bip340,
-            SchemeId::BlsEth,
-        ]
-        .map(|scheme| Capability::Verify {
+        let verify = SchemeId::ALL.map(|scheme| Capability::Verify {
             scheme,
             batch: 0..=u64::MAX,
         });

@@ -334,6 +334,15 @@ pub enum SchemeId {
     BlsEth,
 }
 
+impl SchemeId {
+    pub const ALL: [SchemeId; 4] = [
+        SchemeId::Ed25519,
+        SchemeId::EcdsaSecp256k1,
+        SchemeId::Bip340,
+        SchemeId::BlsEth,
+    ];
+}
+
 impl fmt::Display for SchemeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -19,6 +19,10 @@ pub enum CurveId {
     Bls12_381,
 }
 
+impl CurveId {
+    pub const ALL: [CurveId; 2] = [CurveId::Bn254, CurveId::Bls12_381];
+}
+
 impl fmt::Display for CurveId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -1,6 +1,7 @@
 //! Configuration, layered: defaults that serve on a laptop, then a TOML file (`--config`), then
 //! environment variables (`OFFLOAD_*`), then flags.
 
+use offload_backends::DeviceSpec;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -388,82 +389,47 @@ impl Config {
     }
 }
 
-/// A simulated FPGA engine, as `--fpga sim[:FIELD][:LOG[xLANES]]` names it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SimFpga {
-    pub field: &'static str,
-    pub max_log: u32,
-    pub lanes: u32,
-}
-
-impl SimFpga {
-    /// None when `spec` names no simulation (a board's path); an error for a malformed one.
-    pub fn parse(spec: &str) -> Option<Result<Self, String>> {
-        let bad =
-            || format!("--fpga {spec}: sim[:FIELD][:LOG[xLANES]], FIELD babybear or goldilocks");
-        let rest = match spec.strip_prefix("sim") {
-            Some("") => "",
-            Some(r) => match r.strip_prefix(':')? {
-                "" => return Some(Err(bad())),
-                r => r,
-            },
-            None => return None,
-        };
-        let (field, size) = match rest.split_once(':') {
-            Some((f, size)) => (f, size),
-            None if rest.chars().all(|c| c.is_ascii_digit() || c == 'x') => ("babybear", rest),
-            None => (rest, ""),
-        };
-        let field = match field {
-            "babybear" => "babybear",
-            "goldilocks" => "goldilocks",
-            _ => return Some(Err(bad())),
-        };
-        let (log, lanes) = match size {
-            "" => ("10", "1"),
-            s => s.split_once('x').unwrap_or((s, "1")),
-        };
-        Some(match (log.parse(), lanes.parse()) {
-            (Ok(max_log), Ok(lanes)) => Ok(Self {
-                field,
-                max_log,
-                lanes,
-            }),
-            _ => Err(bad()),
-        })
+impl Config {
+    /// The devices to open, as the registry takes them; a malformed `fpga` value is an error
+    /// of the configuration, reported at start.
+    pub fn devices(&self) -> Result<Vec<DeviceSpec>, offload_backends::SpecError> {
+        let mut specs = Vec::new();
+        if let Some(v) = &self.fpga {
+            specs.push(DeviceSpec::fpga(v, self.fpga_clock_mhz)?);
+        }
+        if self.cuda_emulate {
+            specs.push(DeviceSpec::CudaEmulated {
+                max_log: EMULATED_GPU_MAX_LOG,
+            });
+        } else if self.cuda {
+            specs.push(DeviceSpec::Cuda);
+        }
+        Ok(specs)
     }
 }
+
+/// The emulated GPU's largest NTT: it runs on the host, slowly, for bring-up and tests.
+const EMULATED_GPU_MAX_LOG: u32 = 16;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn simulated_fpga_specs_name_field_size_and_lanes() {
-        let sim = |f, max_log, lanes| {
-            Some(Ok(SimFpga {
-                field: f,
-                max_log,
-                lanes,
-            }))
-        };
-        assert_eq!(SimFpga::parse("sim"), sim("babybear", 10, 1));
-        assert_eq!(SimFpga::parse("sim:12"), sim("babybear", 12, 1));
-        assert_eq!(SimFpga::parse("sim:10x2"), sim("babybear", 10, 2));
-        assert_eq!(SimFpga::parse("sim:goldilocks"), sim("goldilocks", 10, 1));
-        assert_eq!(
-            SimFpga::parse("sim:goldilocks:8x2"),
-            sim("goldilocks", 8, 2)
-        );
-        assert_eq!(SimFpga::parse("sim:babybear:6"), sim("babybear", 6, 1));
-        assert_eq!(
-            SimFpga::parse("/sys/bus/pci/devices/0000:01:00.0/resource0"),
-            None
-        );
-        assert_eq!(SimFpga::parse("simulator"), None);
-        for bad in ["sim:mersenne", "sim:goldilocks:ten", "sim:10xtwo", "sim:"] {
-            assert!(matches!(SimFpga::parse(bad), Some(Err(_))), "{bad}");
-        }
+    fn device_keys_become_specs() {
+        let mut c = Config::default();
+        assert_eq!(c.devices().unwrap(), [DeviceSpec::Cuda]);
+        c.fpga = Some("sim:goldilocks:8x2".into());
+        c.cuda_emulate = true;
+        let names: Vec<_> = c.devices().unwrap().iter().map(|d| d.name()).collect();
+        assert_eq!(names, ["fpga-sim", "cuda-emulated"]);
+        c.fpga = Some("sim:mersenne".into());
+        assert!(c.devices().is_err());
+        c.fpga = Some("/dev/uio0".into());
+        c.cuda = false;
+        c.cuda_emulate = false;
+        let names: Vec<_> = c.devices().unwrap().iter().map(|d| d.name()).collect();
+        assert_eq!(names, ["fpga"]);
     }
 
     #[test]

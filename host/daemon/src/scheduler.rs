@@ -6,7 +6,8 @@
 //! backlog + this job's estimate, where an estimate is the backend's prior times a factor per
 //! operation, calibrated by a self-benchmark at start-up and refined from every observed run.
 //! A job whose client has gone is dropped when it reaches the front of its queue. A job a
-//! backend fails is re-run on the fallback backend (the CPU), counted and logged; so is a job a
+//! backend fails is re-run on the fallback backend (one whose capabilities cover every job: the
+//! CPU), counted and logged; so is a job a
 //! device has not finished within its time limit (20 times its estimate, at least the floor),
 //! from a copy taken before it went to the device.
 

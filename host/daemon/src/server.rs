@@ -16,8 +16,6 @@ use crate::shm::ShmDir;
 use crate::tls::Tls;
 use anyhow::Context;
 use ark_ec::{CurveGroup, PrimeGroup};
-use offload_core::backend::Backend;
-use offload_core::cpu::CpuBackend;
 use offload_core::job::{BaseSet, Msm, MsmJob, Ntt, NttJob, SigItem, SigScheme, VerifyJob};
 use offload_core::Job;
 use offload_engine::ntt::NttConfig;
@@ -143,83 +141,6 @@ fn calibration_jobs() -> Vec<Job> {
     jobs
 }
 
-/// The FPGA backend `spec` names (a simulation, [`crate::config::SimFpga`], or a register-map path),
-/// opened and probed off the async threads; or its name and why it cannot be used.
-async fn open_fpga(spec: &str, clock_mhz: f64) -> Result<Arc<dyn Backend>, (String, String)> {
-    let spec = spec.to_string();
-    let sim = crate::config::SimFpga::parse(&spec);
-    let name = if sim.is_some() { "fpga-sim" } else { "fpga" };
-    #[cfg(feature = "fpga")]
-    let opened = tokio::task::spawn_blocking(move || {
-        let bus = if let Some(sim) = sim {
-            let s = sim?;
-            match s.field {
-                "goldilocks" => offload_fpga::sim::goldilocks(s.max_log, s.lanes),
-                _ => offload_fpga::sim::babybear(s.max_log, s.lanes),
-            }
-            .map_err(|e| e.to_string())?
-        } else {
-            Box::new(
-                offload_fpga::mmio::MmioDevice::open(std::path::Path::new(&spec))
-                    .map_err(|e| e.to_string())?,
-            )
-        };
-        offload_fpga::FpgaBackend::open(name, bus, clock_mhz).map_err(|e| format!("probe: {e}"))
-    })
-    .await;
-    #[cfg(not(feature = "fpga"))]
-    {
-        let _ = (sim, clock_mhz);
-        Err((
-            name.into(),
-            "this offloadd was built without its fpga feature".into(),
-        ))
-    }
-    #[cfg(feature = "fpga")]
-    match opened {
-        Ok(Ok(b)) => Ok(Arc::new(b)),
-        Ok(Err(why)) => Err((name.into(), why)),
-        Err(e) => Err((name.into(), format!("opening panicked: {e}"))),
-    }
-}
-
-/// The GPU backend: on the GPU the probe finds, or (`emulate`) the same plans run on the
-/// host for bring-up; or why there is none.
-async fn open_cuda(emulate: bool) -> Result<Arc<dyn Backend>, (String, String)> {
-    #[cfg(not(feature = "cuda"))]
-    {
-        let name = if emulate { "cuda-emulated" } else { "cuda" };
-        Err((
-            name.into(),
-            "this offloadd was built without its cuda feature".into(),
-        ))
-    }
-    #[cfg(feature = "cuda")]
-    let opened = tokio::task::spawn_blocking(move || {
-        if emulate {
-            return offload_kernels::backend::GpuBackend::host_emulation(16)
-                .map_err(|e| ("cuda-emulated".to_string(), e.to_string()));
-        }
-        let gpu = offload_kernels::probe().map_err(|why| ("cuda".to_string(), why.to_string()))?;
-        offload_kernels::backend::GpuBackend::cuda(&gpu).map_err(|e| {
-            (
-                "cuda".to_string(),
-                format!(
-                    "{} (compute {}.{}): {e}",
-                    gpu.name, gpu.compute_capability.0, gpu.compute_capability.1
-                ),
-            )
-        })
-    })
-    .await;
-    #[cfg(feature = "cuda")]
-    match opened {
-        Ok(Ok(b)) => Ok(Arc::new(b)),
-        Ok(Err(e)) => Err(e),
-        Err(e) => Err(("cuda".into(), format!("the GPU probe panicked: {e}"))),
-    }
-}
-
 /// A TCP listener beyond loopback needs TLS and tenants (or required client certificates),
 /// unless the operator has said otherwise in so many words.
 fn exposure_allowed(config: &Config, auth: &Auth, addr: SocketAddr) -> anyhow::Result<()> {
@@ -274,32 +195,24 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
         )
         .with_context(|| format!("opening the data directory {}", config.data_dir.display()))?,
     );
-    // The registry: the CPU always; device backends register here when present, or are
-    // listed as absent with the reason.
-    let mut backends: Vec<Arc<dyn Backend>> = vec![Arc::new(CpuBackend::new())];
+    // The CPU always; each configured device when it opens, or listed as absent with why.
+    let specs = config.devices().context("the device configuration")?;
+    let registry = tokio::task::spawn_blocking(move || offload_backends::Registry::open(&specs))
+        .await
+        .context("opening the devices")?;
+    let fallback = registry
+        .fallback()
+        .context("no registered backend runs every job, so none can be the fallback")?;
+    let backends = registry.backends;
     let mut absent = Vec::new();
-    if let Some(spec) = &config.fpga {
-        match open_fpga(spec, config.fpga_clock_mhz).await {
-            Ok(b) => backends.push(b),
-            Err((name, why)) => {
-                tracing::warn!(backend = %name, "not registered: {why}");
-                absent.push((name, why));
-            }
-        }
-    }
-    if config.cuda || config.cuda_emulate {
-        match open_cuda(config.cuda_emulate).await {
-            Ok(b) => backends.push(b),
-            Err((name, why)) => {
-                tracing::warn!(backend = %name, "not registered: {why}");
-                absent.push((name, why));
-            }
-        }
+    for a in registry.absent {
+        tracing::warn!(backend = %a.name, "not registered: {}", a.why);
+        absent.push((a.name, a.why));
     }
     for b in &backends {
         tracing::info!(backend = b.name(), device = %b.device(), "backend registered");
     }
-    let scheduler = Scheduler::new(backends, 0, config.queue_capacity, metrics.clone());
+    let scheduler = Scheduler::new(backends, fallback, config.queue_capacity, metrics.clone());
     if let Some(name) = &config.prefer_backend {
         if !scheduler.prefer(name) {
             anyhow::bail!("--prefer-backend {name}: no such backend is registered");
