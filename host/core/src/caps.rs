@@ -278,7 +278,7 @@ mod tests {
     #[test]
     fn only_a_backend_that_runs_everything_covers_everything() {
         use crate::backend::Backend;
-        let cpu = crate::cpu::CpuBackend.capabilities();
+        let cpu = crate::cpu::CpuBackend::new().capabilities();
         assert!(covers_everything(&cpu));
         for i in 0..cpu.len() {
             let mut less = cpu.clone();

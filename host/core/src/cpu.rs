@@ -12,12 +12,23 @@ use offload_engine::ntt::{Domain, NttField};
 use offload_engine::sig::{bls, ed25519, secp256k1, Verdict};
 use std::time::Duration;
 
-#[derive(Debug, Default)]
-pub struct CpuBackend;
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CpuBackend {
+    arithmetic: msm::Arithmetic,
+}
 
 impl CpuBackend {
+    /// The fastest arithmetic this CPU has (AVX-512 IFMA where present).
     pub fn new() -> Self {
-        Self
+        Self::default()
+    }
+
+    /// Variable-base MSMs in arkworks' portable arithmetic: what every CPU runs, and the
+    /// reference the IFMA path is checked against.
+    pub fn portable() -> Self {
+        Self {
+            arithmetic: msm::Arithmetic::Portable,
+        }
     }
 }
 
@@ -25,15 +36,14 @@ impl CpuBackend {
 /// keep their per-thread chunk sizes, small enough to stop within a fraction of a second.
 const VERIFY_SLICE: usize = 1 << 14;
 
-fn run_msm<C: WireCurve>(m: &Msm<C>, cancel: &Cancel) -> Result<Vec<Projective<C>>, String> {
+fn run_msm<C: WireCurve>(
+    arithmetic: msm::Arithmetic,
+    m: &Msm<C>,
+    cancel: &Cancel,
+) -> Result<Vec<Projective<C>>, String> {
     let res = match m.bases().table() {
         Some(t) => t.msm_batch_cancellable(m.scalars(), cancel),
-        None => msm::msm_batch_cancellable(
-            msm::Arithmetic::Fastest,
-            &m.bases().points,
-            m.scalars(),
-            cancel,
-        ),
+        None => msm::msm_batch_cancellable(arithmetic, &m.bases().points, m.scalars(), cancel),
     };
     res.map_err(|e| e.to_string())
 }
@@ -138,10 +148,10 @@ impl Backend for CpuBackend {
             }
         };
         match job {
-            Job::Msm(MsmJob::Bn254(m)) => run_msm(&m, cancel)
+            Job::Msm(MsmJob::Bn254(m)) => run_msm(self.arithmetic, &m, cancel)
                 .map(|r| Output::Msm(MsmOutput::Bn254(r)))
                 .map_err(fail),
-            Job::Msm(MsmJob::Bls12_381(m)) => run_msm(&m, cancel)
+            Job::Msm(MsmJob::Bls12_381(m)) => run_msm(self.arithmetic, &m, cancel)
                 .map(|r| Output::Msm(MsmOutput::Bls12_381(r)))
                 .map_err(fail),
             Job::Ntt(mut n) => {
@@ -180,14 +190,14 @@ mod tests {
                 items: vec![SigItem::default(); VERIFY_SLICE + 3],
             })
         };
-        let Ok(Output::Verify(v)) = CpuBackend.run(job(), &Cancel::new()) else {
+        let Ok(Output::Verify(v)) = CpuBackend::new().run(job(), &Cancel::new()) else {
             panic!("a live job failed");
         };
         assert_eq!(v.len(), VERIFY_SLICE + 3);
         assert!(v.iter().all(|v| !v.is_valid()));
         let cancel = Cancel::new();
         cancel.cancel();
-        let Err(f) = CpuBackend.run(job(), &cancel) else {
+        let Err(f) = CpuBackend::new().run(job(), &cancel) else {
             panic!("a cancelled job ran");
         };
         assert_eq!(f.kind, crate::backend::FailureKind::Cancelled);

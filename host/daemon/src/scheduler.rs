@@ -601,12 +601,12 @@ mod tests {
         fn run(&self, job: Job, cancel: &Cancel) -> Result<Output, Failure> {
             self.started.lock().unwrap().push(job.size());
             match self.act {
-                Act::Run => CpuBackend.run(job, cancel),
+                Act::Run => CpuBackend::new().run(job, cancel),
                 Act::Fail => Err(Failure::device("device lost", Some(job))),
                 Act::Panic => panic!("kernel fault"),
                 Act::Sleep(d) => {
                     std::thread::sleep(d);
-                    CpuBackend.run(job, cancel)
+                    CpuBackend::new().run(job, cancel)
                 }
                 Act::UntilCancelled => {
                     let t = Instant::now();
@@ -664,7 +664,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failed_device_job_reruns_on_the_cpu() {
         let m = Metrics::new();
-        let s = Scheduler::new(vec![Arc::new(CpuBackend), flaky()], 0, 8, m.clone());
+        let s = Scheduler::new(vec![Arc::new(CpuBackend::new()), flaky()], 0, 8, m.clone());
         let (out, report) = s.submit(&me(), verify(3)).await.unwrap();
         assert_eq!(report.backend, "cpu");
         assert!(report.fallback);
@@ -681,7 +681,7 @@ mod tests {
         let m = Metrics::new();
         let s = Scheduler::new(
             vec![
-                Arc::new(CpuBackend),
+                Arc::new(CpuBackend::new()),
                 // Claims every job as instant and never finishes one in time.
                 Fake::new(
                     "hangs",

@@ -47,7 +47,12 @@ fn the_simulated_engine_gives_the_cpu_answers_in_every_order() {
                     };
                     let j = job(base.orders(input, output), log_n, 3, seed);
                     assert!(fpga.accepts(&j));
-                    let want = data(CpuBackend.run(j.clone(), &Cancel::never()).ok().unwrap());
+                    let want = data(
+                        CpuBackend::new()
+                            .run(j.clone(), &Cancel::never())
+                            .ok()
+                            .unwrap(),
+                    );
                     let got = data(fpga.run(j, &Cancel::never()).ok().unwrap());
                     assert_eq!(
                         got, want,
@@ -94,7 +99,7 @@ fn the_simulated_goldilocks_engine_gives_the_cpu_answers() {
                     Ok(Output::Ntt(NttJob::Goldilocks(want))),
                     Ok(Output::Ntt(NttJob::Goldilocks(got))),
                 ) = (
-                    CpuBackend.run(j.clone(), &Cancel::never()),
+                    CpuBackend::new().run(j.clone(), &Cancel::never()),
                     fpga.run(j, &Cancel::never()),
                 )
                 else {
@@ -117,7 +122,12 @@ fn a_four_lane_engine_takes_what_its_lanes_share_and_leaves_smaller_sizes_to_the
     for (log_n, seed) in [(3, 1), (5, 2), (6, 3)] {
         let j = job(NttConfig::inverse(), log_n, 2, seed);
         assert!(fpga.accepts(&j));
-        let want = data(CpuBackend.run(j.clone(), &Cancel::never()).ok().unwrap());
+        let want = data(
+            CpuBackend::new()
+                .run(j.clone(), &Cancel::never())
+                .ok()
+                .unwrap(),
+        );
         assert_eq!(
             data(fpga.run(j, &Cancel::never()).ok().unwrap()),
             want,
@@ -227,7 +237,12 @@ fn a_raised_cancel_stops_the_device_and_it_serves_the_next_job() {
         "a cancel is not a device failure"
     );
     let j = job(NttConfig::forward(), 6, 1, 5);
-    let want = data(CpuBackend.run(j.clone(), &Cancel::never()).ok().unwrap());
+    let want = data(
+        CpuBackend::new()
+            .run(j.clone(), &Cancel::never())
+            .ok()
+            .unwrap(),
+    );
     assert_eq!(data(fpga.run(j, &Cancel::never()).ok().unwrap()), want);
 }
 
