@@ -465,11 +465,18 @@ fn every_simulated_fpga_engine_conforms() {
 }
 
 /// The real GPU, where there is one; elsewhere the reason, printed (this test then checks
-/// only that the absence is explained).
+/// only that the absence is explained). With OFFLOAD_REQUIRE_GPU=1 (scripts/gpu.sh on a lent
+/// GPU) an absent GPU fails.
 #[test]
 fn a_real_gpu_conforms_where_there_is_one() {
     match open(&DeviceSpec::Cuda) {
-        Ok(b) => conform(&*b),
+        Ok(b) => {
+            eprintln!("real-GPU conformance on {}", b.device());
+            conform(&*b)
+        }
+        Err(a) if std::env::var_os("OFFLOAD_REQUIRE_GPU").is_some_and(|v| v == "1") => {
+            panic!("OFFLOAD_REQUIRE_GPU=1 and no usable GPU: {}", a.why)
+        }
         Err(a) => {
             assert!(!a.why.is_empty());
             eprintln!("SKIPPED the real-GPU conformance: {}", a.why);
