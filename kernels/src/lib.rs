@@ -7,21 +7,14 @@
 //!
 //! The field and NTT code is written for host and device alike (`cuda/*.cuh`); [`host`] is
 //! that code compiled by the host C++ compiler, which the tests check against arkworks and
-//! Plonky3 on machines without a GPU.
+//! Plonky3 on machines without a GPU. This crate is a leaf: the GPU backend that plans jobs
+//! onto these kernels is `offload-gpu` (`host/gpu`).
 
-pub mod backend;
 pub mod cache;
 pub mod compile;
-pub mod curve;
-pub mod exec;
-pub mod field;
 pub mod host;
-pub mod plan;
 pub mod probe;
-pub mod resident;
-pub mod sig;
 pub mod source;
-pub mod tables;
 
 pub use compile::{compile_ptx, compile_text, CompileError};
 pub use probe::{probe, GpuInfo, Unavailable};

@@ -111,14 +111,14 @@ mod fpga {
 #[cfg(feature = "cuda")]
 mod cuda {
     use super::*;
-    use offload_kernels::backend::GpuBackend;
+    use offload_gpu::backend::GpuBackend;
 
     pub fn open(spec: &DeviceSpec) -> Result<Arc<dyn Backend>, String> {
         if let DeviceSpec::CudaEmulated { max_log } = spec {
             let b = GpuBackend::host_emulation(*max_log).map_err(|e| e.to_string())?;
             return Ok(Arc::new(b));
         }
-        let gpu = offload_kernels::probe().map_err(|e| e.to_string())?;
+        let gpu = offload_gpu::probe().map_err(|e| e.to_string())?;
         let b = GpuBackend::cuda(&gpu).map_err(|e| {
             format!(
                 "{} (compute {}.{}): {e}",

@@ -1,6 +1,5 @@
 //! Limbs as the device stores them, computed from arkworks' canonical values (not from its
-//! internal representation, so a test cannot agree with the device by sharing a mistake);
-//! and the NTT configurations the plan tests run.
+//! internal representation, so a test cannot agree with the device by sharing a mistake).
 #![allow(dead_code)]
 
 use ark_ff::{BigInteger, PrimeField};
@@ -26,28 +25,4 @@ pub fn mont_words<F: PrimeField>(x: F) -> Vec<u32> {
 pub fn from_mont_words<F: PrimeField>(w: &[u32]) -> F {
     let bytes: Vec<u8> = w.iter().flat_map(|x| x.to_le_bytes()).collect();
     F::from_le_bytes_mod_order(&bytes) * r::<F>().inverse().expect("R is invertible")
-}
-
-/// Every NTT configuration: both directions, each order on each side, with and without the
-/// coset g.
-pub fn ntt_configs<F: offload_engine::ntt::NttField>(
-    g: F,
-) -> Vec<offload_engine::ntt::NttConfig<F>> {
-    use offload_engine::ntt::{Direction, NttConfig, Order};
-    let mut out = Vec::new();
-    for direction in [Direction::Forward, Direction::Inverse] {
-        for input in [Order::Natural, Order::BitReversed] {
-            for output in [Order::Natural, Order::BitReversed] {
-                for coset in [None, Some(g)] {
-                    out.push(NttConfig {
-                        direction,
-                        input,
-                        output,
-                        coset,
-                    });
-                }
-            }
-        }
-    }
-    out
 }

@@ -5,9 +5,9 @@
 mod common;
 
 use offload_engine::ntt::{self, NttConfig};
-use offload_kernels::exec::{Executor, Host};
-use offload_kernels::field::DeviceField;
-use offload_kernels::plan;
+use offload_gpu::exec::{Executor, Host};
+use offload_gpu::field::DeviceField;
+use offload_gpu::plan;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
@@ -87,7 +87,7 @@ fn a_pass_launched_with_the_wrong_block_is_an_error() {
     p.launches[0].block *= 2;
     let e = Host::default().execute(&mut p).unwrap_err();
     assert!(
-        matches!(e, offload_kernels::exec::ExecError::BadLaunch(_)),
+        matches!(e, offload_gpu::exec::ExecError::BadLaunch(_)),
         "{e}"
     );
 }

@@ -11,7 +11,6 @@ use crate::curve::DeviceCurve;
 use crate::exec::{Cuda, ExecError, Executor, Host};
 use crate::field::DeviceField;
 use crate::plan;
-use crate::probe::GpuInfo;
 use crate::resident::ResidentStats;
 use crate::sig;
 use ark_ec::short_weierstrass::Projective;
@@ -25,6 +24,7 @@ use offload_engine::msm::ScalarLimbs;
 use offload_engine::ntt::{Direction, NttConfig, Order};
 use offload_engine::sig::ed25519::{self, Policy};
 use offload_engine::sig::Verdict;
+use offload_kernels::probe::GpuInfo;
 use std::sync::Mutex;
 use std::time::Duration;
 

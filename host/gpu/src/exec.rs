@@ -1,13 +1,13 @@
 //! Running a [`Plan`]: on the GPU through cudarc, or on the host through the same kernels
 //! compiled for the host (`cuda/host_check.cpp`), launch by launch.
 
-use crate::cache;
 use crate::plan::{Arg, Plan, ResidentKey};
 use crate::resident::{Cache, ResidentStats};
 use cudarc::driver::{
     CudaContext, CudaModule, CudaSlice, CudaStream, LaunchConfig, PinnedHostSlice, PushKernelArg,
 };
 use cudarc::nvrtc::Ptx;
+use offload_kernels::cache;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -25,7 +25,7 @@ pub enum ExecError {
     #[error("launch shape the kernel cannot run with: {0}")]
     BadLaunch(String),
     #[error("compiling the kernels: {0}")]
-    Compile(#[from] crate::CompileError),
+    Compile(#[from] offload_kernels::CompileError),
     #[error("CUDA: {0}")]
     Cuda(String),
     /// A result the device returned that cannot be right (reported by whoever decodes it).
@@ -156,7 +156,7 @@ impl Executor for Host {
             // SAFETY: the plan sized every buffer for its kernel's grid (the same sizes the
             // device gets), and the host loop touches exactly what the device threads would.
             let rc = unsafe {
-                crate::host::offload_host_launch(
+                offload_kernels::host::offload_host_launch(
                     name.as_ptr(),
                     bufs.as_ptr(),
                     bufs.len() as u32,
@@ -210,7 +210,7 @@ struct InFlight {
 
 impl Cuda {
     /// Device `ordinal`, keeping at most `resident_bytes` of resident buffers; call only
-    /// after [`crate::probe`] found it.
+    /// after [`offload_kernels::probe`] found it.
     pub fn new(
         ordinal: usize,
         arch: &'static str,

@@ -5,9 +5,9 @@
 use ark_ec::short_weierstrass::{Affine, Projective};
 use ark_ec::{CurveGroup, VariableBaseMSM};
 use ark_ff::{PrimeField, UniformRand, Zero};
-use offload_kernels::curve::DeviceCurve;
-use offload_kernels::exec::{Executor, Host};
-use offload_kernels::plan;
+use offload_gpu::curve::DeviceCurve;
+use offload_gpu::exec::{Executor, Host};
+use offload_gpu::plan;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 

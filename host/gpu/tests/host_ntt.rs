@@ -7,9 +7,9 @@
 mod common;
 
 use offload_engine::ntt::{Direction, NttConfig, Order};
-use offload_kernels::exec::{Executor, Host};
-use offload_kernels::field::DeviceField;
-use offload_kernels::plan::{self, NttTiling};
+use offload_gpu::exec::{Executor, Host};
+use offload_gpu::field::DeviceField;
+use offload_gpu::plan::{self, NttTiling};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 

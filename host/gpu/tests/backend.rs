@@ -5,9 +5,9 @@
 use offload_core::backend::{Backend, Cancel, Health};
 use offload_core::job::{Job, Ntt, NttJob, Output};
 use offload_engine::ntt::{self, Direction, NttConfig, Order};
-use offload_kernels::backend::{GpuBackend, OpenError};
-use offload_kernels::exec::{ExecError, Executor, Host};
-use offload_kernels::plan::Plan;
+use offload_gpu::backend::{GpuBackend, OpenError};
+use offload_gpu::exec::{ExecError, Executor, Host};
+use offload_gpu::plan::Plan;
 use p3_field::PrimeCharacteristicRing;
 
 fn babybear_job(log_n: u32, columns: usize, cfg: NttConfig<p3_baby_bear::BabyBear>) -> Job {
@@ -174,7 +174,7 @@ fn ed25519_batches_run_in_chunks_and_give_the_cpu_verdicts() {
     use ed25519_dalek::{Signer, SigningKey};
     use offload_core::job::{SigItem, SigScheme, VerifyJob};
     use offload_engine::sig::ed25519::{self, Policy};
-    use offload_kernels::backend::VerifyTuning;
+    use offload_gpu::backend::VerifyTuning;
     use rand::SeedableRng;
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
     let mut items: Vec<SigItem> = (0..12u8)
@@ -358,7 +358,7 @@ fn streamed_chunks_come_back_in_order_with_plans_in_flight() {
     use offload_core::job::{BaseSet, Msm, MsmJob, MsmOutput, SigItem, SigScheme, VerifyJob};
     use offload_engine::msm::Canonical;
     use offload_engine::sig::ed25519::Policy;
-    use offload_kernels::backend::VerifyTuning;
+    use offload_gpu::backend::VerifyTuning;
     use rand::SeedableRng;
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(93);
     let points: Vec<ark_bn254::G1Affine> = (0..90)

@@ -6,8 +6,8 @@
 use ed25519_dalek::{Signer, SigningKey};
 use offload_engine::sig::ed25519::{verify, Item, Policy};
 use offload_engine::sig::Verdict;
-use offload_kernels::exec::{Executor, Host};
-use offload_kernels::sig;
+use offload_gpu::exec::{Executor, Host};
+use offload_gpu::sig;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
@@ -46,7 +46,7 @@ fn assert_same(policy: Policy, v: &[Owned]) -> Vec<Verdict> {
 fn cctv() -> Vec<Owned> {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/vectors/cctv-ed25519vectors.json"
+        "/../../../shared/vectors/cctv-ed25519vectors.json"
     ))
     .expect("../shared/vectors/cctv-ed25519vectors.json beside the repository");
     let v: serde_json::Value = serde_json::from_str(&text).expect("json");
