@@ -5,6 +5,7 @@
 # host build), Icarus Verilog and Verilator (the HDL tests), Python 3 with grpcio,
 # grpcio-tools and grpcio-reflection, the YoWASP FPGA tools, and NVIDIA's NVRTC and nvcc
 # wheels (the CUDA kernels compile with no GPU), and cargo-afl with AFL++ (scripts/fuzz.sh);
+# builds with the `ci` profile (release code, no fat LTO: see Cargo.toml);
 # installs whatever of those is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,32 +60,32 @@ export OFFLOAD_PTXAS="$nvidia/cuda_nvcc/bin/ptxas"
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"
-cargo clippy --workspace --all-targets --release -- -D warnings
+cargo clippy --workspace --all-targets --profile ci -- -D warnings
 echo "== cargo test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cargo test --workspace --release 2>&1 | tee "$log"
+cargo test --workspace --profile ci 2>&1 | tee "$log"
 echo "== bench smoke run"
-cargo run --release -q -p offload-cli -- bench --op msm --log-n 10 --reps 2 --compare --format table
-cargo run --release -q -p offload-cli -- bench --op ntt --log-n 12 --reps 2 --compare --format table
+cargo run --profile ci -q -p offload-cli -- bench --op msm --log-n 10 --reps 2 --compare --format table
+cargo run --profile ci -q -p offload-cli -- bench --op ntt --log-n 12 --reps 2 --compare --format table
 # The GPU path with its kernels emulated on the host (no GPU here): results checked against
 # the CPU and the peers; --backend cuda says why it cannot run.
-cargo run --release -q -p offload-cli -- bench --backend cuda-emulated --op msm --curve bn254 \
+cargo run --profile ci -q -p offload-cli -- bench --backend cuda-emulated --op msm --curve bn254 \
   --log-n 9 --reps 1 --compare --format table
-cargo run --release -q -p offload-cli -- bench --backend cuda-emulated --op ntt --field bn254 \
+cargo run --profile ci -q -p offload-cli -- bench --backend cuda-emulated --op ntt --field bn254 \
   --log-n 10 --reps 1 --compare --format table
-cargo run --release -q -p offload-cli -- bench --backend cuda-emulated --op ed25519 \
+cargo run --profile ci -q -p offload-cli -- bench --backend cuda-emulated --op ed25519 \
   --policy strict --batch 32 --reps 1 --compare --format table
 
 echo "== offloadd: bench through the daemon, and the Python client"
 work=$(mktemp -d)
 trap 'rm -f "$log"; [ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null; rm -rf "$work"' EXIT
-target/release/offloadd --listen 127.0.0.1:0 --metrics-listen "" --shm-dir "$work/shm" \
+target/ci/offloadd --listen 127.0.0.1:0 --metrics-listen "" --shm-dir "$work/shm" \
   --data-dir "$work/data" --uds "$work/offload.sock" >"$work/offloadd.log" 2>&1 &
 daemon=$!
 for _ in $(seq 1 300); do [ -S "$work/offload.sock" ] && break; sleep 0.1; done
 [ -S "$work/offload.sock" ] || { cat "$work/offloadd.log"; echo "offloadd did not start" >&2; exit 1; }
-target/release/offload bench --backend remote --addr "unix:$work/offload.sock" --shm-dir "$work/shm" \
+target/ci/offload bench --backend remote --addr "unix:$work/offload.sock" --shm-dir "$work/shm" \
   --op msm --log-n 10 --reps 2 --compare --format table
 python3 examples/python/client.py "unix:$work/offload.sock"
 python3 examples/python/reflect.py "unix:$work/offload.sock"
@@ -102,7 +103,7 @@ openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localh
 printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$work/server.ext"
 openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
   -days 2 -extfile "$work/server.ext" -out "$work/server.pem" 2>/dev/null
-target/release/offloadd token --tenant ci >"$work/token.txt"
+target/ci/offloadd token --tenant ci >"$work/token.txt"
 token=$(grep '^offload_' "$work/token.txt")
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 {
@@ -110,16 +111,16 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
   printf '[tls]\ncert = "%s"\nkey = "%s"\n' "$work/server.pem" "$work/server.key"
   grep -v '^#' "$work/token.txt" | grep -v '^offload_'
 } >"$work/tls.toml"
-target/release/offloadd --config "$work/tls.toml" >"$work/offloadd-tls.log" 2>&1 &
+target/ci/offloadd --config "$work/tls.toml" >"$work/offloadd-tls.log" 2>&1 &
 daemon=$!
 for _ in $(seq 1 300); do
   python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
   sleep 0.1
 done
-if OFFLOAD_TLS_CA="$work/ca.pem" target/release/offload info --addr "https://localhost:$port" >/dev/null 2>&1; then
+if OFFLOAD_TLS_CA="$work/ca.pem" target/ci/offload info --addr "https://localhost:$port" >/dev/null 2>&1; then
   cat "$work/offloadd-tls.log"; echo "a call without the token was answered" >&2; exit 1
 fi
-OFFLOAD_TLS_CA="$work/ca.pem" OFFLOAD_TOKEN="$token" target/release/offload info --addr "https://localhost:$port"
+OFFLOAD_TLS_CA="$work/ca.pem" OFFLOAD_TOKEN="$token" target/ci/offload info --addr "https://localhost:$port"
 OFFLOAD_TLS_CA="$work/ca.pem" OFFLOAD_TOKEN="$token" python3 examples/python/client.py "127.0.0.1:$port" ||
   { cat "$work/offloadd-tls.log"; exit 1; }
 kill "$daemon"
