@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 kit() {
-  cargo build --release -q -p offload-cli
+  cargo build --release -q -p offload-benches --bin offload-bench
   local conf
   conf=$(cargo test --release -q -p offload-backends --test conformance --no-run \
     --message-format=json 2>/dev/null |
@@ -23,9 +23,9 @@ for l in sys.stdin:
         print(m["executable"])')
   [ -x "$conf" ] || { echo "no conformance test binary" >&2; exit 1; }
   rm -rf gpu-kit && mkdir gpu-kit
-  cp target/release/offload gpu-kit/offload
+  cp target/release/offload-bench gpu-kit/offload-bench
   cp "$conf" gpu-kit/conformance
-  strip gpu-kit/offload gpu-kit/conformance
+  strip gpu-kit/offload-bench gpu-kit/conformance
   du -sh gpu-kit
 }
 
@@ -45,7 +45,7 @@ run() {
     a_real_gpu >"$out/conformance.txt" 2>&1 && conf=ok || conf="FAILED ($?)"
   tail -5 "$out/conformance.txt"
   echo "== benches"
-  bench() { timeout 90 gpu-kit/offload bench --backend cuda --compare --reps 9 "$@"; }
+  bench() { timeout 90 gpu-kit/offload-bench --backend cuda --compare --reps 9 "$@"; }
   {
     bench --op msm --curve bn254 --log-n 16,18,20 --format table
     bench --op msm --curve bls12-381 --log-n 16,18 --format table

@@ -66,16 +66,21 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --profile ci 2>&1 | tee "$log"
 echo "== bench smoke run"
-cargo run --profile ci -q -p offload-cli -- bench --op msm --log-n 10 --reps 2 --compare --format table
-cargo run --profile ci -q -p offload-cli -- bench --op ntt --log-n 12 --reps 2 --compare --format table
+# Every binary of the workspace with the features the tests built (a `cargo run -p X` would
+# resolve X's features alone and rebuild much of the tree).
+cargo build --workspace --profile ci --bins -q
+bin=target/ci
+$bin/offload bench --op msm --log-n 10 --reps 2 --compare --format table
+$bin/offload bench --op ntt --log-n 12 --reps 2 --compare --format table
 # The GPU path with its kernels emulated on the host (no GPU here): results checked against
 # the CPU and the peers; --backend cuda says why it cannot run.
-cargo run --profile ci -q -p offload-cli -- bench --backend cuda-emulated --op msm --curve bn254 \
+$bin/offload-bench --backend cuda-emulated --op msm --curve bn254 \
   --log-n 9 --reps 1 --compare --format table
-cargo run --profile ci -q -p offload-cli -- bench --backend cuda-emulated --op ntt --field bn254 \
+$bin/offload-bench --backend cuda-emulated --op ntt --field bn254 \
   --log-n 10 --reps 1 --compare --format table
-cargo run --profile ci -q -p offload-cli -- bench --backend cuda-emulated --op ed25519 \
+$bin/offload-bench --backend cuda-emulated --op ed25519 \
   --policy strict --batch 32 --reps 1 --compare --format table
+$bin/offload hw list
 
 echo "== offloadd: bench through the daemon, and the Python client"
 work=$(mktemp -d)

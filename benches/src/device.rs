@@ -48,7 +48,7 @@ impl Runner for Device {
     }
 }
 
-fn msm_job<C: offload_core::wire::WireCurve>(log_n: u32) -> Result<Msm<C>, String>
+fn msm_job<C: offload_core::wire::Curve>(log_n: u32) -> Result<Msm<C>, String>
 where
     C::ScalarField: ark_ff::PrimeField<BigInt = ark_ff::BigInt<4>>,
 {

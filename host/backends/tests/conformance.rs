@@ -14,7 +14,7 @@ use offload_core::job::{
     BaseSet, FieldId, Job, Msm, MsmJob, MsmOutput, Ntt, NttJob, Output, SchemeId, SigItem,
     SigScheme, VerifyJob,
 };
-use offload_core::wire::{CurveId, WireCurve};
+use offload_core::wire::{Curve, CurveId};
 use offload_engine::msm::Canonical;
 use offload_engine::ntt::{Direction, NttConfig, NttField, Order};
 use offload_engine::sig::ed25519::{self, Policy};
@@ -221,7 +221,7 @@ fn check_ntt(b: &dyn Backend, field: FieldId, log_n: &std::ops::RangeInclusive<u
 
 // ---- MSM against arkworks ----
 
-fn msm_case<C: WireCurve>(
+fn msm_case<C: Curve>(
     n: usize,
     seed: u64,
 ) -> (Msm<C>, Vec<ark_ec::short_weierstrass::Projective<C>>)

@@ -1,14 +1,14 @@
-//! `offload`: the command line. `offload bench` measures the engines (in process or through a
-//! daemon) against peer libraries; `offload hw` runs the FPGA flow; the other commands are
-//! clients of a running offloadd.
+//! `offload`: the command line, a client of a running offloadd. Any other command NAME runs the
+//! tool `offload-NAME` found beside this binary or on PATH, as git does: `offload bench` is
+//! offload-bench (crate offload-benches: the peers, the GPU and the FPGA simulator) and `offload
+//! hw` is offload-hw (crate offload-hdl: rust-hdl and the open flow), so this binary links none
+//! of them.
 
-mod bench;
-mod bench_fpga;
 mod client;
-mod hw;
-mod plot;
+mod tools;
 
 use clap::{Parser, Subcommand};
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -24,8 +24,6 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Measure MSM and NTT per backend and size, optionally against peer libraries.
-    Bench(bench::BenchArgs),
     /// What the daemon runs: backends, operations, limits, queues.
     Info(client::Conn),
     /// Upload, list and delete base sets.
@@ -55,9 +53,11 @@ enum Command {
         conn: client::Conn,
         file: std::path::PathBuf,
     },
-    /// FPGA cores: the open flow to a bitstream, the catalogue, Verilog export.
-    #[command(subcommand)]
-    Hw(hw::Hw),
+    /// `offload bench` (offload-bench): measure MSM, NTT and verification per backend and size,
+    /// against peer libraries. `offload hw` (offload-hw): the FPGA cores' open flow. Any NAME
+    /// runs `offload-NAME`.
+    #[command(external_subcommand)]
+    Tool(Vec<OsString>),
 }
 
 fn on_runtime(f: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
@@ -71,13 +71,12 @@ fn on_runtime(f: impl std::future::Future<Output = anyhow::Result<()>>) -> anyho
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Bench(args) => bench::run(args),
         Command::Info(conn) => on_runtime(client::info(&conn)),
         Command::Bases { conn, cmd } => on_runtime(client::bases(&conn, cmd)),
         Command::Msm { conn, args } => on_runtime(client::msm(&conn, args)),
         Command::Ntt { conn, args } => on_runtime(client::ntt(&conn, args)),
         Command::Verify { conn, file } => on_runtime(client::verify(&conn, file)),
-        Command::Hw(cmd) => hw::run(cmd),
+        Command::Tool(args) => return tools::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

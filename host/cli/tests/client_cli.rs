@@ -1,5 +1,5 @@
-//! The client commands (`offload info|bases|msm|ntt|verify`, `bench --backend remote`) against
-//! a daemon started in this test on an ephemeral port.
+//! The client commands (`offload info|bases|msm|ntt|verify`) against a daemon started in this
+//! test on an ephemeral port, and the hand-off of other commands to their tools.
 
 use ark_ec::{CurveGroup, PrimeGroup};
 use ark_std::UniformRand;
@@ -152,49 +152,6 @@ fn client_commands_against_a_daemon() {
     );
     assert!(err.contains("1 of 3 valid"), "{err}");
 
-    // The bench through the daemon agrees with the in-process engine.
-    let (ok, out, err) = run(&[
-        "bench",
-        "--backend",
-        "remote",
-        "--op",
-        "msm",
-        "--curve",
-        "bn254",
-        "--log-n",
-        "8",
-        "--reps",
-        "2",
-        "--compare",
-    ]);
-    assert!(ok, "{err}");
-    assert!(out.lines().count() >= 3, "{out}");
-    assert!(
-        out.contains("\"backend\":\"remote:http://") && !out.contains("\"agrees\":false"),
-        "{out}"
-    );
-    // Every signature scheme too, each against its in-process result.
-    for op in ["ed25519", "ecdsa", "schnorr", "bls"] {
-        let (ok, out, err) = run(&[
-            "bench",
-            "--backend",
-            "remote",
-            "--op",
-            op,
-            "--batch",
-            "8",
-            "--reps",
-            "2",
-            "--compare",
-        ]);
-        assert!(ok, "{op}: {err}");
-        assert!(out.lines().count() >= 3, "{op}: {out}");
-        assert!(
-            out.contains("\"backend\":\"remote:http://") && !out.contains("\"agrees\":false"),
-            "{op}: {out}"
-        );
-    }
-
     // Errors come back with the daemon's precise message and a failing exit status.
     let (ok, _, err) = run(&["bases", "delete", &handle]);
     assert!(ok, "{err}");
@@ -210,4 +167,51 @@ fn client_commands_against_a_daemon() {
     assert!(!ok);
     assert!(err.contains("no base set"), "{err}");
     rt.block_on(running.stop()).unwrap();
+}
+
+#[test]
+fn other_commands_run_the_tool_of_that_name() {
+    // A stand-in tool on PATH: `offload probe ARGS` must run it with ARGS and keep its status.
+    let dir = tempfile::tempdir().unwrap();
+    let tool = dir.path().join("offload-probe");
+    std::fs::write(&tool, "#!/bin/sh\necho \"probe: $*\"\nexit 3\n").unwrap();
+    std::fs::set_permissions(&tool, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = std::env::join_paths(std::iter::once(dir.path().to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_offload"))
+        .args(["probe", "--op", "msm two"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "probe: --op msm two\n"
+    );
+
+    // A tool that is nowhere: the message names it; for the workspace's own tools, how to build it.
+    let (ok, _, err) = offload(&["no-such-tool"]);
+    assert!(!ok);
+    assert!(
+        err.contains("no offload-no-such-tool beside this binary or on PATH"),
+        "{err}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_offload"))
+        .args(["hw", "list"])
+        .env("PATH", dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        assert!(
+            err.contains("cargo build --release -p offload-hdl"),
+            "{err}"
+        );
+    }
+    // Names that could reach outside the tool namespace are refused, not looked up.
+    let (ok, _, err) = offload(&["../x"]);
+    assert!(!ok);
+    assert!(err.contains("is not a command"), "{err}");
 }

@@ -15,15 +15,15 @@
 //! Addresses are `http://host:port` for TCP or `unix:/path/to/socket` for a Unix socket.
 
 use ark_ec::short_weierstrass::{Affine, Projective};
-use offload_core::job::{Bls12_381, Bn254};
-use offload_core::wire::{self, CurveId, PointEncoding, WireCurve, WireField};
-use offload_engine::ntt::{Direction, NttConfig, NttField, Order};
 use offload_proto::v1 as pb;
 use offload_proto::v1::offload_client::OffloadClient;
+use offload_wire::ntt::{Direction, NttConfig, Order};
+use offload_wire::{self as wire, CurveId, PointEncoding, WireCurve, WireField};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity, Uri};
 
 pub use offload_proto::v1;
+pub use offload_wire;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -54,20 +54,20 @@ pub trait ClientCurve: WireCurve<ScalarField: WireField> {
     fn wire() -> pb::Curve;
 }
 
-impl ClientCurve for Bn254 {
+impl ClientCurve for ark_bn254::g1::Config {
     fn wire() -> pb::Curve {
         pb::Curve::Bn254
     }
 }
 
-impl ClientCurve for Bls12_381 {
+impl ClientCurve for ark_bls12_381::g1::Config {
     fn wire() -> pb::Curve {
         pb::Curve::Bls12381
     }
 }
 
 /// A field the client can transform.
-pub trait ClientField: WireField + NttField {
+pub trait ClientField: WireField {
     fn wire() -> pb::NttField;
 }
 
@@ -406,7 +406,7 @@ impl Client {
             .ok_or_else(|| ClientError::Decode("no result".into()))
     }
 
-    /// NTTs of equal-length columns, as `offload_engine::ntt` defines them.
+    /// NTTs of equal-length columns, as offload.proto defines them.
     pub async fn ntt<F: ClientField>(
         &mut self,
         cfg: &NttConfig<F>,

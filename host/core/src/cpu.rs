@@ -5,7 +5,7 @@ use crate::backend::{Backend, Cancel, Capability, Failure};
 use crate::job::{
     FieldId, Job, Msm, MsmJob, MsmOutput, Ntt, NttJob, Output, SchemeId, SigItem, SigScheme,
 };
-use crate::wire::{CurveId, WireCurve};
+use crate::wire::{Curve, CurveId};
 use ark_ec::short_weierstrass::Projective;
 use offload_engine::msm;
 use offload_engine::ntt::{Domain, NttField};
@@ -36,7 +36,7 @@ impl CpuBackend {
 /// keep their per-thread chunk sizes, small enough to stop within a fraction of a second.
 const VERIFY_SLICE: usize = 1 << 14;
 
-fn run_msm<C: WireCurve>(
+fn run_msm<C: Curve>(
     arithmetic: msm::Arithmetic,
     m: &Msm<C>,
     cancel: &Cancel,

@@ -2,13 +2,14 @@
 //! mismatched lengths, a size its field cannot transform, or an unknown scheme.
 
 use crate::error::JobError;
-use crate::wire::{CurveId, WireCurve};
+use crate::wire::{Curve, CurveId};
 use ark_ec::short_weierstrass::{Affine, Projective};
 use offload_engine::msm::{Canonical, FixedBaseTable};
 use offload_engine::ntt::{NttConfig, NttField};
 use offload_engine::sig::ed25519::Policy;
 use offload_engine::sig::secp256k1::EcdsaConfig;
 use offload_engine::sig::Verdict;
+pub use offload_wire::ids::{FieldId, SchemeId};
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -47,7 +48,7 @@ impl TableBudget {
 }
 
 /// Where a resident set's fixed-base table stands.
-enum TableState<C: WireCurve> {
+enum TableState<C: Curve> {
     Unbuilt,
     Building,
     Ready(Arc<FixedBaseTable<C>>, usize),
@@ -58,14 +59,14 @@ enum TableState<C: WireCurve> {
 /// A set of bases, decoded and checked once. A resident (uploaded) set gets a fixed-base table,
 /// built in the background as soon as it is resident, when the table budget has room; until
 /// then its MSMs run variable-base.
-pub struct BaseSet<C: WireCurve> {
+pub struct BaseSet<C: Curve> {
     pub points: Vec<Affine<C>>,
     pub handle: Option<String>,
     budget: Option<Arc<TableBudget>>,
     table: Mutex<TableState<C>>,
 }
 
-impl<C: WireCurve> fmt::Debug for BaseSet<C> {
+impl<C: Curve> fmt::Debug for BaseSet<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BaseSet")
             .field("curve", &C::ID)
@@ -75,7 +76,7 @@ impl<C: WireCurve> fmt::Debug for BaseSet<C> {
     }
 }
 
-impl<C: WireCurve> BaseSet<C> {
+impl<C: Curve> BaseSet<C> {
     /// Bases sent with a request: never tabled.
     pub fn inline(points: Vec<Affine<C>>) -> Self {
         Self {
@@ -155,7 +156,7 @@ impl<C: WireCurve> BaseSet<C> {
     }
 }
 
-impl<C: WireCurve> Drop for BaseSet<C> {
+impl<C: Curve> Drop for BaseSet<C> {
     fn drop(&mut self) {
         if let (Some(budget), TableState::Ready(_, bytes)) = (&self.budget, &*self.state()) {
             budget.give(*bytes);
@@ -167,12 +168,12 @@ impl<C: WireCurve> Drop for BaseSet<C> {
 pub type Scalars<C> = Vec<Canonical<<C as ark_ec::CurveConfig>::ScalarField>>;
 
 /// Σ scalars[v][i]·bases[i] for every vector v.
-pub struct Msm<C: WireCurve> {
+pub struct Msm<C: Curve> {
     bases: Arc<BaseSet<C>>,
     scalars: Vec<Scalars<C>>,
 }
 
-impl<C: WireCurve> Clone for Msm<C> {
+impl<C: Curve> Clone for Msm<C> {
     fn clone(&self) -> Self {
         Self {
             bases: self.bases.clone(),
@@ -181,7 +182,7 @@ impl<C: WireCurve> Clone for Msm<C> {
     }
 }
 
-impl<C: WireCurve> Msm<C> {
+impl<C: Curve> Msm<C> {
     pub fn new(bases: Arc<BaseSet<C>>, scalars: Vec<Scalars<C>>) -> Result<Self, JobError> {
         if scalars.is_empty() {
             return Err(JobError::invalid("scalars", "no scalar vectors"));
@@ -279,79 +280,11 @@ pub enum NttJob {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FieldId {
-    Bn254,
-    Bls12_381,
-    BabyBear,
-    Goldilocks,
-}
-
-impl FieldId {
-    /// Every field the API transforms over.
-    pub const ALL: [FieldId; 4] = [
-        FieldId::Bn254,
-        FieldId::Bls12_381,
-        FieldId::BabyBear,
-        FieldId::Goldilocks,
-    ];
-
-    /// log2 of the longest transform the field has roots of unity for.
-    pub fn two_adicity(self) -> u32 {
-        match self {
-            FieldId::Bn254 => <ark_bn254::Fr as NttField>::TWO_ADICITY,
-            FieldId::Bls12_381 => <ark_bls12_381::Fr as NttField>::TWO_ADICITY,
-            FieldId::BabyBear => <p3_baby_bear::BabyBear as NttField>::TWO_ADICITY,
-            FieldId::Goldilocks => <p3_goldilocks::Goldilocks as NttField>::TWO_ADICITY,
-        }
-    }
-}
-
-impl fmt::Display for FieldId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            FieldId::Bn254 => "bn254",
-            FieldId::Bls12_381 => "bls12-381",
-            FieldId::BabyBear => "babybear",
-            FieldId::Goldilocks => "goldilocks",
-        })
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SigScheme {
     Ed25519(Policy),
     Ecdsa(EcdsaConfig),
     Bip340,
     BlsEth,
-}
-
-/// A signature scheme without its policy: what a backend's capabilities name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SchemeId {
-    Ed25519,
-    EcdsaSecp256k1,
-    Bip340,
-    BlsEth,
-}
-
-impl SchemeId {
-    pub const ALL: [SchemeId; 4] = [
-        SchemeId::Ed25519,
-        SchemeId::EcdsaSecp256k1,
-        SchemeId::Bip340,
-        SchemeId::BlsEth,
-    ];
-}
-
-impl fmt::Display for SchemeId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            SchemeId::Ed25519 => "ed25519",
-            SchemeId::EcdsaSecp256k1 => "ecdsa-secp256k1",
-            SchemeId::Bip340 => "bip340",
-            SchemeId::BlsEth => "bls12-381-eth",
-        })
-    }
 }
 
 impl SigScheme {

@@ -10,7 +10,7 @@
 use ark_ec::short_weierstrass::Affine;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use offload_core::job::{BaseSet, Bls12_381, Bn254, TableBudget};
-use offload_core::wire::{self, CurveId, PointEncoding, WireCurve};
+use offload_core::wire::{self, Curve, CurveId, PointEncoding};
 use offload_core::JobError;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -523,7 +523,7 @@ impl BaseStore {
         }
     }
 
-    fn load<C: WireCurve>(&self, handle: &str, meta: &Meta) -> Result<BaseSet<C>, LoadError> {
+    fn load<C: Curve>(&self, handle: &str, meta: &Meta) -> Result<BaseSet<C>, LoadError> {
         let path = self.dir.join(format!("{handle}.bin"));
         let file = std::fs::File::open(&path).map_err(|e| io_error("opening a base set", e))?;
         // Read, not mapped: a file damaged or cut short under a mapping would fault the daemon.
@@ -727,7 +727,7 @@ impl From<Damage> for LoadError {
     }
 }
 
-fn content_hasher<C: WireCurve>() -> Sha256 {
+fn content_hasher<C: Curve>() -> Sha256 {
     let mut h = Sha256::new();
     h.update(TAG);
     h.update(C::ID.to_string().as_bytes());
@@ -828,7 +828,7 @@ impl Upload {
     }
 }
 
-fn append<C: WireCurve>(
+fn append<C: Curve>(
     enc: PointEncoding,
     bytes: &[u8],
     first: u64,

@@ -157,7 +157,7 @@ pub const INITIAL_SETS: [(u8, pb::Curve, pb::PointEncoding, usize, bool); 3] = [
 
 /// `n` multiples of the generator (the identity first), encoded.
 pub fn points(curve: pb::Curve, enc: pb::PointEncoding, n: usize) -> Vec<u8> {
-    fn multiples<C: wire::WireCurve>(enc: PointEncoding, n: usize) -> Vec<u8> {
+    fn multiples<C: wire::Curve>(enc: PointEncoding, n: usize) -> Vec<u8> {
         use ark_ec::{CurveGroup, PrimeGroup};
         let g = ark_ec::short_weierstrass::Projective::<C>::generator();
         let mut acc = ark_ec::short_weierstrass::Projective::<C>::default();
@@ -469,7 +469,7 @@ fn authority_rewriter(b: &[u8]) {
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// Points decoded, encoded again and decoded to the same points.
-fn round_trip<C: wire::WireCurve>(enc: PointEncoding, b: &[u8]) {
+fn round_trip<C: wire::Curve>(enc: PointEncoding, b: &[u8]) {
     if let Ok(v) = wire::decode_points::<C>(enc, b) {
         let mut again = Vec::with_capacity(b.len());
         for p in &v {

@@ -17,7 +17,7 @@ use futures::{Stream, StreamExt};
 use offload_core::job::{
     BaseSet, Bls12_381, Bn254, FieldId, Msm, MsmJob, MsmOutput, Ntt, NttJob, SigItem, VerifyJob,
 };
-use offload_core::wire::{self, CurveId, PointEncoding, WireCurve, WireField};
+use offload_core::wire::{self, Curve, CurveId, PointEncoding, WireField};
 use offload_core::{Job, JobError, Output};
 use offload_engine::ntt::{NttConfig, NttField};
 use offload_proto::v1 as pb;
@@ -178,7 +178,7 @@ fn decode_vector<F: WireField>(field: &str, bytes: &[u8]) -> Result<Vec<F>, JobE
 }
 
 /// Per-curve glue between the generic handlers and the closed job enums.
-trait ApiCurve: WireCurve<ScalarField: WireField> {
+trait ApiCurve: Curve<ScalarField: WireField> {
     fn job(m: Msm<Self>) -> MsmJob;
     fn results(o: MsmOutput) -> Option<Vec<ark_ec::short_weierstrass::Projective<Self>>>;
     fn set(b: AnyBases) -> Option<Arc<BaseSet<Self>>>;

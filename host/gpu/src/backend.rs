@@ -19,7 +19,7 @@ use offload_core::backend::{Backend, Cancel, Capability, Failure, Health, Strike
 use offload_core::job::{
     FieldId, Job, Msm, MsmJob, MsmOutput, Ntt, NttJob, Output, SchemeId, SigItem, SigScheme,
 };
-use offload_core::wire::{CurveId, WireCurve};
+use offload_core::wire::{Curve, CurveId};
 use offload_engine::msm::ScalarLimbs;
 use offload_engine::ntt::{Direction, NttConfig, Order};
 use offload_engine::sig::ed25519::{self, Policy};
@@ -288,7 +288,7 @@ impl GpuBackend {
         Ok(())
     }
 
-    fn run_msm<C: WireCurve + DeviceCurve>(
+    fn run_msm<C: Curve + DeviceCurve>(
         &self,
         m: Msm<C>,
         cancel: &Cancel,

@@ -4,7 +4,7 @@
 
 use crate::field::DeviceField;
 use offload_core::job::BaseSet;
-use offload_core::wire::WireCurve;
+use offload_core::wire::Curve;
 use std::any::Any;
 use std::fmt;
 use std::ops::Range;
@@ -125,7 +125,7 @@ fn base_words<C: crate::curve::DeviceCurve>(
 
 /// [`msm`] over `set.points[range]`, with the bases resident: the executor uploads them the
 /// first time and reuses its copy while the set lives.
-pub fn msm_resident<C: crate::curve::DeviceCurve + WireCurve>(
+pub fn msm_resident<C: crate::curve::DeviceCurve + Curve>(
     set: &Arc<BaseSet<C>>,
     range: Range<usize>,
     scalars: &[[u64; 4]],

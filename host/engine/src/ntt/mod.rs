@@ -17,69 +17,7 @@ pub use field::NttField;
 use crate::cancel::{Cancel, Cancelled};
 use rayon::prelude::*;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Direction {
-    #[default]
-    Forward,
-    Inverse,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Order {
-    #[default]
-    Natural,
-    BitReversed,
-}
-
-/// How to transform: direction, orderings of input and output, and an optional coset shift.
-/// The default is a forward transform, natural order in and out, on the subgroup itself.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct NttConfig<F> {
-    pub direction: Direction,
-    pub input: Order,
-    pub output: Order,
-    /// Evaluate on (forward) or interpolate from (inverse) the coset g·⟨ω⟩.
-    pub coset: Option<F>,
-}
-
-impl<F> Default for NttConfig<F> {
-    fn default() -> Self {
-        Self {
-            direction: Direction::Forward,
-            input: Order::Natural,
-            output: Order::Natural,
-            coset: None,
-        }
-    }
-}
-
-impl<F> NttConfig<F> {
-    pub fn forward() -> Self {
-        Self::default()
-    }
-
-    pub fn inverse() -> Self {
-        Self {
-            direction: Direction::Inverse,
-            ..Self::default()
-        }
-    }
-
-    pub fn orders(self, input: Order, output: Order) -> Self {
-        Self {
-            input,
-            output,
-            ..self
-        }
-    }
-
-    pub fn coset(self, shift: F) -> Self {
-        Self {
-            coset: Some(shift),
-            ..self
-        }
-    }
-}
+pub use offload_wire::ntt::{Direction, NttConfig, Order};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NttError {

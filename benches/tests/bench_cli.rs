@@ -1,9 +1,11 @@
-//! The `offload bench` command as hardware engineers run it.
+//! The `offload bench` command (the `offload-bench` binary) as hardware engineers run it.
 
 use std::process::Command;
 
 fn offload(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_offload"))
+    // Written as `offload bench ...`; the user's `offload` hands "bench" to this binary.
+    let args = args.strip_prefix(&["bench"]).unwrap_or(args);
+    let out = Command::new(env!("CARGO_BIN_EXE_offload-bench"))
         .args(args)
         .output()
         .expect("runs");
@@ -199,4 +201,70 @@ fn ed25519_json_reports_throughput() {
     assert!(!ok && err.contains("unknown policy 'lax'"), "{err}");
     let (ok, _, err) = offload(&["bench", "--op", "msm", "--batch", "4"]);
     assert!(!ok && err.contains("apply to signature ops"), "{err}");
+}
+
+#[test]
+fn remote_bench_agrees_with_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let running = rt
+        .block_on(offload_daemon::serve(offload_daemon::Config {
+            listen: "127.0.0.1:0".into(),
+            data_dir: dir.path().join("data"),
+            metrics_listen: String::new(),
+            shm_dir: None,
+            skip_calibration: true,
+            ..Default::default()
+        }))
+        .unwrap();
+    let addr = format!("http://{}", running.addr);
+    let run = |args: &[&str]| {
+        let mut v = args.to_vec();
+        v.extend(["--addr", &addr]);
+        offload(&v)
+    };
+
+    // The bench through the daemon agrees with the in-process engine.
+    let (ok, out, err) = run(&[
+        "bench",
+        "--backend",
+        "remote",
+        "--op",
+        "msm",
+        "--curve",
+        "bn254",
+        "--log-n",
+        "8",
+        "--reps",
+        "2",
+        "--compare",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.lines().count() >= 3, "{out}");
+    assert!(
+        out.contains("\"backend\":\"remote:http://") && !out.contains("\"agrees\":false"),
+        "{out}"
+    );
+    // Every signature scheme too, each against its in-process result.
+    for op in ["ed25519", "ecdsa", "schnorr", "bls"] {
+        let (ok, out, err) = run(&[
+            "bench",
+            "--backend",
+            "remote",
+            "--op",
+            op,
+            "--batch",
+            "8",
+            "--reps",
+            "2",
+            "--compare",
+        ]);
+        assert!(ok, "{op}: {err}");
+        assert!(out.lines().count() >= 3, "{op}: {out}");
+        assert!(
+            out.contains("\"backend\":\"remote:http://") && !out.contains("\"agrees\":false"),
+            "{op}: {out}"
+        );
+    }
+    rt.block_on(running.stop()).unwrap();
 }

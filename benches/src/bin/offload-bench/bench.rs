@@ -1,4 +1,4 @@
-//! `offload bench`: one JSON object (or table row) per backend, case and peer.
+//! One JSON object (or table row) per backend, case and peer.
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};

@@ -1,12 +1,36 @@
-//! `offload hw`: the FPGA cores' open flow (yosys, nextpnr-ecp5, ecppack) and their catalogue.
+//! `offload-hw` (also run as `offload hw`): the FPGA cores' open flow (yosys, nextpnr-ecp5,
+//! ecppack), their catalogue and Verilog export. A tool of its own so that the user's `offload`
+//! command does not link rust-hdl.
 
 use anyhow::{bail, Context};
-use clap::{Args, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use offload_hdl::{catalog, flow};
 use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "offload hw",
+    version,
+    about = "FPGA cores: the open flow to a bitstream, the catalogue, Verilog export"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Hw,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse().command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("offload hw: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 #[derive(Subcommand)]
-pub enum Hw {
+enum Hw {
     /// Synthesise, place, route and pack a core; write the bitstream and a report.
     Build(BuildArgs),
     /// The cores and targets there are.
@@ -22,7 +46,7 @@ pub enum Hw {
 }
 
 #[derive(Args)]
-pub struct BuildArgs {
+struct BuildArgs {
     /// Part and package, e.g. ecp5-85k (`offload hw list` names them).
     #[arg(long, default_value = "ecp5-85k")]
     target: String,
@@ -45,7 +69,7 @@ pub struct BuildArgs {
     out: PathBuf,
 }
 
-pub fn run(cmd: Hw) -> anyhow::Result<()> {
+fn run(cmd: Hw) -> anyhow::Result<()> {
     match cmd {
         Hw::List => {
             println!("cores:");

@@ -1,0 +1,107 @@
+//! The names the API gives its curves, fields and signature schemes: one vocabulary for the
+//! proto's enums, the capabilities a backend claims, reports and the CLI.
+
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CurveId {
+    Bn254,
+    Bls12_381,
+}
+
+impl CurveId {
+    pub const ALL: [CurveId; 2] = [CurveId::Bn254, CurveId::Bls12_381];
+}
+
+impl fmt::Display for CurveId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CurveId::Bn254 => "bn254",
+            CurveId::Bls12_381 => "bls12-381",
+        })
+    }
+}
+
+/// A field the NTT runs over: the scalar fields of the two curves, and the STARK fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FieldId {
+    Bn254,
+    Bls12_381,
+    BabyBear,
+    Goldilocks,
+}
+
+impl FieldId {
+    /// Every field the API transforms over.
+    pub const ALL: [FieldId; 4] = [
+        FieldId::Bn254,
+        FieldId::Bls12_381,
+        FieldId::BabyBear,
+        FieldId::Goldilocks,
+    ];
+
+    /// log2 of the longest transform the field has roots of unity for.
+    pub fn two_adicity(self) -> u32 {
+        use ark_ff::FftField;
+        use p3_field::TwoAdicField;
+        match self {
+            FieldId::Bn254 => ark_bn254::Fr::TWO_ADICITY,
+            FieldId::Bls12_381 => ark_bls12_381::Fr::TWO_ADICITY,
+            FieldId::BabyBear => p3_baby_bear::BabyBear::TWO_ADICITY as u32,
+            FieldId::Goldilocks => p3_goldilocks::Goldilocks::TWO_ADICITY as u32,
+        }
+    }
+}
+
+impl fmt::Display for FieldId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FieldId::Bn254 => "bn254",
+            FieldId::Bls12_381 => "bls12-381",
+            FieldId::BabyBear => "babybear",
+            FieldId::Goldilocks => "goldilocks",
+        })
+    }
+}
+
+/// A signature scheme without its policy: what a backend's capabilities name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SchemeId {
+    Ed25519,
+    EcdsaSecp256k1,
+    Bip340,
+    BlsEth,
+}
+
+impl SchemeId {
+    pub const ALL: [SchemeId; 4] = [
+        SchemeId::Ed25519,
+        SchemeId::EcdsaSecp256k1,
+        SchemeId::Bip340,
+        SchemeId::BlsEth,
+    ];
+}
+
+impl fmt::Display for SchemeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SchemeId::Ed25519 => "ed25519",
+            SchemeId::EcdsaSecp256k1 => "ecdsa-secp256k1",
+            SchemeId::Bip340 => "bip340",
+            SchemeId::BlsEth => "bls12-381-eth",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FieldId;
+
+    #[test]
+    fn two_adicities_are_the_fields_own() {
+        // BN254 Fr: r - 1 = 2^28 · odd; BLS12-381 Fr: 2^32; BabyBear 15·2^27 + 1; Goldilocks
+        // 2^64 - 2^32 + 1.
+        let got: Vec<u32> = FieldId::ALL.iter().map(|f| f.two_adicity()).collect();
+        assert_eq!(got, [28, 32, 27, 32]);
+    }
+}
