@@ -9,6 +9,7 @@
 pub mod babybear;
 pub mod bank;
 pub mod bn254;
+pub mod butterfly;
 pub mod catalog;
 pub mod flow;
 pub mod goldilocks;

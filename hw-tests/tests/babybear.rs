@@ -7,9 +7,8 @@ use offload_hdl::babybear::{
     butterfly::{self, BabyBearButterfly},
     mul::BabyBearMul,
 };
-use offload_hdl::sim::{from_bits, to_bits, Sim};
-use offload_hw_tests::stream::{drive, export, replay, single};
-use offload_hw_tests::{icarus_replay, snapshot};
+use offload_hw_tests::icarus_replay;
+use offload_hw_tests::stream::{check_butterfly, same_in_verilog, single};
 use p3_baby_bear::BabyBear;
 use p3_field::{Field, PrimeCharacteristicRing, PrimeField32, TwoAdicField};
 use rand::{Rng, SeedableRng};
@@ -54,26 +53,11 @@ fn add_sub_matches_the_field_back_to_back() {
             r.as_canonical_u32() as u64
         })
         .collect();
-    let mut sim = Sim::new(BabyBearAddSub::default()).unwrap();
-    let (trace, got, latency) = drive(
-        &mut sim,
-        &rows,
-        vec![0, 0, 0, 0],
-        4,
-        |u, r| {
-            u.a.next = to_bits(&r[..1]);
-            u.b.next = to_bits(&r[1..2]);
-            u.sub.next = r[2] == 1;
-            u.in_valid.next = r[3] == 1;
-        },
-        |u| vec![from_bits(u.y.val())[0], u.out_valid.val() as u64],
-    );
+    let (trace, got, latency) = offload_hw_tests::run_addsub!(BabyBearAddSub, &rows, 4);
     assert_eq!(single(got), want);
     assert_eq!(latency, Some(2), "latency in cycles");
 
-    let verilog = export(BabyBearAddSub::default());
-    snapshot("babybear_addsub", &verilog).unwrap();
-    replay(&verilog, &trace);
+    let verilog = same_in_verilog::<BabyBearAddSub>("babybear_addsub", &trace);
     // The replay can fail: a reduction that never subtracts p is caught.
     let broken = verilog.replace("alt = s$q - p;", "alt = s$q;");
     assert_ne!(broken, verilog);
@@ -92,46 +76,22 @@ fn montgomery_mul_matches_the_field_back_to_back() {
         .iter()
         .map(|&(a, b)| (bb(a) * bb(b) * r_inv).as_canonical_u32() as u64)
         .collect();
-    let mut sim = Sim::new(BabyBearMul::default()).unwrap();
-    let (trace, got, latency) = drive(
-        &mut sim,
-        &rows,
-        vec![0, 0, 0],
-        babybear::mul::LATENCY + 2,
-        |u, r| {
-            u.a.next = to_bits(&r[..1]);
-            u.b.next = to_bits(&r[1..2]);
-            u.in_valid.next = r[2] == 1;
-        },
-        |u| vec![from_bits(u.y.val())[0], u.out_valid.val() as u64],
-    );
+    let (trace, got, latency) =
+        offload_hw_tests::run_mul!(BabyBearMul, &rows, babybear::mul::LATENCY + 2);
     assert_eq!(single(got), want);
     assert_eq!(latency, Some(babybear::mul::LATENCY), "latency in cycles");
     // A twiddle in Montgomery form (ω·2^32 mod p) multiplies a canonical value by ω.
     let w = BabyBear::two_adic_generator(10);
     let w_mont = (w * BabyBear::from_u64(1 << 32)).as_canonical_u32() as u64;
-    let mut sim = Sim::new(BabyBearMul::default()).unwrap();
     let x = 123_456_789u64;
-    let (_, got, _) = drive(
-        &mut sim,
-        &[vec![x, w_mont, 1]],
-        vec![0, 0, 0],
-        babybear::mul::LATENCY,
-        |u, r| {
-            u.a.next = to_bits(&r[..1]);
-            u.b.next = to_bits(&r[1..2]);
-            u.in_valid.next = r[2] == 1;
-        },
-        |u| vec![from_bits(u.y.val())[0], u.out_valid.val() as u64],
-    );
+    let (_, got, _) =
+        offload_hw_tests::run_mul!(BabyBearMul, &[vec![x, w_mont, 1]], babybear::mul::LATENCY);
     assert_eq!(
         single(got),
         vec![(bb(x as u32) * w).as_canonical_u32() as u64]
     );
 
-    let verilog = export(BabyBearMul::default());
-    snapshot("babybear_mul", &verilog).unwrap();
-    replay(&verilog, &trace);
+    same_in_verilog::<BabyBearMul>("babybear_mul", &trace);
 }
 
 #[test]
@@ -170,32 +130,5 @@ fn butterfly_matches_the_field_and_carries_its_tag() {
             ]
         })
         .collect();
-    let mut sim = Sim::new(BabyBearButterfly::default()).unwrap();
-    let (trace, got, latency) = drive(
-        &mut sim,
-        &rows,
-        vec![0; 6],
-        butterfly::LATENCY + 2,
-        |u, r| {
-            u.a.next = to_bits(&r[..1]);
-            u.b.next = to_bits(&r[1..2]);
-            u.w.next = to_bits(&r[2..3]);
-            u.swap.next = r[3] == 1;
-            u.tag.next = to_bits(&r[4..5]);
-            u.in_valid.next = r[5] == 1;
-        },
-        |u| {
-            vec![
-                from_bits(u.x.val())[0],
-                from_bits(u.y.val())[0],
-                from_bits(u.tag_out.val())[0],
-                u.out_valid.val() as u64,
-            ]
-        },
-    );
-    assert_eq!(got, want);
-    assert_eq!(latency, Some(butterfly::LATENCY), "latency in cycles");
-    let verilog = export(BabyBearButterfly::default());
-    snapshot("babybear_butterfly", &verilog).unwrap();
-    replay(&verilog, &trace);
+    check_butterfly::<BabyBearButterfly>("babybear_butterfly", &rows, &want, butterfly::LATENCY);
 }

@@ -7,10 +7,8 @@ use offload_hdl::goldilocks::{
     butterfly::{self, GoldilocksButterfly},
     mul::GoldilocksMul,
 };
-use offload_hdl::sim::{from_bits, to_bits, Sim};
 use offload_hw_tests::icarus_replay;
-use offload_hw_tests::snapshot;
-use offload_hw_tests::stream::{drive, export, replay, single};
+use offload_hw_tests::stream::{check_butterfly, same_in_verilog, single};
 use p3_field::{PrimeCharacteristicRing, PrimeField64};
 use p3_goldilocks::Goldilocks;
 use rand::{Rng, SeedableRng};
@@ -71,26 +69,11 @@ fn add_sub_matches_the_field_back_to_back() {
             v.as_canonical_u64()
         })
         .collect();
-    let mut sim = Sim::new(GoldilocksAddSub::default()).unwrap();
-    let (trace, got, latency) = drive(
-        &mut sim,
-        &rows,
-        vec![0, 0, 0, 0],
-        6,
-        |u, r| {
-            u.a.next = to_bits(&r[..1]);
-            u.b.next = to_bits(&r[1..2]);
-            u.sub.next = r[2] == 1;
-            u.in_valid.next = r[3] == 1;
-        },
-        |u| vec![from_bits(u.y.val())[0], u.out_valid.val() as u64],
-    );
+    let (trace, got, latency) = offload_hw_tests::run_addsub!(GoldilocksAddSub, &rows, 6);
     assert_eq!(single(got), want);
     assert_eq!(latency, Some(4), "latency in cycles");
 
-    let verilog = export(GoldilocksAddSub::default());
-    snapshot("goldilocks_addsub", &verilog).unwrap();
-    replay(&verilog, &trace);
+    same_in_verilog::<GoldilocksAddSub>("goldilocks_addsub", &trace);
 }
 
 #[test]
@@ -111,25 +94,12 @@ fn mul_matches_the_field_back_to_back_for_any_64_bit_operands() {
     for (&(a, b), &w) in ops.iter().zip(&want).filter(|(&(a, b), _)| a < P && b < P) {
         assert_eq!((gl(a) * gl(b)).as_canonical_u64(), w);
     }
-    let mut sim = Sim::new(GoldilocksMul::default()).unwrap();
-    let (trace, got, latency) = drive(
-        &mut sim,
-        &rows,
-        vec![0, 0, 0],
-        goldilocks::mul::LATENCY + 2,
-        |u, r| {
-            u.a.next = to_bits(&r[..1]);
-            u.b.next = to_bits(&r[1..2]);
-            u.in_valid.next = r[2] == 1;
-        },
-        |u| vec![from_bits(u.y.val())[0], u.out_valid.val() as u64],
-    );
+    let (trace, got, latency) =
+        offload_hw_tests::run_mul!(GoldilocksMul, &rows, goldilocks::mul::LATENCY + 2);
     assert_eq!(single(got), want);
     assert_eq!(latency, Some(goldilocks::mul::LATENCY), "latency in cycles");
 
-    let verilog = export(GoldilocksMul::default());
-    snapshot("goldilocks_mul", &verilog).unwrap();
-    replay(&verilog, &trace);
+    let verilog = same_in_verilog::<GoldilocksMul>("goldilocks_mul", &trace);
     // The replay can fail: a fold that forgets the high word's −1 is caught.
     let broken = verilog.replace("hi13$d = hi12$q + ", "hi13$d = hi12$q + 0 * ");
     assert_ne!(broken, verilog);
@@ -163,32 +133,10 @@ fn butterfly_matches_the_field_and_carries_its_tag() {
             vec![(a + b).as_canonical_u64(), (d * w).as_canonical_u64(), v[4]]
         })
         .collect();
-    let mut sim = Sim::new(GoldilocksButterfly::default()).unwrap();
-    let (trace, got, latency) = drive(
-        &mut sim,
+    check_butterfly::<GoldilocksButterfly>(
+        "goldilocks_butterfly",
         &rows,
-        vec![0; 6],
-        butterfly::LATENCY + 2,
-        |u, r| {
-            u.a.next = to_bits(&r[..1]);
-            u.b.next = to_bits(&r[1..2]);
-            u.w.next = to_bits(&r[2..3]);
-            u.swap.next = r[3] == 1;
-            u.tag.next = to_bits(&r[4..5]);
-            u.in_valid.next = r[5] == 1;
-        },
-        |u| {
-            vec![
-                from_bits(u.x.val())[0],
-                from_bits(u.y.val())[0],
-                from_bits(u.tag_out.val())[0],
-                u.out_valid.val() as u64,
-            ]
-        },
+        &want,
+        butterfly::LATENCY,
     );
-    assert_eq!(got, want);
-    assert_eq!(latency, Some(butterfly::LATENCY), "latency in cycles");
-    let verilog = export(GoldilocksButterfly::default());
-    snapshot("goldilocks_butterfly", &verilog).unwrap();
-    replay(&verilog, &trace);
 }

@@ -4,13 +4,13 @@
 //! map's errors, 64-bit elements through DATA_HI and DATA; jobs replayed through the exported
 //! Verilog in Icarus; jobs through the scan port the flow builds the engines behind.
 
-use offload_engine::ntt::{Direction, NttConfig, NttField, Order};
+use offload_engine::ntt::{natural_to_bit_reversed, Direction, NttField};
 use offload_hdl::babybear::ntt::{BabyBearNtt, BabyBearNttPins};
 use offload_hdl::goldilocks::ntt::{GoldilocksNtt, GoldilocksNttPins};
 use offload_hdl::ntt::{compute_cycles, err, reg, status, NttPorts, ScanPins};
 use offload_hdl::sim::Sim;
 use offload_hw_tests::{have, icarus_replay, unwaived, verilator_lint, Trace};
-use p3_field::{PrimeCharacteristicRing, PrimeField64};
+use p3_field::PrimeField64;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rust_hdl::prelude::*;
@@ -27,21 +27,12 @@ struct Field {
 }
 
 fn cpu_of<F: NttField + PrimeField64>(data: &[u64], inverse: bool) -> Vec<u64> {
-    let mut v: Vec<F> = data
-        .iter()
-        .map(|&x| <F as PrimeCharacteristicRing>::from_u64(x))
-        .collect();
-    let cfg = NttConfig {
-        direction: if inverse {
-            Direction::Inverse
-        } else {
-            Direction::Forward
-        },
-        ..NttConfig::default()
-    }
-    .orders(Order::Natural, Order::BitReversed);
-    offload_engine::ntt::ntt(&mut v, &cfg).unwrap();
-    v.iter().map(|x| x.as_canonical_u64()).collect()
+    let direction = if inverse {
+        Direction::Inverse
+    } else {
+        Direction::Forward
+    };
+    natural_to_bit_reversed::<F>(data, direction).unwrap()
 }
 
 const BABYBEAR: Field = Field {

@@ -1,104 +1,20 @@
-//! The DIF (Gentleman–Sande) butterfly for BabyBear: (a, b, w) → (a + b, (a − b)·w·2^−32),
-//! one per clock, latency 12. The twiddle w comes in Montgomery form (ω·2^32 mod p), so the
-//! second output is (a − b)·ω. `swap` computes (b − a) instead, which the inverse transform
-//! uses to turn ω^(N/2 − k) into ω^−k = −ω^(N/2 − k). A tag travels with every pair, so the
-//! engine knows where the results belong without counting cycles.
-//!
-//! Timing: the operands are registered on entry (they come straight from block RAM, whose
-//! output is slow), then sum and difference take the adder's 2 cycles; the difference then
-//! takes the multiplier's 9 while the sum waits in a 9-deep delay line; the twiddle waits 2
-//! cycles to meet the difference at the multiplier.
+//! The BabyBear butterfly ([`crate::butterfly`]): latency 12. The multiplier works in
+//! Montgomery form, so the twiddle comes as ω·2^32 mod p and the second output is
+//! (a − b)·w·2^−32 = (a − b)·ω.
 
 use super::add::BabyBearAddSub;
 use super::mul::{self, BabyBearMul};
 use rust_hdl::prelude::*;
 
-pub const LATENCY: usize = 1 + 2 + mul::LATENCY;
+const _: () = assert!(mul::LATENCY == 9);
 
-#[derive(LogicBlock, Default)]
-pub struct BabyBearButterfly {
-    pub clock: Signal<In, Clock>,
-    pub a: Signal<In, Bits<31>>,
-    pub b: Signal<In, Bits<31>>,
-    pub w: Signal<In, Bits<31>>,
-    pub swap: Signal<In, Bit>,
-    pub tag: Signal<In, Bits<16>>,
-    pub in_valid: Signal<In, Bit>,
-    pub x: Signal<Out, Bits<31>>,
-    pub y: Signal<Out, Bits<31>>,
-    pub tag_out: Signal<Out, Bits<16>>,
-    pub out_valid: Signal<Out, Bit>,
-    in_a: DFF<Bits<31>>,
-    in_b: DFF<Bits<31>>,
-    in_w: DFF<Bits<31>>,
-    in_swap: DFF<Bit>,
-    in_tag: DFF<Bits<16>>,
-    in_v: DFF<Bit>,
-    sum: BabyBearAddSub,
-    diff: BabyBearAddSub,
-    mul: BabyBearMul,
-    w_line: [DFF<Bits<31>>; 2],
-    x_line: [DFF<Bits<31>>; 9],
-    tag_line: [DFF<Bits<16>>; 11],
-}
-
-impl Logic for BabyBearButterfly {
-    #[hdl_gen]
-    fn update(&mut self) {
-        dff_setup!(self, clock, in_a, in_b, in_w, in_swap, in_tag, in_v);
-        self.in_a.d.next = self.a.val();
-        self.in_b.d.next = self.b.val();
-        self.in_w.d.next = self.w.val();
-        self.in_swap.d.next = self.swap.val();
-        self.in_tag.d.next = self.tag.val();
-        self.in_v.d.next = self.in_valid.val();
-        self.sum.clock.next = self.clock.val();
-        self.diff.clock.next = self.clock.val();
-        self.mul.clock.next = self.clock.val();
-        for i in 0..2 {
-            self.w_line[i].clock.next = self.clock.val();
-        }
-        for i in 0..9 {
-            self.x_line[i].clock.next = self.clock.val();
-        }
-        for i in 0..11 {
-            self.tag_line[i].clock.next = self.clock.val();
-        }
-        self.sum.a.next = self.in_a.q.val();
-        self.sum.b.next = self.in_b.q.val();
-        self.sum.sub.next = false;
-        self.sum.in_valid.next = self.in_v.q.val();
-        if self.in_swap.q.val() {
-            self.diff.a.next = self.in_b.q.val();
-            self.diff.b.next = self.in_a.q.val();
-        } else {
-            self.diff.a.next = self.in_a.q.val();
-            self.diff.b.next = self.in_b.q.val();
-        }
-        self.diff.sub.next = true;
-        self.diff.in_valid.next = self.in_v.q.val();
-        self.w_line[0].d.next = self.in_w.q.val();
-        self.w_line[1].d.next = self.w_line[0].q.val();
-        self.mul.a.next = self.diff.y.val();
-        self.mul.b.next = self.w_line[1].q.val();
-        self.mul.in_valid.next = self.diff.out_valid.val();
-        self.x_line[0].d.next = self.sum.y.val();
-        for i in 1..9 {
-            self.x_line[i].d.next = self.x_line[i - 1].q.val();
-        }
-        self.tag_line[0].d.next = self.in_tag.q.val();
-        for i in 1..11 {
-            self.tag_line[i].d.next = self.tag_line[i - 1].q.val();
-        }
-        self.x.next = self.x_line[8].q.val();
-        self.y.next = self.mul.y.val();
-        self.tag_out.next = self.tag_line[10].q.val();
-        self.out_valid.next = self.mul.out_valid.val();
-    }
-}
-
-impl crate::sim::Clocked for BabyBearButterfly {
-    fn clock(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::butterfly!(
+    /// The BabyBear butterfly: 31-bit elements, adder 2 cycles, Montgomery multiplier 9.
+    BabyBearButterfly,
+    31,
+    BabyBearAddSub,
+    2,
+    BabyBearMul,
+    9,
+    11
+);

@@ -6,7 +6,7 @@ use crate::bus::{DeviceError, RegisterBus};
 use crate::driver::{self, EngineInfo};
 use offload_core::backend::{Backend, Cancel, Capability, Failure, Health, Strikes};
 use offload_core::job::{FieldId, Job, Ntt, NttJob, Output};
-use offload_engine::ntt::{Direction, NttConfig, NttField, Order};
+use offload_engine::ntt::{natural_to_bit_reversed, Direction, NttField, Order};
 use offload_hdl::ntt::compute_cycles;
 use p3_baby_bear::BabyBear;
 use p3_field::{PrimeCharacteristicRing, PrimeField64};
@@ -38,34 +38,23 @@ fn probe_input(n: usize, p: u64) -> Vec<u64> {
         .collect()
 }
 
-/// The CPU engine's answer in the engine's order (natural in, bit-reversed out).
-fn cpu_in<F: NttField + PrimeField64>(data: &[u64], inverse: bool) -> Vec<u64> {
-    let mut v: Vec<F> = data
-        .iter()
-        .map(|&x| <F as PrimeCharacteristicRing>::from_u64(x))
-        .collect();
-    let cfg = NttConfig {
-        direction: if inverse {
-            Direction::Inverse
-        } else {
-            Direction::Forward
-        },
-        ..NttConfig::default()
+fn direction(inverse: bool) -> Direction {
+    if inverse {
+        Direction::Inverse
+    } else {
+        Direction::Forward
     }
-    .orders(Order::Natural, Order::BitReversed);
-    // The probe's sizes are valid domains.
-    if offload_engine::ntt::ntt(&mut v, &cfg).is_err() {
-        return Vec::new();
-    }
-    v.iter().map(|x| x.as_canonical_u64()).collect()
 }
 
+/// The CPU engine's answer in the engine's order.
 fn cpu(info: &EngineInfo, data: &[u64], inverse: bool) -> Vec<u64> {
     if info.wide() {
-        cpu_in::<Goldilocks>(data, inverse)
+        natural_to_bit_reversed::<Goldilocks>(data, direction(inverse))
     } else {
-        cpu_in::<BabyBear>(data, inverse)
+        natural_to_bit_reversed::<BabyBear>(data, direction(inverse))
     }
+    // The probe's sizes are valid domains.
+    .unwrap_or_default()
 }
 
 fn modulus(info: &EngineInfo) -> u64 {

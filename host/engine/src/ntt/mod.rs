@@ -136,6 +136,25 @@ pub fn ntt<F: NttField>(data: &mut [F], cfg: &NttConfig<F>) -> Result<(), NttErr
     Domain::<F>::for_len(data.len())?.ntt(data, cfg)
 }
 
+/// One column of canonical 64-bit elements, natural order in and bit-reversed out: the order
+/// the FPGA engines stream, so the answer a device's probe and the HDL tests hold a core to.
+pub fn natural_to_bit_reversed<F: NttField + p3_field::PrimeField64>(
+    data: &[u64],
+    direction: Direction,
+) -> Result<Vec<u64>, NttError> {
+    let mut v: Vec<F> = data
+        .iter()
+        .map(|&x| <F as p3_field::PrimeCharacteristicRing>::from_u64(x))
+        .collect();
+    let cfg = NttConfig {
+        direction,
+        ..NttConfig::default()
+    }
+    .orders(Order::Natural, Order::BitReversed);
+    ntt(&mut v, &cfg)?;
+    Ok(v.iter().map(|x| x.as_canonical_u64()).collect())
+}
+
 /// One column; `tw` is the shared table, absent for four-step sizes.
 fn transform<F: NttField>(
     a: &mut [F],
