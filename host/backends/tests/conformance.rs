@@ -2,8 +2,8 @@
 //! operation, kind and size its capabilities claim against independent oracles (arkworks'
 //! MSM, the NTT computed from its definition in the proto, single Ed25519 verification), that
 //! `accepts()` follows the capabilities at their edges, and the contract: a cancelled job
-//! comes back as `Cancelled` with the job, a device stays healthy through it and serves the
-//! next job. Real CUDA runs where a GPU is present and prints why it skipped elsewhere.
+//! comes back as `Cancelled` with the job (one past its deadline as `Deadline`), a device
+//! stays healthy through both and serves the next job. Real CUDA runs where a GPU is present and prints why it skipped elsewhere.
 
 use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
 use ark_ff::PrimeField;
@@ -396,10 +396,26 @@ fn check_contract(b: &dyn Backend) {
             Ok(_) => panic!("{}: ran a job cancelled before it started", b.name()),
         }
     }
+    // The same with the deadline passed: told apart from a cancellation, and no strike.
+    for _ in 0..4 {
+        let c = Cancel::new();
+        c.expire();
+        match b.run(job.clone(), &c) {
+            Err(f) => {
+                assert_eq!(f.kind, FailureKind::Deadline, "{}: {f:?}", b.name());
+                assert!(
+                    f.job.is_some() || b.name() == "cpu",
+                    "{}: a device hands a job past its deadline back",
+                    b.name()
+                );
+            }
+            Ok(_) => panic!("{}: ran a job whose deadline had passed", b.name()),
+        }
+    }
     assert_eq!(
         b.health(),
         Health::Healthy,
-        "{}: cancellations are no strikes",
+        "{}: cancellations and passed deadlines are no strikes",
         b.name()
     );
     run(b, job);

@@ -18,8 +18,10 @@ pub enum Health {
 /// Why a backend did not finish a job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FailureKind {
-    /// Nobody wanted the result any more (the client went, or the deadline passed).
+    /// Nobody wanted the result any more (the client went).
     Cancelled,
+    /// The job's deadline passed before it finished.
+    Deadline,
     /// The device failed; repeated, it makes the backend unhealthy.
     Device,
     /// The job is not one this backend runs (a scheduling mistake, not a fault).
@@ -32,6 +34,7 @@ impl fmt::Display for FailureKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             FailureKind::Cancelled => "cancelled",
+            FailureKind::Deadline => "deadline passed",
             FailureKind::Device => "device failure",
             FailureKind::Unsupported => "unsupported",
             FailureKind::Panicked => "panicked",
@@ -49,10 +52,17 @@ pub struct Failure {
 }
 
 impl Failure {
-    pub fn cancelled(job: Option<Job>) -> Self {
+    /// The job stopped because `cancel` was raised: `Deadline` where its deadline passed,
+    /// `Cancelled` where the caller gave up.
+    pub fn stopped(cancel: &Cancel, job: Option<Job>) -> Self {
+        let kind = if cancel.expired() {
+            FailureKind::Deadline
+        } else {
+            FailureKind::Cancelled
+        };
         Self {
-            kind: FailureKind::Cancelled,
-            reason: "cancelled".into(),
+            kind,
+            reason: kind.to_string().into(),
             job,
         }
     }
@@ -88,7 +98,8 @@ impl fmt::Debug for Failure {
 pub const FAILURES_BEFORE_UNHEALTHY: u32 = 3;
 
 /// A device's health from its recent runs: a success clears the run of failures, a device
-/// failure extends it, a cancellation or a refusal says nothing about the device.
+/// failure extends it, a cancellation, a passed deadline or a refusal says nothing about the
+/// device.
 #[derive(Debug, Default)]
 pub struct Strikes {
     run: AtomicU32,
@@ -130,7 +141,7 @@ pub trait Backend: Send + Sync {
     fn estimate(&self, job: &Job) -> Duration;
     /// Run a job to completion on the calling thread (compute may fan out to the backend's own
     /// threads or device). Once `cancel` is raised nobody wants the result: stop early where
-    /// the work allows and return `Failure::cancelled`.
+    /// the work allows and return [`Failure::stopped`] (cancelled, or deadline passed).
     fn run(&self, job: Job, cancel: &Cancel) -> Result<Output, Failure>;
     fn health(&self) -> Health {
         Health::Healthy
@@ -152,8 +163,17 @@ mod tests {
         for _ in 0..FAILURES_BEFORE_UNHEALTHY - 1 {
             s.record(&device());
         }
-        s.record(&Err::<(), _>(Failure::cancelled(None)));
-        assert_eq!(s.health(), Health::Healthy, "a cancellation is no strike");
+        s.record(&Err::<(), _>(Failure::stopped(&Cancel::new(), None)));
+        let late = Cancel::new();
+        late.expire();
+        let f = Failure::stopped(&late, None);
+        assert_eq!(f.kind, FailureKind::Deadline);
+        s.record(&Err::<(), _>(f));
+        assert_eq!(
+            s.health(),
+            Health::Healthy,
+            "a cancellation or a passed deadline is no strike"
+        );
         s.record(&Ok::<(), Failure>(()));
         for _ in 0..FAILURES_BEFORE_UNHEALTHY - 1 {
             s.record(&device());

@@ -142,7 +142,7 @@ impl Backend for CpuBackend {
         // The engines stop early only when cancelled; anything else is a fault, reported as such.
         let fail = |reason: String| {
             if cancel.is_cancelled() {
-                Failure::cancelled(None)
+                Failure::stopped(cancel, None)
             } else {
                 Failure::device(reason, None)
             }

@@ -8,6 +8,7 @@ pub mod bases;
 pub mod budget;
 pub mod config;
 pub mod convert;
+pub mod deadline;
 pub mod fair;
 pub mod fuzz;
 pub mod health;

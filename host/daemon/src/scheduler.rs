@@ -17,7 +17,7 @@ use offload_core::backend::{Backend, Cancel, Failure, FailureKind, Health};
 use offload_core::{Job, JobError, Output};
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -39,7 +39,7 @@ struct Entry {
     job: Job,
     est: f64,
     enqueued: Instant,
-    cancelled: Arc<AtomicBool>,
+    cancelled: Cancel,
     reply: Reply,
     fallback: bool,
 }
@@ -112,13 +112,17 @@ pub struct Scheduler {
     workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
-/// Marks a job cancelled when the future awaiting it is dropped (the client went away or its
-/// deadline passed).
-struct CancelOnDrop(Arc<AtomicBool>);
+/// Raises a job's flag when the future awaiting it is dropped: expired where the call's
+/// deadline has passed, cancelled where the client went away.
+struct CancelOnDrop(Cancel, Option<Instant>);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        self.0.store(true, Ordering::Release);
+        if self.1.is_some_and(|d| Instant::now() >= d) {
+            self.0.expire();
+        } else {
+            self.0.cancel();
+        }
     }
 }
 
@@ -250,6 +254,51 @@ impl Scheduler {
     /// Queue `tenant`'s job on the lane with the earliest expected finish and await its result.
     /// Dropping the returned future cancels the job if it has not started.
     pub async fn submit(&self, tenant: &Arc<str>, job: Job) -> Result<(Output, Report), JobError> {
+        self.submit_until(tenant, job, None).await
+    }
+
+    /// [`Scheduler::submit`] for a call with a deadline: a job whose deadline has passed is
+    /// not queued, and one still queued or running when it passes is stopped (its failure
+    /// kind `Deadline`) and answered DEADLINE_EXCEEDED.
+    pub async fn submit_until(
+        &self,
+        tenant: &Arc<str>,
+        job: Job,
+        deadline: Option<Instant>,
+    ) -> Result<(Output, Report), JobError> {
+        let Some(d) = deadline else {
+            return self.queue_and_wait(tenant, job, None).await;
+        };
+        let kind = job.kind();
+        if Instant::now() >= d {
+            self.metrics
+                .jobs
+                .get_or_create(&JobLabels {
+                    op: kind.op().into(),
+                    kind: kind.to_string(),
+                    backend: "none".into(),
+                    outcome: "deadline".into(),
+                })
+                .inc();
+            return Err(JobError::DeadlineExceeded(format!(
+                "the call's deadline passed before its {kind} job was queued"
+            )));
+        }
+        match tokio::time::timeout_at(d.into(), self.queue_and_wait(tenant, job, deadline)).await {
+            Ok(r) => r,
+            // The wait's guards raised the job's flag as expired when the wait was dropped.
+            Err(_) => Err(JobError::DeadlineExceeded(format!(
+                "the call's deadline passed before its {kind} job finished"
+            ))),
+        }
+    }
+
+    async fn queue_and_wait(
+        &self,
+        tenant: &Arc<str>,
+        job: Job,
+        deadline: Option<Instant>,
+    ) -> Result<(Output, Report), JobError> {
         let kind = job.kind();
         let latency = job.latency_class();
         let mut best: Option<(usize, f64, f64)> = None;
@@ -291,8 +340,8 @@ impl Scheduler {
         // A device may never hand a hung job back: keep a copy for the fallback lane.
         let spare = (i != self.fallback).then(|| job.clone());
         let (tx, rx) = oneshot::channel();
-        let cancelled = Arc::new(AtomicBool::new(false));
-        let _guard = CancelOnDrop(cancelled.clone());
+        let cancelled = Cancel::new();
+        let _guard = CancelOnDrop(cancelled.clone(), deadline);
         let submitted = Instant::now();
         self.push(
             i,
@@ -319,7 +368,7 @@ impl Scheduler {
                         job = %kind,
                         "no result within the time limit; re-running on the fallback backend"
                     );
-                    cancelled.store(true, Ordering::Release);
+                    cancelled.cancel();
                     self.count(lane, &kind.to_string(), kind.op(), "timeout");
                     self.metrics
                         .fallbacks
@@ -328,8 +377,8 @@ impl Scheduler {
                         })
                         .inc();
                     let (tx, rx) = oneshot::channel();
-                    let again = Arc::new(AtomicBool::new(false));
-                    let _again_guard = CancelOnDrop(again.clone());
+                    let again = Cancel::new();
+                    let _again_guard = CancelOnDrop(again.clone(), deadline);
                     let est = self.lanes[self.fallback].estimate(&spare);
                     self.push(
                         self.fallback,
@@ -431,9 +480,9 @@ fn worker(sched: std::sync::Weak<Scheduler>, lane: Arc<Lane>, index: usize, w: u
         s.gauge_depth(&lane, depth);
         let kind = e.job.kind();
         let (op, kind_name) = (kind.op(), kind.to_string());
-        if e.cancelled.load(Ordering::Acquire) {
+        if e.cancelled.is_cancelled() {
             lane.lock().running.remove(&id);
-            s.count(&lane, &kind_name, op, "cancelled");
+            s.count(&lane, &kind_name, op, stopped(&e.cancelled));
             continue;
         }
         // A clone: the family's lock guard must not be held across the run, or a lane creating
@@ -449,7 +498,7 @@ fn worker(sched: std::sync::Weak<Scheduler>, lane: Arc<Lane>, index: usize, w: u
         let queued = e.enqueued.elapsed();
         let prior = lane.backend.estimate(&e.job).as_secs_f64();
         let started = Instant::now();
-        let cancel = Cancel::from_flag(e.cancelled.clone());
+        let cancel = e.cancelled.clone();
         let result =
             std::panic::catch_unwind(AssertUnwindSafe(|| lane.backend.run(e.job, &cancel)))
                 .unwrap_or_else(|p| {
@@ -489,7 +538,7 @@ fn worker(sched: std::sync::Weak<Scheduler>, lane: Arc<Lane>, index: usize, w: u
             // Nobody waits for it: the client went, or a timed-out device job already re-runs
             // on the fallback backend.
             Err(_) if cancel.is_cancelled() => {
-                s.count(&lane, &kind_name, op, "cancelled");
+                s.count(&lane, &kind_name, op, stopped(&cancel));
             }
             Err(Failure {
                 kind,
@@ -534,6 +583,15 @@ fn worker(sched: std::sync::Weak<Scheduler>, lane: Arc<Lane>, index: usize, w: u
                 }));
             }
         }
+    }
+}
+
+/// The outcome a stopped job is counted under.
+fn stopped(c: &Cancel) -> &'static str {
+    if c.expired() {
+        "deadline"
+    } else {
+        "cancelled"
     }
 }
 
@@ -613,7 +671,7 @@ mod tests {
                     while !cancel.is_cancelled() && t.elapsed() < Duration::from_secs(10) {
                         std::thread::sleep(Duration::from_millis(1));
                     }
-                    Err(Failure::cancelled(Some(job)))
+                    Err(Failure::stopped(cancel, Some(job)))
                 }
             }
         }
@@ -740,6 +798,44 @@ mod tests {
         // Handed back with the job, it was still not re-run anywhere.
         assert!(!text.contains("outcome=\"fallback\""), "{text}");
         assert_eq!(s.lanes()[0].completed, 1);
+        s.shutdown();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_job_past_its_deadline_stops_and_says_so() {
+        let m = Metrics::new();
+        let busy = Fake::new("busy", Duration::ZERO, Act::UntilCancelled);
+        let s = Scheduler::new(vec![busy.clone()], 0, 8, m.clone());
+        // Running when the deadline passes: stopped long before the backend's ten seconds.
+        let t = Instant::now();
+        let deadline = Some(t + Duration::from_millis(200));
+        let r = s.submit_until(&me(), ntt(3), deadline).await;
+        assert!(
+            matches!(r, Err(JobError::DeadlineExceeded(_))),
+            "{:?}",
+            r.err()
+        );
+        assert!(t.elapsed() < Duration::from_secs(5));
+        settle(&s, |l| l.running == 0).await;
+        let text = m.render();
+        assert!(
+            text.contains("backend=\"busy\",outcome=\"deadline\"} 1"),
+            "{text}"
+        );
+        assert!(!text.contains("outcome=\"cancelled\""), "{text}");
+        // Already past: refused before it is queued, and the backend never sees it.
+        let r = s.submit_until(&me(), ntt(4), Some(Instant::now())).await;
+        assert!(
+            matches!(r, Err(JobError::DeadlineExceeded(_))),
+            "{:?}",
+            r.err()
+        );
+        assert_eq!(*busy.started.lock().unwrap(), vec![8]);
+        s.shutdown();
+        // With time to spare, a deadline changes nothing.
+        let s = Scheduler::new(vec![Arc::new(CpuBackend::new())], 0, 8, m.clone());
+        let far = Some(Instant::now() + Duration::from_secs(60));
+        assert!(s.submit_until(&me(), ntt(4), far).await.is_ok());
         s.shutdown();
     }
 

@@ -48,6 +48,9 @@ pub struct State {
 pub struct Caller {
     pub tenant: Tenant,
     pub peer: Option<Peer>,
+    /// When the client stops waiting (its `grpc-timeout`): jobs still queued or running then
+    /// are stopped and answered DEADLINE_EXCEEDED.
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl Caller {
@@ -317,7 +320,10 @@ async fn msm_for<C: ApiCurve>(
     })
     .await??;
     let job = Job::Msm(C::job(Msm::new(bases, scalars)?));
-    let (out, rep) = st.scheduler.submit(&caller.tenant.name, job).await?;
+    let (out, rep) = st
+        .scheduler
+        .submit_until(&caller.tenant.name, job, caller.deadline)
+        .await?;
     let Output::Msm(out) = out else {
         return Err(JobError::Internal(
             "an MSM job returned another output".into(),
@@ -494,7 +500,10 @@ async fn ntt_for<F: ApiField>(
     })
     .await??;
     let job = Job::Ntt(F::job(Ntt::new(cfg, columns, data)?));
-    let (out, rep) = st.scheduler.submit(&caller.tenant.name, job).await?;
+    let (out, rep) = st
+        .scheduler
+        .submit_until(&caller.tenant.name, job, caller.deadline)
+        .await?;
     let Output::Ntt(out) = out else {
         return Err(JobError::Internal(
             "an NTT job returned another output".into(),
@@ -580,7 +589,7 @@ fn sig_items(items: Vec<pb::VerifyItem>) -> Vec<SigItem> {
 
 async fn verify(
     st: Arc<State>,
-    tenant: &Arc<str>,
+    caller: &Caller,
     mut charge: Charge,
     req: pb::VerifyRequest,
 ) -> Result<pb::VerifyResponse, JobError> {
@@ -597,7 +606,11 @@ async fn verify(
     let items = sig_items(req.items);
     let (out, rep) = st
         .scheduler
-        .submit(tenant, Job::Verify(VerifyJob { scheme, items }))
+        .submit_until(
+            &caller.tenant.name,
+            Job::Verify(VerifyJob { scheme, items }),
+            caller.deadline,
+        )
         .await?;
     let Output::Verify(verdicts) = out else {
         return Err(JobError::Internal(
@@ -648,7 +661,7 @@ const STREAM_MERGE_ITEMS: usize = 4096;
 /// Verify several requests of one scheme and policy as one job; one response per request.
 async fn verify_group(
     st: Arc<State>,
-    tenant: Arc<str>,
+    (tenant, deadline): (Arc<str>, Option<std::time::Instant>),
     group: Vec<pb::VerifyRequest>,
     held: (Charge, crate::auth::JobSlot),
 ) -> Vec<Result<pb::VerifyResponse, Status>> {
@@ -674,7 +687,7 @@ async fn verify_group(
     }
     let res = st
         .scheduler
-        .submit(&tenant, Job::Verify(VerifyJob { scheme, items }))
+        .submit_until(&tenant, Job::Verify(VerifyJob { scheme, items }), deadline)
         .await;
     let (verdicts, rep) = match res {
         Ok((Output::Verify(v), rep)) => (v, rep),
@@ -782,7 +795,7 @@ fn verify_stream_task(
             };
             let job = tokio::spawn(verify_group(
                 st.clone(),
-                caller.tenant.name.clone(),
+                (caller.tenant.name.clone(), caller.deadline),
                 group,
                 (charge, slot),
             ));
@@ -818,7 +831,12 @@ impl Service {
     fn caller<T>(&self, req: &Request<T>) -> Result<Caller, Status> {
         let peer = req.extensions().get::<Peer>().cloned();
         let tenant = self.st.auth.identify(req.metadata(), peer.as_ref())?;
-        Ok(Caller { tenant, peer })
+        let deadline = crate::deadline::from_metadata(req.metadata());
+        Ok(Caller {
+            tenant,
+            peer,
+            deadline,
+        })
     }
 
     /// The largest size of `c`'s operation this daemon takes in one request: what `GetInfo`
@@ -1221,7 +1239,7 @@ impl Offload for Service {
             let _job = caller.tenant.begin_job()?;
             let mut charge = caller.charge(&st);
             charge.add("the request", len)?;
-            verify(st, &caller.tenant.name, charge, req).await
+            verify(st, &caller, charge, req).await
         }
         .await;
         self.checked("Verify", r)

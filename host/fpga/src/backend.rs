@@ -250,7 +250,7 @@ impl Backend for FpgaBackend {
         };
         let result = result.map_err(|(e, job)| {
             if e == DeviceError::Cancelled {
-                Failure::cancelled(Some(job))
+                Failure::stopped(cancel, Some(job))
             } else {
                 Failure::device(e.to_string(), Some(job))
             }

@@ -570,7 +570,7 @@ impl GpuBackend {
             Ok(out) => Ok(out),
             Err((reason, job)) if cancel.is_cancelled() => Err(Failure {
                 reason: reason.into(),
-                ..Failure::cancelled(Some(job))
+                ..Failure::stopped(cancel, Some(job))
             }),
             Err((reason, job)) => Err(Failure::device(reason, Some(job))),
         };
