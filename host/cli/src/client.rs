@@ -217,6 +217,45 @@ pub async fn info(c: &Conn) -> Result<()> {
             l.queue_capacity,
             if l.shared_memory { "on" } else { "off" }
         );
+        println!(
+            "per request: {} MSM vectors, {} NTT columns up to 2^{}, {} signatures of {} bytes",
+            l.max_scalar_vectors,
+            l.max_ntt_columns,
+            l.max_ntt_log_n,
+            l.max_verify_items,
+            l.max_verify_item_bytes
+        );
+        println!(
+            "connections: {} in all, {} per source, {} calls each, closed after {} s idle; \
+             streams closed after {} s silent ({} s for VerifyStream); {} uploads at once; \
+             {} bytes in flight",
+            l.max_connections,
+            l.max_connections_per_source,
+            l.max_streams_per_connection,
+            l.connection_idle_secs,
+            l.stream_idle_secs,
+            l.verify_stream_idle_secs,
+            l.max_uploads,
+            l.max_inflight_bytes
+        );
+        if let Some(q) = &l.quota {
+            let or_none = |v: u64| {
+                if v == 0 {
+                    "none".to_string()
+                } else {
+                    v.to_string()
+                }
+            };
+            println!(
+                "tenant {}: sets {}, stored bytes {}, resident bytes {}, calls {}, bytes in flight {}",
+                q.tenant,
+                or_none(q.max_sets),
+                or_none(q.max_stored_bytes),
+                or_none(q.max_resident_bytes),
+                or_none(q.max_jobs as u64),
+                or_none(q.max_inflight_bytes)
+            );
+        }
     }
     Ok(())
 }

@@ -46,6 +46,9 @@ fn client_commands_against_a_daemon() {
         out.contains("backend cpu") && out.contains("healthy"),
         "{out}"
     );
+    // The limits GetInfo reports, the open tenant's (no quotas of its own) among them.
+    assert!(out.contains("connections: 1024 in all"), "{out}");
+    assert!(out.contains("sets none, stored bytes none"), "{out}");
 
     // Bases in EIP-196, scalars packed; the MSM equals the engine's.
     let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(1);

@@ -58,7 +58,9 @@ pub struct Tenant {
 pub struct Quota {
     pub max_sets: Option<u64>,
     pub max_stored_bytes: Option<u64>,
-    max_jobs: Option<usize>,
+    /// Reported in GetInfo; enforced by the base-set store (`Bases::limit_tenant`).
+    pub max_resident_bytes: Option<usize>,
+    pub max_jobs: Option<usize>,
     jobs: std::sync::atomic::AtomicUsize,
     /// Request bytes in flight, against `max_inflight_bytes`.
     pub budget: Option<Arc<crate::budget::Budget>>,
@@ -185,6 +187,7 @@ impl Auth {
                     quota: Arc::new(Quota {
                         max_sets: s.max_sets,
                         max_stored_bytes: s.max_stored_bytes,
+                        max_resident_bytes: s.max_resident_bytes,
                         max_jobs: s.max_jobs,
                         jobs: Default::default(),
                         budget: s.max_inflight_bytes.map(|n| {

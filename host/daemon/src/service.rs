@@ -894,13 +894,26 @@ fn set_info(
     }
 }
 
+/// The tenant's own quotas as GetInfo reports them (0: none of its own).
+fn quota(t: &crate::auth::Tenant) -> pb::TenantQuota {
+    let q = &t.quota;
+    pb::TenantQuota {
+        tenant: t.name.to_string(),
+        max_sets: q.max_sets.unwrap_or(0),
+        max_stored_bytes: q.max_stored_bytes.unwrap_or(0),
+        max_resident_bytes: q.max_resident_bytes.unwrap_or(0) as u64,
+        max_jobs: q.max_jobs.unwrap_or(0).min(u32::MAX as usize) as u32,
+        max_inflight_bytes: q.budget.as_ref().map_or(0, |b| b.limit() as u64),
+    }
+}
+
 #[tonic::async_trait]
 impl Offload for Service {
     async fn get_info(
         &self,
         req: Request<pb::GetInfoRequest>,
     ) -> Result<Response<pb::GetInfoResponse>, Status> {
-        self.caller(&req)?;
+        let caller = self.caller(&req)?;
         let backends = self
             .st
             .scheduler
@@ -958,6 +971,12 @@ impl Offload for Service {
                 max_inflight_bytes: c.max_inflight_bytes as u64,
                 max_uploads: c.max_uploads as u32,
                 stream_idle_secs: c.stream_idle_secs,
+                verify_stream_idle_secs: c.verify_stream_idle_secs,
+                connection_idle_secs: c.connection_idle_secs,
+                max_connections: c.max_connections as u32,
+                max_connections_per_source: c.max_connections_per_source as u32,
+                max_streams_per_connection: c.max_streams_per_connection,
+                quota: Some(quota(&caller.tenant)),
             }),
         }))
     }

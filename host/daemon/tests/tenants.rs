@@ -424,8 +424,35 @@ async fn a_tenant_is_held_to_its_quotas() {
         }],
         ..plaintext(dir.path())
     };
-    let running = offload_daemon::serve(config).await.unwrap();
+    let running = offload_daemon::serve(config.clone()).await.unwrap();
     let mut c = with_token(&running, &token).await;
+    // GetInfo tells the tenant its quotas and the daemon's connection limits, as configured.
+    let limits = c.info().await.unwrap().limits.unwrap();
+    let q = limits.quota.unwrap();
+    assert_eq!(
+        (
+            q.tenant.as_str(),
+            q.max_sets,
+            q.max_stored_bytes,
+            q.max_jobs
+        ),
+        ("small", 2, 6400, 1)
+    );
+    assert_eq!((q.max_inflight_bytes, q.max_resident_bytes), (16 << 20, 0));
+    assert_eq!(limits.max_connections as usize, config.max_connections);
+    assert_eq!(
+        limits.max_connections_per_source as usize,
+        config.max_connections_per_source
+    );
+    assert_eq!(
+        limits.max_streams_per_connection,
+        config.max_streams_per_connection
+    );
+    assert_eq!(
+        limits.verify_stream_idle_secs,
+        config.verify_stream_idle_secs
+    );
+    assert_eq!(limits.connection_idle_secs, config.connection_idle_secs);
     // Stored bytes, then the number of sets.
     c.upload_bases::<Bn254>(&points(60, 1), "a").await.unwrap();
     let (code_, msg) = code(c.upload_bases::<Bn254>(&points(60, 2), "b").await);
