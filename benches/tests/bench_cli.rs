@@ -208,14 +208,9 @@ fn remote_bench_agrees_with_the_engine() {
     let dir = tempfile::tempdir().unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let running = rt
-        .block_on(offload_daemon::serve(offload_daemon::Config {
-            listen: "127.0.0.1:0".into(),
-            data_dir: dir.path().join("data"),
-            metrics_listen: String::new(),
-            shm_dir: None,
-            skip_calibration: true,
-            ..Default::default()
-        }))
+        .block_on(offload_daemon::serve(offload_daemon::Config::ephemeral(
+            dir.path(),
+        )))
         .unwrap();
     let addr = format!("http://{}", running.addr);
     let run = |args: &[&str]| {
@@ -224,46 +219,25 @@ fn remote_bench_agrees_with_the_engine() {
         offload(&v)
     };
 
-    // The bench through the daemon agrees with the in-process engine.
-    let (ok, out, err) = run(&[
-        "bench",
-        "--backend",
-        "remote",
-        "--op",
-        "msm",
-        "--curve",
-        "bn254",
-        "--log-n",
-        "8",
-        "--reps",
-        "2",
-        "--compare",
-    ]);
-    assert!(ok, "{err}");
-    assert!(out.lines().count() >= 3, "{out}");
-    assert!(
-        out.contains("\"backend\":\"remote:http://") && !out.contains("\"agrees\":false"),
-        "{out}"
-    );
-    // Every signature scheme too, each against its in-process result.
-    for op in ["ed25519", "ecdsa", "schnorr", "bls"] {
-        let (ok, out, err) = run(&[
-            "bench",
-            "--backend",
-            "remote",
-            "--op",
-            op,
-            "--batch",
-            "8",
-            "--reps",
-            "2",
-            "--compare",
-        ]);
-        assert!(ok, "{op}: {err}");
-        assert!(out.lines().count() >= 3, "{op}: {out}");
+    // The bench through the daemon agrees with the in-process engine: an MSM, and every
+    // signature scheme, each against its in-process result.
+    let msm = ["--op", "msm", "--curve", "bn254", "--log-n", "8"];
+    let cases = [
+        &msm[..],
+        &["--op", "ed25519", "--batch", "8"],
+        &["--op", "ecdsa", "--batch", "8"],
+        &["--op", "schnorr", "--batch", "8"],
+        &["--op", "bls", "--batch", "8"],
+    ];
+    for case in cases {
+        let mut args = vec!["bench", "--backend", "remote", "--reps", "2", "--compare"];
+        args.extend_from_slice(case);
+        let (ok, out, err) = run(&args);
+        assert!(ok, "{case:?}: {err}");
+        assert!(out.lines().count() >= 3, "{case:?}: {out}");
         assert!(
             out.contains("\"backend\":\"remote:http://") && !out.contains("\"agrees\":false"),
-            "{op}: {out}"
+            "{case:?}: {out}"
         );
     }
     rt.block_on(running.stop()).unwrap();

@@ -24,14 +24,9 @@ fn client_commands_against_a_daemon() {
     let dir = tempfile::tempdir().unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let running = rt
-        .block_on(offload_daemon::serve(offload_daemon::Config {
-            listen: "127.0.0.1:0".into(),
-            data_dir: dir.path().join("data"),
-            metrics_listen: String::new(),
-            shm_dir: None,
-            skip_calibration: true,
-            ..Default::default()
-        }))
+        .block_on(offload_daemon::serve(offload_daemon::Config::ephemeral(
+            dir.path(),
+        )))
         .unwrap();
     let addr = format!("http://{}", running.addr);
     let run = |args: &[&str]| {

@@ -100,6 +100,21 @@ pub struct Config {
     pub cuda_emulate: bool,
 }
 
+impl Config {
+    /// A daemon for tests and examples: loopback on an ephemeral port, its data under `dir`,
+    /// no metrics listener, no shared memory, no start-up calibration.
+    pub fn ephemeral(dir: &std::path::Path) -> Self {
+        Self {
+            listen: "127.0.0.1:0".into(),
+            data_dir: dir.join("data"),
+            metrics_listen: String::new(),
+            shm_dir: None,
+            skip_calibration: true,
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {

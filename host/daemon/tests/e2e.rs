@@ -27,14 +27,11 @@ struct Daemon {
 
 fn config(dir: &Path) -> Config {
     Config {
-        listen: "127.0.0.1:0".into(),
         uds: Some(dir.join("offload.sock")),
-        data_dir: dir.join("data"),
         metrics_listen: "127.0.0.1:0".into(),
         shm_dir: Some(dir.join("shm")),
-        skip_calibration: true,
         max_message_bytes: 64 << 20,
-        ..Config::default()
+        ..Config::ephemeral(dir)
     }
 }
 

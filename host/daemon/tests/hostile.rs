@@ -22,16 +22,12 @@ struct Daemon {
 
 fn config(dir: &Path) -> Config {
     Config {
-        listen: "127.0.0.1:0".into(),
         uds: Some(dir.join("offload.sock")),
-        data_dir: dir.join("data"),
-        metrics_listen: String::new(),
         shm_dir: Some(dir.join("shm")),
-        skip_calibration: true,
         cuda: false,
         max_message_bytes: 64 << 20,
         max_inflight_bytes: 256 << 20,
-        ..Config::default()
+        ..Config::ephemeral(dir)
     }
 }
 

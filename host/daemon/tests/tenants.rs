@@ -183,12 +183,8 @@ fn code<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (Code, String) {
 /// A plaintext daemon on loopback, its data under `dir`, no calibration, no GPU.
 fn plaintext(dir: &Path) -> Config {
     Config {
-        listen: "127.0.0.1:0".into(),
-        data_dir: dir.join("data"),
-        metrics_listen: String::new(),
-        skip_calibration: true,
         cuda: false,
-        ..Config::default()
+        ..Config::ephemeral(dir)
     }
 }
 
