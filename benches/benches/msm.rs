@@ -1,7 +1,7 @@
 //! Criterion: MSM, ours against arkworks, halo2curves (BN254) and blst (BLS12-381).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use offload_benches::{runners, Case, Curve};
+use offload_benches::{runners, Case, Curve, Named};
 
 fn msm(c: &mut Criterion) {
     for curve in Curve::ALL {

@@ -1,7 +1,7 @@
 //! Criterion: NTT, ours against ark-poly, halo2curves and Plonky3's DFTs.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use offload_benches::{runners, Case, Field};
+use offload_benches::{runners, Case, Field, Named};
 
 fn ntt(c: &mut Criterion) {
     for field in Field::ALL {

@@ -17,54 +17,8 @@ pub mod timing;
 
 use std::fmt;
 
-/// Curves served by MSM.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Curve {
-    Bn254,
-    Bls12_381,
-}
-
-/// Fields served by NTT.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Field {
-    Bn254,
-    Bls12_381,
-    BabyBear,
-    Goldilocks,
-}
-
-impl Curve {
-    pub const ALL: [Curve; 2] = [Curve::Bn254, Curve::Bls12_381];
-    pub fn name(self) -> &'static str {
-        match self {
-            Curve::Bn254 => "bn254",
-            Curve::Bls12_381 => "bls12-381",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.name() == s)
-    }
-}
-
-impl Field {
-    pub const ALL: [Field; 4] = [
-        Field::Bn254,
-        Field::Bls12_381,
-        Field::BabyBear,
-        Field::Goldilocks,
-    ];
-    pub fn name(self) -> &'static str {
-        match self {
-            Field::Bn254 => "bn254",
-            Field::Bls12_381 => "bls12-381",
-            Field::BabyBear => "babybear",
-            Field::Goldilocks => "goldilocks",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.name() == s)
-    }
-}
+/// Curves served by MSM, and fields served by NTT: the API's own names (offload-wire).
+pub use offload_wire::ids::{CurveId as Curve, FieldId as Field, Named};
 
 /// Signature schemes served by batch verification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

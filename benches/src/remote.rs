@@ -97,10 +97,7 @@ impl Runner for Remote {
                         None => pb::elements::Source::Packed(bytes),
                     };
                     let req = pb::MsmRequest {
-                        curve: match curve {
-                            Curve::Bn254 => pb::Curve::Bn254,
-                            Curve::Bls12_381 => pb::Curve::Bls12381,
-                        } as i32,
+                        curve: pb::Curve::from(*curve) as i32,
                         bases: Some(pb::msm_request::Bases::Handle(handle.clone())),
                         scalars: vec![elements(source)],
                         result_encoding: pb::PointEncoding::ArkUncompressed as i32,
@@ -110,12 +107,7 @@ impl Runner for Remote {
                 }
                 Call::Ntt { field, column } => {
                     let req = pb::NttRequest {
-                        field: match field {
-                            Field::Bn254 => pb::NttField::Bn254Fr,
-                            Field::Bls12_381 => pb::NttField::Bls12381Fr,
-                            Field::BabyBear => pb::NttField::Babybear,
-                            Field::Goldilocks => pb::NttField::Goldilocks,
-                        } as i32,
+                        field: pb::NttField::from(*field) as i32,
                         direction: pb::NttDirection::Forward as i32,
                         input_order: 0,
                         output_order: 0,

@@ -7,6 +7,7 @@ pub mod v1 {
 }
 
 pub mod codec;
+pub mod ids;
 
 /// The encoded file descriptor set, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =

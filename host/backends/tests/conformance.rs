@@ -382,7 +382,8 @@ fn check_contract(b: &dyn Backend) {
     assert!(b.accepts(&job), "{}: its own first capability", b.name());
     // Raised before the run: nobody wants the result, so no work is done for it. A passed
     // deadline is told apart from a cancellation; neither is a strike.
-    let raised: [(fn(&Cancel), FailureKind); 2] = [
+    type Raise = fn(&Cancel);
+    let raised: [(Raise, FailureKind); 2] = [
         (Cancel::cancel, FailureKind::Cancelled),
         (Cancel::expire, FailureKind::Deadline),
     ];

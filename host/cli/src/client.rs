@@ -7,6 +7,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
+use offload_client::offload_wire::ids::{CurveId, FieldId, Named};
 use offload_client::v1 as pb;
 use offload_client::Client;
 use std::path::PathBuf;
@@ -75,29 +76,9 @@ impl Encoding {
     }
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum CurveArg {
-    Bn254,
-    #[value(name = "bls12-381")]
-    Bls12_381,
-}
-
-impl CurveArg {
-    fn wire(self) -> pb::Curve {
-        match self {
-            CurveArg::Bn254 => pb::Curve::Bn254,
-            CurveArg::Bls12_381 => pb::Curve::Bls12381,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum FieldArg {
-    Bn254,
-    #[value(name = "bls12-381")]
-    Bls12_381,
-    Babybear,
-    Goldilocks,
+/// A curve or field by the API's name (bn254, bls12-381, babybear, goldilocks).
+fn named<T: Named>(s: &str) -> Result<T, String> {
+    T::parse(s).ok_or_else(|| format!("one of {}", T::names()))
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -111,8 +92,9 @@ pub enum Bases {
     /// Upload a file of packed points; prints the handle.
     Upload {
         file: PathBuf,
-        #[arg(long, value_enum)]
-        curve: CurveArg,
+        /// bn254 or bls12-381.
+        #[arg(long, value_parser = named::<CurveId>)]
+        curve: CurveId,
         #[arg(long, value_enum, default_value = "ark-compressed")]
         encoding: Encoding,
         #[arg(long, default_value = "")]
@@ -129,8 +111,9 @@ pub enum Bases {
 
 #[derive(Args, Debug)]
 pub struct MsmArgs {
-    #[arg(long, value_enum)]
-    curve: CurveArg,
+    /// bn254 or bls12-381.
+    #[arg(long, value_parser = named::<CurveId>)]
+    curve: CurveId,
     /// An uploaded set.
     #[arg(long, conflicts_with = "bases")]
     handle: Option<String>,
@@ -147,8 +130,9 @@ pub struct MsmArgs {
 
 #[derive(Args, Debug)]
 pub struct NttArgs {
-    #[arg(long, value_enum)]
-    field: FieldArg,
+    /// bn254, bls12-381, babybear or goldilocks.
+    #[arg(long, value_parser = named::<FieldId>)]
+    field: FieldId,
     #[arg(long)]
     inverse: bool,
     #[arg(long, value_enum, default_value = "natural")]
@@ -272,12 +256,12 @@ pub async fn bases(c: &Conn, cmd: Bases) -> Result<()> {
         } => {
             let bytes = read(&file)?;
             let point = match (curve, encoding) {
-                (CurveArg::Bn254, Encoding::ArkCompressed) => 32,
-                (CurveArg::Bn254, Encoding::ArkUncompressed | Encoding::Eip196) => 64,
-                (CurveArg::Bls12_381, Encoding::ArkCompressed) => 48,
-                (CurveArg::Bls12_381, Encoding::ArkUncompressed) => 96,
-                (CurveArg::Bls12_381, Encoding::Eip2537) => 128,
-                _ => bail!("{encoding:?} is not an encoding of {curve:?} points"),
+                (CurveId::Bn254, Encoding::ArkCompressed) => 32,
+                (CurveId::Bn254, Encoding::ArkUncompressed | Encoding::Eip196) => 64,
+                (CurveId::Bls12_381, Encoding::ArkCompressed) => 48,
+                (CurveId::Bls12_381, Encoding::ArkUncompressed) => 96,
+                (CurveId::Bls12_381, Encoding::Eip2537) => 128,
+                _ => bail!("{encoding:?} is not an encoding of {curve} points"),
             };
             if bytes.len() % point != 0 {
                 bail!(
@@ -288,7 +272,7 @@ pub async fn bases(c: &Conn, cmd: Bases) -> Result<()> {
             }
             let msgs: Vec<pb::UploadBasesRequest> = std::iter::once(pb::UploadBasesRequest {
                 part: Some(pb::upload_bases_request::Part::Header(pb::UploadHeader {
-                    curve: curve.wire() as i32,
+                    curve: pb::Curve::from(curve) as i32,
                     encoding: encoding.wire() as i32,
                     count: (bytes.len() / point) as u64,
                     label,
@@ -344,7 +328,7 @@ pub async fn msm(c: &Conn, a: MsmArgs) -> Result<()> {
     let r = client
         .raw()
         .msm(pb::MsmRequest {
-            curve: a.curve.wire() as i32,
+            curve: pb::Curve::from(a.curve) as i32,
             bases: Some(bases),
             scalars,
             result_encoding: a.encoding.wire() as i32,
@@ -372,12 +356,7 @@ pub async fn ntt(c: &Conn, a: NttArgs) -> Result<()> {
     let r = client
         .raw()
         .ntt(pb::NttRequest {
-            field: match a.field {
-                FieldArg::Bn254 => pb::NttField::Bn254Fr,
-                FieldArg::Bls12_381 => pb::NttField::Bls12381Fr,
-                FieldArg::Babybear => pb::NttField::Babybear,
-                FieldArg::Goldilocks => pb::NttField::Goldilocks,
-            } as i32,
+            field: pb::NttField::from(a.field) as i32,
             direction: if a.inverse {
                 pb::NttDirection::Inverse
             } else {

@@ -476,9 +476,5 @@ fn decode_results<C: ClientCurve>(r: &pb::MsmResponse) -> Result<Vec<Projective<
 
 /// Which curve a wire value names.
 pub fn curve_of(v: i32) -> Option<CurveId> {
-    match pb::Curve::try_from(v).ok()? {
-        pb::Curve::Bn254 => Some(CurveId::Bn254),
-        pb::Curve::Bls12381 => Some(CurveId::Bls12_381),
-        pb::Curve::Unspecified => None,
-    }
+    CurveId::try_from(pb::Curve::try_from(v).ok()?).ok()
 }

@@ -44,19 +44,12 @@ fn unknown(field: &str, v: i32) -> JobError {
 }
 
 pub fn curve(v: i32) -> Result<CurveId, JobError> {
-    match pb::Curve::try_from(v) {
-        Ok(pb::Curve::Bn254) => Ok(CurveId::Bn254),
-        Ok(pb::Curve::Bls12381) => Ok(CurveId::Bls12_381),
-        Ok(pb::Curve::Unspecified) => Err(JobError::invalid("curve", "not given")),
-        Err(_) => Err(unknown("curve", v)),
-    }
+    let c = pb::Curve::try_from(v).map_err(|_| unknown("curve", v))?;
+    CurveId::try_from(c).map_err(|_| JobError::invalid("curve", "not given"))
 }
 
 pub fn curve_out(c: CurveId) -> i32 {
-    match c {
-        CurveId::Bn254 => pb::Curve::Bn254 as i32,
-        CurveId::Bls12_381 => pb::Curve::Bls12381 as i32,
-    }
+    pb::Curve::from(c) as i32
 }
 
 pub fn encoding(field: &str, v: i32) -> Result<PointEncoding, JobError> {
@@ -72,14 +65,8 @@ pub fn encoding(field: &str, v: i32) -> Result<PointEncoding, JobError> {
 }
 
 pub fn field(v: i32) -> Result<FieldId, JobError> {
-    match pb::NttField::try_from(v) {
-        Ok(pb::NttField::Bn254Fr) => Ok(FieldId::Bn254),
-        Ok(pb::NttField::Bls12381Fr) => Ok(FieldId::Bls12_381),
-        Ok(pb::NttField::Babybear) => Ok(FieldId::BabyBear),
-        Ok(pb::NttField::Goldilocks) => Ok(FieldId::Goldilocks),
-        Ok(pb::NttField::Unspecified) => Err(JobError::invalid("field", "not given")),
-        Err(_) => Err(unknown("field", v)),
-    }
+    let f = pb::NttField::try_from(v).map_err(|_| unknown("field", v))?;
+    FieldId::try_from(f).map_err(|_| JobError::invalid("field", "not given"))
 }
 
 pub fn direction(v: i32) -> Result<Direction, JobError> {

@@ -3,6 +3,35 @@
 
 use std::fmt;
 
+/// A closed set of names: each value's name in the API's words, and back.
+pub trait Named: Sized + Copy + PartialEq + 'static {
+    /// Every value, in the order the API lists them.
+    const ALL: &'static [Self];
+    fn name(self) -> &'static str;
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.name() == s)
+    }
+    /// The names, for an error that says what would have been accepted.
+    fn names() -> String {
+        Self::ALL
+            .iter()
+            .map(|v| v.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// `Display` as the name.
+macro_rules! display_as_name {
+    ($t:ty) => {
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CurveId {
     Bn254,
@@ -13,14 +42,16 @@ impl CurveId {
     pub const ALL: [CurveId; 2] = [CurveId::Bn254, CurveId::Bls12_381];
 }
 
-impl fmt::Display for CurveId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Named for CurveId {
+    const ALL: &'static [CurveId] = &CurveId::ALL;
+    fn name(self) -> &'static str {
+        match self {
             CurveId::Bn254 => "bn254",
             CurveId::Bls12_381 => "bls12-381",
-        })
+        }
     }
 }
+display_as_name!(CurveId);
 
 /// A field the NTT runs over: the scalar fields of the two curves, and the STARK fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -30,6 +61,19 @@ pub enum FieldId {
     BabyBear,
     Goldilocks,
 }
+
+impl Named for FieldId {
+    const ALL: &'static [FieldId] = &FieldId::ALL;
+    fn name(self) -> &'static str {
+        match self {
+            FieldId::Bn254 => "bn254",
+            FieldId::Bls12_381 => "bls12-381",
+            FieldId::BabyBear => "babybear",
+            FieldId::Goldilocks => "goldilocks",
+        }
+    }
+}
+display_as_name!(FieldId);
 
 impl FieldId {
     /// Every field the API transforms over.
@@ -53,17 +97,6 @@ impl FieldId {
     }
 }
 
-impl fmt::Display for FieldId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            FieldId::Bn254 => "bn254",
-            FieldId::Bls12_381 => "bls12-381",
-            FieldId::BabyBear => "babybear",
-            FieldId::Goldilocks => "goldilocks",
-        })
-    }
-}
-
 /// A signature scheme without its policy: what a backend's capabilities name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SchemeId {
@@ -82,20 +115,39 @@ impl SchemeId {
     ];
 }
 
-impl fmt::Display for SchemeId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Named for SchemeId {
+    const ALL: &'static [SchemeId] = &SchemeId::ALL;
+    fn name(self) -> &'static str {
+        match self {
             SchemeId::Ed25519 => "ed25519",
             SchemeId::EcdsaSecp256k1 => "ecdsa-secp256k1",
             SchemeId::Bip340 => "bip340",
             SchemeId::BlsEth => "bls12-381-eth",
-        })
+        }
     }
 }
+display_as_name!(SchemeId);
 
 #[cfg(test)]
 mod tests {
-    use super::FieldId;
+    use super::{CurveId, FieldId, Named, SchemeId};
+
+    #[test]
+    fn every_name_parses_back_and_nothing_else_does() {
+        for c in CurveId::ALL {
+            assert_eq!(CurveId::parse(c.name()), Some(c));
+            assert_eq!(c.to_string(), c.name());
+        }
+        for f in FieldId::ALL {
+            assert_eq!(FieldId::parse(&f.to_string()), Some(f));
+        }
+        for s in SchemeId::ALL {
+            assert_eq!(SchemeId::parse(s.name()), Some(s));
+        }
+        assert_eq!(CurveId::parse("BN254"), None);
+        assert_eq!(FieldId::parse("bls12_381"), None);
+        assert_eq!(FieldId::names(), "bn254, bls12-381, babybear, goldilocks");
+    }
 
     #[test]
     fn two_adicities_are_the_fields_own() {

@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use offload_benches::{timing, Case, Curve, Field, Scheme};
+use offload_benches::{timing, Case, Curve, Field, Named, Scheme};
 use offload_engine::sig::ed25519::Policy;
 use serde_json::{json, Map, Value};
 use std::io::Write;
@@ -199,7 +199,7 @@ fn cases(a: &BenchArgs) -> Result<Vec<Case>> {
             }
             let curves = match &a.curve {
                 Some(c) => vec![Curve::parse(c)
-                    .with_context(|| format!("unknown curve '{c}' (bn254, bls12-381)"))?],
+                    .with_context(|| format!("unknown curve '{c}' ({})", Curve::names()))?],
                 None => Curve::ALL.to_vec(),
             };
             let sizes = if a.log_n.is_empty() {
@@ -225,9 +225,8 @@ fn cases(a: &BenchArgs) -> Result<Vec<Case>> {
                 bail!("--curve and --fixed-bases apply to --op msm; NTT takes --field");
             }
             let fields = match &a.field {
-                Some(f) => vec![Field::parse(f).with_context(|| {
-                    format!("unknown field '{f}' (bn254, bls12-381, babybear, goldilocks)")
-                })?],
+                Some(f) => vec![Field::parse(f)
+                    .with_context(|| format!("unknown field '{f}' ({})", Field::names()))?],
                 None => Field::ALL.to_vec(),
             };
             let sizes = if a.log_n.is_empty() {
