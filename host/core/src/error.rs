@@ -17,8 +17,6 @@ pub enum JobError {
     /// A backend failed while running a job it had accepted.
     #[error("backend {backend}: {reason}")]
     Backend { backend: String, reason: String },
-    #[error("cancelled by the client")]
-    Cancelled,
     /// A deadline passed, or a client stream sent nothing for too long; says which.
     #[error("deadline exceeded: {0}")]
     DeadlineExceeded(String),

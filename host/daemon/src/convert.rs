@@ -21,7 +21,6 @@ pub fn status(e: JobError) -> Status {
         JobError::ResourceExhausted(_) => Code::ResourceExhausted,
         JobError::Unsupported(_) => Code::Unimplemented,
         JobError::Backend { .. } | JobError::Internal(_) => Code::Internal,
-        JobError::Cancelled => Code::Cancelled,
         JobError::DeadlineExceeded(_) => Code::DeadlineExceeded,
         JobError::DataLoss(_) => Code::DataLoss,
         JobError::PermissionDenied(_) => Code::PermissionDenied,

@@ -692,9 +692,9 @@ async fn verify_group(
     let (verdicts, rep) = match res {
         Ok((Output::Verify(v), rep)) => (v, rep),
         Ok(_) => {
-            return vec![Err(Status::internal(
-                "a verify job returned another output",
-            ))]
+            return vec![Err(status(JobError::Internal(
+                "a verify job returned another output".into(),
+            )))]
         }
         Err(e) => return vec![Err(status(e))],
     };
@@ -810,8 +810,11 @@ fn verify_stream_task(
     });
     tokio_stream::wrappers::ReceiverStream::new(rx)
         .then(|h| async move {
-            h.await
-                .unwrap_or_else(|_| vec![Err(Status::internal("a verify task panicked"))])
+            h.await.unwrap_or_else(|_| {
+                vec![Err(status(JobError::Internal(
+                    "a verify task panicked".into(),
+                )))]
+            })
         })
         .flat_map(futures::stream::iter)
         .scan(false, |failed, r| {
