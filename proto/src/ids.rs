@@ -3,6 +3,18 @@
 
 use crate::v1 as pb;
 use offload_wire::ids::{CurveId, FieldId};
+use offload_wire::point::PointEncoding;
+
+impl From<PointEncoding> for pb::PointEncoding {
+    fn from(e: PointEncoding) -> Self {
+        match e {
+            PointEncoding::ArkCompressed => pb::PointEncoding::ArkCompressed,
+            PointEncoding::ArkUncompressed => pb::PointEncoding::ArkUncompressed,
+            PointEncoding::Eip196 => pb::PointEncoding::Eip196,
+            PointEncoding::Eip2537 => pb::PointEncoding::Eip2537,
+        }
+    }
+}
 
 impl From<CurveId> for pb::Curve {
     fn from(c: CurveId) -> Self {

@@ -8,6 +8,7 @@
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use offload_client::offload_wire::ids::{CurveId, FieldId, Named};
+use offload_client::offload_wire::point::{curve_point_len, PointEncoding};
 use offload_client::v1 as pb;
 use offload_client::Client;
 use std::path::PathBuf;
@@ -57,26 +58,8 @@ impl Conn {
     }
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum Encoding {
-    ArkCompressed,
-    ArkUncompressed,
-    Eip196,
-    Eip2537,
-}
-
-impl Encoding {
-    fn wire(self) -> pb::PointEncoding {
-        match self {
-            Encoding::ArkCompressed => pb::PointEncoding::ArkCompressed,
-            Encoding::ArkUncompressed => pb::PointEncoding::ArkUncompressed,
-            Encoding::Eip196 => pb::PointEncoding::Eip196,
-            Encoding::Eip2537 => pb::PointEncoding::Eip2537,
-        }
-    }
-}
-
-/// A curve or field by the API's name (bn254, bls12-381, babybear, goldilocks).
+/// A curve, field or point encoding by the API's name (bn254, bls12-381, babybear,
+/// goldilocks; ark-compressed, ark-uncompressed, eip196, eip2537).
 fn named<T: Named>(s: &str) -> Result<T, String> {
     T::parse(s).ok_or_else(|| format!("one of {}", T::names()))
 }
@@ -95,8 +78,9 @@ pub enum Bases {
         /// bn254 or bls12-381.
         #[arg(long, value_parser = named::<CurveId>)]
         curve: CurveId,
-        #[arg(long, value_enum, default_value = "ark-compressed")]
-        encoding: Encoding,
+        /// ark-compressed, ark-uncompressed, eip196 (BN254) or eip2537 (BLS12-381).
+        #[arg(long, value_parser = named::<PointEncoding>, default_value = "ark-compressed")]
+        encoding: PointEncoding,
         #[arg(long, default_value = "")]
         label: String,
         /// Publish the set read-only to every tenant (tenants declared with publish = true).
@@ -121,8 +105,8 @@ pub struct MsmArgs {
     #[arg(long)]
     bases: Option<PathBuf>,
     /// Encoding of --bases and of the printed result.
-    #[arg(long, value_enum, default_value = "ark-compressed")]
-    encoding: Encoding,
+    #[arg(long, value_parser = named::<PointEncoding>, default_value = "ark-compressed")]
+    encoding: PointEncoding,
     /// Files of packed scalars, one MSM each.
     #[arg(long, required = true)]
     scalars: Vec<PathBuf>,
@@ -255,14 +239,8 @@ pub async fn bases(c: &Conn, cmd: Bases) -> Result<()> {
             shared,
         } => {
             let bytes = read(&file)?;
-            let point = match (curve, encoding) {
-                (CurveId::Bn254, Encoding::ArkCompressed) => 32,
-                (CurveId::Bn254, Encoding::ArkUncompressed | Encoding::Eip196) => 64,
-                (CurveId::Bls12_381, Encoding::ArkCompressed) => 48,
-                (CurveId::Bls12_381, Encoding::ArkUncompressed) => 96,
-                (CurveId::Bls12_381, Encoding::Eip2537) => 128,
-                _ => bail!("{encoding:?} is not an encoding of {curve} points"),
-            };
+            let point = curve_point_len(curve, encoding)
+                .map_err(|e| anyhow::anyhow!("--encoding {}: {e}", encoding.name()))?;
             if bytes.len() % point != 0 {
                 bail!(
                     "{}: {} bytes is not a whole number of {point}-byte points",
@@ -273,7 +251,7 @@ pub async fn bases(c: &Conn, cmd: Bases) -> Result<()> {
             let msgs: Vec<pb::UploadBasesRequest> = std::iter::once(pb::UploadBasesRequest {
                 part: Some(pb::upload_bases_request::Part::Header(pb::UploadHeader {
                     curve: pb::Curve::from(curve) as i32,
-                    encoding: encoding.wire() as i32,
+                    encoding: pb::PointEncoding::from(encoding) as i32,
                     count: (bytes.len() / point) as u64,
                     label,
                     shared,
@@ -315,7 +293,7 @@ pub async fn msm(c: &Conn, a: MsmArgs) -> Result<()> {
     let bases = match (&a.handle, &a.bases) {
         (Some(h), None) => pb::msm_request::Bases::Handle(h.clone()),
         (None, Some(f)) => pb::msm_request::Bases::Inline(pb::InlineBases {
-            encoding: a.encoding.wire() as i32,
+            encoding: pb::PointEncoding::from(a.encoding) as i32,
             points: read(f)?,
         }),
         _ => bail!("give --handle or --bases"),
@@ -331,7 +309,7 @@ pub async fn msm(c: &Conn, a: MsmArgs) -> Result<()> {
             curve: pb::Curve::from(a.curve) as i32,
             bases: Some(bases),
             scalars,
-            result_encoding: a.encoding.wire() as i32,
+            result_encoding: pb::PointEncoding::from(a.encoding) as i32,
         })
         .await?
         .into_inner();

@@ -2,7 +2,7 @@
 //! offload.proto defines them. Every decode checks what the form promises (canonical
 //! coordinates, on the curve, in the subgroup) and says which check failed.
 
-use crate::ids::CurveId;
+use crate::ids::{CurveId, Named};
 use ark_ec::short_weierstrass::{Affine, SWCurveConfig};
 use ark_ec::AffineRepr;
 use ark_ff::{BigInteger, PrimeField};
@@ -18,6 +18,23 @@ pub enum PointEncoding {
     Eip196,
     /// EIP-2537, BLS12-381 only.
     Eip2537,
+}
+
+impl Named for PointEncoding {
+    const ALL: &'static [PointEncoding] = &[
+        PointEncoding::ArkCompressed,
+        PointEncoding::ArkUncompressed,
+        PointEncoding::Eip196,
+        PointEncoding::Eip2537,
+    ];
+    fn name(self) -> &'static str {
+        match self {
+            PointEncoding::ArkCompressed => "ark-compressed",
+            PointEncoding::ArkUncompressed => "ark-uncompressed",
+            PointEncoding::Eip196 => "eip196",
+            PointEncoding::Eip2537 => "eip2537",
+        }
+    }
 }
 
 /// Why a point was refused.
@@ -78,6 +95,15 @@ pub fn point_len<C: WireCurve>(enc: PointEncoding) -> Result<usize, PointError> 
             encoding: e,
             curve: C::ID,
         }),
+    }
+}
+
+/// Bytes per point of the curve named `curve` in `enc`, for a caller that knows the curve by
+/// its name only (the CLI reading a file of points).
+pub fn curve_point_len(curve: CurveId, enc: PointEncoding) -> Result<usize, PointError> {
+    match curve {
+        CurveId::Bn254 => point_len::<ark_bn254::g1::Config>(enc),
+        CurveId::Bls12_381 => point_len::<ark_bls12_381::g1::Config>(enc),
     }
 }
 
@@ -205,6 +231,23 @@ mod tests {
     use super::*;
     use ark_ec::short_weierstrass::Affine;
     use ark_ec::{CurveGroup, PrimeGroup};
+
+    #[test]
+    fn lengths_by_curve_name_and_encoding_names() {
+        let len = |c, e| curve_point_len(c, e).ok();
+        assert_eq!(len(CurveId::Bn254, PointEncoding::ArkCompressed), Some(32));
+        assert_eq!(len(CurveId::Bn254, PointEncoding::Eip196), Some(64));
+        assert_eq!(len(CurveId::Bn254, PointEncoding::Eip2537), None);
+        assert_eq!(
+            len(CurveId::Bls12_381, PointEncoding::ArkUncompressed),
+            Some(96)
+        );
+        assert_eq!(len(CurveId::Bls12_381, PointEncoding::Eip2537), Some(128));
+        assert_eq!(len(CurveId::Bls12_381, PointEncoding::Eip196), None);
+        for e in PointEncoding::ALL {
+            assert_eq!(PointEncoding::parse(e.name()), Some(*e));
+        }
+    }
     use ark_ff::UniformRand;
     use rand::SeedableRng;
 
