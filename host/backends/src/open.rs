@@ -22,8 +22,9 @@ pub struct Registry {
 }
 
 impl Registry {
-    pub fn open(specs: &[DeviceSpec]) -> Self {
-        let mut backends: Vec<Arc<dyn Backend>> = vec![Arc::new(CpuBackend::new())];
+    /// `cpu` first, then each device `specs` name that opens.
+    pub fn open(cpu: CpuBackend, specs: &[DeviceSpec]) -> Self {
+        let mut backends: Vec<Arc<dyn Backend>> = vec![Arc::new(cpu)];
         let mut absent = Vec::new();
         for spec in specs {
             match open(spec) {
@@ -161,7 +162,7 @@ mod tests {
             },
             DeviceSpec::CudaEmulated { max_log: 10 },
         ];
-        let r = Registry::open(&specs);
+        let r = Registry::open(CpuBackend::new(), &specs);
         let names: Vec<&str> = r.backends.iter().map(|b| b.name()).collect();
         assert_eq!(names, ["cpu", "fpga-sim", "cuda-emulated"]);
         assert_eq!(r.fallback(), Some(0));

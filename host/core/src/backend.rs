@@ -3,7 +3,7 @@
 
 pub use crate::caps::{Capability, OpSupport};
 pub use crate::job::OpKind;
-use crate::job::{Job, Output};
+use crate::job::{AnyBases, Job, Output};
 pub use offload_engine::cancel::Cancel;
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -126,6 +126,36 @@ impl Strikes {
     }
 }
 
+/// What a backend keeps for an uploaded base set to make its MSMs faster (the CPU's
+/// fixed-base table, a device's copy of the points).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preparation {
+    Building,
+    Ready {
+        bytes: usize,
+    },
+    /// No room within the backend's budget for it.
+    Refused,
+}
+
+impl Preparation {
+    /// Its name in `ListBases`: "building", "ready" or "refused".
+    pub fn name(&self) -> &'static str {
+        match self {
+            Preparation::Building => "building",
+            Preparation::Ready { .. } => "ready",
+            Preparation::Refused => "refused",
+        }
+    }
+
+    pub fn bytes(&self) -> usize {
+        match self {
+            Preparation::Ready { bytes } => *bytes,
+            _ => 0,
+        }
+    }
+}
+
 pub trait Backend: Send + Sync {
     /// Short name in reports and metrics, e.g. "cpu".
     fn name(&self) -> &str;
@@ -149,6 +179,15 @@ pub trait Backend: Send + Sync {
     /// How many jobs may run at once.
     fn slots(&self) -> usize {
         1
+    }
+    /// An uploaded set is in memory and MSMs will name it: start preparing for them (off the
+    /// caller's thread). Handles name one content forever, so what is kept is keyed by them.
+    fn bases_resident(&self, _set: &AnyBases) {}
+    /// The set left memory (evicted or deleted): free what was kept for it.
+    fn bases_released(&self, _handle: &str) {}
+    /// What this backend keeps for the set `handle`, if anything.
+    fn prepared(&self, _handle: &str) -> Option<Preparation> {
+        None
     }
 }
 

@@ -100,6 +100,13 @@ impl Capability {
     }
 }
 
+/// Whether any of `caps` takes MSMs over `points` bases of `curve`.
+pub fn admits_msm(caps: &[Capability], curve: CurveId, points: u64) -> bool {
+    caps.iter().any(|c| {
+        matches!(c, Capability::Msm { curve: k, max_points } if *k == curve && points <= *max_points)
+    })
+}
+
 /// Whether any of `caps` covers `job`.
 pub fn admits(caps: &[Capability], job: &Job) -> bool {
     caps.iter().any(|c| c.admits(job))

@@ -1,24 +1,35 @@
 //! The CPU backend: the engines on rayon. It runs every job kind at every size memory allows,
 //! and is the reference every other backend is checked against and falls back to.
 
-use crate::backend::{Backend, Cancel, Capability, Failure};
+use crate::backend::{Backend, Cancel, Capability, Failure, Preparation};
 use crate::job::{
-    FieldId, Job, Msm, MsmJob, MsmOutput, Ntt, NttJob, Output, SchemeId, SigItem, SigScheme,
+    AnyBases, FieldId, Job, JobCurve, Msm, MsmJob, Ntt, NttJob, Output, SchemeId, SigItem,
+    SigScheme,
 };
-use crate::wire::{Curve, CurveId};
-use ark_ec::short_weierstrass::Projective;
+use crate::tables::FixedTables;
+use crate::wire::CurveId;
 use offload_engine::msm;
 use offload_engine::ntt::{Domain, NttField};
 use offload_engine::sig::{bls, ed25519, secp256k1, Verdict};
 use std::time::Duration;
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct CpuBackend {
     arithmetic: msm::Arithmetic,
+    tables: std::sync::Arc<FixedTables>,
+}
+
+impl Default for CpuBackend {
+    fn default() -> Self {
+        Self {
+            arithmetic: msm::Arithmetic::default(),
+            tables: FixedTables::new(0),
+        }
+    }
 }
 
 impl CpuBackend {
-    /// The fastest arithmetic this CPU has (AVX-512 IFMA where present).
+    /// The fastest arithmetic this CPU has (AVX-512 IFMA where present), no fixed-base tables.
     pub fn new() -> Self {
         Self::default()
     }
@@ -28,25 +39,38 @@ impl CpuBackend {
     pub fn portable() -> Self {
         Self {
             arithmetic: msm::Arithmetic::Portable,
+            ..Self::default()
         }
+    }
+
+    /// Fixed-base tables for uploaded sets within `bytes`, all sets together.
+    pub fn with_table_budget(self, bytes: usize) -> Self {
+        Self {
+            tables: FixedTables::new(bytes),
+            ..self
+        }
+    }
+
+    fn run_msm<C: JobCurve>(&self, m: &Msm<C>, cancel: &Cancel) -> Result<Output, String> {
+        let set = m.bases();
+        let table = set.handle.as_deref().and_then(|h| self.tables.get::<C>(h));
+        let res = match table {
+            Some(t) => t.msm_batch_cancellable(m.scalars(), cancel),
+            None => {
+                // A set used here that nobody told us about (another backend was preferred
+                // when it arrived): its table starts now, for the next use.
+                self.tables.build(set);
+                msm::msm_batch_cancellable(self.arithmetic, &set.points, m.scalars(), cancel)
+            }
+        };
+        res.map(|r| Output::Msm(C::msm_output(r)))
+            .map_err(|e| e.to_string())
     }
 }
 
 /// Signatures verified between looks at the cancel flag: large enough that batch equations
 /// keep their per-thread chunk sizes, small enough to stop within a fraction of a second.
 const VERIFY_SLICE: usize = 1 << 14;
-
-fn run_msm<C: Curve>(
-    arithmetic: msm::Arithmetic,
-    m: &Msm<C>,
-    cancel: &Cancel,
-) -> Result<Vec<Projective<C>>, String> {
-    let res = match m.bases().table() {
-        Some(t) => t.msm_batch_cancellable(m.scalars(), cancel),
-        None => msm::msm_batch_cancellable(arithmetic, &m.bases().points, m.scalars(), cancel),
-    };
-    res.map_err(|e| e.to_string())
-}
 
 fn run_ntt<F: NttField>(n: &mut Ntt<F>, cancel: &Cancel) -> Result<(), String> {
     let cfg = n.cfg;
@@ -148,12 +172,8 @@ impl Backend for CpuBackend {
             }
         };
         match job {
-            Job::Msm(MsmJob::Bn254(m)) => run_msm(self.arithmetic, &m, cancel)
-                .map(|r| Output::Msm(MsmOutput::Bn254(r)))
-                .map_err(fail),
-            Job::Msm(MsmJob::Bls12_381(m)) => run_msm(self.arithmetic, &m, cancel)
-                .map(|r| Output::Msm(MsmOutput::Bls12_381(r)))
-                .map_err(fail),
+            Job::Msm(MsmJob::Bn254(m)) => self.run_msm(&m, cancel).map_err(fail),
+            Job::Msm(MsmJob::Bls12_381(m)) => self.run_msm(&m, cancel).map_err(fail),
             Job::Ntt(mut n) => {
                 let r = match &mut n {
                     NttJob::Bn254(x) => run_ntt(x, cancel),
@@ -173,6 +193,21 @@ impl Backend for CpuBackend {
         // One bulk job and one latency-class job side by side on the shared rayon pool.
         2
     }
+
+    fn bases_resident(&self, set: &AnyBases) {
+        match set {
+            AnyBases::Bn254(s) => self.tables.build(s),
+            AnyBases::Bls12_381(s) => self.tables.build(s),
+        }
+    }
+
+    fn bases_released(&self, handle: &str) {
+        self.tables.release(handle);
+    }
+
+    fn prepared(&self, handle: &str) -> Option<Preparation> {
+        self.tables.status(handle)
+    }
 }
 
 #[cfg(test)]
@@ -180,6 +215,47 @@ mod tests {
     use super::*;
     use crate::job::VerifyJob;
     use offload_engine::sig::ed25519::Policy;
+
+    #[test]
+    fn an_uploaded_set_gets_its_table_at_first_use_and_msms_agree_with_and_without_it() {
+        use crate::job::{BaseSet, Bn254, MsmOutput};
+        use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
+        use offload_engine::msm::Canonical;
+        let g = ark_bn254::G1Affine::generator().into_group();
+        let points: Vec<_> = (1..=200u64)
+            .map(|k| (g * ark_bn254::Fr::from(k * k + 1)).into_affine())
+            .collect();
+        let scalars: Vec<ark_bn254::Fr> = (0..200u64)
+            .map(|k| ark_bn254::Fr::from(k * k * k * k * k) - ark_bn254::Fr::from(3u64))
+            .collect();
+        let want = ark_bn254::G1Projective::msm(&points, &scalars).unwrap();
+        let set = std::sync::Arc::new(BaseSet::<Bn254>::resident(points, "h".into()));
+        let cpu = CpuBackend::new().with_table_budget(64 << 20);
+        let run = || {
+            let m = Msm::new(
+                set.clone(),
+                vec![scalars.iter().map(Canonical::from_field).collect()],
+            )
+            .unwrap();
+            match cpu.run(Job::Msm(MsmJob::Bn254(m)), &Cancel::new()) {
+                Ok(Output::Msm(MsmOutput::Bn254(r))) => r[0],
+                _ => panic!("the CPU failed an MSM"),
+            }
+        };
+        assert_eq!(cpu.prepared("h"), None);
+        assert_eq!(run(), want);
+        assert!(
+            cpu.prepared("h").is_some(),
+            "the first use starts the table"
+        );
+        while cpu.prepared("h") == Some(Preparation::Building) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(matches!(cpu.prepared("h"), Some(Preparation::Ready { .. })));
+        assert_eq!(run(), want, "on the table");
+        cpu.bases_released("h");
+        assert_eq!(cpu.prepared("h"), None);
+    }
 
     #[test]
     fn long_batches_run_in_slices_and_stop_when_cancelled() {

@@ -4,66 +4,24 @@
 use crate::error::JobError;
 use crate::wire::{Curve, CurveId};
 use ark_ec::short_weierstrass::{Affine, Projective};
-use offload_engine::msm::{Canonical, FixedBaseTable};
+use offload_engine::msm::Canonical;
 use offload_engine::ntt::{NttConfig, NttField};
 use offload_engine::sig::ed25519::Policy;
 use offload_engine::sig::secp256k1::EcdsaConfig;
 use offload_engine::sig::Verdict;
 pub use offload_wire::ids::{FieldId, SchemeId};
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 pub type Bn254 = ark_bn254::g1::Config;
 pub type Bls12_381 = ark_bls12_381::g1::Config;
 
-/// Bytes that precomputed fixed-base tables may hold, shared by every base set of a daemon.
-#[derive(Debug)]
-pub struct TableBudget {
-    left: AtomicUsize,
-}
-
-impl TableBudget {
-    pub fn new(bytes: usize) -> Arc<Self> {
-        Arc::new(Self {
-            left: AtomicUsize::new(bytes),
-        })
-    }
-
-    pub fn left(&self) -> usize {
-        self.left.load(Ordering::Relaxed)
-    }
-
-    fn take(&self, bytes: usize) -> bool {
-        self.left
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |l| {
-                l.checked_sub(bytes)
-            })
-            .is_ok()
-    }
-
-    fn give(&self, bytes: usize) {
-        self.left.fetch_add(bytes, Ordering::AcqRel);
-    }
-}
-
-/// Where a resident set's fixed-base table stands.
-enum TableState<C: Curve> {
-    Unbuilt,
-    Building,
-    Ready(Arc<FixedBaseTable<C>>, usize),
-    /// The budget had no room when it was tried.
-    Refused,
-}
-
-/// A set of bases, decoded and checked once. A resident (uploaded) set gets a fixed-base table,
-/// built in the background as soon as it is resident, when the table budget has room; until
-/// then its MSMs run variable-base.
+/// A set of bases, decoded and checked once. An uploaded set has a handle, which names one
+/// content forever (the store derives it from the points), so a backend may key what it keeps
+/// for the set (a fixed-base table, a device copy) by the handle alone.
 pub struct BaseSet<C: Curve> {
     pub points: Vec<Affine<C>>,
     pub handle: Option<String>,
-    budget: Option<Arc<TableBudget>>,
-    table: Mutex<TableState<C>>,
 }
 
 impl<C: Curve> fmt::Debug for BaseSet<C> {
@@ -77,23 +35,19 @@ impl<C: Curve> fmt::Debug for BaseSet<C> {
 }
 
 impl<C: Curve> BaseSet<C> {
-    /// Bases sent with a request: never tabled.
+    /// Bases sent with a request: nothing is kept for them.
     pub fn inline(points: Vec<Affine<C>>) -> Self {
         Self {
             points,
             handle: None,
-            budget: None,
-            table: Mutex::new(TableState::Unbuilt),
         }
     }
 
-    /// A resident, uploaded set.
-    pub fn resident(points: Vec<Affine<C>>, handle: String, budget: Arc<TableBudget>) -> Self {
+    /// An uploaded set, used by `handle`.
+    pub fn resident(points: Vec<Affine<C>>, handle: String) -> Self {
         Self {
             points,
             handle: Some(handle),
-            budget: Some(budget),
-            table: Mutex::new(TableState::Unbuilt),
         }
     }
 
@@ -104,62 +58,106 @@ impl<C: Curve> BaseSet<C> {
     pub fn is_empty(&self) -> bool {
         self.points.is_empty()
     }
+}
 
-    fn state(&self) -> std::sync::MutexGuard<'_, TableState<C>> {
-        self.table.lock().unwrap_or_else(|e| e.into_inner())
-    }
+/// A set of either curve, as the store keeps it and backends are told of it.
+#[derive(Clone, Debug)]
+pub enum AnyBases {
+    Bn254(Arc<BaseSet<Bn254>>),
+    Bls12_381(Arc<BaseSet<Bls12_381>>),
+}
 
-    /// The fixed-base table, once built.
-    pub fn table(&self) -> Option<Arc<FixedBaseTable<C>>> {
-        match &*self.state() {
-            TableState::Ready(t, _) => Some(t.clone()),
-            _ => None,
+impl AnyBases {
+    pub fn curve(&self) -> CurveId {
+        match self {
+            AnyBases::Bn254(_) => CurveId::Bn254,
+            AnyBases::Bls12_381(_) => CurveId::Bls12_381,
         }
     }
 
-    /// "none" (an inline set, or not tried yet), "building", "ready" or "refused" (no room in
-    /// the budget), and the bytes the table holds.
-    pub fn table_status(&self) -> (&'static str, usize) {
-        match &*self.state() {
-            TableState::Unbuilt => ("none", 0),
-            TableState::Building => ("building", 0),
-            TableState::Ready(_, b) => ("ready", *b),
-            TableState::Refused => ("refused", 0),
+    pub fn handle(&self) -> Option<&str> {
+        match self {
+            AnyBases::Bn254(b) => b.handle.as_deref(),
+            AnyBases::Bls12_381(b) => b.handle.as_deref(),
         }
     }
 
-    /// Start building the table on rayon if this set has a budget and no table yet. The table
-    /// gets at most half of what the budget has left, and is kept only if it fits.
-    pub fn build_table_in_background(self: &Arc<Self>) {
-        let Some(budget) = self.budget.clone() else {
-            return;
-        };
-        {
-            let mut st = self.state();
-            if !matches!(*st, TableState::Unbuilt) || self.points.is_empty() {
-                return;
-            }
-            *st = TableState::Building;
+    pub fn len(&self) -> usize {
+        match self {
+            AnyBases::Bn254(b) => b.len(),
+            AnyBases::Bls12_381(b) => b.len(),
         }
-        let set = self.clone();
-        rayon::spawn(move || {
-            let allowance = budget.left() / 2;
-            let t = FixedBaseTable::new(&set.points, allowance);
-            let bytes = t.memory_bytes();
-            let next = if bytes <= allowance && budget.take(bytes) {
-                TableState::Ready(Arc::new(t), bytes)
-            } else {
-                TableState::Refused
-            };
-            *set.state() = next;
-        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Memory the points take.
+    pub fn bytes(&self) -> usize {
+        match self {
+            AnyBases::Bn254(b) => std::mem::size_of_val(b.points.as_slice()),
+            AnyBases::Bls12_381(b) => std::mem::size_of_val(b.points.as_slice()),
+        }
     }
 }
 
-impl<C: Curve> Drop for BaseSet<C> {
-    fn drop(&mut self) {
-        if let (Some(budget), TableState::Ready(_, bytes)) = (&self.budget, &*self.state()) {
-            budget.give(*bytes);
+/// The curves jobs are built on, each tied to its arm of the job enums, so that code above
+/// the enums writes one generic function instead of one arm per curve.
+pub trait JobCurve: Curve {
+    fn msm_job(m: Msm<Self>) -> MsmJob;
+    fn msm_output(points: Vec<Projective<Self>>) -> MsmOutput;
+    /// The points, if `o` is an output of this curve.
+    fn msm_results(o: MsmOutput) -> Option<Vec<Projective<Self>>>;
+    fn any_bases(set: Arc<BaseSet<Self>>) -> AnyBases;
+    /// The set, if `b` is one of this curve.
+    fn bases_of(b: AnyBases) -> Option<Arc<BaseSet<Self>>>;
+}
+
+impl JobCurve for Bn254 {
+    fn msm_job(m: Msm<Self>) -> MsmJob {
+        MsmJob::Bn254(m)
+    }
+    fn msm_output(points: Vec<Projective<Self>>) -> MsmOutput {
+        MsmOutput::Bn254(points)
+    }
+    fn msm_results(o: MsmOutput) -> Option<Vec<Projective<Self>>> {
+        match o {
+            MsmOutput::Bn254(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn any_bases(set: Arc<BaseSet<Self>>) -> AnyBases {
+        AnyBases::Bn254(set)
+    }
+    fn bases_of(b: AnyBases) -> Option<Arc<BaseSet<Self>>> {
+        match b {
+            AnyBases::Bn254(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl JobCurve for Bls12_381 {
+    fn msm_job(m: Msm<Self>) -> MsmJob {
+        MsmJob::Bls12_381(m)
+    }
+    fn msm_output(points: Vec<Projective<Self>>) -> MsmOutput {
+        MsmOutput::Bls12_381(points)
+    }
+    fn msm_results(o: MsmOutput) -> Option<Vec<Projective<Self>>> {
+        match o {
+            MsmOutput::Bls12_381(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn any_bases(set: Arc<BaseSet<Self>>) -> AnyBases {
+        AnyBases::Bls12_381(set)
+    }
+    fn bases_of(b: AnyBases) -> Option<Arc<BaseSet<Self>>> {
+        match b {
+            AnyBases::Bls12_381(s) => Some(s),
+            _ => None,
         }
     }
 }

@@ -7,8 +7,11 @@ pub mod caps;
 pub mod cpu;
 pub mod error;
 pub mod job;
+pub mod tables;
 pub mod wire;
 
-pub use backend::{Backend, Capability, Failure, FailureKind, Health, OpKind, OpSupport};
+pub use backend::{
+    Backend, Capability, Failure, FailureKind, Health, OpKind, OpSupport, Preparation,
+};
 pub use error::JobError;
 pub use job::{Job, Output};

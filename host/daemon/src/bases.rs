@@ -9,7 +9,8 @@
 
 use ark_ec::short_weierstrass::Affine;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
-use offload_core::job::{BaseSet, Bls12_381, Bn254, TableBudget};
+pub use offload_core::job::AnyBases;
+use offload_core::job::{BaseSet, Bls12_381, Bn254};
 use offload_core::wire::{self, Curve, CurveId, PointEncoding};
 use offload_core::JobError;
 use rayon::prelude::*;
@@ -30,20 +31,12 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
-/// A resident set of either curve.
-#[derive(Clone, Debug)]
-pub enum AnyBases {
-    Bn254(Arc<BaseSet<Bn254>>),
-    Bls12_381(Arc<BaseSet<Bls12_381>>),
-}
-
-impl AnyBases {
-    fn bytes(&self) -> usize {
-        match self {
-            AnyBases::Bn254(b) => std::mem::size_of_val(b.points.as_slice()),
-            AnyBases::Bls12_381(b) => std::mem::size_of_val(b.points.as_slice()),
-        }
-    }
+/// Told when a set enters memory (MSMs may name it) and when it leaves (evicted or deleted),
+/// in that order for each set: the scheduler, which passes it to the backends that keep
+/// something for a set.
+pub trait Residency: Send + Sync {
+    fn resident(&self, set: &AnyBases);
+    fn released(&self, handle: &str);
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,7 +114,7 @@ pub struct BaseStore {
     dir: PathBuf,
     max_points: u64,
     resident_budget: usize,
-    table_budget: Arc<TableBudget>,
+    residency: Option<Arc<dyn Residency>>,
     inner: Mutex<Inner>,
     /// Held while metadata files are rewritten (uploads, deletions), one writer at a time.
     meta_writes: Mutex<()>,
@@ -167,12 +160,7 @@ fn valid_handle(h: &str) -> bool {
 
 impl BaseStore {
     /// Open (creating) `<data_dir>/bases` and index the complete sets found there.
-    pub fn open(
-        data_dir: &Path,
-        max_points: u64,
-        resident_budget: usize,
-        table_budget: usize,
-    ) -> std::io::Result<Self> {
+    pub fn open(data_dir: &Path, max_points: u64, resident_budget: usize) -> std::io::Result<Self> {
         let dir = data_dir.join("bases");
         std::fs::create_dir_all(&dir)?;
         let mut index = BTreeMap::new();
@@ -232,13 +220,32 @@ impl BaseStore {
             dir,
             max_points,
             resident_budget,
-            table_budget: TableBudget::new(table_budget),
+            residency: None,
             inner: Mutex::new(Inner {
                 index,
                 ..Inner::default()
             }),
             meta_writes: Mutex::new(()),
         })
+    }
+
+    /// Tell `r` of every set entering and leaving memory.
+    pub fn with_residency(mut self, r: Arc<dyn Residency>) -> Self {
+        self.residency = Some(r);
+        self
+    }
+
+    /// Called with the lock held, so that each set's entries and exits reach `r` in order.
+    fn entered(&self, set: &AnyBases) {
+        if let Some(r) = &self.residency {
+            r.resident(set);
+        }
+    }
+
+    fn left(&self, handle: &str) {
+        if let Some(r) = &self.residency {
+            r.released(handle);
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -300,19 +307,9 @@ impl BaseStore {
             .ok_or_else(|| not_found(handle))
     }
 
-    /// The table status of a resident set ("not resident" when it is only on disk).
-    pub fn table_status(&self, handle: &str) -> (&'static str, usize) {
-        let inner = self.lock();
-        match inner
-            .resident
-            .iter()
-            .find(|r| r.handle == handle)
-            .map(|r| &r.set)
-        {
-            Some(AnyBases::Bn254(s)) => s.table_status(),
-            Some(AnyBases::Bls12_381(s)) => s.table_status(),
-            None => ("not resident", 0),
-        }
+    /// Whether the set is in memory (not only on disk).
+    pub fn is_resident(&self, handle: &str) -> bool {
+        self.lock().resident.iter().any(|r| r.handle == handle)
     }
 
     pub fn meta(&self, handle: &str) -> Option<Meta> {
@@ -349,6 +346,7 @@ impl BaseStore {
         if let Some(pos) = inner.resident.iter().position(|r| r.handle == handle) {
             let gone = inner.resident.remove(pos);
             inner.resident_bytes -= gone.set.bytes();
+            self.left(handle);
         }
         drop(inner);
         for ext in ["toml", "bin"] {
@@ -480,14 +478,11 @@ impl BaseStore {
     }
 
     fn make_resident(&self, tenant: &str, handle: &str, set: AnyBases) {
-        match &set {
-            AnyBases::Bn254(s) => s.build_table_in_background(),
-            AnyBases::Bls12_381(s) => s.build_table_in_background(),
-        }
         let mut inner = self.lock();
         if inner.resident.iter().any(|r| r.handle == handle) {
             return;
         }
+        self.entered(&set);
         let bytes = set.bytes();
         inner.resident_bytes += bytes;
         inner.resident.push(Resident {
@@ -513,12 +508,14 @@ impl BaseStore {
                 let old = inner.resident.remove(pos);
                 mine -= old.set.bytes();
                 inner.resident_bytes -= old.set.bytes();
+                self.left(&old.handle);
                 tracing::info!(handle = %old.handle, %tenant, "base set left memory (tenant's max_resident_bytes; still on disk)");
             }
         }
         while inner.resident_bytes > self.resident_budget && inner.resident.len() > 1 {
             let old = inner.resident.remove(0);
             inner.resident_bytes -= old.set.bytes();
+            self.left(&old.handle);
             tracing::info!(handle = %old.handle, "base set left memory (still on disk)");
         }
     }
@@ -558,11 +555,7 @@ impl BaseStore {
             .map(Affine::<C>::deserialize_uncompressed_unchecked)
             .collect::<Result<_, _>>()
             .map_err(|e| Damage(format!("a point does not decode: {e}")))?;
-        Ok(BaseSet::resident(
-            points,
-            handle.to_string(),
-            self.table_budget.clone(),
-        ))
+        Ok(BaseSet::resident(points, handle.to_string()))
     }
 
     /// Start an upload of `count` points.
@@ -645,12 +638,12 @@ impl BaseStore {
         let (handle, set) = match points {
             UploadPoints::Bn254(p, h) => {
                 let handle = hex::encode(h.finalize());
-                let set = BaseSet::resident(p, handle.clone(), self.table_budget.clone());
+                let set = BaseSet::resident(p, handle.clone());
                 (handle, AnyBases::Bn254(Arc::new(set)))
             }
             UploadPoints::Bls12_381(p, h) => {
                 let handle = hex::encode(h.finalize());
-                let set = BaseSet::resident(p, handle.clone(), self.table_budget.clone());
+                let set = BaseSet::resident(p, handle.clone());
                 (handle, AnyBases::Bls12_381(Arc::new(set)))
             }
         };
@@ -879,13 +872,38 @@ mod tests {
     }
 
     fn resident(store: &BaseStore, handle: &str) -> bool {
-        store.table_status(handle).0 != "not resident"
+        store.is_resident(handle)
+    }
+
+    /// The sets told resident and not yet released, as the backends would see them.
+    #[derive(Default)]
+    struct Told(Mutex<Vec<String>>);
+
+    impl Residency for Told {
+        fn resident(&self, set: &AnyBases) {
+            let h = set
+                .handle()
+                .expect("only uploaded sets are told")
+                .to_string();
+            let mut v = self.0.lock().unwrap();
+            assert!(!v.contains(&h), "{h} told resident twice");
+            v.push(h);
+        }
+        fn released(&self, handle: &str) {
+            let mut v = self.0.lock().unwrap();
+            let at = v.iter().position(|h| h == handle);
+            v.remove(at.expect("released without being resident"));
+        }
     }
 
     #[test]
     fn a_tenant_past_its_resident_quota_makes_room_from_its_own_sets() {
         let dir = tempfile::tempdir().unwrap();
-        let store = BaseStore::open(dir.path(), 1 << 20, 1 << 30, 0).unwrap();
+        let told = Arc::new(Told::default());
+        let store = BaseStore::open(dir.path(), 1 << 20, 1 << 30)
+            .unwrap()
+            .with_residency(told.clone());
+        let told_now = |h: &String| told.0.lock().unwrap().contains(h);
         let other = upload(&store, "b", 1, 16);
         let one = store.resident_bytes("b");
         assert!(one > 0);
@@ -901,5 +919,12 @@ mod tests {
         // Another tenant's set never made room for them.
         assert!(resident(&store, &other));
         assert_eq!(store.resident_bytes("b"), one);
+        // The backends were told of every entry and exit.
+        for h in a.iter().chain([&other]) {
+            assert_eq!(told_now(h), resident(&store, h), "{h}");
+        }
+        assert!(store.delete("a", &a[0]).unwrap());
+        assert!(!told_now(&a[0]), "a deleted set is released");
+        assert_eq!(told.0.lock().unwrap().len(), 2);
     }
 }

@@ -11,9 +11,11 @@
 //! device has not finished within its time limit (20 times its estimate, at least the floor),
 //! from a copy taken before it went to the device.
 
+use crate::bases::{AnyBases, Residency};
 use crate::fair::FairQueue;
 use crate::metrics::{BackendLabel, JobLabels, LatencyLabels, Metrics};
-use offload_core::backend::{Backend, Cancel, Failure, FailureKind, Health};
+use offload_core::backend::{Backend, Cancel, Failure, FailureKind, Health, Preparation};
+use offload_core::caps;
 use offload_core::{Job, JobError, Output};
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -181,6 +183,34 @@ impl Scheduler {
         }
         *s.workers.lock().unwrap_or_else(|e| e.into_inner()) = workers;
         s
+    }
+
+    /// The lanes MSMs over `set` are expected to run on: the preferred lane if it takes them,
+    /// else every healthy device lane that does, else the fallback. (A lane not told prepares
+    /// at its first use of the set, if it keeps anything for sets.)
+    fn msm_lanes(&self, set: &AnyBases) -> Vec<&Lane> {
+        let takes = |l: &Lane| {
+            l.backend.health() == Health::Healthy
+                && caps::admits_msm(&l.backend.capabilities(), set.curve(), set.len() as u64)
+        };
+        let preferred = *self.preferred.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(l) = preferred.map(|p| &*self.lanes[p]).filter(|l| takes(l)) {
+            return vec![l];
+        }
+        let devices: Vec<&Lane> = (self.lanes.iter().enumerate())
+            .filter(|&(i, l)| i != self.fallback && takes(l))
+            .map(|(_, l)| &**l)
+            .collect();
+        if devices.is_empty() {
+            vec![&*self.lanes[self.fallback]]
+        } else {
+            devices
+        }
+    }
+
+    /// What the backends keep for the set `handle` (the first that keeps anything).
+    pub fn prepared(&self, handle: &str) -> Option<Preparation> {
+        self.lanes.iter().find_map(|l| l.backend.prepared(handle))
     }
 
     pub fn lanes(&self) -> Vec<LaneInfo> {
@@ -456,6 +486,20 @@ impl Scheduler {
 
 /// Take the next entry worker `w` may run, fairly across tenants; only worker 0 (or the only
 /// worker) takes bulk jobs, so the other slots stay free for signature batches.
+impl Residency for Scheduler {
+    fn resident(&self, set: &AnyBases) {
+        for l in self.msm_lanes(set) {
+            l.backend.bases_resident(set);
+        }
+    }
+
+    fn released(&self, handle: &str) {
+        for l in &self.lanes {
+            l.backend.bases_released(handle);
+        }
+    }
+}
+
 fn next(lane: &Lane, w: usize) -> Option<(Entry, u64)> {
     let mut st = lane.lock();
     loop {
@@ -675,6 +719,90 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A device lane that takes BN254 MSMs of up to `max` points and records what it hears of
+    /// resident sets ("+handle", "-handle").
+    struct Keeper {
+        max: u64,
+        told: Mutex<Vec<String>>,
+    }
+
+    impl Backend for Keeper {
+        fn name(&self) -> &str {
+            "keeper"
+        }
+        fn device(&self) -> String {
+            "test".into()
+        }
+        fn capabilities(&self) -> Vec<Capability> {
+            vec![Capability::Msm {
+                curve: offload_core::wire::CurveId::Bn254,
+                max_points: self.max,
+            }]
+        }
+        fn estimate(&self, _: &Job) -> Duration {
+            Duration::ZERO
+        }
+        fn run(&self, job: Job, _: &Cancel) -> Result<Output, Failure> {
+            Err(Failure::device("not for running", Some(job)))
+        }
+        fn bases_resident(&self, set: &AnyBases) {
+            let h = set.handle().unwrap_or_default();
+            self.told.lock().unwrap().push(format!("+{h}"));
+        }
+        fn bases_released(&self, handle: &str) {
+            self.told.lock().unwrap().push(format!("-{handle}"));
+        }
+    }
+
+    fn bases(handle: &str, n: u64) -> AnyBases {
+        use ark_ec::{AffineRepr, CurveGroup};
+        let g = ark_bn254::G1Affine::generator().into_group();
+        let points = (1..=n).map(|k| (g * ark_bn254::Fr::from(k)).into_affine());
+        AnyBases::Bn254(Arc::new(offload_core::job::BaseSet::resident(
+            points.collect(),
+            handle.into(),
+        )))
+    }
+
+    #[test]
+    fn resident_sets_are_prepared_where_their_msms_will_run() {
+        let cpu = Arc::new(CpuBackend::new().with_table_budget(64 << 20));
+        let dev = Arc::new(Keeper {
+            max: 64,
+            told: Mutex::new(Vec::new()),
+        });
+        let s = Scheduler::new(vec![cpu.clone(), dev.clone()], 0, 8, Metrics::new());
+        let told = || dev.told.lock().unwrap().clone();
+        let ready = |h: &str| {
+            for _ in 0..2000 {
+                match s.prepared(h) {
+                    Some(Preparation::Building) => std::thread::sleep(Duration::from_millis(5)),
+                    p => return p,
+                }
+            }
+            panic!("the table of {h} never finished")
+        };
+        // The device takes this set's MSMs: it is told, the CPU builds nothing.
+        s.resident(&bases("a", 32));
+        assert_eq!(told(), ["+a"]);
+        assert_eq!(cpu.prepared("a"), None);
+        // Too large for the device: the CPU builds the fixed-base table.
+        s.resident(&bases("b", 100));
+        assert_eq!(told(), ["+a"]);
+        assert!(matches!(ready("b"), Some(Preparation::Ready { bytes }) if bytes > 0));
+        // The preferred lane is the one told, whatever else could run the set.
+        assert!(s.prefer("cpu"));
+        s.resident(&bases("c", 32));
+        assert_eq!(told(), ["+a"]);
+        assert!(matches!(ready("c"), Some(Preparation::Ready { .. })));
+        // Every lane hears of a set leaving memory.
+        s.released("a");
+        s.released("b");
+        assert_eq!(told(), ["+a", "-a", "-b"]);
+        assert_eq!((s.prepared("b"), s.prepared("a")), (None, None));
+        s.shutdown();
     }
 
     /// Claims every job as instant and fails it.

@@ -16,6 +16,7 @@ use crate::shm::ShmDir;
 use crate::tls::Tls;
 use anyhow::Context;
 use ark_ec::{CurveGroup, PrimeGroup};
+use offload_core::cpu::CpuBackend;
 use offload_core::job::{BaseSet, Msm, MsmJob, Ntt, NttJob, SigItem, SigScheme, VerifyJob};
 use offload_core::Job;
 use offload_engine::ntt::NttConfig;
@@ -186,20 +187,13 @@ fn tenant_shares(config: &Config) -> Vec<crate::auth::TenantSpec> {
 /// Serve with `config`; returns once listening.
 pub async fn serve(config: Config) -> anyhow::Result<Running> {
     let metrics = Metrics::new();
-    let store = Arc::new(
-        BaseStore::open(
-            &config.data_dir,
-            config.max_base_points,
-            config.resident_budget_bytes,
-            config.table_budget_bytes,
-        )
-        .with_context(|| format!("opening the data directory {}", config.data_dir.display()))?,
-    );
     // The CPU always; each configured device when it opens, or listed as absent with why.
     let specs = config.devices().context("the device configuration")?;
-    let registry = tokio::task::spawn_blocking(move || offload_backends::Registry::open(&specs))
-        .await
-        .context("opening the devices")?;
+    let cpu = CpuBackend::new().with_table_budget(config.table_budget_bytes);
+    let registry =
+        tokio::task::spawn_blocking(move || offload_backends::Registry::open(cpu, &specs))
+            .await
+            .context("opening the devices")?;
     let fallback = registry
         .fallback()
         .context("no registered backend runs every job, so none can be the fallback")?;
@@ -218,6 +212,16 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
             anyhow::bail!("--prefer-backend {name}: no such backend is registered");
         }
     }
+    // Backends hear of every uploaded set entering and leaving memory.
+    let store = Arc::new(
+        BaseStore::open(
+            &config.data_dir,
+            config.max_base_points,
+            config.resident_budget_bytes,
+        )
+        .with_context(|| format!("opening the data directory {}", config.data_dir.display()))?
+        .with_residency(scheduler.clone()),
+    );
     if !config.skip_calibration {
         let s = scheduler.clone();
         tokio::task::spawn_blocking(move || s.calibrate(calibration_jobs))

@@ -3,7 +3,7 @@
 //! threads.
 
 use crate::auth::{Auth, Tenant};
-use crate::bases::{AnyBases, BaseStore};
+use crate::bases::BaseStore;
 use crate::budget::{Budget, Charge};
 use crate::config::Config;
 use crate::convert::{self, status};
@@ -15,9 +15,9 @@ use ark_ec::short_weierstrass::Affine;
 use ark_ec::CurveGroup;
 use futures::{Stream, StreamExt};
 use offload_core::job::{
-    BaseSet, Bls12_381, Bn254, FieldId, Msm, MsmJob, MsmOutput, Ntt, NttJob, SigItem, VerifyJob,
+    BaseSet, Bls12_381, Bn254, FieldId, JobCurve, Msm, Ntt, NttJob, SigItem, VerifyJob,
 };
-use offload_core::wire::{self, Curve, CurveId, PointEncoding, WireField};
+use offload_core::wire::{self, CurveId, PointEncoding, WireField};
 use offload_core::{Job, JobError, Output};
 use offload_engine::ntt::{NttConfig, NttField};
 use offload_proto::v1 as pb;
@@ -180,48 +180,10 @@ fn decode_vector<F: WireField>(field: &str, bytes: &[u8]) -> Result<Vec<F>, JobE
     wire::decode_elements::<F>(bytes).map_err(|e| element_error(field, e))
 }
 
-/// Per-curve glue between the generic handlers and the closed job enums.
-trait ApiCurve: Curve<ScalarField: WireField> {
-    fn job(m: Msm<Self>) -> MsmJob;
-    fn results(o: MsmOutput) -> Option<Vec<ark_ec::short_weierstrass::Projective<Self>>>;
-    fn set(b: AnyBases) -> Option<Arc<BaseSet<Self>>>;
-}
+/// A curve the API serves: its job arms (core's `JobCurve`) and scalars on the wire.
+trait ApiCurve: JobCurve<ScalarField: WireField> {}
 
-impl ApiCurve for Bn254 {
-    fn job(m: Msm<Self>) -> MsmJob {
-        MsmJob::Bn254(m)
-    }
-    fn results(o: MsmOutput) -> Option<Vec<ark_ec::short_weierstrass::Projective<Self>>> {
-        match o {
-            MsmOutput::Bn254(v) => Some(v),
-            _ => None,
-        }
-    }
-    fn set(b: AnyBases) -> Option<Arc<BaseSet<Self>>> {
-        match b {
-            AnyBases::Bn254(s) => Some(s),
-            _ => None,
-        }
-    }
-}
-
-impl ApiCurve for Bls12_381 {
-    fn job(m: Msm<Self>) -> MsmJob {
-        MsmJob::Bls12_381(m)
-    }
-    fn results(o: MsmOutput) -> Option<Vec<ark_ec::short_weierstrass::Projective<Self>>> {
-        match o {
-            MsmOutput::Bls12_381(v) => Some(v),
-            _ => None,
-        }
-    }
-    fn set(b: AnyBases) -> Option<Arc<BaseSet<Self>>> {
-        match b {
-            AnyBases::Bls12_381(s) => Some(s),
-            _ => None,
-        }
-    }
-}
+impl<C: JobCurve<ScalarField: WireField>> ApiCurve for C {}
 
 async fn msm_for<C: ApiCurve>(
     st: Arc<State>,
@@ -246,7 +208,7 @@ async fn msm_for<C: ApiCurve>(
             let store = st.store.clone();
             let tenant = caller.tenant.name.clone();
             let set = on_rayon(move || store.get(&tenant, &h)).await??;
-            C::set(set).ok_or_else(|| {
+            C::bases_of(set).ok_or_else(|| {
                 JobError::invalid("handle", format!("the set is not a {} set", C::ID))
             })?
         }
@@ -319,7 +281,7 @@ async fn msm_for<C: ApiCurve>(
             .collect::<Result<Vec<_>, _>>()
     })
     .await??;
-    let job = Job::Msm(C::job(Msm::new(bases, scalars)?));
+    let job = Job::Msm(C::msm_job(Msm::new(bases, scalars)?));
     let (out, rep) = st
         .scheduler
         .submit_until(&caller.tenant.name, job, caller.deadline)
@@ -329,7 +291,7 @@ async fn msm_for<C: ApiCurve>(
             "an MSM job returned another output".into(),
         ));
     };
-    let points = C::results(out)
+    let points = C::msm_results(out)
         .ok_or_else(|| JobError::Internal("an MSM job returned another curve".into()))?;
     let results = on_rayon(move || {
         let affine = ark_ec::short_weierstrass::Projective::normalize_batch(&points);
@@ -870,13 +832,14 @@ impl Service {
     }
 }
 
-fn set_info(
-    store: &BaseStore,
-    tenant: &str,
-    handle: String,
-    meta: crate::bases::Meta,
-) -> pb::BaseSetInfo {
-    let (table, table_bytes) = store.table_status(&handle);
+fn set_info(st: &State, tenant: &str, handle: String, meta: crate::bases::Meta) -> pb::BaseSetInfo {
+    let (table, table_bytes) = if st.store.is_resident(&handle) {
+        st.scheduler
+            .prepared(&handle)
+            .map_or(("none", 0), |p| (p.name(), p.bytes()))
+    } else {
+        ("not resident", 0)
+    };
     let curve = meta.curve_id();
     let bytes = match curve {
         Some(CurveId::Bn254) => wire::point_len::<Bn254>(PointEncoding::ArkUncompressed),
@@ -1078,7 +1041,7 @@ impl Offload for Service {
             let store = st.store.clone();
             let (handle, meta) = on_rayon(move || store.finish_upload(up)).await??;
             tracing::info!(%handle, count = meta.count, "base set stored");
-            Ok(set_info(&st.store, &tenant.name, handle, meta))
+            Ok(set_info(&st, &tenant.name, handle, meta))
         }
         .await;
         self.checked("UploadBases", r)
@@ -1102,7 +1065,7 @@ impl Offload for Service {
         };
         let sets = page
             .into_iter()
-            .map(|(h, m)| set_info(&self.st.store, &tenant.name, h, m))
+            .map(|(h, m)| set_info(&self.st, &tenant.name, h, m))
             .collect();
         Ok(Response::new(pb::ListBasesResponse {
             sets,

@@ -40,6 +40,8 @@ pub struct GpuBackend {
     per_byte: f64,
     verify: VerifyTuning,
     strikes: Strikes,
+    /// Sets released while the executor was busy, freed when it is next taken.
+    released: Mutex<Vec<String>>,
 }
 
 /// Where signature batches go to the device and what they are expected to cost there.
@@ -126,10 +128,7 @@ impl GpuBackend {
 
     /// What the executor keeps on the device between jobs.
     pub fn resident(&self) -> ResidentStats {
-        self.exec
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .resident()
+        self.executor().resident()
     }
 
     /// MSMs run on the device in chunks of at most `points`.
@@ -185,7 +184,19 @@ impl GpuBackend {
             per_byte,
             verify: VerifyTuning::GPU,
             strikes: Strikes::default(),
+            released: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The executor, after freeing what sets released meanwhile held.
+    fn executor(&self) -> std::sync::MutexGuard<'_, Box<dyn Executor>> {
+        let mut exec = self.exec.lock().unwrap_or_else(|e| e.into_inner());
+        let released =
+            std::mem::take(&mut *self.released.lock().unwrap_or_else(|e| e.into_inner()));
+        for handle in released {
+            exec.release(&handle);
+        }
+        exec
     }
 
     fn probe(&self) -> Result<(), OpenError> {
@@ -200,10 +211,7 @@ impl GpuBackend {
                 offload_engine::ntt::ntt(col, &cfg).map_err(|_| OpenError::Probe(what))?;
             }
             let mut p = plan::ntt(&cfg, 4, 2, &data);
-            b.exec
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .execute(&mut p)?;
+            b.executor().execute(&mut p)?;
             if plan::decode::<F>(&p) != want {
                 return Err(OpenError::Probe(what));
             }
@@ -229,10 +237,7 @@ impl GpuBackend {
         let bases = vec![g; 16];
         let scalars: Vec<[u64; 4]> = (1..=16).map(|k| [k, 0, 0, 0]).collect();
         let mut p = plan::msm(&bases, &scalars, plan::window_bits(16));
-        self.exec
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .execute(&mut p)?;
+        self.executor().execute(&mut p)?;
         let want = g * ark_bn254::Fr::from(136u64);
         if ark_bn254::g1::Config::from_xyzz(&p.buffers[p.result]) != Some(want) {
             return Err(OpenError::Probe("bn254 msm"));
@@ -275,10 +280,7 @@ impl GpuBackend {
             .collect();
         let (mut p, slots) =
             sig::ed25519(Policy::Zip215, &items).map_err(|_| OpenError::Probe("ed25519 verify"))?;
-        self.exec
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .execute(&mut p)?;
+        self.executor().execute(&mut p)?;
         let got = slots
             .verdicts(&p)
             .map_err(|_| OpenError::Probe("ed25519 verify"))?;
@@ -294,6 +296,7 @@ impl GpuBackend {
         cancel: &Cancel,
     ) -> Result<Vec<Projective<C>>, (String, Msm<C>)> {
         let bases = &m.bases().points;
+        let handle: Option<std::sync::Arc<str>> = m.bases().handle.as_deref().map(Into::into);
         let chunk = self.msm_chunk.min(bases.len()).max(1);
         let c = plan::window_bits(chunk);
         // An empty MSM is one empty chunk (the identity), run like any other.
@@ -317,8 +320,8 @@ impl GpuBackend {
             let (s, start) = todo.next()?;
             let end = (start + chunk).min(bases.len());
             let limbs: Vec<[u64; 4]> = s[start..end].iter().map(|x| x.limbs()).collect();
-            Some(if m.bases().handle.is_some() {
-                plan::msm_resident(m.bases(), start..end, &limbs, c)
+            Some(if let Some(h) = &handle {
+                plan::msm_resident(m.bases(), h, start..end, &limbs, c)
             } else {
                 plan::msm(&bases[start..end], &limbs, c)
             })
@@ -337,11 +340,7 @@ impl GpuBackend {
             }
             Ok(())
         };
-        let ran = self
-            .exec
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .execute_stream(&mut next, &mut done);
+        let ran = self.executor().execute_stream(&mut next, &mut done);
         if let Err(e) = ran {
             return Err((e.to_string(), m));
         }
@@ -402,9 +401,7 @@ impl GpuBackend {
             );
             Ok(())
         };
-        self.exec
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.executor()
             .execute_stream(&mut next, &mut done)
             .map_err(|e| e.to_string())?;
         if cancelled {
@@ -425,11 +422,7 @@ impl GpuBackend {
             return Err(("cancelled".into(), n));
         }
         let mut p = plan::ntt(&n.cfg, n.log_n(), n.columns(), &n.data);
-        let ran = self
-            .exec
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .execute(&mut p);
+        let ran = self.executor().execute(&mut p);
         match ran {
             Ok(()) => {
                 n.data = plan::decode(&p);
@@ -555,6 +548,15 @@ impl Backend for GpuBackend {
 
     fn health(&self) -> Health {
         self.strikes.health()
+    }
+
+    // The device copy is made at the set's first MSM here (an upload needs the executor, which
+    // a running job holds); it is freed at the next job after the set leaves memory.
+    fn bases_released(&self, handle: &str) {
+        self.released
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(handle.to_string());
     }
 }
 

@@ -40,6 +40,8 @@ pub trait Executor: Send {
     fn resident(&self) -> ResidentStats {
         ResidentStats::default()
     }
+    /// Free what is held for the base set `handle`.
+    fn release(&mut self, _handle: &str) {}
     /// Run the plans `next` yields, handing each to `done` when its result is in; a device
     /// may overlap one plan's transfers with another's compute, and hands plans back in
     /// order. Stops at the first error.
@@ -93,7 +95,6 @@ fn place<B>(
     plan: &Plan,
     upload: &mut dyn FnMut(Vec<u32>) -> Result<B, ExecError>,
 ) -> Result<Vec<Option<Place<B>>>, ExecError> {
-    cache.purge();
     let mut places: Vec<Option<Place<B>>> = (0..plan.buffers.len()).map(|_| None).collect();
     for r in &plan.resident {
         let slot = places
@@ -110,12 +111,10 @@ fn place<B>(
         let words = (r.fill)();
         let len = words.len();
         let buf = upload(words)?;
-        *slot = Some(
-            match cache.insert(r.key.clone(), r.owner.clone(), buf, len) {
-                Ok(()) => Place::Kept(r.key.clone()),
-                Err(buf) => Place::Once(buf),
-            },
-        );
+        *slot = Some(match cache.insert(r.key.clone(), buf, len) {
+            Ok(()) => Place::Kept(r.key.clone()),
+            Err(buf) => Place::Once(buf),
+        });
     }
     Ok(places)
 }
@@ -123,6 +122,10 @@ fn place<B>(
 impl Executor for Host {
     fn resident(&self) -> ResidentStats {
         self.cache.stats()
+    }
+
+    fn release(&mut self, handle: &str) {
+        self.cache.release(handle);
     }
 
     fn execute(&mut self, plan: &mut Plan) -> Result<(), ExecError> {
@@ -391,6 +394,10 @@ impl Cuda {
 impl Executor for Cuda {
     fn resident(&self) -> ResidentStats {
         self.cache.stats()
+    }
+
+    fn release(&mut self, handle: &str) {
+        self.cache.release(handle);
     }
 
     fn execute(&mut self, plan: &mut Plan) -> Result<(), ExecError> {

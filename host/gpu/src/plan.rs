@@ -5,10 +5,9 @@
 use crate::field::DeviceField;
 use offload_core::job::BaseSet;
 use offload_core::wire::Curve;
-use std::any::Any;
 use std::fmt;
 use std::ops::Range;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 mod ntt;
 pub use ntt::{decode, ntt, ntt_tiled, passes, NttTiling, Pass};
@@ -63,18 +62,16 @@ pub struct Plan {
     pub resident: Vec<Resident>,
 }
 
-/// What identifies resident contents: the owner's address and the range of it.
-pub type ResidentKey = (usize, Range<usize>);
+/// What identifies resident contents: the base set's handle (which names one content forever)
+/// and the range of its points.
+pub type ResidentKey = (Arc<str>, Range<usize>);
 
-/// Contents an executor keeps while their owner lives, and makes only when it does not hold
-/// them already.
+/// Contents an executor keeps until their set is released, and makes only when it does not
+/// hold them already.
 #[derive(Clone)]
 pub struct Resident {
     pub buffer: usize,
     pub key: ResidentKey,
-    /// Dead once the owner is dropped (a base set deleted): its copy is freed, and an address
-    /// reused by a later owner never finds the old contents.
-    pub owner: Weak<dyn Any + Send + Sync>,
     pub fill: Arc<dyn Fn() -> Vec<u32> + Send + Sync>,
 }
 
@@ -83,7 +80,6 @@ impl fmt::Debug for Resident {
         f.debug_struct("Resident")
             .field("buffer", &self.buffer)
             .field("key", &self.key)
-            .field("alive", &(self.owner.strong_count() > 0))
             .finish()
     }
 }
@@ -123,23 +119,22 @@ fn base_words<C: crate::curve::DeviceCurve>(
     b
 }
 
-/// [`msm`] over `set.points[range]`, with the bases resident: the executor uploads them the
-/// first time and reuses its copy while the set lives.
+/// [`msm`] over `set.points[range]` of the uploaded set `handle`, with the bases resident:
+/// the executor uploads them the first time and reuses its copy until the set is released.
 pub fn msm_resident<C: crate::curve::DeviceCurve + Curve>(
     set: &Arc<BaseSet<C>>,
+    handle: &Arc<str>,
     range: Range<usize>,
     scalars: &[[u64; 4]],
     c: u32,
 ) -> Plan {
     assert!(range.len() == scalars.len() && range.end <= set.len());
     let mut p = msm_with::<C>(Vec::new(), scalars, c);
-    let owner: Arc<dyn Any + Send + Sync> = set.clone();
     let src = set.clone();
     let r = range.clone();
     p.resident.push(Resident {
         buffer: 0,
-        key: (Arc::as_ptr(set) as *const u8 as usize, range),
-        owner: Arc::downgrade(&owner),
+        key: (handle.clone(), range),
         fill: Arc::new(move || base_words(&src.points[r.clone()])),
     });
     p

@@ -1,11 +1,9 @@
 //! Buffers an executor keeps between plans (an uploaded base set's points), within a limit:
-//! the least recently used go first when a new one needs room, and a buffer whose owner has
-//! been dropped is freed at the next plan.
+//! the least recently used go first when a new one needs room, and a set's buffers are freed
+//! when the set is released.
 
 use crate::plan::ResidentKey;
-use std::any::Any;
 use std::collections::HashMap;
-use std::sync::Weak;
 
 /// What an executor holds and has moved, for reports and tests.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -17,13 +15,12 @@ pub struct ResidentStats {
     pub uploads: u64,
     pub uploaded_words: u64,
     pub hits: u64,
-    /// Buffers dropped for room, and for a dead owner.
+    /// Buffers dropped for room, and because their set was released.
     pub evicted: u64,
     pub freed: u64,
 }
 
 struct Entry<B> {
-    owner: Weak<dyn Any + Send + Sync>,
     buf: B,
     words: usize,
     used: u64,
@@ -47,10 +44,10 @@ impl<B> Cache<B> {
         }
     }
 
-    /// Free what dead owners left.
-    pub fn purge(&mut self) {
+    /// Free every buffer of the set `handle`.
+    pub fn release(&mut self, handle: &str) {
         let before = self.entries.len();
-        self.entries.retain(|_, e| e.owner.strong_count() > 0);
+        self.entries.retain(|k, _| &*k.0 != handle);
         self.stats.freed += (before - self.entries.len()) as u64;
         self.recount();
     }
@@ -60,16 +57,16 @@ impl<B> Cache<B> {
         self.stats.words = self.entries.values().map(|e| e.words).sum();
     }
 
-    /// Whether `key` is held (and alive); counts a hit and marks it used.
+    /// Whether `key` is held; counts a hit and marks it used.
     pub fn touch(&mut self, key: &ResidentKey) -> bool {
         self.clock += 1;
         match self.entries.get_mut(key) {
-            Some(e) if e.owner.strong_count() > 0 => {
+            Some(e) => {
                 e.used = self.clock;
                 self.stats.hits += 1;
                 true
             }
-            _ => false,
+            None => false,
         }
     }
 
@@ -83,13 +80,7 @@ impl<B> Cache<B> {
 
     /// Keep `buf` (just uploaded, `words` long), evicting the least recently used entries
     /// for room; a buffer larger than the whole limit is handed back to be used once.
-    pub fn insert(
-        &mut self,
-        key: ResidentKey,
-        owner: Weak<dyn Any + Send + Sync>,
-        buf: B,
-        words: usize,
-    ) -> Result<(), B> {
+    pub fn insert(&mut self, key: ResidentKey, buf: B, words: usize) -> Result<(), B> {
         self.stats.uploads += 1;
         self.stats.uploaded_words += words as u64;
         if words > self.limit {
@@ -115,7 +106,6 @@ impl<B> Cache<B> {
         self.entries.insert(
             key,
             Entry {
-                owner,
                 buf,
                 words,
                 used: self.clock,
@@ -133,35 +123,27 @@ impl<B> Cache<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
-
-    fn owner() -> Arc<dyn Any + Send + Sync> {
-        Arc::new(0u8)
-    }
 
     #[test]
-    fn least_recently_used_go_first_and_dead_owners_are_freed() {
+    fn least_recently_used_go_first_and_released_sets_are_freed() {
         let mut c: Cache<Vec<u32>> = Cache::new(10);
-        let (a, b, d) = (owner(), owner(), owner());
-        let key = |n: usize| (n, 0..4);
-        assert!(!c.touch(&key(1)));
-        c.insert(key(1), Arc::downgrade(&a), vec![1; 4], 4).unwrap();
-        c.insert(key(2), Arc::downgrade(&b), vec![2; 4], 4).unwrap();
-        assert!(c.touch(&key(1)));
-        // Room for a third only by evicting the least recently used: 2.
-        c.insert(key(3), Arc::downgrade(&d), vec![3; 4], 4).unwrap();
-        assert!(c.get(&key(2)).is_none() && c.get(&key(1)).is_some());
+        let key = |h: &str, n: usize| (std::sync::Arc::<str>::from(h), n..n + 4);
+        assert!(!c.touch(&key("a", 0)));
+        c.insert(key("a", 0), vec![1; 4], 4).unwrap();
+        c.insert(key("b", 0), vec![2; 4], 4).unwrap();
+        assert!(c.touch(&key("a", 0)));
+        // Room for a third only by evicting the least recently used: b.
+        c.insert(key("a", 4), vec![3; 4], 4).unwrap();
+        assert!(c.get(&key("b", 0)).is_none() && c.get(&key("a", 0)).is_some());
         assert_eq!(c.stats().evicted, 1);
         // Larger than the limit: used once, never kept.
-        assert_eq!(
-            c.insert(key(4), Arc::downgrade(&d), vec![4; 11], 11),
-            Err(vec![4; 11])
-        );
-        drop(a);
-        assert!(!c.touch(&key(1)), "a dead owner's buffer is never found");
-        c.purge();
+        assert_eq!(c.insert(key("d", 0), vec![4; 11], 11), Err(vec![4; 11]));
+        c.insert(key("e", 0), vec![5; 2], 2).unwrap();
+        // Releasing a set frees all of its ranges and nothing else.
+        c.release("a");
+        assert!(!c.touch(&key("a", 0)) && !c.touch(&key("a", 4)));
         let s = c.stats();
-        assert_eq!((s.buffers, s.words, s.freed, s.hits), (1, 4, 1, 1));
-        assert_eq!((s.uploads, s.uploaded_words), (4, 23));
+        assert_eq!((s.buffers, s.words, s.freed, s.hits), (1, 2, 2, 1));
+        assert_eq!((s.uploads, s.uploaded_words), (5, 25));
     }
 }

@@ -1,35 +1,13 @@
 //! The tables NTT plans read (twiddles; coset powers, with 1/n for the inverse), kept resident
 //! on the device: a prover runs the same sizes over and over, and uploading a table the size
-//! of the data with every transform would cost as much transfer as the data itself. Each
-//! distinct table has one owner token here; while the token lives an executor keeps its copy.
+//! of the data with every transform would cost as much transfer as the data itself. A table is
+//! named by what it holds, so a plan finds the executor's copy by name; coset generators come
+//! from clients, and the executor's least-recently-used limit bounds what they can make it keep.
 
 use crate::field::DeviceField;
 use crate::plan::Resident;
-use std::any::Any;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-
-/// scale·base^idx(pos) for pos < count, where idx reverses the low `rev_bits` bits of pos
-/// (when given): the table multiplies data held in that order.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct Key {
-    field: &'static str,
-    base: Vec<u32>,
-    scale: Vec<u32>,
-    count: usize,
-    rev_bits: Option<u32>,
-}
-
-/// Distinct tables the registry holds before it forgets them all: coset generators come from
-/// clients, so the set of keys is theirs to grow. Forgotten tables' device copies are freed.
-const MAX_TABLES: usize = 256;
-
-type Token = Arc<dyn Any + Send + Sync>;
-
-fn registry() -> &'static Mutex<HashMap<Key, Token>> {
-    static R: OnceLock<Mutex<HashMap<Key, Token>>> = OnceLock::new();
-    R.get_or_init(|| Mutex::new(HashMap::new()))
-}
+use std::fmt::Write as _;
+use std::sync::Arc;
 
 fn words<F: DeviceField>(x: F) -> Vec<u32> {
     let mut w = Vec::with_capacity(F::WORDS);
@@ -69,36 +47,14 @@ pub fn resident<F: DeviceField>(
     count: usize,
     rev_bits: Option<u32>,
 ) -> Resident {
-    let key = Key {
-        field: F::SUFFIX,
-        base: words(base),
-        scale: words(scale),
-        count,
-        rev_bits,
-    };
-    let token = {
-        // A poisoned lock only means another thread panicked while inserting; the map is
-        // still a valid cache.
-        let mut map = registry().lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MAX_TABLES && !map.contains_key(&key) {
-            map.clear();
-        }
-        map.entry(key)
-            .or_insert_with(|| Arc::new(count) as Token)
-            .clone()
-    };
+    // Base-set handles are hex digests, so no table's name can be one.
+    let mut name = format!("ntt-table/{}/{count}/{rev_bits:?}/", F::SUFFIX);
+    for w in words(base).iter().chain(&words(scale)) {
+        let _ = write!(name, "{w:08x}");
+    }
     Resident {
         buffer,
-        key: (
-            Arc::as_ptr(&token) as *const u8 as usize,
-            0..count * F::WORDS,
-        ),
-        owner: Arc::downgrade(&token),
-        // The plan holds the token while it lives, so its key cannot name another table
-        // made at the same address after the registry forgot this one.
-        fill: Arc::new(move || {
-            let _held = &token;
-            powers(base, scale, count, rev_bits)
-        }),
+        key: (name.into(), 0..count * F::WORDS),
+        fill: Arc::new(move || powers(base, scale, count, rev_bits)),
     }
 }

@@ -223,10 +223,10 @@ fn ed25519_batches_run_in_chunks_and_give_the_cpu_verdicts() {
 }
 
 #[test]
-fn uploaded_bases_stay_on_the_device_until_their_set_is_dropped() {
+fn uploaded_bases_stay_on_the_device_until_their_set_is_released() {
     use ark_ec::{CurveGroup, VariableBaseMSM};
     use ark_ff::UniformRand;
-    use offload_core::job::{BaseSet, Msm, MsmJob, MsmOutput, TableBudget};
+    use offload_core::job::{BaseSet, Msm, MsmJob, MsmOutput};
     use offload_engine::msm::Canonical;
     use rand::SeedableRng;
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(92);
@@ -250,12 +250,7 @@ fn uploaded_bases_stay_on_the_device_until_their_set_is_dropped() {
         };
         assert_eq!(r[0], ark_bn254::G1Projective::msm(&set.points, &s).unwrap());
     };
-    let budget = TableBudget::new(0);
-    let set = std::sync::Arc::new(BaseSet::resident(
-        points.clone(),
-        "h".into(),
-        budget.clone(),
-    ));
+    let set = std::sync::Arc::new(BaseSet::resident(points.clone(), "h".into()));
     // Two chunks of 64 and 36 points, each uploaded once and then found on the device.
     let b = GpuBackend::host_emulation(12).unwrap().with_msm_chunk(64);
     let before = b.resident();
@@ -275,8 +270,12 @@ fn uploaded_bases_stay_on_the_device_until_their_set_is_dropped() {
     let inline = std::sync::Arc::new(BaseSet::inline(points.clone()));
     run(&b, &inline, 4);
     assert_eq!(b.resident().uploads, s.uploads);
-    // Dropping the set frees its copy at the next job.
-    drop(set);
+    // Another copy of the same content (the set reloaded from disk) finds the device's.
+    let again = std::sync::Arc::new(BaseSet::resident(points.clone(), "h".into()));
+    run(&b, &again, 5);
+    assert_eq!(b.resident().uploads, s.uploads);
+    // Releasing the set frees its copy at the next job.
+    b.bases_released("h");
     run(&b, &inline, 5);
     let after = b.resident();
     assert_eq!(
@@ -287,11 +286,7 @@ fn uploaded_bases_stay_on_the_device_until_their_set_is_dropped() {
     // A device with room for one chunk only: the two chunks take turns, results unchanged;
     // with room for none, the bases go with every run and nothing is kept.
     for (limit, kept) in [(64 * 16, 1), (10, 0)] {
-        let set = std::sync::Arc::new(BaseSet::resident(
-            points.clone(),
-            "h".into(),
-            budget.clone(),
-        ));
+        let set = std::sync::Arc::new(BaseSet::resident(points.clone(), "h".into()));
         let exec = Box::new(Host::with_resident_limit(limit));
         let b = GpuBackend::with("cuda", "test".into(), exec, 12, 1e-9, 0.0).with_msm_chunk(64);
         let before = b.resident();
