@@ -114,53 +114,35 @@ pub trait JobCurve: Curve {
     fn bases_of(b: AnyBases) -> Option<Arc<BaseSet<Self>>>;
 }
 
-impl JobCurve for Bn254 {
-    fn msm_job(m: Msm<Self>) -> MsmJob {
-        MsmJob::Bn254(m)
-    }
-    fn msm_output(points: Vec<Projective<Self>>) -> MsmOutput {
-        MsmOutput::Bn254(points)
-    }
-    fn msm_results(o: MsmOutput) -> Option<Vec<Projective<Self>>> {
-        match o {
-            MsmOutput::Bn254(v) => Some(v),
-            _ => None,
+macro_rules! job_curve {
+    ($c:ty, $v:ident) => {
+        impl JobCurve for $c {
+            fn msm_job(m: Msm<Self>) -> MsmJob {
+                MsmJob::$v(m)
+            }
+            fn msm_output(points: Vec<Projective<Self>>) -> MsmOutput {
+                MsmOutput::$v(points)
+            }
+            fn msm_results(o: MsmOutput) -> Option<Vec<Projective<Self>>> {
+                match o {
+                    MsmOutput::$v(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn any_bases(set: Arc<BaseSet<Self>>) -> AnyBases {
+                AnyBases::$v(set)
+            }
+            fn bases_of(b: AnyBases) -> Option<Arc<BaseSet<Self>>> {
+                match b {
+                    AnyBases::$v(s) => Some(s),
+                    _ => None,
+                }
+            }
         }
-    }
-    fn any_bases(set: Arc<BaseSet<Self>>) -> AnyBases {
-        AnyBases::Bn254(set)
-    }
-    fn bases_of(b: AnyBases) -> Option<Arc<BaseSet<Self>>> {
-        match b {
-            AnyBases::Bn254(s) => Some(s),
-            _ => None,
-        }
-    }
+    };
 }
-
-impl JobCurve for Bls12_381 {
-    fn msm_job(m: Msm<Self>) -> MsmJob {
-        MsmJob::Bls12_381(m)
-    }
-    fn msm_output(points: Vec<Projective<Self>>) -> MsmOutput {
-        MsmOutput::Bls12_381(points)
-    }
-    fn msm_results(o: MsmOutput) -> Option<Vec<Projective<Self>>> {
-        match o {
-            MsmOutput::Bls12_381(v) => Some(v),
-            _ => None,
-        }
-    }
-    fn any_bases(set: Arc<BaseSet<Self>>) -> AnyBases {
-        AnyBases::Bls12_381(set)
-    }
-    fn bases_of(b: AnyBases) -> Option<Arc<BaseSet<Self>>> {
-        match b {
-            AnyBases::Bls12_381(s) => Some(s),
-            _ => None,
-        }
-    }
-}
+job_curve!(Bn254, Bn254);
+job_curve!(Bls12_381, Bls12_381);
 
 /// A scalar vector as the MSM takes it: canonical integers, checked below the group order.
 pub type Scalars<C> = Vec<Canonical<<C as ark_ec::CurveConfig>::ScalarField>>;
@@ -276,6 +258,33 @@ pub enum NttJob {
     BabyBear(Ntt<p3_baby_bear::BabyBear>),
     Goldilocks(Ntt<p3_goldilocks::Goldilocks>),
 }
+
+/// The fields NTT jobs are built on, each tied to its arm of [`NttJob`].
+pub trait JobField: NttField {
+    fn ntt_job(n: Ntt<Self>) -> NttJob;
+    /// The transform, if `j` is one over this field.
+    fn ntt_data(j: NttJob) -> Option<Ntt<Self>>;
+}
+
+macro_rules! job_field {
+    ($f:ty, $v:ident) => {
+        impl JobField for $f {
+            fn ntt_job(n: Ntt<Self>) -> NttJob {
+                NttJob::$v(n)
+            }
+            fn ntt_data(j: NttJob) -> Option<Ntt<Self>> {
+                match j {
+                    NttJob::$v(n) => Some(n),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+job_field!(ark_bn254::Fr, Bn254);
+job_field!(ark_bls12_381::Fr, Bls12_381);
+job_field!(p3_baby_bear::BabyBear, BabyBear);
+job_field!(p3_goldilocks::Goldilocks, Goldilocks);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SigScheme {

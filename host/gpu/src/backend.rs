@@ -17,7 +17,8 @@ use ark_ec::short_weierstrass::Projective;
 use ark_ec::AffineRepr as _;
 use offload_core::backend::{Backend, Cancel, Capability, Failure, Health, Strikes};
 use offload_core::job::{
-    FieldId, Job, Msm, MsmJob, MsmOutput, Ntt, NttJob, Output, SchemeId, SigItem, SigScheme,
+    FieldId, Job, JobCurve, JobField, Msm, MsmJob, Ntt, NttJob, Output, SchemeId, SigItem,
+    SigScheme,
 };
 use offload_core::wire::{Curve, CurveId};
 use offload_engine::msm::ScalarLimbs;
@@ -413,6 +414,28 @@ impl GpuBackend {
         Ok(out)
     }
 
+    /// One arm of `run` for every field: the job handed back whole on failure.
+    fn ntt_job<F: DeviceField + JobField>(
+        &self,
+        n: Ntt<F>,
+        cancel: &Cancel,
+    ) -> Result<Output, (String, Job)> {
+        self.run_ntt(n, cancel)
+            .map(|n| Output::Ntt(F::ntt_job(n)))
+            .map_err(|(r, n)| (r, Job::Ntt(F::ntt_job(n))))
+    }
+
+    /// One arm of `run` for every curve.
+    fn msm_job<C: DeviceCurve + JobCurve>(
+        &self,
+        m: Msm<C>,
+        cancel: &Cancel,
+    ) -> Result<Output, (String, Job)> {
+        self.run_msm(m, cancel)
+            .map(|r| Output::Msm(C::msm_output(r)))
+            .map_err(|(r, m)| (r, Job::Msm(C::msm_job(m))))
+    }
+
     fn run_ntt<F: DeviceField>(
         &self,
         mut n: Ntt<F>,
@@ -494,38 +517,12 @@ impl Backend for GpuBackend {
 
     fn run(&self, job: Job, cancel: &Cancel) -> Result<Output, Failure> {
         let ran = match job {
-            Job::Ntt(NttJob::Bn254(n)) => self
-                .run_ntt(n, cancel)
-                .map(NttJob::Bn254)
-                .map_err(|(r, n)| (r, NttJob::Bn254(n))),
-            Job::Ntt(NttJob::Bls12_381(n)) => self
-                .run_ntt(n, cancel)
-                .map(NttJob::Bls12_381)
-                .map_err(|(r, n)| (r, NttJob::Bls12_381(n))),
-            Job::Ntt(NttJob::BabyBear(n)) => self
-                .run_ntt(n, cancel)
-                .map(NttJob::BabyBear)
-                .map_err(|(r, n)| (r, NttJob::BabyBear(n))),
-            Job::Ntt(NttJob::Goldilocks(n)) => self
-                .run_ntt(n, cancel)
-                .map(NttJob::Goldilocks)
-                .map_err(|(r, n)| (r, NttJob::Goldilocks(n))),
-            Job::Msm(MsmJob::Bn254(m)) => {
-                return self.finish(
-                    self.run_msm(m, cancel)
-                        .map(|r| Output::Msm(MsmOutput::Bn254(r)))
-                        .map_err(|(r, m)| (r, Job::Msm(MsmJob::Bn254(m)))),
-                    cancel,
-                )
-            }
-            Job::Msm(MsmJob::Bls12_381(m)) => {
-                return self.finish(
-                    self.run_msm(m, cancel)
-                        .map(|r| Output::Msm(MsmOutput::Bls12_381(r)))
-                        .map_err(|(r, m)| (r, Job::Msm(MsmJob::Bls12_381(m)))),
-                    cancel,
-                )
-            }
+            Job::Ntt(NttJob::Bn254(n)) => self.ntt_job(n, cancel),
+            Job::Ntt(NttJob::Bls12_381(n)) => self.ntt_job(n, cancel),
+            Job::Ntt(NttJob::BabyBear(n)) => self.ntt_job(n, cancel),
+            Job::Ntt(NttJob::Goldilocks(n)) => self.ntt_job(n, cancel),
+            Job::Msm(MsmJob::Bn254(m)) => self.msm_job(m, cancel),
+            Job::Msm(MsmJob::Bls12_381(m)) => self.msm_job(m, cancel),
             Job::Verify(v) => {
                 let SigScheme::Ed25519(policy) = v.scheme else {
                     return Err(Failure::unsupported(
@@ -534,16 +531,10 @@ impl Backend for GpuBackend {
                     ));
                 };
                 let ran = self.run_verify(policy, &v.items, cancel);
-                return self.finish(
-                    ran.map(Output::Verify).map_err(|r| (r, Job::Verify(v))),
-                    cancel,
-                );
+                ran.map(Output::Verify).map_err(|r| (r, Job::Verify(v)))
             }
         };
-        self.finish(
-            ran.map(Output::Ntt).map_err(|(r, j)| (r, Job::Ntt(j))),
-            cancel,
-        )
+        self.finish(ran, cancel)
     }
 
     fn health(&self) -> Health {

@@ -1,0 +1,160 @@
+//! Base-set requests: uploads (streamed, checked chunk by chunk, within the tenant's quotas),
+//! listing and deletion, each answered from the store.
+
+use super::decode::next_message;
+use super::{on_rayon, State};
+use crate::auth::Tenant;
+use crate::convert;
+use offload_core::job::{Bls12_381, Bn254};
+use offload_core::wire::{self, CurveId, PointEncoding};
+use offload_core::JobError;
+use offload_proto::v1 as pb;
+use std::sync::Arc;
+use tonic::Streaming;
+
+/// The longest base-set label, in bytes.
+pub const MAX_LABEL_BYTES: usize = 256;
+
+/// Store a streamed upload: the header, then chunks of points.
+pub(super) async fn upload(
+    st: Arc<State>,
+    tenant: Tenant,
+    mut stream: Streaming<pb::UploadBasesRequest>,
+) -> Result<pb::BaseSetInfo, JobError> {
+    let _slot = st.uploads.clone().try_acquire_owned().map_err(|_| {
+        JobError::ResourceExhausted(format!(
+            "{} uploads are in progress, the most this daemon takes at once \
+             (max_uploads); try again later",
+            st.config.max_uploads
+        ))
+    })?;
+    let idle = std::time::Duration::from_secs(st.config.stream_idle_secs);
+    let header = match next_message(&mut stream, idle, "stream_idle_secs").await? {
+        Some(pb::UploadBasesRequest {
+            part: Some(pb::upload_bases_request::Part::Header(h)),
+        }) => h,
+        _ => {
+            return Err(JobError::invalid(
+                "header",
+                "an upload starts with its header",
+            ))
+        }
+    };
+    let curve = convert::curve(header.curve)?;
+    let enc = convert::encoding("header.encoding", header.encoding)?;
+    if header.label.len() > MAX_LABEL_BYTES {
+        return Err(JobError::invalid(
+            "header.label",
+            format!(
+                "{} bytes; a label has at most {MAX_LABEL_BYTES}",
+                header.label.len()
+            ),
+        ));
+    }
+    if header.shared && !tenant.publish {
+        return Err(JobError::PermissionDenied(format!(
+            "header.shared: tenant {} may not publish shared sets",
+            tenant.name
+        )));
+    }
+    let q = &tenant.quota;
+    if q.max_sets.is_some() || q.max_stored_bytes.is_some() {
+        let (sets, bytes) = st.store.owned(&tenant.name);
+        let more = header
+            .count
+            .saturating_mul(crate::bases::stored_point_bytes(Some(curve)));
+        if q.max_sets.is_some_and(|m| sets >= m) {
+            return Err(JobError::ResourceExhausted(format!(
+                "tenant {} owns {sets} base sets, its max_sets",
+                tenant.name
+            )));
+        }
+        if let Some(m) = q
+            .max_stored_bytes
+            .filter(|&m| bytes.saturating_add(more) > m)
+        {
+            return Err(JobError::ResourceExhausted(format!(
+                "tenant {} stores {bytes} bytes of base sets; {more} more would pass \
+                 its max_stored_bytes ({m})",
+                tenant.name
+            )));
+        }
+    }
+    let mut up = st.store.begin_upload(
+        curve,
+        enc,
+        header.count,
+        header.label,
+        &tenant.name,
+        header.shared,
+    )?;
+    // The decoded points stay in memory until the set is stored.
+    let mut charge = st.budget.charge_with(tenant.quota.budget.as_ref());
+    while let Some(msg) = next_message(&mut stream, idle, "stream_idle_secs").await? {
+        match msg.part {
+            Some(pb::upload_bases_request::Part::Points(b)) => {
+                st.metrics.rpc_bytes("UploadBases", b.len());
+                charge.add("the uploaded points", up.decoded_bytes(b.len()))?;
+                let mut chunk = st.budget.charge_with(tenant.quota.budget.as_ref());
+                chunk.add("an upload chunk", b.len())?;
+                up = on_rayon(move || up.push(&b).map(|()| up)).await??;
+                chunk.release();
+            }
+            _ => return Err(JobError::invalid("header", "a second header")),
+        }
+    }
+    let store = st.store.clone();
+    let (handle, meta) = on_rayon(move || store.finish_upload(up)).await??;
+    tracing::info!(%handle, count = meta.count, "base set stored");
+    Ok(set_info(&st, &tenant.name, handle, meta))
+}
+
+/// A page of the sets `tenant` may see.
+pub(super) fn list(st: &State, tenant: &str, req: pb::ListBasesRequest) -> pb::ListBasesResponse {
+    let size = match req.page_size {
+        0 => 100,
+        n => n.min(1000) as usize,
+    };
+    let (page, more) = st.store.list_page(tenant, &req.page_token, size);
+    let next_page_token = if more {
+        page.last().map(|(h, _)| h.clone()).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let sets = page
+        .into_iter()
+        .map(|(h, m)| set_info(st, tenant, h, m))
+        .collect();
+    pb::ListBasesResponse {
+        sets,
+        next_page_token,
+    }
+}
+
+fn set_info(st: &State, tenant: &str, handle: String, meta: crate::bases::Meta) -> pb::BaseSetInfo {
+    let (table, table_bytes) = if st.store.is_resident(&handle) {
+        st.scheduler
+            .prepared(&handle)
+            .map_or(("none", 0), |p| (p.name(), p.bytes()))
+    } else {
+        ("not resident", 0)
+    };
+    let curve = meta.curve_id();
+    let bytes = match curve {
+        Some(CurveId::Bn254) => wire::point_len::<Bn254>(PointEncoding::ArkUncompressed),
+        Some(CurveId::Bls12_381) => wire::point_len::<Bls12_381>(PointEncoding::ArkUncompressed),
+        None => Ok(0),
+    }
+    .unwrap_or(0) as u64
+        * meta.count;
+    pb::BaseSetInfo {
+        handle,
+        curve: curve.map(convert::curve_out).unwrap_or(0),
+        count: meta.count,
+        label: meta.label_for(tenant).to_string(),
+        shared: meta.shared,
+        bytes,
+        table: table.into(),
+        table_bytes: table_bytes as u64,
+    }
+}
