@@ -116,6 +116,11 @@ impl Strikes {
         }
     }
 
+    /// Forget the run of failures (the device passed its probe again).
+    pub fn clear(&self) {
+        self.run.store(0, Ordering::Relaxed);
+    }
+
     pub fn health(&self) -> Health {
         let f = self.run.load(Ordering::Relaxed);
         if f >= FAILURES_BEFORE_UNHEALTHY {
@@ -175,6 +180,11 @@ pub trait Backend: Send + Sync {
     fn run(&self, job: Job, cancel: &Cancel) -> Result<Output, Failure>;
     fn health(&self) -> Health {
         Health::Healthy
+    }
+    /// Check an unhealthy device again (the probe it passed when it opened); once it passes,
+    /// its failures are forgotten and it takes jobs again. Blocking.
+    fn recover(&self) -> Result<(), String> {
+        Err(format!("{} cannot check itself again", self.name()))
     }
     /// How many jobs may run at once.
     fn slots(&self) -> usize {

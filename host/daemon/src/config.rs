@@ -62,6 +62,9 @@ pub struct Config {
     pub max_base_points: u64,
     /// Jobs waiting per backend before RESOURCE_EXHAUSTED.
     pub queue_capacity: usize,
+    /// A device made unhealthy by failures in a row is probed again this often; once it
+    /// passes, it takes jobs again.
+    pub device_recheck_secs: u64,
     /// Memory for precomputed fixed-base tables, all sets together.
     pub table_budget_bytes: usize,
     /// Memory for decoded resident base sets, all together; least recently used sets leave first.
@@ -142,6 +145,7 @@ impl Default for Config {
             drain_secs: 30,
             max_base_points: 1 << 26,
             queue_capacity: 64,
+            device_recheck_secs: 30,
             table_budget_bytes: 2 << 30,
             resident_budget_bytes: 4 << 30,
             log_format: "text".into(),

@@ -112,6 +112,7 @@ pub struct Scheduler {
     timeout_floor_ms: AtomicU64,
     metrics: Arc<Metrics>,
     workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 /// Raises a job's flag when the future awaiting it is dropped: expired where the call's
@@ -165,6 +166,7 @@ impl Scheduler {
             timeout_floor_ms: AtomicU64::new(10_000),
             metrics,
             workers: Mutex::new(Vec::new()),
+            stopping: std::sync::atomic::AtomicBool::new(false),
         });
         let mut workers = Vec::new();
         for (i, lane) in s.lanes.iter().enumerate() {
@@ -205,6 +207,24 @@ impl Scheduler {
             vec![&*self.lanes[self.fallback]]
         } else {
             devices
+        }
+    }
+
+    /// Probe each device lane again every `every` while it is unhealthy; one that passes takes
+    /// jobs again. One detached thread per lane: a device that hangs its probe holds only its
+    /// own thread, and never holds up shutdown.
+    pub fn start_rechecks(self: &Arc<Self>, every: Duration) {
+        for (i, lane) in self.lanes.iter().enumerate() {
+            if i == self.fallback {
+                continue;
+            }
+            let (sched, lane) = (Arc::downgrade(self), lane.clone());
+            let spawned = std::thread::Builder::new()
+                .name(format!("offload-{}-recheck", lane.backend.name()))
+                .spawn(move || recheck(sched, &lane, every));
+            if let Err(e) = spawned {
+                tracing::error!("cannot start a device recheck thread: {e}");
+            }
         }
     }
 
@@ -473,6 +493,7 @@ impl Scheduler {
 
     /// Stop the workers once their queues are empty.
     pub fn shutdown(&self) {
+        self.stopping.store(true, Ordering::Relaxed);
         for l in &self.lanes {
             l.lock().shutdown = true;
             l.wake.notify_all();
@@ -496,6 +517,34 @@ impl Residency for Scheduler {
     fn released(&self, handle: &str) {
         for l in &self.lanes {
             l.backend.bases_released(handle);
+        }
+    }
+}
+
+fn recheck(sched: std::sync::Weak<Scheduler>, lane: &Lane, every: Duration) {
+    let step = Duration::from_millis(50).min(every);
+    let mut waited = Duration::ZERO;
+    loop {
+        std::thread::sleep(step);
+        waited += step;
+        let Some(s) = sched.upgrade() else { return };
+        if s.stopping.load(Ordering::Relaxed) {
+            return;
+        }
+        if waited < every {
+            continue;
+        }
+        waited = Duration::ZERO;
+        drop(s);
+        let Health::Unhealthy(why) = lane.backend.health() else {
+            continue;
+        };
+        let name = lane.backend.name();
+        match lane.backend.recover() {
+            Ok(()) => {
+                tracing::info!(backend = name, was = %why, "device passed its probe again; it takes jobs again")
+            }
+            Err(e) => tracing::debug!(backend = name, "device still unhealthy: {e}"),
         }
     }
 }
@@ -764,6 +813,90 @@ mod tests {
             points.collect(),
             handle.into(),
         )))
+    }
+
+    /// A device that fails every job while `sick`, and passes its probe once it is not.
+    struct Sick {
+        sick: std::sync::atomic::AtomicBool,
+        strikes: offload_core::backend::Strikes,
+        ran: AtomicU64,
+    }
+
+    impl Backend for Sick {
+        fn name(&self) -> &str {
+            "sick"
+        }
+        fn device(&self) -> String {
+            "test".into()
+        }
+        fn capabilities(&self) -> Vec<Capability> {
+            CpuBackend::new().capabilities()
+        }
+        fn estimate(&self, _: &Job) -> Duration {
+            Duration::ZERO
+        }
+        fn run(&self, job: Job, cancel: &Cancel) -> Result<Output, Failure> {
+            self.ran.fetch_add(1, Ordering::Relaxed);
+            let r = if self.sick.load(Ordering::Relaxed) {
+                Err(Failure::device("sick", Some(job)))
+            } else {
+                CpuBackend::new().run(job, cancel)
+            };
+            self.strikes.record(&r);
+            r
+        }
+        fn health(&self) -> Health {
+            self.strikes.health()
+        }
+        fn recover(&self) -> Result<(), String> {
+            if self.sick.load(Ordering::Relaxed) {
+                return Err("still sick".into());
+            }
+            self.strikes.clear();
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unhealthy_device_is_probed_again_and_takes_jobs_once_it_passes() {
+        let dev = Arc::new(Sick {
+            sick: true.into(),
+            strikes: Default::default(),
+            ran: AtomicU64::new(0),
+        });
+        let s = Scheduler::new(
+            vec![Arc::new(CpuBackend::new()), dev.clone()],
+            0,
+            8,
+            Metrics::new(),
+        );
+        s.start_rechecks(Duration::from_millis(10));
+        // Three failures (each job re-runs on the CPU and succeeds): the device is out.
+        for _ in 0..3 {
+            s.submit(&me(), ntt(4)).await.unwrap();
+        }
+        assert!(matches!(dev.health(), Health::Unhealthy(_)));
+        let ran = dev.ran.load(Ordering::Relaxed);
+        s.submit(&me(), ntt(4)).await.unwrap();
+        assert_eq!(
+            dev.ran.load(Ordering::Relaxed),
+            ran,
+            "no jobs while unhealthy"
+        );
+        // Rechecks fail while it is sick; once it is well, the next one brings it back.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(matches!(dev.health(), Health::Unhealthy(_)));
+        dev.sick.store(false, Ordering::Relaxed);
+        for _ in 0..200 {
+            if dev.health() == Health::Healthy {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(dev.health(), Health::Healthy);
+        let (_, report) = s.submit(&me(), ntt(4)).await.unwrap();
+        assert_eq!(report.backend, "sick");
+        s.shutdown();
     }
 
     #[test]

@@ -212,6 +212,7 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
             anyhow::bail!("--prefer-backend {name}: no such backend is registered");
         }
     }
+    scheduler.start_rechecks(Duration::from_secs(config.device_recheck_secs.max(1)));
     // Backends hear of every uploaded set entering and leaving memory.
     let store = Arc::new(
         BaseStore::open(

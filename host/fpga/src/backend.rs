@@ -72,6 +72,23 @@ fn bit_reverse<T: Copy>(v: &[T]) -> Vec<T> {
         .collect()
 }
 
+/// A forward and an inverse transform on the engine, compared with the CPU engine's.
+fn probe(bus: &mut dyn RegisterBus, info: &EngineInfo) -> Result<(), DeviceError> {
+    let log_n = info.max_log.min(4.max(info.min_log()));
+    let data = probe_input(1 << log_n, modulus(info));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for inverse in [false, true] {
+        let run = driver::transform(bus, info.wide(), &data, inverse, deadline, &Cancel::never())?;
+        if run.output != cpu(info, &data, inverse) {
+            return Err(DeviceError::Unsupported(format!(
+                "the probe's 2^{log_n} {} transform differs from the CPU engine's",
+                if inverse { "inverse" } else { "forward" }
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl FpgaBackend {
     /// Open an engine: read INFO, run a forward and an inverse transform and compare them with
     /// the CPU engine. `clock_mhz` is the board's clock; for a simulation the probe measures
@@ -82,27 +99,8 @@ impl FpgaBackend {
         clock_mhz: f64,
     ) -> Result<Self, DeviceError> {
         let info = driver::info(bus.as_mut())?;
-        let log_n = info.max_log.min(4.max(info.min_log()));
-        let data = probe_input(1 << log_n, modulus(&info));
-        let deadline = Instant::now() + Duration::from_secs(30);
         let (t0, c0) = (Instant::now(), bus.cycles());
-        for inverse in [false, true] {
-            let run = driver::transform(
-                bus.as_mut(),
-                info.wide(),
-                &data,
-                inverse,
-                deadline,
-                &Cancel::never(),
-            )?;
-            let want = cpu(&info, &data, inverse);
-            if run.output != want {
-                return Err(DeviceError::Unsupported(format!(
-                    "the probe's 2^{log_n} {} transform differs from the CPU engine's",
-                    if inverse { "inverse" } else { "forward" }
-                )));
-            }
-        }
+        probe(bus.as_mut(), &info)?;
         let secs_per_cycle = match (bus.cycles(), c0) {
             (Some(c1), Some(c0)) if c1 > c0 => t0.elapsed().as_secs_f64() / (c1 - c0) as f64,
             _ => 1e-6 / clock_mhz.max(1.0),
@@ -261,5 +259,12 @@ impl Backend for FpgaBackend {
 
     fn health(&self) -> Health {
         self.strikes.health()
+    }
+
+    fn recover(&self) -> Result<(), String> {
+        let mut bus = self.bus.lock().unwrap_or_else(|e| e.into_inner());
+        probe(bus.as_mut(), &self.info).map_err(|e| e.to_string())?;
+        self.strikes.clear();
+        Ok(())
     }
 }

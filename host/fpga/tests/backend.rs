@@ -95,6 +95,8 @@ struct Faulty {
     inner: Box<dyn RegisterBus>,
     after: usize,
     seen: usize,
+    /// Once set, the bus reports no more errors.
+    healed: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl RegisterBus for Faulty {
@@ -103,6 +105,7 @@ impl RegisterBus for Faulty {
         let v = self.inner.read(r)?;
         Ok(match r {
             _ if self.seen < self.after => v,
+            _ if self.healed.load(std::sync::atomic::Ordering::Relaxed) => v,
             reg::STATUS => v | 4,
             reg::ERROR => 5,
             _ => v,
@@ -119,10 +122,12 @@ impl RegisterBus for Faulty {
 
 #[test]
 fn device_errors_hand_the_job_back_untouched() {
+    let healed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let bus = Faulty {
         inner: sim::babybear(5, 1).unwrap(),
         after: 400,
         seen: 0,
+        healed: healed.clone(),
     };
     let fpga = FpgaBackend::open("fpga-sim", Box::new(bus), 100.0).unwrap();
     let j = job(NttConfig::forward(), 5, 1, 9);
@@ -146,6 +151,19 @@ fn device_errors_hand_the_job_back_untouched() {
         );
     }
     assert!(matches!(fpga.health(), Health::Unhealthy(_)));
+    // Checked again while still failing, it stays out; once the fault is gone it passes its
+    // probe, takes jobs again, and answers as the CPU does.
+    assert!(fpga.recover().is_err());
+    assert!(matches!(fpga.health(), Health::Unhealthy(_)));
+    healed.store(true, std::sync::atomic::Ordering::Relaxed);
+    fpga.recover().unwrap();
+    assert_eq!(fpga.health(), Health::Healthy);
+    let want = CpuBackend::new()
+        .run(j.clone(), &Cancel::never())
+        .ok()
+        .unwrap();
+    let got = fpga.run(j, &Cancel::never()).expect("a healed device runs");
+    assert_eq!(data(got), data(want));
 }
 
 #[test]

@@ -541,6 +541,12 @@ impl Backend for GpuBackend {
         self.strikes.health()
     }
 
+    fn recover(&self) -> Result<(), String> {
+        self.probe().map_err(|e| e.to_string())?;
+        self.strikes.clear();
+        Ok(())
+    }
+
     // The device copy is made at the set's first MSM here (an upload needs the executor, which
     // a running job holds); it is freed at the next job after the set leaves memory.
     fn bases_released(&self, handle: &str) {

@@ -69,6 +69,43 @@ impl Executor for Broken {
     }
 }
 
+/// The host executor, failing every plan while `broken` is set.
+struct Flaky {
+    host: Host,
+    broken: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+impl Executor for Flaky {
+    fn execute(&mut self, plan: &mut Plan) -> Result<(), ExecError> {
+        if self.broken.load(std::sync::atomic::Ordering::Relaxed) {
+            return Broken.execute(plan);
+        }
+        self.host.execute(plan)
+    }
+}
+
+#[test]
+fn an_unhealthy_device_takes_jobs_again_once_it_passes_its_probe() {
+    use std::sync::atomic::Ordering;
+    let broken = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let exec = Flaky {
+        host: Host::default(),
+        broken: broken.clone(),
+    };
+    let b = GpuBackend::with("cuda", "test".into(), Box::new(exec), 12, 1e-9, 0.0);
+    let job = || babybear_job(4, 1, NttConfig::default());
+    for _ in 0..3 {
+        assert!(b.run(job(), &Cancel::never()).is_err());
+    }
+    assert!(matches!(b.health(), Health::Unhealthy(_)));
+    let why = b.recover().unwrap_err();
+    assert!(why.contains("ILLEGAL_ADDRESS"), "{why}");
+    assert!(matches!(b.health(), Health::Unhealthy(_)), "still failing");
+    broken.store(false, Ordering::Relaxed);
+    b.recover().unwrap();
+    assert_eq!(b.health(), Health::Healthy);
+    assert!(b.run(job(), &Cancel::never()).is_ok());
+}
+
 #[test]
 fn a_device_error_hands_the_job_back_and_three_make_it_unhealthy() {
     let b = GpuBackend::with("cuda", "test".into(), Box::new(Broken), 12, 1e-9, 0.0);
