@@ -7,4 +7,4 @@ mod open;
 mod spec;
 
 pub use open::{open, Absent, Registry};
-pub use spec::{DeviceSpec, SimFpga, SpecError};
+pub use spec::{DeviceSpec, SimFpga, SpecError, EMULATED_GPU_MAX_LOG};

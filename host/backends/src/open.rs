@@ -27,7 +27,27 @@ impl Registry {
         let mut backends: Vec<Arc<dyn Backend>> = vec![Arc::new(cpu)];
         let mut absent = Vec::new();
         for spec in specs {
-            match open(spec) {
+            // Names tell lanes apart in reports, metrics and --prefer-backend: a second FPGA
+            // engine is "fpga-sim-2"; the GPU backend drives the one GPU the driver finds.
+            let taken = |n: &str| {
+                backends.iter().any(|b| b.name() == n)
+                    || absent.iter().any(|a: &Absent| a.name == n)
+            };
+            let name = match (taken(spec.name()), spec) {
+                (false, _) => spec.name().to_string(),
+                (true, DeviceSpec::Fpga { .. } | DeviceSpec::FpgaSim { .. }) => (2..)
+                    .map(|k| format!("{}-{k}", spec.name()))
+                    .find(|n| !taken(n))
+                    .unwrap_or_default(),
+                (true, _) => {
+                    absent.push(Absent {
+                        name: spec.name().into(),
+                        why: "named twice: the GPU backend serves the one GPU it finds".into(),
+                    });
+                    continue;
+                }
+            };
+            match open_named(spec, &name) {
                 Ok(b) => backends.push(b),
                 Err(a) => absent.push(a),
             }
@@ -47,11 +67,15 @@ impl Registry {
 /// Open and probe the device `spec` names. A panic while opening (a driver's) is an absence,
 /// never a crash of the caller.
 pub fn open(spec: &DeviceSpec) -> Result<Arc<dyn Backend>, Absent> {
+    open_named(spec, spec.name())
+}
+
+fn open_named(spec: &DeviceSpec, name: &str) -> Result<Arc<dyn Backend>, Absent> {
     let absent = |why: String| Absent {
-        name: spec.name().into(),
+        name: name.into(),
         why,
     };
-    match std::panic::catch_unwind(AssertUnwindSafe(|| open_device(spec))) {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| open_device(spec, name))) {
         Ok(Ok(b)) => Ok(b),
         Ok(Err(why)) => Err(absent(why)),
         Err(p) => {
@@ -65,9 +89,9 @@ pub fn open(spec: &DeviceSpec) -> Result<Arc<dyn Backend>, Absent> {
     }
 }
 
-fn open_device(spec: &DeviceSpec) -> Result<Arc<dyn Backend>, String> {
+fn open_device(spec: &DeviceSpec, name: &str) -> Result<Arc<dyn Backend>, String> {
     match spec {
-        DeviceSpec::Fpga { .. } | DeviceSpec::FpgaSim { .. } => fpga::open(spec),
+        DeviceSpec::Fpga { .. } | DeviceSpec::FpgaSim { .. } => fpga::open(spec, name),
         DeviceSpec::Cuda | DeviceSpec::CudaEmulated { .. } => cuda::open(spec),
     }
 }
@@ -78,7 +102,7 @@ mod fpga {
     use offload_core::job::FieldId;
     use offload_fpga::{mmio::MmioDevice, sim, FpgaBackend};
 
-    pub fn open(spec: &DeviceSpec) -> Result<Arc<dyn Backend>, String> {
+    pub fn open(spec: &DeviceSpec, name: &str) -> Result<Arc<dyn Backend>, String> {
         let (bus, clock_mhz) = match spec {
             DeviceSpec::FpgaSim { sim: s, clock_mhz } => {
                 let bus = match s.field {
@@ -94,8 +118,7 @@ mod fpga {
             }
             _ => unreachable!("only FPGA specs come here"),
         };
-        let b =
-            FpgaBackend::open(spec.name(), bus, clock_mhz).map_err(|e| format!("probe: {e}"))?;
+        let b = FpgaBackend::open(name, bus, clock_mhz).map_err(|e| format!("probe: {e}"))?;
         Ok(Arc::new(b))
     }
 }
@@ -104,7 +127,7 @@ mod fpga {
 mod fpga {
     use super::*;
 
-    pub fn open(_: &DeviceSpec) -> Result<Arc<dyn Backend>, String> {
+    pub fn open(_: &DeviceSpec, _: &str) -> Result<Arc<dyn Backend>, String> {
         Err("this build has no fpga feature".into())
     }
 }
@@ -169,5 +192,19 @@ mod tests {
         assert_eq!(r.absent.len(), 1, "{:?}", r.absent);
         assert_eq!(r.absent[0].name, "fpga");
         assert!(!r.absent[0].why.is_empty());
+    }
+
+    #[test]
+    fn devices_named_twice_get_names_of_their_own() {
+        let specs: Vec<DeviceSpec> = ["fpga-sim:6", "fpga-sim:goldilocks:6", "cuda-emulated:8"]
+            .iter()
+            .chain(&["cuda-emulated:8"])
+            .map(|t| DeviceSpec::parse(t, 100.0).unwrap())
+            .collect();
+        let r = Registry::open(CpuBackend::new(), &specs);
+        let names: Vec<&str> = r.backends.iter().map(|b| b.name()).collect();
+        assert_eq!(names, ["cpu", "fpga-sim", "fpga-sim-2", "cuda-emulated"]);
+        assert_eq!(r.absent.len(), 1, "{:?}", r.absent);
+        assert!(r.absent[0].why.contains("named twice"));
     }
 }

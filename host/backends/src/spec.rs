@@ -74,6 +74,10 @@ pub enum DeviceSpec {
     CudaEmulated { max_log: u32 },
 }
 
+/// The emulated GPU's largest NTT by default: it runs on the host, slowly, for bring-up and
+/// tests.
+pub const EMULATED_GPU_MAX_LOG: u32 = 16;
+
 impl DeviceSpec {
     /// The FPGA `value` names: a simulation (`sim...`) or a board's register-map path.
     pub fn fpga(value: &str, clock_mhz: f64) -> Result<Self, SpecError> {
@@ -86,6 +90,62 @@ impl DeviceSpec {
                 path: value.into(),
                 clock_mhz,
             }),
+        }
+    }
+
+    /// A device as the configuration's `devices` list and `--device` name it: `cuda`,
+    /// `cuda-emulated[:LOG]`, `fpga-sim[:FIELD][:LOG[xLANES]]` or `fpga:PATH`, an FPGA's
+    /// optionally followed by `@MHZ` (else `clock_mhz`).
+    pub fn parse(text: &str, clock_mhz: f64) -> Result<Self, SpecError> {
+        let bad = |why| SpecError::Malformed {
+            spec: text.to_string(),
+            why,
+        };
+        const FORMS: &str = "cuda, cuda-emulated[:LOG], fpga-sim[:FIELD][:LOG[xLANES]][@MHZ] \
+                             or fpga:PATH[@MHZ]";
+        let (kind, rest) = text.split_once(':').unwrap_or((text, ""));
+        let fpga_clock = |rest: &str| -> Result<(String, f64), SpecError> {
+            match rest.rsplit_once('@') {
+                Some((r, mhz)) => match mhz.parse::<f64>() {
+                    Ok(m) if m.is_finite() && m > 0.0 => Ok((r.to_string(), m)),
+                    _ => Err(bad("the clock after @ is a positive number of MHz")),
+                },
+                None => Ok((rest.to_string(), clock_mhz)),
+            }
+        };
+        match kind {
+            "cuda" if rest.is_empty() => Ok(Self::Cuda),
+            "cuda-emulated" => Ok(Self::CudaEmulated {
+                max_log: match rest {
+                    "" => EMULATED_GPU_MAX_LOG,
+                    l => l
+                        .parse()
+                        .map_err(|_| bad("cuda-emulated:LOG takes a number"))?,
+                },
+            }),
+            "fpga-sim" => {
+                let (rest, clock_mhz) = fpga_clock(rest)?;
+                let sim = if rest.is_empty() {
+                    "sim".to_string()
+                } else {
+                    format!("sim:{rest}")
+                };
+                match SimFpga::parse(&sim) {
+                    Some(s) => Ok(Self::FpgaSim {
+                        sim: s.map_err(|_| bad(SIM_FORM))?,
+                        clock_mhz,
+                    }),
+                    None => Err(bad(SIM_FORM)),
+                }
+            }
+            "fpga" if !rest.is_empty() => {
+                let (path, clock_mhz) = fpga_clock(rest)?;
+                Ok(Self::Fpga {
+                    path: path.into(),
+                    clock_mhz,
+                })
+            }
+            _ => Err(bad(FORMS)),
         }
     }
 
@@ -158,5 +218,58 @@ mod tests {
             ("fpga-sim", "fpga-sim goldilocks 2^8 x2")
         );
         assert!(DeviceSpec::fpga("sim:bn254", 100.0).is_err());
+    }
+
+    #[test]
+    fn device_list_entries_parse() {
+        let p = |t: &str| DeviceSpec::parse(t, 100.0);
+        assert_eq!(p("cuda"), Ok(DeviceSpec::Cuda));
+        assert_eq!(
+            p("cuda-emulated"),
+            Ok(DeviceSpec::CudaEmulated {
+                max_log: EMULATED_GPU_MAX_LOG
+            })
+        );
+        assert_eq!(
+            p("cuda-emulated:10"),
+            Ok(DeviceSpec::CudaEmulated { max_log: 10 })
+        );
+        let sim = |field, max_log, lanes, clock_mhz| {
+            Ok(DeviceSpec::FpgaSim {
+                sim: SimFpga {
+                    field,
+                    max_log,
+                    lanes,
+                },
+                clock_mhz,
+            })
+        };
+        assert_eq!(p("fpga-sim"), sim(FieldId::BabyBear, 10, 1, 100.0));
+        assert_eq!(
+            p("fpga-sim:goldilocks:8x2@125"),
+            sim(FieldId::Goldilocks, 8, 2, 125.0)
+        );
+        assert_eq!(p("fpga-sim:12x4"), sim(FieldId::BabyBear, 12, 4, 100.0));
+        assert_eq!(
+            p("fpga:/sys/bus/pci/devices/0000:01:00.0/resource0@250"),
+            Ok(DeviceSpec::Fpga {
+                path: "/sys/bus/pci/devices/0000:01:00.0/resource0".into(),
+                clock_mhz: 250.0
+            })
+        );
+        for bad in [
+            "",
+            "gpu",
+            "cuda:0",
+            "cuda-emulated:x",
+            "fpga",
+            "fpga:",
+            "fpga-sim:bn254",
+            "fpga-sim:10x2@",
+            "fpga-sim@-5",
+            "fpga:/dev/uio0@fast",
+        ] {
+            assert!(p(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -78,6 +78,10 @@ pub struct Config {
     /// 10) on LANES butterfly lanes (default 1), or the path of a board's memory-mapped register region
     /// (a PCIe BAR's resource file or a device node). None: no FPGA backend.
     pub fpga: Option<String>,
+    /// The device backends to open, in order (the CPU always comes first): `cuda`,
+    /// `cuda-emulated[:LOG]`, `fpga-sim[:FIELD][:LOG[xLANES]][@MHZ]`, `fpga:PATH[@MHZ]`.
+    /// When given, it is the whole list: `fpga`, `cuda` and `cuda_emulate` are not consulted.
+    pub devices: Vec<String>,
     /// The board's clock in MHz, for its run-time estimates.
     pub fpga_clock_mhz: f64,
     /// Send every job this backend accepts to it, whatever the cost model says: for
@@ -151,6 +155,7 @@ impl Default for Config {
             log_format: "text".into(),
             skip_calibration: false,
             fpga: None,
+            devices: Vec::new(),
             fpga_clock_mhz: 100.0,
             prefer_backend: None,
             cuda: true,
@@ -198,6 +203,11 @@ pub struct Flags {
     /// board's register-map path.
     #[arg(long, env = "OFFLOAD_FPGA")]
     pub fpga: Option<String>,
+    /// A device backend to open (repeat for several): cuda, cuda-emulated[:LOG],
+    /// fpga-sim[:FIELD][:LOG[xLANES]][@MHZ] or fpga:PATH[@MHZ]. Replaces --fpga, --no-cuda
+    /// and --cuda-emulate and the configuration's device keys.
+    #[arg(long = "device", value_name = "SPEC")]
+    pub devices: Vec<String>,
     /// Send every job this backend accepts to it (device bring-up), e.g. fpga-sim.
     #[arg(long, env = "OFFLOAD_PREFER_BACKEND")]
     pub prefer_backend: Option<String>,
@@ -312,6 +322,9 @@ impl Config {
         if let Some(v) = &flags.prefer_backend {
             c.prefer_backend = (!v.is_empty()).then(|| v.clone());
         }
+        if !flags.devices.is_empty() {
+            c.devices = flags.devices.clone();
+        }
         if flags.no_cuda {
             c.cuda = false;
         }
@@ -412,13 +425,18 @@ impl Config {
     /// The devices to open, as the registry takes them; a malformed `fpga` value is an error
     /// of the configuration, reported at start.
     pub fn devices(&self) -> Result<Vec<DeviceSpec>, offload_backends::SpecError> {
+        if !self.devices.is_empty() {
+            return (self.devices.iter())
+                .map(|d| DeviceSpec::parse(d, self.fpga_clock_mhz))
+                .collect();
+        }
         let mut specs = Vec::new();
         if let Some(v) = &self.fpga {
             specs.push(DeviceSpec::fpga(v, self.fpga_clock_mhz)?);
         }
         if self.cuda_emulate {
             specs.push(DeviceSpec::CudaEmulated {
-                max_log: EMULATED_GPU_MAX_LOG,
+                max_log: offload_backends::EMULATED_GPU_MAX_LOG,
             });
         } else if self.cuda {
             specs.push(DeviceSpec::Cuda);
@@ -426,9 +444,6 @@ impl Config {
         Ok(specs)
     }
 }
-
-/// The emulated GPU's largest NTT: it runs on the host, slowly, for bring-up and tests.
-const EMULATED_GPU_MAX_LOG: u32 = 16;
 
 #[cfg(test)]
 mod tests {
@@ -449,6 +464,17 @@ mod tests {
         c.cuda_emulate = false;
         let names: Vec<_> = c.devices().unwrap().iter().map(|d| d.name()).collect();
         assert_eq!(names, ["fpga"]);
+        // A devices list is the whole list, in its order.
+        c.cuda = true;
+        c.devices = vec!["fpga-sim:goldilocks:8x2".into(), "fpga-sim:6@50".into()];
+        let specs = c.devices().unwrap();
+        let names: Vec<_> = specs.iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            names,
+            ["fpga-sim goldilocks 2^8 x2", "fpga-sim babybear 2^6 x1"]
+        );
+        c.devices.push("gpu".into());
+        assert!(c.devices().is_err());
     }
 
     #[test]
