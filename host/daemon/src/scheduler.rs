@@ -1156,15 +1156,23 @@ mod tests {
             Err(JobError::Unsupported(_))
         ));
         s.shutdown();
-        let slow = slow();
-        let s = Scheduler::new(vec![slow], 0, 1, Metrics::new());
+        // Slow enough that the steps below happen while the first job runs, on a loaded machine.
+        let d = Duration::from_millis(500);
+        let s = Scheduler::new(
+            vec![Fake::new("slow", d, Act::Sleep(d))],
+            0,
+            1,
+            Metrics::new(),
+        );
         let spawn = |s: Arc<Scheduler>| {
             tokio::spawn(async move { s.submit(&me(), ntt(2)).await.map(|_| ()) })
         };
         let mut jobs = vec![spawn(s.clone())];
-        // Let the first start running, then three more arrive together.
+        // Let the first start running and a second wait; then two more arrive.
         settle(&s, |l| l.running == 1).await;
-        jobs.extend((0..3).map(|_| spawn(s.clone())));
+        jobs.push(spawn(s.clone()));
+        settle(&s, |l| l.queued == 1).await;
+        jobs.extend((0..2).map(|_| spawn(s.clone())));
         let mut refused = 0;
         for j in jobs {
             if let Err(JobError::ResourceExhausted(_)) = j.await.unwrap() {
