@@ -13,6 +13,9 @@ type Bn = ark_bn254::g1::Config;
 /// The BIP340 batch equation's curve.
 type Secp = offload_engine::msm::secp256k1::Config;
 type Bls = ark_bls12_381::g1::Config;
+/// G2 over Fq2 (Groth16's B term), portable arithmetic.
+type Bn2 = ark_bn254::g2::Config;
+type Bls2 = ark_bls12_381::g2::Config;
 
 fn rng(seed: u64) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed)
@@ -70,6 +73,12 @@ fn random_bn254() {
 #[test]
 fn random_bls12_381() {
     check_random::<Bls>(2);
+}
+
+#[test]
+fn random_g2() {
+    check_random::<Bn2>(21);
+    check_random::<Bls2>(22);
 }
 
 #[test]
@@ -181,6 +190,12 @@ fn edges_bls12_381() {
 }
 
 #[test]
+fn edges_g2() {
+    check_edges::<Bn2>(23);
+    check_edges::<Bls2>(24);
+}
+
+#[test]
 fn edges_secp256k1() {
     check_edges::<Secp>(13);
 }
@@ -230,6 +245,8 @@ fn glv_decomposition_recombines_and_stays_short() {
     check::<Bn>(6);
     check::<Bls>(7);
     check::<Secp>(14);
+    check::<Bn2>(25);
+    check::<Bls2>(26);
 }
 
 #[test]
@@ -300,6 +317,12 @@ fn fixed_bases_bls12_381() {
 }
 
 #[test]
+fn fixed_bases_g2() {
+    check_fixed::<Bn2>(27);
+    check_fixed::<Bls2>(28);
+}
+
+#[test]
 fn property_random_small_msms() {
     // Many tiny MSMs with adversarially small scalars and repeated bases (fixed seed).
     let mut r = rng(11);
@@ -356,6 +379,8 @@ fn portable_and_fastest_arithmetic_agree() {
     check::<Bn>(12);
     check::<Bls>(13);
     check::<Secp>(15);
+    check::<Bn2>(29);
+    check::<Bls2>(30);
 }
 
 #[test]
