@@ -3,7 +3,7 @@
 //! way, so `--compare` checks the device against the CPU and the peers.
 
 use crate::{convert, msm, ntt, Case, Curve, Field, Runner, Scheme};
-use offload_core::backend::{Backend, Cancel};
+use offload_core::backend::{Accepts, Backend, Cancel};
 use offload_core::job::{
     BaseSet, Job, Msm, MsmJob, MsmOutput, Ntt, NttJob, Output, SigItem, SigScheme, VerifyJob,
 };

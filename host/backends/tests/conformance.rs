@@ -9,7 +9,7 @@ use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
 use ark_ff::PrimeField;
 use ark_std::UniformRand;
 use offload_backends::{open, DeviceSpec, SimFpga};
-use offload_core::backend::{Backend, Cancel, Capability, FailureKind, Health};
+use offload_core::backend::{Accepts, Backend, Cancel, Capability, FailureKind, Health};
 use offload_core::job::{
     BaseSet, FieldId, Job, Msm, MsmJob, MsmOutput, Ntt, NttJob, Output, SchemeId, SigItem,
     SigScheme, VerifyJob,

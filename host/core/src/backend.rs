@@ -161,17 +161,27 @@ impl Preparation {
     }
 }
 
+/// Whether a backend runs a job: derived from its capabilities for every backend alike (not a
+/// trait method a backend could answer differently).
+pub trait Accepts {
+    /// Whether `job` (its kind, size and shape) is within the capabilities.
+    fn accepts(&self, job: &Job) -> bool;
+}
+
+impl<B: Backend + ?Sized> Accepts for B {
+    fn accepts(&self, job: &Job) -> bool {
+        crate::caps::admits(&self.capabilities(), job)
+    }
+}
+
 pub trait Backend: Send + Sync {
     /// Short name in reports and metrics, e.g. "cpu".
     fn name(&self) -> &str;
     /// The device in words, e.g. "AMD EPYC, 2 threads".
     fn device(&self) -> String;
-    /// What this backend runs; `accepts` and `GetInfo` both derive from it.
+    /// What this backend runs; [`Accepts::accepts`] and `GetInfo` both derive from it, and
+    /// nothing else says what it runs.
     fn capabilities(&self) -> Vec<Capability>;
-    /// Whether this backend runs `job` (its kind, size and shape).
-    fn accepts(&self, job: &Job) -> bool {
-        crate::caps::admits(&self.capabilities(), job)
-    }
     /// A prior estimate of the run time, before the scheduler has calibrated or observed it.
     fn estimate(&self, job: &Job) -> Duration;
     /// Run a job to completion on the calling thread (compute may fan out to the backend's own

@@ -11,7 +11,7 @@ pub mod tables;
 pub mod wire;
 
 pub use backend::{
-    Backend, Capability, Failure, FailureKind, Health, OpKind, OpSupport, Preparation,
+    Accepts, Backend, Capability, Failure, FailureKind, Health, OpKind, OpSupport, Preparation,
 };
 pub use error::JobError;
 pub use job::{Job, Output};

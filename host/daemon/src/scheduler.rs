@@ -14,7 +14,9 @@
 use crate::bases::{AnyBases, Residency};
 use crate::fair::FairQueue;
 use crate::metrics::{BackendLabel, JobLabels, LatencyLabels, Metrics};
-use offload_core::backend::{Backend, Cancel, Failure, FailureKind, Health, Preparation};
+use offload_core::backend::{
+    Backend, Cancel, Capability, Failure, FailureKind, Health, Preparation,
+};
 use offload_core::caps;
 use offload_core::{Job, JobError, Output};
 use std::collections::HashMap;
@@ -62,6 +64,8 @@ struct Lane {
     /// Observed / prior run time, per operation.
     factors: Mutex<HashMap<&'static str, f64>>,
     completed: AtomicU64,
+    /// The backend's capabilities, asked once: every admission reads them.
+    caps: Vec<Capability>,
 }
 
 impl Lane {
@@ -88,6 +92,10 @@ impl Lane {
 
     fn estimate(&self, job: &Job) -> f64 {
         self.backend.estimate(job).as_secs_f64() * self.factor(job.kind().op())
+    }
+
+    fn accepts(&self, job: &Job) -> bool {
+        caps::admits(&self.caps, job)
     }
 
     /// Seconds of work ahead of a new job of this class, spread over the slots.
@@ -150,6 +158,7 @@ impl Scheduler {
             .into_iter()
             .map(|backend| {
                 Arc::new(Lane {
+                    caps: backend.capabilities(),
                     backend,
                     state: Mutex::new(State::default()),
                     wake: Condvar::new(),
@@ -193,7 +202,7 @@ impl Scheduler {
     fn msm_lanes(&self, set: &AnyBases) -> Vec<&Lane> {
         let takes = |l: &Lane| {
             l.backend.health() == Health::Healthy
-                && caps::admits_msm(&l.backend.capabilities(), set.curve(), set.len() as u64)
+                && caps::admits_msm(&l.caps, set.curve(), set.len() as u64)
         };
         let preferred = *self.preferred.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(l) = preferred.map(|p| &*self.lanes[p]).filter(|l| takes(l)) {
@@ -276,7 +285,7 @@ impl Scheduler {
     pub fn calibrate(&self, make_jobs: impl Fn() -> Vec<Job>) {
         for lane in &self.lanes {
             for job in make_jobs().into_iter().chain(make_jobs()) {
-                if !lane.backend.accepts(&job) {
+                if !lane.accepts(&job) {
                     continue;
                 }
                 let op = job.kind().op();
@@ -354,7 +363,7 @@ impl Scheduler {
         let mut best: Option<(usize, f64, f64)> = None;
         let mut full = false;
         for (i, lane) in self.lanes.iter().enumerate() {
-            if !lane.backend.accepts(&job) || lane.backend.health() != Health::Healthy {
+            if !lane.accepts(&job) || lane.backend.health() != Health::Healthy {
                 continue;
             }
             let est = lane.estimate(&job);
@@ -372,7 +381,7 @@ impl Scheduler {
         if let Some(p) = preferred {
             let lane = &self.lanes[p];
             let room = { lane.lock().queue.admits(tenant, self.capacity) };
-            if room && lane.backend.accepts(&job) && lane.backend.health() == Health::Healthy {
+            if room && lane.accepts(&job) && lane.backend.health() == Health::Healthy {
                 best = Some((p, 0.0, lane.estimate(&job)));
             }
         }
@@ -691,7 +700,6 @@ fn stopped(c: &Cancel) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use offload_core::backend::Capability;
     use offload_core::cpu::CpuBackend;
     use offload_core::job::{Ntt, NttJob, SigItem, SigScheme, VerifyJob};
     use offload_engine::ntt::NttConfig;
@@ -711,12 +719,12 @@ mod tests {
         UntilCancelled,
     }
 
-    /// A backend for scheduler tests: it estimates every job at `estimate`, takes the jobs
-    /// `accepts` allows, does `act`, and records the sizes of the jobs it started, in order.
+    /// A backend for scheduler tests: it estimates every job at `estimate`, claims `caps`
+    /// (the CPU's: everything), does `act`, and records the sizes of the jobs it started.
     struct Fake {
         name: &'static str,
         estimate: Duration,
-        accepts: fn(&Job) -> bool,
+        caps: Vec<Capability>,
         act: Act,
         started: Mutex<Vec<usize>>,
     }
@@ -726,7 +734,7 @@ mod tests {
             Arc::new(Self {
                 name,
                 estimate,
-                accepts: |_| true,
+                caps: CpuBackend::new().capabilities(),
                 act,
                 started: Mutex::new(Vec::new()),
             })
@@ -741,10 +749,7 @@ mod tests {
             "test".into()
         }
         fn capabilities(&self) -> Vec<Capability> {
-            Vec::new()
-        }
-        fn accepts(&self, job: &Job) -> bool {
-            (self.accepts)(job)
+            self.caps.clone()
         }
         fn estimate(&self, _: &Job) -> Duration {
             self.estimate
@@ -1147,7 +1152,9 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn full_queues_refuse_and_unknown_work_is_unsupported() {
         let picky = Arc::new(Fake {
-            accepts: |j| matches!(j, Job::Ntt(_)),
+            caps: (CpuBackend::new().capabilities().into_iter())
+                .filter(|c| c.op() == "ntt")
+                .collect(),
             ..Arc::into_inner(Fake::new("picky", Duration::ZERO, Act::Run)).unwrap()
         });
         let s = Scheduler::new(vec![picky], 0, 1, Metrics::new());

@@ -3,7 +3,7 @@
 //! device that computes wrong answers, tables and bases resident, chunking, streaming. Its
 //! answers are checked with every backend's in the conformance suite (offload-backends).
 
-use offload_core::backend::{Backend, Cancel, Health};
+use offload_core::backend::{Accepts, Backend, Cancel, Health};
 use offload_core::job::{Job, Ntt, NttJob, Output};
 use offload_engine::ntt::NttConfig;
 use offload_gpu::backend::{GpuBackend, OpenError};
