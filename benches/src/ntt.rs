@@ -5,7 +5,7 @@ use crate::convert;
 use crate::{Field, Runner};
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
 use offload_engine::ntt::{self, NttConfig, NttField};
-use p3_dft::{Radix2Bowers, Radix2DitParallel, TwoAdicSubgroupDft};
+use p3_dft::{Radix2Bowers, Radix2DFTSmallBatch, Radix2DitParallel, TwoAdicSubgroupDft};
 use p3_field::{PrimeField64, TwoAdicField};
 use p3_matrix::dense::RowMajorMatrix;
 use p3_matrix::Matrix;
@@ -146,6 +146,11 @@ pub fn runners(field: Field, log_n: u32, compare: bool) -> Vec<Box<dyn Runner>> 
                 let rec = p3_monty_31::dft::RecursiveDft::<F>::new(n);
                 v.push(p3_runner("peer:plonky3-recursive-dft", rec, input.clone()));
                 v.push(p3_runner(
+                    "peer:plonky3-radix2-small-batch",
+                    Radix2DFTSmallBatch::<F>::new(n),
+                    input.clone(),
+                ));
+                v.push(p3_runner(
                     "peer:plonky3-radix2-dit-parallel",
                     Radix2DitParallel::<F>::default(),
                     input,
@@ -158,6 +163,11 @@ pub fn runners(field: Field, log_n: u32, compare: bool) -> Vec<Box<dyn Runner>> 
             let input = inputs::<F>(n, seed);
             let mut v = vec![ours(input.clone(), p3_digest::<F>)];
             if compare {
+                v.push(p3_runner(
+                    "peer:plonky3-radix2-small-batch",
+                    Radix2DFTSmallBatch::<F>::new(n),
+                    input.clone(),
+                ));
                 v.push(p3_runner(
                     "peer:plonky3-radix2-dit-parallel",
                     Radix2DitParallel::<F>::default(),
