@@ -387,8 +387,9 @@ pub fn run(a: BenchArgs) -> Result<()> {
                 std::iter::once(r).chain(local).collect()
             }
         };
-        for mut r in runners {
-            let stats = timing::measure(r.as_mut(), a.reps);
+        let mut runners = runners;
+        let measured = timing::measure_interleaved(&mut runners, a.reps);
+        for (r, stats) in runners.into_iter().zip(measured) {
             let digest = r.digest();
             let (ratio, agrees) = match &ours {
                 None => {
