@@ -141,6 +141,8 @@ impl Drop for CancelOnDrop {
 #[derive(Clone)]
 pub struct LaneInfo {
     pub backend: Arc<dyn Backend>,
+    /// The capabilities the lane admits jobs by.
+    pub caps: Vec<Capability>,
     pub queued: usize,
     pub running: usize,
     pub completed: u64,
@@ -249,6 +251,7 @@ impl Scheduler {
                 let st = l.lock();
                 LaneInfo {
                     backend: l.backend.clone(),
+                    caps: l.caps.clone(),
                     queued: st.queue.len(),
                     running: st.running.len(),
                     completed: l.completed.load(Ordering::Relaxed),

@@ -22,18 +22,16 @@ pub(super) fn info(st: &State, caller: &Caller) -> pb::GetInfoResponse {
                 device: l.backend.device(),
                 healthy,
                 status,
-                ops: offload_core::caps::summarize(&l.backend.capabilities(), |c| {
-                    largest(&st.config, c)
-                })
-                .into_iter()
-                .map(|o| pb::OpSupport {
-                    op: o.op.into(),
-                    kinds: o.kinds,
-                    max_size: o.max_size,
-                    min_size: o.min_size,
-                    coset: o.coset,
-                })
-                .collect(),
+                ops: offload_core::caps::summarize(&l.caps, |c| largest(&st.config, c))
+                    .into_iter()
+                    .map(|o| pb::OpSupport {
+                        op: o.op.into(),
+                        kinds: o.kinds,
+                        max_size: o.max_size,
+                        min_size: o.min_size,
+                        coset: o.coset,
+                    })
+                    .collect(),
                 queue_depth: l.queued as u32,
                 running: l.running as u32,
                 completed: l.completed,
