@@ -6,6 +6,7 @@ use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
 use ark_ff::{BigInteger, PrimeField, UniformRand};
 use ark_serialize::CanonicalSerialize;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use offload_benches::convert;
 use offload_engine::msm::{self, MsmCurve};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -23,29 +24,6 @@ fn inputs<C: MsmCurve>(n: usize) -> (Vec<Affine<C>>, Vec<C::ScalarField>) {
         .collect();
     let scalars = (0..n).map(|_| C::ScalarField::rand(&mut r)).collect();
     (Projective::normalize_batch(&pts), scalars)
-}
-
-/// BLS12-381 G2 in blst's form, by the zcash serialization both libraries read.
-fn to_blst(p: &Affine<Bls2>) -> blst::blst_p2_affine {
-    let mut bytes = Vec::new();
-    p.serialize_uncompressed(&mut bytes)
-        .expect("a point serializes");
-    let mut out = blst::blst_p2_affine::default();
-    // SAFETY: 192 bytes of zcash-format uncompressed G2, as blst_p2_deserialize reads.
-    let r = unsafe { blst::blst_p2_deserialize(&mut out, bytes.as_ptr()) };
-    assert_eq!(r, blst::BLST_ERROR::BLST_SUCCESS);
-    out
-}
-
-fn from_blst(p: &blst::blst_p2) -> Vec<u8> {
-    let mut a = blst::blst_p2_affine::default();
-    let mut out = [0u8; 96];
-    // SAFETY: blst writes 96 compressed bytes into our buffer.
-    unsafe {
-        blst::blst_p2_to_affine(&mut a, p);
-        blst::blst_p2_affine_compress(out.as_mut_ptr(), &a);
-    }
-    out.to_vec()
 }
 
 fn compressed<C: MsmCurve>(p: &Projective<C>) -> Vec<u8> {
@@ -84,12 +62,16 @@ fn g2<C: MsmCurve>(c: &mut Criterion, with_blst: Option<MakePeer<C>>) {
 
 fn blst_runner(bases: &[Affine<Bls2>], scalars: &[ark_bls12_381::Fr]) -> Peer {
     use blst::MultiPoint;
-    let points: Vec<blst::blst_p2_affine> = bases.iter().map(to_blst).collect();
+    let points: Vec<blst::blst_p2_affine> = bases.iter().map(convert::blst_p2).collect();
     let bytes: Vec<u8> = scalars
         .iter()
         .flat_map(|k| k.into_bigint().to_bytes_le())
         .collect();
-    Box::new(move || from_blst(&points.as_slice().mult(&bytes, 255)))
+    Box::new(move || {
+        compressed(&convert::blst_p2_result(
+            &points.as_slice().mult(&bytes, 255),
+        ))
+    })
 }
 
 fn msm_g2(c: &mut Criterion) {

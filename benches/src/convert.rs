@@ -1,26 +1,26 @@
 //! Moving inputs into peer libraries' types, and results into one canonical byte form:
-//! affine x ‖ y as little-endian canonical integers, or `[0xff]` for the point at infinity.
+//! affine x ‖ y as little-endian canonical integers (an Fq2 coordinate as c0 ‖ c1), or
+//! `[0xff]` for the point at infinity.
 
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::CurveGroup;
-use ark_ff::{BigInteger, PrimeField};
+use ark_ff::{BigInteger, Field, PrimeField};
 use halo2curves::ff::PrimeField as _;
 use halo2curves::group::{prime::PrimeCurveAffine, Curve as _};
 use std::hash::{Hash, Hasher};
 
 pub const INFINITY: [u8; 1] = [0xff];
 
-pub fn ark_point_digest<C: SWCurveConfig>(p: &Projective<C>) -> Vec<u8>
-where
-    C::BaseField: PrimeField,
-{
+pub fn ark_point_digest<C: SWCurveConfig>(p: &Projective<C>) -> Vec<u8> {
     let a = p.into_affine();
     if a.infinity {
         return INFINITY.to_vec();
     }
-    let mut out = a.x.into_bigint().to_bytes_le();
-    out.extend(a.y.into_bigint().to_bytes_le());
-    out
+    [a.x, a.y]
+        .iter()
+        .flat_map(|c| c.to_base_prime_field_elements())
+        .flat_map(|e| e.into_bigint().to_bytes_le())
+        .collect()
 }
 
 fn le32<F: PrimeField>(f: &F) -> [u8; 32] {
@@ -61,6 +61,31 @@ pub fn h2_point_digest(p: &halo2curves::bn256::G1) -> Vec<u8> {
     out
 }
 
+fn h2_fq2(f: &ark_bn254::Fq2) -> halo2curves::bn256::Fq2 {
+    halo2curves::bn256::Fq2::new(h2_fq(&f.c0), h2_fq(&f.c1))
+}
+
+pub fn h2_g2_point(p: &Affine<ark_bn254::g2::Config>) -> halo2curves::bn256::G2Affine {
+    if p.infinity {
+        return halo2curves::bn256::G2Affine::identity();
+    }
+    halo2curves::bn256::G2Affine {
+        x: h2_fq2(&p.x),
+        y: h2_fq2(&p.y),
+    }
+}
+
+pub fn h2_g2_point_digest(p: &halo2curves::bn256::G2) -> Vec<u8> {
+    let a = p.to_affine();
+    if bool::from(a.is_identity()) {
+        return INFINITY.to_vec();
+    }
+    [a.x.c0(), a.x.c1(), a.y.c0(), a.y.c1()]
+        .iter()
+        .flat_map(|c| c.to_repr().as_ref().to_vec())
+        .collect()
+}
+
 pub fn blst_point(p: &Affine<ark_bls12_381::g1::Config>) -> blst::blst_p1_affine {
     let mut out = blst::blst_p1_affine::default();
     if p.infinity {
@@ -92,6 +117,34 @@ pub fn blst_point_digest(p: &blst::blst_p1) -> Vec<u8> {
     let mut out = x.to_vec();
     out.extend_from_slice(&y);
     out
+}
+
+/// BLS12-381 G2 in blst's form, by the zcash serialization both libraries read.
+pub fn blst_p2(p: &Affine<ark_bls12_381::g2::Config>) -> blst::blst_p2_affine {
+    use ark_serialize::CanonicalSerialize;
+    let mut bytes = Vec::new();
+    p.serialize_uncompressed(&mut bytes)
+        .expect("a point serializes");
+    let mut out = blst::blst_p2_affine::default();
+    // SAFETY: 192 bytes of zcash-format uncompressed G2, as blst_p2_deserialize reads.
+    let r = unsafe { blst::blst_p2_deserialize(&mut out, bytes.as_ptr()) };
+    assert_eq!(r, blst::BLST_ERROR::BLST_SUCCESS);
+    out
+}
+
+/// blst's G2 result back in arkworks' form (by the zcash serialization).
+pub fn blst_p2_result(p: &blst::blst_p2) -> Projective<ark_bls12_381::g2::Config> {
+    use ark_serialize::CanonicalDeserialize;
+    let mut a = blst::blst_p2_affine::default();
+    let mut out = [0u8; 192];
+    // SAFETY: blst writes 192 uncompressed bytes into our buffer.
+    unsafe {
+        blst::blst_p2_to_affine(&mut a, p);
+        blst::blst_p2_affine_serialize(out.as_mut_ptr(), &a);
+    }
+    Affine::deserialize_uncompressed_unchecked(&out[..])
+        .expect("blst's point decodes")
+        .into()
 }
 
 /// A 64-bit fingerprint of a long output: a mismatch anywhere changes it.

@@ -2,10 +2,10 @@
 //! the same seeded inputs as our CPU runner, run through `Backend::run`, digested the same
 //! way, so `--compare` checks the device against the CPU and the peers.
 
-use crate::{convert, msm, ntt, Case, Curve, Field, Runner, Scheme};
+use crate::{convert, msm, ntt, Case, Field, Runner, Scheme};
 use offload_core::backend::{Accepts, Backend, Cancel};
 use offload_core::job::{
-    BaseSet, Job, Msm, MsmJob, MsmOutput, Ntt, NttJob, Output, SigItem, SigScheme, VerifyJob,
+    BaseSet, Job, JobCurve, Msm, Ntt, NttJob, Output, SigItem, SigScheme, VerifyJob,
 };
 use offload_engine::msm::Canonical;
 use offload_engine::ntt::NttConfig;
@@ -19,8 +19,9 @@ struct Device {
 
 fn digest(out: &Output) -> Vec<u8> {
     match out {
-        Output::Msm(MsmOutput::Bn254(r)) => convert::ark_point_digest(&r[0]),
-        Output::Msm(MsmOutput::Bls12_381(r)) => convert::ark_point_digest(&r[0]),
+        Output::Msm(m) => {
+            offload_core::on_curve!(m, MsmOutput, r => convert::ark_point_digest(&r[0]))
+        }
         Output::Ntt(NttJob::Bn254(n)) => convert::ark_fields_fingerprint(&n.data),
         Output::Ntt(NttJob::Bls12_381(n)) => convert::ark_fields_fingerprint(&n.data),
         Output::Ntt(NttJob::BabyBear(n)) => ntt::p3_digest(&n.data),
@@ -48,7 +49,7 @@ impl Runner for Device {
     }
 }
 
-fn msm_job<C: offload_core::wire::Curve>(log_n: u32) -> Result<Msm<C>, String>
+fn msm_job<C: JobCurve>(log_n: u32) -> Result<Msm<C>, String>
 where
     C::ScalarField: ark_ff::PrimeField<BigInt = ark_ff::BigInt<4>>,
 {
@@ -68,10 +69,9 @@ pub fn runner(case: Case, backend: Arc<dyn Backend>) -> Result<Box<dyn Runner>, 
         Case::Msm {
             fixed_bases: true, ..
         } => return Err("fixed-base tables are a CPU feature; drop --fixed-bases".into()),
-        Case::Msm { curve, log_n, .. } => match curve {
-            Curve::Bn254 => Job::Msm(MsmJob::Bn254(msm_job(log_n)?)),
-            Curve::Bls12_381 => Job::Msm(MsmJob::Bls12_381(msm_job(log_n)?)),
-        },
+        Case::Msm { curve, log_n, .. } => {
+            offload_core::with_curve!(curve, C => Job::Msm(C::msm_job(msm_job::<C>(log_n)?)))
+        }
         Case::Ntt { field, log_n } => match field {
             Field::Bn254 => Job::Ntt(NttJob::Bn254(ntt_job(log_n)?)),
             Field::Bls12_381 => Job::Ntt(NttJob::Bls12_381(ntt_job(log_n)?)),

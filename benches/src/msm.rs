@@ -1,4 +1,5 @@
-//! MSM contenders: our engine (plain or with a fixed-base table), arkworks, halo2curves, blst.
+//! MSM contenders: our engine (plain or with a fixed-base table), arkworks, halo2curves, blst;
+//! on G1 and G2.
 
 use crate::convert;
 use crate::{Curve, Runner};
@@ -40,10 +41,7 @@ struct Ours<C: MsmCurve> {
     out: Projective<C>,
 }
 
-impl<C: MsmCurve> Runner for Ours<C>
-where
-    C::BaseField: PrimeField,
-{
+impl<C: MsmCurve> Runner for Ours<C> {
     fn name(&self) -> String {
         "cpu".into()
     }
@@ -65,10 +63,7 @@ struct Arkworks<C: MsmCurve> {
     out: Projective<C>,
 }
 
-impl<C: MsmCurve> Runner for Arkworks<C>
-where
-    C::BaseField: PrimeField,
-{
+impl<C: MsmCurve> Runner for Arkworks<C> {
     fn name(&self) -> String {
         "peer:arkworks".into()
     }
@@ -117,14 +112,54 @@ impl Runner for Blst {
     }
 }
 
+struct Halo2G2 {
+    bases: Vec<halo2curves::bn256::G2Affine>,
+    scalars: Vec<halo2curves::bn256::Fr>,
+    out: halo2curves::bn256::G2,
+}
+
+impl Runner for Halo2G2 {
+    fn name(&self) -> String {
+        "peer:halo2curves".into()
+    }
+    fn run(&mut self) {
+        self.out = halo2curves::msm::msm_best(&self.scalars, &self.bases);
+    }
+    fn digest(&self) -> Vec<u8> {
+        convert::h2_g2_point_digest(&self.out)
+    }
+}
+
+struct BlstG2 {
+    bases: Vec<blst::blst_p2_affine>,
+    scalars: Vec<u8>,
+    out: blst::blst_p2,
+}
+
+impl Runner for BlstG2 {
+    fn name(&self) -> String {
+        "peer:blst".into()
+    }
+    fn run(&mut self) {
+        use blst::MultiPoint;
+        self.out = self.bases.as_slice().mult(&self.scalars, 255);
+    }
+    fn digest(&self) -> Vec<u8> {
+        convert::ark_point_digest(&convert::blst_p2_result(&self.out))
+    }
+}
+
+fn le_bytes<F: PrimeField>(s: &[F]) -> Vec<u8> {
+    s.iter()
+        .flat_map(|k| k.into_bigint().to_bytes_le())
+        .collect()
+}
+
 fn ours<C: MsmCurve>(
     bases: &Arc<Vec<Affine<C>>>,
     scalars: &Arc<Vec<C::ScalarField>>,
     fixed: bool,
-) -> Box<dyn Runner>
-where
-    C::BaseField: PrimeField,
-{
+) -> Box<dyn Runner> {
     Box::new(Ours {
         bases: bases.clone(),
         scalars: scalars.clone(),
@@ -133,20 +168,35 @@ where
     })
 }
 
+/// Ours and arkworks on the curve's seeded inputs, and the inputs for any further peer.
+#[allow(clippy::type_complexity)]
+fn ours_and_arkworks<C: MsmCurve>(
+    log_n: u32,
+    fixed: bool,
+    compare: bool,
+) -> (
+    Vec<Box<dyn Runner>>,
+    Arc<Vec<Affine<C>>>,
+    Arc<Vec<C::ScalarField>>,
+) {
+    let (b, s) = inputs::<C>(1usize << log_n, 0x0ff1_0ad0 + log_n as u64);
+    let (b, s) = (Arc::new(b), Arc::new(s));
+    let mut v = vec![ours(&b, &s, fixed)];
+    if compare {
+        v.push(Box::new(Arkworks {
+            bases: b.clone(),
+            scalars: s.clone(),
+            out: Projective::default(),
+        }));
+    }
+    (v, b, s)
+}
+
 pub fn runners(curve: Curve, log_n: u32, fixed: bool, compare: bool) -> Vec<Box<dyn Runner>> {
-    let n = 1usize << log_n;
-    let seed = 0x0ff1_0ad0 + log_n as u64;
     match curve {
         Curve::Bn254 => {
-            let (b, s) = inputs::<ark_bn254::g1::Config>(n, seed);
-            let (b, s) = (Arc::new(b), Arc::new(s));
-            let mut v = vec![ours(&b, &s, fixed)];
+            let (mut v, b, s) = ours_and_arkworks::<ark_bn254::g1::Config>(log_n, fixed, compare);
             if compare {
-                v.push(Box::new(Arkworks {
-                    bases: b.clone(),
-                    scalars: s.clone(),
-                    out: Projective::default(),
-                }));
                 v.push(Box::new(Halo2 {
                     bases: b.par_iter().map(convert::h2_point).collect(),
                     scalars: s.par_iter().map(convert::h2_fr).collect(),
@@ -156,21 +206,35 @@ pub fn runners(curve: Curve, log_n: u32, fixed: bool, compare: bool) -> Vec<Box<
             v
         }
         Curve::Bls12_381 => {
-            let (b, s) = inputs::<ark_bls12_381::g1::Config>(n, seed);
-            let (b, s) = (Arc::new(b), Arc::new(s));
-            let mut v = vec![ours(&b, &s, fixed)];
+            let (mut v, b, s) =
+                ours_and_arkworks::<ark_bls12_381::g1::Config>(log_n, fixed, compare);
             if compare {
-                v.push(Box::new(Arkworks {
-                    bases: b.clone(),
-                    scalars: s.clone(),
-                    out: Projective::default(),
-                }));
                 v.push(Box::new(Blst {
                     bases: b.iter().map(convert::blst_point).collect(),
-                    scalars: s
-                        .iter()
-                        .flat_map(|k| k.into_bigint().to_bytes_le())
-                        .collect(),
+                    scalars: le_bytes(&s),
+                    out: Default::default(),
+                }));
+            }
+            v
+        }
+        Curve::Bn254G2 => {
+            let (mut v, b, s) = ours_and_arkworks::<ark_bn254::g2::Config>(log_n, fixed, compare);
+            if compare {
+                v.push(Box::new(Halo2G2 {
+                    bases: b.par_iter().map(convert::h2_g2_point).collect(),
+                    scalars: s.par_iter().map(convert::h2_fr).collect(),
+                    out: Default::default(),
+                }));
+            }
+            v
+        }
+        Curve::Bls12_381G2 => {
+            let (mut v, b, s) =
+                ours_and_arkworks::<ark_bls12_381::g2::Config>(log_n, fixed, compare);
+            if compare {
+                v.push(Box::new(BlstG2 {
+                    bases: b.iter().map(convert::blst_p2).collect(),
+                    scalars: le_bytes(&s),
                     out: Default::default(),
                 }));
             }

@@ -49,19 +49,8 @@ enum Call {
     },
 }
 
-enum ScalarsOf {
-    Bn254(Vec<ark_bn254::Fr>),
-    Bls12_381(Vec<ark_bls12_381::Fr>),
-}
-
-impl ScalarsOf {
-    fn encode(&self) -> Vec<u8> {
-        match self {
-            ScalarsOf::Bn254(s) => wire::encode_elements(s),
-            ScalarsOf::Bls12_381(s) => wire::encode_elements(s),
-        }
-    }
-}
+/// The case's scalars, encoded at each run as a client would.
+type ScalarsOf = Box<dyn Fn() -> Vec<u8> + Send>;
 
 fn elements(source: pb::elements::Source) -> pb::Elements {
     pb::Elements {
@@ -84,7 +73,7 @@ impl Runner for Remote {
                     scalars,
                     shm,
                 } => {
-                    let bytes = scalars.encode();
+                    let bytes = scalars();
                     let source = match shm {
                         Some(path) => {
                             std::fs::write(path, &bytes).expect("writing shared memory");
@@ -147,10 +136,7 @@ impl Runner for Remote {
             digest(&wire::decode_elements::<F>(b).expect("the daemon's elements decode"))
         }
         match &self.call {
-            Call::Msm { curve, .. } => match curve {
-                Curve::Bn254 => point::<ark_bn254::g1::Config>(&self.out),
-                Curve::Bls12_381 => point::<ark_bls12_381::g1::Config>(&self.out),
-            },
+            Call::Msm { curve, .. } => offload_wire::with_curve!(curve, C => point::<C>(&self.out)),
             Call::Ntt { field: f, .. } => match f {
                 Field::Bn254 => field(&self.out, convert::ark_fields_fingerprint::<ark_bn254::Fr>),
                 Field::Bls12_381 => field(
@@ -190,19 +176,11 @@ pub fn runner(case: Case, target: &Target) -> Result<Box<dyn Runner>, String> {
         Case::Msm { curve, log_n, .. } => {
             let n = 1usize << log_n;
             let seed = 0x0ff1_0ad0 + log_n as u64;
-            let (handle, scalars) = match curve {
-                Curve::Bn254 => {
-                    let (b, s) = crate::msm::inputs::<ark_bn254::g1::Config>(n, seed);
-                    let h = rt.block_on(client.upload_bases::<ark_bn254::g1::Config>(&b, "bench"));
-                    (h, ScalarsOf::Bn254(s))
-                }
-                Curve::Bls12_381 => {
-                    let (b, s) = crate::msm::inputs::<ark_bls12_381::g1::Config>(n, seed);
-                    let h =
-                        rt.block_on(client.upload_bases::<ark_bls12_381::g1::Config>(&b, "bench"));
-                    (h, ScalarsOf::Bls12_381(s))
-                }
-            };
+            let (handle, scalars): (_, ScalarsOf) = offload_wire::with_curve!(curve, C => {
+                let (b, s) = crate::msm::inputs::<C>(n, seed);
+                let h = rt.block_on(client.upload_bases::<C>(&b, "bench"));
+                (h, Box::new(move || wire::encode_elements(&s)))
+            });
             let handle = handle.map_err(|e| format!("uploading bases: {e}"))?;
             // The daemon builds the set's fixed-base table in the background; time the
             // steady state, not the build.

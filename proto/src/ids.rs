@@ -21,6 +21,8 @@ impl From<CurveId> for pb::Curve {
         match c {
             CurveId::Bn254 => pb::Curve::Bn254,
             CurveId::Bls12_381 => pb::Curve::Bls12381,
+            CurveId::Bn254G2 => pb::Curve::Bn254G2,
+            CurveId::Bls12_381G2 => pb::Curve::Bls12381G2,
         }
     }
 }
@@ -32,6 +34,8 @@ impl TryFrom<pb::Curve> for CurveId {
         match c {
             pb::Curve::Bn254 => Ok(CurveId::Bn254),
             pb::Curve::Bls12381 => Ok(CurveId::Bls12_381),
+            pb::Curve::Bn254G2 => Ok(CurveId::Bn254G2),
+            pb::Curve::Bls12381G2 => Ok(CurveId::Bls12_381G2),
             pb::Curve::Unspecified => Err(c),
         }
     }

@@ -11,8 +11,8 @@ use ark_std::UniformRand;
 use offload_backends::{open, DeviceSpec, SimFpga};
 use offload_core::backend::{Accepts, Backend, Cancel, Capability, FailureKind, Health};
 use offload_core::job::{
-    BaseSet, FieldId, Job, Msm, MsmJob, MsmOutput, Ntt, NttJob, Output, SchemeId, SigItem,
-    SigScheme, VerifyJob,
+    BaseSet, FieldId, Job, JobCurve, Msm, Ntt, NttJob, Output, SchemeId, SigItem, SigScheme,
+    VerifyJob,
 };
 use offload_core::wire::{Curve, CurveId};
 use offload_engine::msm::Canonical;
@@ -268,16 +268,13 @@ fn check_msm(b: &dyn Backend, curve: CurveId, max_points: u64) {
             continue;
         }
         let seed = 1000 + i as u64;
-        let ok = match curve {
-            CurveId::Bn254 => {
-                let (m, want) = msm_case::<ark_bn254::g1::Config>(n, seed);
-                matches!(run(b, Job::Msm(MsmJob::Bn254(m))), Output::Msm(MsmOutput::Bn254(got)) if got == want)
+        let ok = offload_core::with_curve!(curve, C => {
+            let (m, want) = msm_case::<C>(n, seed);
+            match run(b, Job::Msm(C::msm_job(m))) {
+                Output::Msm(o) => C::msm_results(o) == Some(want),
+                _ => false,
             }
-            CurveId::Bls12_381 => {
-                let (m, want) = msm_case::<ark_bls12_381::g1::Config>(n, seed);
-                matches!(run(b, Job::Msm(MsmJob::Bls12_381(m))), Output::Msm(MsmOutput::Bls12_381(got)) if got == want)
-            }
-        };
+        });
         assert!(ok, "{}: msm {curve} of {n}", b.name());
     }
 }
@@ -370,10 +367,9 @@ fn check_contract(b: &dyn Backend) {
             (Order::Natural, Order::Natural),
             false
         )),
-        Capability::Msm { curve, .. } => match curve {
-            CurveId::Bn254 => Job::Msm(MsmJob::Bn254(msm_case(16, 5).0)),
-            CurveId::Bls12_381 => Job::Msm(MsmJob::Bls12_381(msm_case(16, 5).0)),
-        },
+        Capability::Msm { curve, .. } => {
+            offload_core::with_curve!(*curve, C => Job::Msm(C::msm_job(msm_case::<C>(16, 5).0)))
+        }
         Capability::Verify { batch, .. } => Job::Verify(VerifyJob {
             scheme: SigScheme::Ed25519(Policy::Zip215),
             items: ed25519_items((*batch.start()).max(1) as usize, 5),

@@ -58,8 +58,8 @@ impl Conn {
     }
 }
 
-/// A curve, field or point encoding by the API's name (bn254, bls12-381, babybear,
-/// goldilocks; ark-compressed, ark-uncompressed, eip196, eip2537).
+/// A curve, field or point encoding by the API's name (bn254, bls12-381, bn254-g2,
+/// bls12-381-g2, babybear, goldilocks; ark-compressed, ark-uncompressed, eip196, eip2537).
 fn named<T: Named>(s: &str) -> Result<T, String> {
     T::parse(s).ok_or_else(|| format!("one of {}", T::names()))
 }
@@ -75,10 +75,11 @@ pub enum Bases {
     /// Upload a file of packed points; prints the handle.
     Upload {
         file: PathBuf,
-        /// bn254 or bls12-381.
+        /// bn254, bls12-381 (G1), bn254-g2 or bls12-381-g2.
         #[arg(long, value_parser = named::<CurveId>)]
         curve: CurveId,
-        /// ark-compressed, ark-uncompressed, eip196 (BN254) or eip2537 (BLS12-381).
+        /// ark-compressed, ark-uncompressed, eip196 (BN254; EIP-197's form on G2) or eip2537
+        /// (BLS12-381).
         #[arg(long, value_parser = named::<PointEncoding>, default_value = "ark-compressed")]
         encoding: PointEncoding,
         #[arg(long, default_value = "")]
@@ -95,7 +96,7 @@ pub enum Bases {
 
 #[derive(Args, Debug)]
 pub struct MsmArgs {
-    /// bn254 or bls12-381.
+    /// bn254, bls12-381 (G1), bn254-g2 or bls12-381-g2.
     #[arg(long, value_parser = named::<CurveId>)]
     curve: CurveId,
     /// An uploaded set.

@@ -49,22 +49,14 @@ const CHUNK: usize = 1 << 19;
 /// Scalar payloads larger than this go by `MsmStream`.
 pub const STREAM_ABOVE: usize = 4 << 20;
 
-/// A curve the client can send and receive.
+/// A curve the client can send and receive: G1 or G2 of BN254 or BLS12-381.
 pub trait ClientCurve: WireCurve<ScalarField: WireField> {
-    fn wire() -> pb::Curve;
-}
-
-impl ClientCurve for ark_bn254::g1::Config {
     fn wire() -> pb::Curve {
-        pb::Curve::Bn254
+        Self::ID.into()
     }
 }
 
-impl ClientCurve for ark_bls12_381::g1::Config {
-    fn wire() -> pb::Curve {
-        pb::Curve::Bls12381
-    }
-}
+impl<C: WireCurve<ScalarField: WireField>> ClientCurve for C {}
 
 /// A field the client can transform.
 pub trait ClientField: WireField {

@@ -1,7 +1,7 @@
 //! What a backend runs, typed once. The scheduler admits a job by these capabilities and
 //! `GetInfo` reports them, so the two cannot disagree.
 
-use crate::job::{FieldId, Job, MsmJob, NttJob, SchemeId};
+use crate::job::{FieldId, Job, NttJob, SchemeId};
 use crate::wire::CurveId;
 use std::ops::RangeInclusive;
 
@@ -33,11 +33,7 @@ impl Capability {
         let size = job.size() as u64;
         match (self, job) {
             (Capability::Msm { curve, max_points }, Job::Msm(m)) => {
-                let c = match m {
-                    MsmJob::Bn254(_) => CurveId::Bn254,
-                    MsmJob::Bls12_381(_) => CurveId::Bls12_381,
-                };
-                c == *curve && size <= *max_points
+                m.curve() == *curve && size <= *max_points
             }
             (
                 Capability::Ntt {

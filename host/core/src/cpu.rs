@@ -3,8 +3,7 @@
 
 use crate::backend::{Backend, Cancel, Capability, Failure, Preparation};
 use crate::job::{
-    AnyBases, FieldId, Job, JobCurve, Msm, MsmJob, Ntt, NttJob, Output, SchemeId, SigItem,
-    SigScheme,
+    AnyBases, FieldId, Job, JobCurve, Msm, Ntt, NttJob, Output, SchemeId, SigItem, SigScheme,
 };
 use crate::tables::FixedTables;
 use crate::wire::CurveId;
@@ -172,8 +171,9 @@ impl Backend for CpuBackend {
             }
         };
         match job {
-            Job::Msm(MsmJob::Bn254(m)) => self.run_msm(&m, cancel).map_err(fail),
-            Job::Msm(MsmJob::Bls12_381(m)) => self.run_msm(&m, cancel).map_err(fail),
+            Job::Msm(job) => {
+                crate::on_curve!(job, MsmJob, m => self.run_msm(&m, cancel)).map_err(fail)
+            }
             Job::Ntt(mut n) => {
                 let r = match &mut n {
                     NttJob::Bn254(x) => run_ntt(x, cancel),
@@ -195,10 +195,7 @@ impl Backend for CpuBackend {
     }
 
     fn bases_resident(&self, set: &AnyBases) {
-        match set {
-            AnyBases::Bn254(s) => self.tables.build(s),
-            AnyBases::Bls12_381(s) => self.tables.build(s),
-        }
+        crate::on_curve!(set, AnyBases, s => self.tables.build(s))
     }
 
     fn bases_released(&self, handle: &str) {
@@ -216,20 +213,20 @@ mod tests {
     use crate::job::VerifyJob;
     use offload_engine::sig::ed25519::Policy;
 
-    #[test]
-    fn an_uploaded_set_gets_its_table_at_first_use_and_msms_agree_with_and_without_it() {
-        use crate::job::{BaseSet, Bn254, MsmOutput};
-        use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
+    fn table_at_first_use<C: JobCurve>() {
+        use crate::job::BaseSet;
+        use ark_ec::short_weierstrass::Projective;
+        use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
         use offload_engine::msm::Canonical;
-        let g = ark_bn254::G1Affine::generator().into_group();
+        let g = Projective::<C>::generator();
         let points: Vec<_> = (1..=200u64)
-            .map(|k| (g * ark_bn254::Fr::from(k * k + 1)).into_affine())
+            .map(|k| (g * C::ScalarField::from(k * k + 1)).into_affine())
             .collect();
-        let scalars: Vec<ark_bn254::Fr> = (0..200u64)
-            .map(|k| ark_bn254::Fr::from(k * k * k * k * k) - ark_bn254::Fr::from(3u64))
+        let scalars: Vec<C::ScalarField> = (0..200u64)
+            .map(|k| C::ScalarField::from(k * k * k * k * k) - C::ScalarField::from(3u64))
             .collect();
-        let want = ark_bn254::G1Projective::msm(&points, &scalars).unwrap();
-        let set = std::sync::Arc::new(BaseSet::<Bn254>::resident(points, "h".into()));
+        let want = Projective::<C>::msm(&points, &scalars).unwrap();
+        let set = std::sync::Arc::new(BaseSet::<C>::resident(points, "h".into()));
         let cpu = CpuBackend::new().with_table_budget(64 << 20);
         let run = || {
             let m = Msm::new(
@@ -237,13 +234,14 @@ mod tests {
                 vec![scalars.iter().map(Canonical::from_field).collect()],
             )
             .unwrap();
-            match cpu.run(Job::Msm(MsmJob::Bn254(m)), &Cancel::new()) {
-                Ok(Output::Msm(MsmOutput::Bn254(r))) => r[0],
-                _ => panic!("the CPU failed an MSM"),
-            }
+            let out = match cpu.run(Job::Msm(C::msm_job(m)), &Cancel::new()) {
+                Ok(Output::Msm(o)) => C::msm_results(o),
+                _ => None,
+            };
+            out.expect("the CPU failed an MSM")[0]
         };
         assert_eq!(cpu.prepared("h"), None);
-        assert_eq!(run(), want);
+        assert_eq!(run(), want, "{}", C::ID);
         assert!(
             cpu.prepared("h").is_some(),
             "the first use starts the table"
@@ -252,9 +250,17 @@ mod tests {
             std::thread::sleep(Duration::from_millis(5));
         }
         assert!(matches!(cpu.prepared("h"), Some(Preparation::Ready { .. })));
-        assert_eq!(run(), want, "on the table");
+        assert_eq!(run(), want, "{} on the table", C::ID);
         cpu.bases_released("h");
         assert_eq!(cpu.prepared("h"), None);
+    }
+
+    #[test]
+    fn an_uploaded_set_gets_its_table_at_first_use_and_msms_agree_with_and_without_it() {
+        use crate::job::{Bls12_381G2, Bn254, Bn254G2};
+        table_at_first_use::<Bn254>();
+        table_at_first_use::<Bn254G2>();
+        table_at_first_use::<Bls12_381G2>();
     }
 
     #[test]

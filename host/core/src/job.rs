@@ -13,8 +13,21 @@ pub use offload_wire::ids::{FieldId, SchemeId};
 use std::fmt;
 use std::sync::Arc;
 
-pub type Bn254 = ark_bn254::g1::Config;
-pub type Bls12_381 = ark_bls12_381::g1::Config;
+pub use offload_wire::ids::curves::{Bls12_381, Bls12_381G2, Bn254, Bn254G2};
+
+/// `on_curve!(value, Enum, x => body)`: `body` with `x` bound to what `value`, an `MsmJob`,
+/// `MsmOutput` or `AnyBases`, holds for its curve; written once for every curve.
+#[macro_export]
+macro_rules! on_curve {
+    ($e:expr, $enum:ident, $x:ident => $body:expr) => {
+        match $e {
+            $crate::job::$enum::Bn254($x) => $body,
+            $crate::job::$enum::Bls12_381($x) => $body,
+            $crate::job::$enum::Bn254G2($x) => $body,
+            $crate::job::$enum::Bls12_381G2($x) => $body,
+        }
+    };
+}
 
 /// A set of bases, decoded and checked once. An uploaded set has a handle, which names one
 /// content forever (the store derives it from the points), so a backend may key what it keeps
@@ -60,33 +73,26 @@ impl<C: Curve> BaseSet<C> {
     }
 }
 
-/// A set of either curve, as the store keeps it and backends are told of it.
+/// A set of any curve, as the store keeps it and backends are told of it.
 #[derive(Clone, Debug)]
 pub enum AnyBases {
     Bn254(Arc<BaseSet<Bn254>>),
     Bls12_381(Arc<BaseSet<Bls12_381>>),
+    Bn254G2(Arc<BaseSet<Bn254G2>>),
+    Bls12_381G2(Arc<BaseSet<Bls12_381G2>>),
 }
 
 impl AnyBases {
     pub fn curve(&self) -> CurveId {
-        match self {
-            AnyBases::Bn254(_) => CurveId::Bn254,
-            AnyBases::Bls12_381(_) => CurveId::Bls12_381,
-        }
+        on_curve!(self, AnyBases, b => curve_of(&**b))
     }
 
     pub fn handle(&self) -> Option<&str> {
-        match self {
-            AnyBases::Bn254(b) => b.handle.as_deref(),
-            AnyBases::Bls12_381(b) => b.handle.as_deref(),
-        }
+        on_curve!(self, AnyBases, b => b.handle.as_deref())
     }
 
     pub fn len(&self) -> usize {
-        match self {
-            AnyBases::Bn254(b) => b.len(),
-            AnyBases::Bls12_381(b) => b.len(),
-        }
+        on_curve!(self, AnyBases, b => b.len())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -95,11 +101,12 @@ impl AnyBases {
 
     /// Memory the points take.
     pub fn bytes(&self) -> usize {
-        match self {
-            AnyBases::Bn254(b) => std::mem::size_of_val(b.points.as_slice()),
-            AnyBases::Bls12_381(b) => std::mem::size_of_val(b.points.as_slice()),
-        }
+        on_curve!(self, AnyBases, b => std::mem::size_of_val(b.points.as_slice()))
     }
+}
+
+fn curve_of<C: Curve>(_: &BaseSet<C>) -> CurveId {
+    C::ID
 }
 
 /// The curves jobs are built on, each tied to its arm of the job enums, so that code above
@@ -143,9 +150,23 @@ macro_rules! job_curve {
 }
 job_curve!(Bn254, Bn254);
 job_curve!(Bls12_381, Bls12_381);
+job_curve!(Bn254G2, Bn254G2);
+job_curve!(Bls12_381G2, Bls12_381G2);
 
 /// A scalar vector as the MSM takes it: canonical integers, checked below the group order.
 pub type Scalars<C> = Vec<Canonical<<C as ark_ec::CurveConfig>::ScalarField>>;
+
+/// A point addition's cost relative to BN254 G1's, from the CPU engine's MSMs at 2^16
+/// (docs/PERFORMANCE.md): a prior for the cost model, which the calibration at start-up
+/// measures on BN254 G1 only.
+fn group_cost(c: CurveId) -> f64 {
+    match c {
+        CurveId::Bn254 => 1.0,
+        CurveId::Bls12_381 => 1.9,
+        CurveId::Bn254G2 => 3.4,
+        CurveId::Bls12_381G2 => 6.4,
+    }
+}
 
 /// Σ scalars[v][i]·bases[i] for every vector v.
 pub struct Msm<C: Curve> {
@@ -191,11 +212,35 @@ impl<C: Curve> Msm<C> {
 pub enum MsmJob {
     Bn254(Msm<Bn254>),
     Bls12_381(Msm<Bls12_381>),
+    Bn254G2(Msm<Bn254G2>),
+    Bls12_381G2(Msm<Bls12_381G2>),
+}
+
+impl MsmJob {
+    pub fn curve(&self) -> CurveId {
+        on_curve!(self, MsmJob, m => curve_of(m.bases()))
+    }
+
+    /// Points per scalar vector.
+    pub fn len(&self) -> usize {
+        on_curve!(self, MsmJob, m => m.bases.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Scalar vectors.
+    pub fn vectors(&self) -> usize {
+        on_curve!(self, MsmJob, m => m.scalars.len())
+    }
 }
 
 pub enum MsmOutput {
     Bn254(Vec<Projective<Bn254>>),
     Bls12_381(Vec<Projective<Bls12_381>>),
+    Bn254G2(Vec<Projective<Bn254G2>>),
+    Bls12_381G2(Vec<Projective<Bls12_381G2>>),
 }
 
 /// A transform of `columns` columns of 2^log_n elements stored back to back.
@@ -366,8 +411,7 @@ impl OpKind {
 impl Job {
     pub fn kind(&self) -> OpKind {
         match self {
-            Job::Msm(MsmJob::Bn254(_)) => OpKind::Msm(CurveId::Bn254),
-            Job::Msm(MsmJob::Bls12_381(_)) => OpKind::Msm(CurveId::Bls12_381),
+            Job::Msm(m) => OpKind::Msm(m.curve()),
             Job::Ntt(NttJob::Bn254(_)) => OpKind::Ntt(FieldId::Bn254),
             Job::Ntt(NttJob::Bls12_381(_)) => OpKind::Ntt(FieldId::Bls12_381),
             Job::Ntt(NttJob::BabyBear(_)) => OpKind::Ntt(FieldId::BabyBear),
@@ -379,8 +423,7 @@ impl Job {
     /// The size a backend's limits refer to: MSM length, NTT length, batch size.
     pub fn size(&self) -> usize {
         match self {
-            Job::Msm(MsmJob::Bn254(m)) => m.bases.len(),
-            Job::Msm(MsmJob::Bls12_381(m)) => m.bases.len(),
+            Job::Msm(m) => m.len(),
             Job::Ntt(NttJob::Bn254(n)) => 1 << n.log_n,
             Job::Ntt(NttJob::Bls12_381(n)) => 1 << n.log_n,
             Job::Ntt(NttJob::BabyBear(n)) => 1 << n.log_n,
@@ -392,8 +435,7 @@ impl Job {
     /// How many independent instances of `size` the job holds (scalar vectors, columns).
     pub fn multiplicity(&self) -> usize {
         match self {
-            Job::Msm(MsmJob::Bn254(m)) => m.scalars.len(),
-            Job::Msm(MsmJob::Bls12_381(m)) => m.scalars.len(),
+            Job::Msm(m) => m.vectors(),
             Job::Ntt(NttJob::Bn254(n)) => n.columns,
             Job::Ntt(NttJob::Bls12_381(n)) => n.columns,
             Job::Ntt(NttJob::BabyBear(n)) => n.columns,
@@ -408,7 +450,7 @@ impl Job {
         let n = self.size().max(1) as f64;
         let m = self.multiplicity() as f64;
         match self {
-            Job::Msm(_) => m * n / n.log2().max(1.0),
+            Job::Msm(j) => m * n / n.log2().max(1.0) * group_cost(j.curve()),
             Job::Ntt(_) => m * n * n.log2().max(1.0),
             Job::Verify(_) => n,
         }

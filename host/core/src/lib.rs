@@ -15,3 +15,4 @@ pub use backend::{
 };
 pub use error::JobError;
 pub use job::{Job, Output};
+pub use offload_wire::with_curve;

@@ -3,9 +3,10 @@
 //! canonical form for the MSM.
 
 pub use offload_wire::element::{decode_elements, encode_elements, ElementError, WireField};
-pub use offload_wire::ids::CurveId;
+pub use offload_wire::ids::{CurveId, Named};
 pub use offload_wire::point::{
-    decode_point, decode_points, encode_point, point_len, PointEncoding, PointError, WireCurve,
+    curve_point_len, decode_point, decode_points, encode_point, point_len, PointEncoding,
+    PointError, WireCurve,
 };
 
 use ark_ff::PrimeField;

@@ -10,8 +10,8 @@
 use ark_ec::short_weierstrass::Affine;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 pub use offload_core::job::AnyBases;
-use offload_core::job::{BaseSet, Bls12_381, Bn254};
-use offload_core::wire::{self, Curve, CurveId, PointEncoding};
+use offload_core::job::{BaseSet, JobCurve};
+use offload_core::wire::{self, Curve, CurveId, Named, PointEncoding};
 use offload_core::JobError;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -84,11 +84,7 @@ impl Meta {
     }
 
     pub fn curve_id(&self) -> Option<CurveId> {
-        match self.curve.as_str() {
-            "bn254" => Some(CurveId::Bn254),
-            "bls12-381" => Some(CurveId::Bls12_381),
-            _ => None,
-        }
+        CurveId::parse(&self.curve)
     }
 }
 
@@ -126,11 +122,9 @@ fn io_error(what: &str, e: impl std::fmt::Display) -> JobError {
 
 /// Bytes of one stored point (arkworks uncompressed).
 pub fn stored_point_bytes(curve: Option<CurveId>) -> u64 {
-    match curve {
-        Some(CurveId::Bn254) => 64,
-        Some(CurveId::Bls12_381) => 96,
-        None => 0,
-    }
+    curve.map_or(0, |c| {
+        wire::curve_point_len(c, PointEncoding::ArkUncompressed).map_or(0, |n| n as u64)
+    })
 }
 
 fn not_found(handle: &str) -> JobError {
@@ -387,12 +381,9 @@ impl BaseStore {
                 .ok_or_else(|| not_found(handle))?
         };
         let loaded = match meta.curve_id() {
-            Some(CurveId::Bn254) => self
-                .load::<Bn254>(handle, &meta)
-                .map(|s| AnyBases::Bn254(Arc::new(s))),
-            Some(CurveId::Bls12_381) => self
-                .load::<Bls12_381>(handle, &meta)
-                .map(|s| AnyBases::Bls12_381(Arc::new(s))),
+            Some(curve) => offload_core::with_curve!(curve, C => self
+                .load::<C>(handle, &meta)
+                .map(|s| C::any_bases(Arc::new(s)))),
             None => Err(Damage(format!("unknown curve {:?} in its metadata", meta.curve)).into()),
         };
         let set = match loaded {
@@ -446,8 +437,9 @@ impl BaseStore {
         let mut bad = 0;
         for (handle, meta) in self.list() {
             let r = match meta.curve_id() {
-                Some(CurveId::Bn254) => self.load::<Bn254>(&handle, &meta).map(drop),
-                Some(CurveId::Bls12_381) => self.load::<Bls12_381>(&handle, &meta).map(drop),
+                Some(curve) => {
+                    offload_core::with_curve!(curve, C => self.load::<C>(&handle, &meta).map(drop))
+                }
                 None => Err(Damage(format!("unknown curve {:?}", meta.curve)).into()),
             };
             if let Err(LoadError::Damaged(Damage(why))) = r {
@@ -583,18 +575,15 @@ impl BaseStore {
                 ),
             ));
         }
-        let point_len = match curve {
-            CurveId::Bn254 => wire::point_len::<Bn254>(encoding),
-            CurveId::Bls12_381 => wire::point_len::<Bls12_381>(encoding),
-        }
-        .map_err(|e| JobError::invalid("header.encoding", e))?;
+        let point_len = wire::curve_point_len(curve, encoding)
+            .map_err(|e| JobError::invalid("header.encoding", e))?;
         let tmp = tempfile_in(&self.dir)?;
-        let points = match curve {
-            CurveId::Bn254 => UploadPoints::Bn254(Vec::new(), content_hasher::<Bn254>()),
-            CurveId::Bls12_381 => {
-                UploadPoints::Bls12_381(Vec::new(), content_hasher::<Bls12_381>())
+        let points: Box<dyn Received> = offload_core::with_curve!(curve, C => Box::new(
+            ReceivedPoints::<C> {
+                points: Vec::new(),
+                hasher: content_hasher::<C>(),
             }
-        };
+        ));
         Ok(Upload {
             curve,
             encoding,
@@ -635,18 +624,7 @@ impl BaseStore {
             tmp,
             ..
         } = up;
-        let (handle, set) = match points {
-            UploadPoints::Bn254(p, h) => {
-                let handle = hex::encode(h.finalize());
-                let set = BaseSet::resident(p, handle.clone());
-                (handle, AnyBases::Bn254(Arc::new(set)))
-            }
-            UploadPoints::Bls12_381(p, h) => {
-                let handle = hex::encode(h.finalize());
-                let set = BaseSet::resident(p, handle.clone());
-                (handle, AnyBases::Bls12_381(Arc::new(set)))
-            }
-        };
+        let (handle, set) = points.finish();
         let meta = Meta {
             curve: curve.to_string(),
             count: received,
@@ -760,9 +738,65 @@ fn tempfile_in(dir: &Path) -> Result<TempFile, JobError> {
     })
 }
 
-enum UploadPoints {
-    Bn254(Vec<Affine<Bn254>>, Sha256),
-    Bls12_381(Vec<Affine<Bls12_381>>, Sha256),
+/// The points of an upload so far, of whichever curve it declared.
+trait Received: Send {
+    /// Decode, check, write in canonical form and keep `bytes` (whole points, the first of
+    /// them the set's `first`).
+    fn append(
+        &mut self,
+        enc: PointEncoding,
+        bytes: &[u8],
+        first: u64,
+        file: &mut std::fs::File,
+    ) -> Result<(), JobError>;
+    fn len(&self) -> u64;
+    /// Memory of one decoded point.
+    fn point_size(&self) -> usize;
+    /// The handle (the content's hash) and the set.
+    fn finish(self: Box<Self>) -> (String, AnyBases);
+}
+
+struct ReceivedPoints<C: Curve> {
+    points: Vec<Affine<C>>,
+    hasher: Sha256,
+}
+
+impl<C: JobCurve> Received for ReceivedPoints<C> {
+    fn append(
+        &mut self,
+        enc: PointEncoding,
+        bytes: &[u8],
+        first: u64,
+        file: &mut std::fs::File,
+    ) -> Result<(), JobError> {
+        let new = wire::decode_points::<C>(enc, bytes)
+            .map_err(|(i, e)| JobError::invalid(format!("points[{}]", first + i as u64), e))?;
+        let mut canonical =
+            Vec::with_capacity(new.len() * Affine::<C>::identity().uncompressed_size());
+        for p in &new {
+            // Writing into a Vec cannot fail.
+            let _ = p.serialize_uncompressed(&mut canonical);
+        }
+        self.hasher.update(&canonical);
+        file.write_all(&canonical)
+            .map_err(|e| io_error("writing an upload", e))?;
+        self.points.extend(new);
+        Ok(())
+    }
+
+    fn len(&self) -> u64 {
+        self.points.len() as u64
+    }
+
+    fn point_size(&self) -> usize {
+        std::mem::size_of::<Affine<C>>()
+    }
+
+    fn finish(self: Box<Self>) -> (String, AnyBases) {
+        let handle = hex::encode(self.hasher.finalize());
+        let set = BaseSet::resident(self.points, handle.clone());
+        (handle, C::any_bases(Arc::new(set)))
+    }
 }
 
 /// An upload in progress: chunks are checked as they arrive and written in canonical form.
@@ -776,25 +810,18 @@ pub struct Upload {
     point_len: usize,
     /// Bytes of a point split across chunks.
     carry: Vec<u8>,
-    points: UploadPoints,
+    points: Box<dyn Received>,
     tmp: TempFile,
 }
 
 impl Upload {
     /// Memory the decoded points of a chunk of `len` bytes will take.
     pub fn decoded_bytes(&self, len: usize) -> usize {
-        let point = match self.points {
-            UploadPoints::Bn254(..) => std::mem::size_of::<Affine<Bn254>>(),
-            UploadPoints::Bls12_381(..) => std::mem::size_of::<Affine<Bls12_381>>(),
-        };
-        (self.carry.len() + len) / self.point_len * point
+        (self.carry.len() + len) / self.point_len * self.points.point_size()
     }
 
     pub fn received(&self) -> u64 {
-        match &self.points {
-            UploadPoints::Bn254(p, _) => p.len() as u64,
-            UploadPoints::Bls12_381(p, _) => p.len() as u64,
-        }
+        self.points.len()
     }
 
     /// Take a chunk; errors name the point's index in the whole set.
@@ -811,36 +838,9 @@ impl Upload {
             ));
         }
         let file = self.tmp.file.as_mut().expect("open until finished");
-        let enc = self.encoding;
-        match &mut self.points {
-            UploadPoints::Bn254(p, h) => append::<Bn254>(enc, &buf[..whole], first, p, h, file),
-            UploadPoints::Bls12_381(p, h) => {
-                append::<Bls12_381>(enc, &buf[..whole], first, p, h, file)
-            }
-        }
+        self.points
+            .append(self.encoding, &buf[..whole], first, file)
     }
-}
-
-fn append<C: Curve>(
-    enc: PointEncoding,
-    bytes: &[u8],
-    first: u64,
-    points: &mut Vec<Affine<C>>,
-    hasher: &mut Sha256,
-    file: &mut std::fs::File,
-) -> Result<(), JobError> {
-    let new = wire::decode_points::<C>(enc, bytes)
-        .map_err(|(i, e)| JobError::invalid(format!("points[{}]", first + i as u64), e))?;
-    let mut canonical = Vec::with_capacity(new.len() * 2 * 48);
-    for p in &new {
-        // Writing into a Vec cannot fail.
-        let _ = p.serialize_uncompressed(&mut canonical);
-    }
-    hasher.update(&canonical);
-    file.write_all(&canonical)
-        .map_err(|e| io_error("writing an upload", e))?;
-    points.extend(new);
-    Ok(())
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use ark_std::UniformRand;
 use ed25519_dalek::Signer;
 use offload_client::v1 as pb;
 use offload_client::Client;
-use offload_core::job::{Bls12_381, Bn254};
+use offload_core::job::{Bls12_381, Bls12_381G2, Bn254, Bn254G2};
 use offload_core::wire::{self, PointEncoding};
 use offload_daemon::{Config, Running};
 use offload_engine::msm;
@@ -112,8 +112,8 @@ async fn info_bases_and_msm_match_the_engine() {
             .clone()
     };
     let kinds: usize = cpu.ops.iter().map(|o| o.kinds.len()).sum();
-    assert_eq!(kinds, 2 + 4 + 4, "{:?}", cpu.ops);
-    for curve in ["bn254", "bls12-381"] {
+    assert_eq!(kinds, 4 + 4 + 4, "{:?}", cpu.ops);
+    for curve in ["bn254", "bls12-381", "bn254-g2", "bls12-381-g2"] {
         assert_eq!(op("msm", curve).max_size, limits.max_base_set_points);
     }
     for field in ["bn254", "bls12-381", "goldilocks"] {
@@ -287,6 +287,134 @@ async fn ethereum_encodings_round_trip() {
     let e = c.raw().msm(req).await.unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument);
     assert!(e.message().contains("result_encoding"), "{}", e.message());
+    d.running.stop().await.unwrap();
+}
+
+/// arkworks' own MSM: the oracle for G2, independent of our engine.
+fn ark_msm<C: ark_ec::short_weierstrass::SWCurveConfig>(
+    bases: &[Affine<C>],
+    s: &[C::ScalarField],
+) -> Affine<C> {
+    use ark_ec::VariableBaseMSM;
+    Projective::<C>::msm(bases, s).unwrap().into_affine()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn g2_msms_by_handle_and_inline_in_every_encoding() {
+    let d = start().await;
+    let mut c = d.client().await;
+    let mut r = rng(17);
+    // BN254 G2 uploaded by the client (arkworks uncompressed), then the same points in
+    // EIP-197's form: one content, one handle.
+    let mut bases = points::<Bn254G2>(300, &mut r);
+    bases[5] = Affine::identity();
+    let h = c.upload_bases::<Bn254G2>(&bases, "g2").await.unwrap();
+    let mut eth = Vec::new();
+    for p in &bases {
+        wire::encode_point::<Bn254G2>(PointEncoding::Eip196, p, &mut eth).unwrap();
+    }
+    assert_eq!(eth.len(), 300 * 128);
+    let again = upload_raw(
+        &mut c,
+        pb::Curve::Bn254G2,
+        pb::PointEncoding::Eip196,
+        300,
+        &eth,
+        1000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.handle, h);
+    assert_eq!(again.curve, pb::Curve::Bn254G2 as i32);
+    assert_eq!(again.bytes, 300 * 128);
+    let s1: Vec<ark_bn254::Fr> = scalars(300, &mut r);
+    let s2: Vec<ark_bn254::Fr> = scalars(300, &mut r);
+    let got = c.msm_batch::<Bn254G2>(&h, &[&s1, &s2]).await.unwrap();
+    let got: Vec<_> = got.iter().map(|p| p.into_affine()).collect();
+    assert_eq!(got, [ark_msm(&bases, &s1), ark_msm(&bases, &s2)]);
+    // The result in EIP-197's form.
+    let resp = c
+        .raw()
+        .msm(pb::MsmRequest {
+            curve: pb::Curve::Bn254G2 as i32,
+            bases: Some(pb::msm_request::Bases::Handle(h.clone())),
+            scalars: vec![packed(wire::encode_elements(&s1))],
+            result_encoding: pb::PointEncoding::Eip196 as i32,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(resp.results[0].len(), 128);
+    let p = wire::decode_point::<Bn254G2>(PointEncoding::Eip196, &resp.results[0]).unwrap();
+    assert_eq!(p, ark_msm(&bases, &s1));
+    // A G2 handle asked for as G1, and the reverse, name the mismatch.
+    let (code_, msg) = code(c.msm::<Bn254>(&h, &s1).await);
+    assert_eq!(code_, Code::InvalidArgument, "{msg}");
+    assert!(msg.contains("handle") && msg.contains("bn254"), "{msg}");
+    let g1 = points::<Bn254>(300, &mut r);
+    let h1 = c.upload_bases::<Bn254>(&g1, "g1").await.unwrap();
+    let (code_, msg) = code(c.msm::<Bn254G2>(&h1, &s1).await);
+    assert_eq!(code_, Code::InvalidArgument, "{msg}");
+    assert!(msg.contains("bn254-g2"), "{msg}");
+
+    // BLS12-381 G2 inline in EIP-2537's form, the result in the same form; G1's width is
+    // refused for G2 with the index of the first bad point.
+    let bls = points::<Bls12_381G2>(40, &mut r);
+    let s: Vec<ark_bls12_381::Fr> = scalars(40, &mut r);
+    let mut enc = Vec::new();
+    for p in &bls {
+        wire::encode_point::<Bls12_381G2>(PointEncoding::Eip2537, p, &mut enc).unwrap();
+    }
+    let mut req = pb::MsmRequest {
+        curve: pb::Curve::Bls12381G2 as i32,
+        bases: Some(pb::msm_request::Bases::Inline(pb::InlineBases {
+            encoding: pb::PointEncoding::Eip2537 as i32,
+            points: enc.clone(),
+        })),
+        scalars: vec![packed(wire::encode_elements(&s))],
+        result_encoding: pb::PointEncoding::Eip2537 as i32,
+    };
+    let resp = c.raw().msm(req.clone()).await.unwrap().into_inner();
+    let p = wire::decode_point::<Bls12_381G2>(PointEncoding::Eip2537, &resp.results[0]).unwrap();
+    assert_eq!(p, ark_msm(&bls, &s));
+    // A point outside the subgroup (the cofactor is large: the first point on the twist
+    // for a random x almost surely is) is refused, named by index.
+    let off = loop {
+        let x = ark_bls12_381::Fq2::rand(&mut r);
+        if let Some(p) = Affine::<Bls12_381G2>::get_point_from_x_unchecked(x, false) {
+            if !p.is_in_correct_subgroup_assuming_on_curve() {
+                break p;
+            }
+        }
+    };
+    let mut bad = Vec::new();
+    wire::encode_point::<Bls12_381G2>(PointEncoding::Eip2537, &off, &mut bad).unwrap();
+    enc[256 * 3..256 * 4].copy_from_slice(&bad);
+    req.bases = Some(pb::msm_request::Bases::Inline(pb::InlineBases {
+        encoding: pb::PointEncoding::Eip2537 as i32,
+        points: enc,
+    }));
+    let e = c.raw().msm(req).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(
+        e.message().contains("inline.points[3]") && e.message().contains("subgroup"),
+        "{}",
+        e.message()
+    );
+    // And the same check on upload.
+    let (code_, msg) = code(
+        upload_raw(
+            &mut c,
+            pb::Curve::Bls12381G2,
+            pb::PointEncoding::Eip2537,
+            1,
+            &bad,
+            256,
+        )
+        .await,
+    );
+    assert_eq!(code_, Code::InvalidArgument, "{msg}");
+    assert!(msg.contains("points[0]"), "{msg}");
     d.running.stop().await.unwrap();
 }
 

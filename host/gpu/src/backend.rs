@@ -523,6 +523,14 @@ impl Backend for GpuBackend {
             Job::Ntt(NttJob::Goldilocks(n)) => self.ntt_job(n, cancel),
             Job::Msm(MsmJob::Bn254(m)) => self.msm_job(m, cancel),
             Job::Msm(MsmJob::Bls12_381(m)) => self.msm_job(m, cancel),
+            // G2 has no kernels yet; the capabilities never claim it, so only a caller that
+            // skipped the scheduler's check gets here.
+            Job::Msm(m) => {
+                return Err(Failure::unsupported(
+                    format!("the GPU backend has no MSM on {}", m.curve()),
+                    Job::Msm(m),
+                ))
+            }
             Job::Verify(v) => {
                 let SigScheme::Ed25519(policy) = v.scheme else {
                     return Err(Failure::unsupported(

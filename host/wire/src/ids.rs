@@ -32,14 +32,35 @@ macro_rules! display_as_name {
     };
 }
 
+/// A group the MSM runs in. The curve's name alone is its G1 (as the API has always named
+/// it); G2 is named with its group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CurveId {
     Bn254,
     Bls12_381,
+    Bn254G2,
+    Bls12_381G2,
 }
 
 impl CurveId {
-    pub const ALL: [CurveId; 2] = [CurveId::Bn254, CurveId::Bls12_381];
+    pub const ALL: [CurveId; 4] = [
+        CurveId::Bn254,
+        CurveId::Bls12_381,
+        CurveId::Bn254G2,
+        CurveId::Bls12_381G2,
+    ];
+
+    /// The field the group's scalars live in.
+    pub fn scalar_field(self) -> FieldId {
+        match self {
+            CurveId::Bn254 | CurveId::Bn254G2 => FieldId::Bn254,
+            CurveId::Bls12_381 | CurveId::Bls12_381G2 => FieldId::Bls12_381,
+        }
+    }
+
+    pub fn is_g2(self) -> bool {
+        matches!(self, CurveId::Bn254G2 | CurveId::Bls12_381G2)
+    }
 }
 
 impl Named for CurveId {
@@ -48,8 +69,44 @@ impl Named for CurveId {
         match self {
             CurveId::Bn254 => "bn254",
             CurveId::Bls12_381 => "bls12-381",
+            CurveId::Bn254G2 => "bn254-g2",
+            CurveId::Bls12_381G2 => "bls12-381-g2",
         }
     }
+}
+
+/// The arkworks configuration of each group the API names.
+pub mod curves {
+    pub type Bn254 = ark_bn254::g1::Config;
+    pub type Bls12_381 = ark_bls12_381::g1::Config;
+    pub type Bn254G2 = ark_bn254::g2::Config;
+    pub type Bls12_381G2 = ark_bls12_381::g2::Config;
+}
+
+/// `with_curve!(id, C => expr)`: `expr` with `C` the arkworks configuration of the group `id`
+/// names, so that code generic over the curve is called once instead of once per arm.
+#[macro_export]
+macro_rules! with_curve {
+    ($id:expr, $c:ident => $body:expr) => {
+        match $id {
+            $crate::ids::CurveId::Bn254 => {
+                type $c = $crate::ids::curves::Bn254;
+                $body
+            }
+            $crate::ids::CurveId::Bls12_381 => {
+                type $c = $crate::ids::curves::Bls12_381;
+                $body
+            }
+            $crate::ids::CurveId::Bn254G2 => {
+                type $c = $crate::ids::curves::Bn254G2;
+                $body
+            }
+            $crate::ids::CurveId::Bls12_381G2 => {
+                type $c = $crate::ids::curves::Bls12_381G2;
+                $body
+            }
+        }
+    };
 }
 display_as_name!(CurveId);
 

@@ -12,5 +12,6 @@ pub mod point;
 pub use element::{decode_elements, encode_elements, ElementError, WireField};
 pub use ids::{CurveId, FieldId, SchemeId};
 pub use point::{
-    decode_point, decode_points, encode_point, point_len, PointEncoding, PointError, WireCurve,
+    curve_point_len, decode_point, decode_points, encode_point, point_len, PointEncoding,
+    PointError, WireCurve,
 };

@@ -1,4 +1,4 @@
-//! Points of G1 in arkworks' canonical forms and in the Ethereum precompile forms, as
+//! Points of G1 and G2 in arkworks' canonical forms and in the Ethereum precompile forms, as
 //! offload.proto defines them. Every decode checks what the form promises (canonical
 //! coordinates, on the curve, in the subgroup) and says which check failed.
 
@@ -14,7 +14,7 @@ pub enum PointEncoding {
     #[default]
     ArkCompressed,
     ArkUncompressed,
-    /// EIP-196, BN254 only.
+    /// EIP-196 (G1) and EIP-197 (G2), BN254 only.
     Eip196,
     /// EIP-2537, BLS12-381 only.
     Eip2537,
@@ -59,38 +59,130 @@ pub enum PointError {
     },
 }
 
+/// A coordinate as the Ethereum precompiles write it: `WORDS` prime-field words, each
+/// big-endian and left-padded to the form's word width.
+pub trait EthCoord: Sized {
+    /// Prime-field words in one coordinate (1 in G1, 2 in G2).
+    const WORDS: usize;
+    /// `b` holds `WORDS` words of `b.len() / WORDS` bytes.
+    fn eth_decode(b: &[u8]) -> Result<Self, PointError>;
+    fn eth_encode(&self, word: usize, out: &mut Vec<u8>);
+}
+
+fn bytes_of<F: PrimeField>() -> usize {
+    (F::MODULUS_BIT_SIZE as usize).div_ceil(8)
+}
+
+fn prime_decode<F: PrimeField>(word: &[u8]) -> Result<F, PointError> {
+    let pad = word.len() - bytes_of::<F>();
+    if word[..pad].iter().any(|&v| v != 0) || !below_modulus::<F>(&word[pad..]) {
+        return Err(PointError::NonCanonical);
+    }
+    Ok(F::from_be_bytes_mod_order(&word[pad..]))
+}
+
+fn prime_encode<F: PrimeField>(f: &F, word: usize, out: &mut Vec<u8>) {
+    let fq = bytes_of::<F>();
+    out.extend(std::iter::repeat_n(0u8, word - fq));
+    let be = f.into_bigint().to_bytes_be();
+    out.extend_from_slice(&be[be.len() - fq..]);
+}
+
+macro_rules! prime_coord {
+    ($f:ty) => {
+        impl EthCoord for $f {
+            const WORDS: usize = 1;
+            fn eth_decode(b: &[u8]) -> Result<Self, PointError> {
+                prime_decode(b)
+            }
+            fn eth_encode(&self, word: usize, out: &mut Vec<u8>) {
+                prime_encode(self, word, out)
+            }
+        }
+    };
+}
+prime_coord!(ark_bn254::Fq);
+prime_coord!(ark_bls12_381::Fq);
+
+/// Fq2 = c0 + c1·u. EIP-197 writes the imaginary part first (c1 ‖ c0); EIP-2537 the real
+/// part first (c0 ‖ c1).
+macro_rules! quad_coord {
+    ($f:ty, $base:ty, imaginary_first: $imag:expr) => {
+        impl EthCoord for $f {
+            const WORDS: usize = 2;
+            fn eth_decode(b: &[u8]) -> Result<Self, PointError> {
+                let (first, second) = b.split_at(b.len() / 2);
+                let (a, b) = (
+                    prime_decode::<$base>(first)?,
+                    prime_decode::<$base>(second)?,
+                );
+                Ok(if $imag {
+                    <$f>::new(b, a)
+                } else {
+                    <$f>::new(a, b)
+                })
+            }
+            fn eth_encode(&self, word: usize, out: &mut Vec<u8>) {
+                let (first, second) = if $imag {
+                    (&self.c1, &self.c0)
+                } else {
+                    (&self.c0, &self.c1)
+                };
+                prime_encode(first, word, out);
+                prime_encode(second, word, out);
+            }
+        }
+    };
+}
+quad_coord!(ark_bn254::Fq2, ark_bn254::Fq, imaginary_first: true);
+quad_coord!(ark_bls12_381::Fq2, ark_bls12_381::Fq, imaginary_first: false);
+
 /// A curve the API serves, with its wire forms.
-pub trait WireCurve: SWCurveConfig<BaseField: PrimeField> {
+pub trait WireCurve: SWCurveConfig<BaseField: EthCoord> {
     const ID: CurveId;
     /// The Ethereum precompile form for this curve.
     const ETH: PointEncoding;
-    /// Width of one coordinate in the Ethereum form (32 for EIP-196, 64 for EIP-2537).
-    const ETH_COORD: usize;
+    /// Width of one prime-field word in the Ethereum form (32 for EIP-196/197, 64 for
+    /// EIP-2537).
+    const ETH_WORD: usize;
 }
 
 impl WireCurve for ark_bn254::g1::Config {
     const ID: CurveId = CurveId::Bn254;
     const ETH: PointEncoding = PointEncoding::Eip196;
-    const ETH_COORD: usize = 32;
+    const ETH_WORD: usize = 32;
 }
 
 impl WireCurve for ark_bls12_381::g1::Config {
     const ID: CurveId = CurveId::Bls12_381;
     const ETH: PointEncoding = PointEncoding::Eip2537;
-    const ETH_COORD: usize = 64;
+    const ETH_WORD: usize = 64;
 }
 
-fn base_bytes<C: WireCurve>() -> usize {
-    (C::BaseField::MODULUS_BIT_SIZE as usize).div_ceil(8)
+impl WireCurve for ark_bn254::g2::Config {
+    const ID: CurveId = CurveId::Bn254G2;
+    const ETH: PointEncoding = PointEncoding::Eip196;
+    const ETH_WORD: usize = 32;
+}
+
+impl WireCurve for ark_bls12_381::g2::Config {
+    const ID: CurveId = CurveId::Bls12_381G2;
+    const ETH: PointEncoding = PointEncoding::Eip2537;
+    const ETH_WORD: usize = 64;
+}
+
+/// Bytes of one coordinate in the Ethereum form.
+fn eth_coord<C: WireCurve>() -> usize {
+    C::BaseField::WORDS * C::ETH_WORD
 }
 
 /// Bytes per point in `enc`.
 pub fn point_len<C: WireCurve>(enc: PointEncoding) -> Result<usize, PointError> {
-    let fq = base_bytes::<C>();
+    let identity = Affine::<C>::identity();
     match enc {
-        PointEncoding::ArkCompressed => Ok(fq),
-        PointEncoding::ArkUncompressed => Ok(2 * fq),
-        e if e == C::ETH => Ok(2 * C::ETH_COORD),
+        PointEncoding::ArkCompressed => Ok(identity.compressed_size()),
+        PointEncoding::ArkUncompressed => Ok(identity.uncompressed_size()),
+        e if e == C::ETH => Ok(2 * eth_coord::<C>()),
         e => Err(PointError::WrongCurve {
             encoding: e,
             curve: C::ID,
@@ -101,10 +193,7 @@ pub fn point_len<C: WireCurve>(enc: PointEncoding) -> Result<usize, PointError> 
 /// Bytes per point of the curve named `curve` in `enc`, for a caller that knows the curve by
 /// its name only (the CLI reading a file of points).
 pub fn curve_point_len(curve: CurveId, enc: PointEncoding) -> Result<usize, PointError> {
-    match curve {
-        CurveId::Bn254 => point_len::<ark_bn254::g1::Config>(enc),
-        CurveId::Bls12_381 => point_len::<ark_bls12_381::g1::Config>(enc),
-    }
+    crate::with_curve!(curve, C => point_len::<C>(enc))
 }
 
 fn below_modulus<F: PrimeField>(big_endian: &[u8]) -> bool {
@@ -120,7 +209,6 @@ pub fn decode_point<C: WireCurve>(enc: PointEncoding, b: &[u8]) -> Result<Affine
             got: b.len(),
         });
     }
-    let fq = base_bytes::<C>();
     let p = match enc {
         PointEncoding::ArkCompressed | PointEncoding::ArkUncompressed => {
             // arkworks' own checks of coordinates and flags (BLS12-381 uses the zcash layout,
@@ -139,21 +227,13 @@ pub fn decode_point<C: WireCurve>(enc: PointEncoding, b: &[u8]) -> Result<Affine
             p
         }
         _ => {
-            let w = C::ETH_COORD;
             if b.iter().all(|&x| x == 0) {
                 return Ok(Affine::<C>::identity());
             }
-            let pad = w - fq;
-            let (x, y) = (&b[..w], &b[w..]);
-            if x[..pad].iter().chain(&y[..pad]).any(|&v| v != 0)
-                || !below_modulus::<C::BaseField>(&x[pad..])
-                || !below_modulus::<C::BaseField>(&y[pad..])
-            {
-                return Err(PointError::NonCanonical);
-            }
+            let (x, y) = b.split_at(eth_coord::<C>());
             let p = Affine::<C>::new_unchecked(
-                C::BaseField::from_be_bytes_mod_order(&x[pad..]),
-                C::BaseField::from_be_bytes_mod_order(&y[pad..]),
+                C::BaseField::eth_decode(x)?,
+                C::BaseField::eth_decode(y)?,
             );
             if !p.is_on_curve() {
                 return Err(PointError::NotOnCurve);
@@ -184,20 +264,13 @@ pub fn encode_point<C: WireCurve>(
             // Writing into a Vec cannot fail.
             let _ = p.serialize_with_mode(&mut *out, compress);
         }
-        _ => {
-            let w = C::ETH_COORD;
-            let fq = base_bytes::<C>();
-            match p.xy() {
-                None => out.extend(std::iter::repeat_n(0u8, 2 * w)),
-                Some((x, y)) => {
-                    for c in [x, y] {
-                        out.extend(std::iter::repeat_n(0u8, w - fq));
-                        let be = c.into_bigint().to_bytes_be();
-                        out.extend_from_slice(&be[be.len() - fq..]);
-                    }
-                }
+        _ => match p.xy() {
+            None => out.extend(std::iter::repeat_n(0u8, 2 * eth_coord::<C>())),
+            Some((x, y)) => {
+                x.eth_encode(C::ETH_WORD, out);
+                y.eth_encode(C::ETH_WORD, out);
             }
-        }
+        },
     }
     Ok(())
 }
@@ -244,6 +317,25 @@ mod tests {
         );
         assert_eq!(len(CurveId::Bls12_381, PointEncoding::Eip2537), Some(128));
         assert_eq!(len(CurveId::Bls12_381, PointEncoding::Eip196), None);
+        // G2: twice the G1 sizes, since a coordinate is two base-field words.
+        assert_eq!(
+            len(CurveId::Bn254G2, PointEncoding::ArkCompressed),
+            Some(64)
+        );
+        assert_eq!(
+            len(CurveId::Bn254G2, PointEncoding::ArkUncompressed),
+            Some(128)
+        );
+        assert_eq!(len(CurveId::Bn254G2, PointEncoding::Eip196), Some(128));
+        assert_eq!(
+            len(CurveId::Bls12_381G2, PointEncoding::ArkCompressed),
+            Some(96)
+        );
+        assert_eq!(
+            len(CurveId::Bls12_381G2, PointEncoding::ArkUncompressed),
+            Some(192)
+        );
+        assert_eq!(len(CurveId::Bls12_381G2, PointEncoding::Eip2537), Some(256));
         for e in PointEncoding::ALL {
             assert_eq!(PointEncoding::parse(e.name()), Some(*e));
         }
@@ -253,6 +345,8 @@ mod tests {
 
     type Bn = ark_bn254::g1::Config;
     type Bls = ark_bls12_381::g1::Config;
+    type Bn2 = ark_bn254::g2::Config;
+    type Bls2 = ark_bls12_381::g2::Config;
 
     fn round_trips<C: WireCurve>(encodings: &[PointEncoding]) {
         let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(3);
@@ -279,7 +373,11 @@ mod tests {
         use PointEncoding::*;
         round_trips::<Bn>(&[ArkCompressed, ArkUncompressed, Eip196]);
         round_trips::<Bls>(&[ArkCompressed, ArkUncompressed, Eip2537]);
+        round_trips::<Bn2>(&[ArkCompressed, ArkUncompressed, Eip196]);
+        round_trips::<Bls2>(&[ArkCompressed, ArkUncompressed, Eip2537]);
         assert!(point_len::<Bn>(Eip2537).is_err());
+        assert!(point_len::<Bn2>(Eip2537).is_err());
+        assert!(point_len::<Bls2>(Eip196).is_err());
         assert!(point_len::<Bls>(Eip196).is_err());
     }
 
@@ -328,5 +426,128 @@ mod tests {
                 got: 63
             })
         );
+    }
+
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|v| format!("{v:02x}")).collect()
+    }
+
+    fn be32_of_decimal(d: &str) -> String {
+        let v = BigUint::parse_bytes(d.as_bytes(), 10)
+            .unwrap()
+            .to_bytes_be();
+        let mut w = vec![0u8; 32 - v.len()];
+        w.extend(v);
+        hex(&w)
+    }
+
+    #[test]
+    fn ethereum_forms_of_the_g2_generators() {
+        // EIP-197 writes Fq2 elements imaginary part first; its G2 generator as the EIP lists
+        // it (x = x1·i + x0, y = y1·i + y0).
+        let mut b = Vec::new();
+        encode_point::<Bn2>(PointEncoding::Eip196, &Affine::generator(), &mut b).unwrap();
+        let words: Vec<String> = b.chunks(32).map(hex).collect();
+        let want = [
+            "11559732032986387107991004021392285783925812861821192530917403151452391805634",
+            "10857046999023057135944570762232829481370756359578518086990519993285655852781",
+            "4082367875863433681332203403145435568316851327593401208105741076214120093531",
+            "8495653923123431417604973247489272438418190587263600148770280649306958101930",
+        ];
+        assert_eq!(words, want.map(be32_of_decimal));
+        // EIP-2537 writes the real part first, each word 16 zero bytes and 48 of value.
+        let mut b = Vec::new();
+        encode_point::<Bls2>(PointEncoding::Eip2537, &Affine::generator(), &mut b).unwrap();
+        assert_eq!(b.len(), 256);
+        for w in b.chunks(64) {
+            assert!(w[..16].iter().all(|&x| x == 0));
+        }
+        assert_eq!(
+            hex(&b[16..64]),
+            "024aa2b2f08f0a91260805272dc51051c6e47ad4fa403b02b4510b647ae3d1770bac0326a805bbefd48056c8c121bdb8"
+        );
+        assert_eq!(
+            hex(&b[80..128]),
+            "13e02b6052719f607dacd3a088274f65596bd0d09920b61ab5da61bbdc7f5049334cf11213945d57e5ac7d055d042b7e"
+        );
+        // The arkworks forms' order, as offload.proto documents it: BLS12-381 G2 compressed is
+        // zcash's (x.c1 first, big-endian, 0x80 set), BN254 G2 is x.c0 first, little-endian.
+        let mut z = Vec::new();
+        encode_point::<Bls2>(PointEncoding::ArkCompressed, &Affine::generator(), &mut z).unwrap();
+        assert_eq!(hex(&z[..4]), "93e02b60");
+        let mut a = Vec::new();
+        encode_point::<Bn2>(PointEncoding::ArkUncompressed, &Affine::generator(), &mut a).unwrap();
+        let mut x0 = a[..32].to_vec();
+        x0.reverse();
+        assert_eq!(
+            hex(&x0),
+            be32_of_decimal(
+                "10857046999023057135944570762232829481370756359578518086990519993285655852781"
+            )
+        );
+        // Padding, a word ≥ p in either half, the point at infinity.
+        let mut pad = b.clone();
+        pad[64] = 1;
+        assert_eq!(
+            decode_point::<Bls2>(PointEncoding::Eip2537, &pad),
+            Err(PointError::NonCanonical)
+        );
+        let mut big = b.clone();
+        big[208..256].fill(0xff);
+        assert_eq!(
+            decode_point::<Bls2>(PointEncoding::Eip2537, &big),
+            Err(PointError::NonCanonical)
+        );
+        assert_eq!(
+            decode_point::<Bls2>(PointEncoding::Eip2537, &[0u8; 256]),
+            Ok(Affine::identity())
+        );
+        // Swapping the halves of x (reading EIP-197 as if it were c0 first) is off the curve.
+        let mut swapped = Vec::new();
+        encode_point::<Bn2>(PointEncoding::Eip196, &Affine::generator(), &mut swapped).unwrap();
+        let (x1, x0) = (swapped[..32].to_vec(), swapped[32..64].to_vec());
+        swapped[..32].copy_from_slice(&x0);
+        swapped[32..64].copy_from_slice(&x1);
+        assert_eq!(
+            decode_point::<Bn2>(PointEncoding::Eip196, &swapped),
+            Err(PointError::NotOnCurve)
+        );
+    }
+
+    /// A point on the twist outside the prime-order subgroup (G2's cofactor is large, so the
+    /// first x with a point almost surely gives one).
+    fn off_subgroup<C: WireCurve>() -> Affine<C> {
+        let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(9);
+        loop {
+            let x = C::BaseField::rand(&mut r);
+            if let Some(p) = Affine::<C>::get_point_from_x_unchecked(x, false) {
+                if !p.is_in_correct_subgroup_assuming_on_curve() {
+                    return p;
+                }
+            }
+        }
+    }
+
+    fn g2_subgroup_is_checked_in_every_form<C: WireCurve>(eth: PointEncoding) {
+        let p = off_subgroup::<C>();
+        for enc in [
+            PointEncoding::ArkCompressed,
+            PointEncoding::ArkUncompressed,
+            eth,
+        ] {
+            let mut b = Vec::new();
+            encode_point::<C>(enc, &p, &mut b).unwrap();
+            assert_eq!(
+                decode_point::<C>(enc, &b),
+                Err(PointError::NotInSubgroup),
+                "{enc:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn g2_points_outside_the_subgroup_are_refused() {
+        g2_subgroup_is_checked_in_every_form::<Bn2>(PointEncoding::Eip196);
+        g2_subgroup_is_checked_in_every_form::<Bls2>(PointEncoding::Eip2537);
     }
 }

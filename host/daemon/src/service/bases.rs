@@ -5,8 +5,6 @@ use super::decode::next_message;
 use super::{on_rayon, State};
 use crate::auth::Tenant;
 use crate::convert;
-use offload_core::job::{Bls12_381, Bn254};
-use offload_core::wire::{self, CurveId, PointEncoding};
 use offload_core::JobError;
 use offload_proto::v1 as pb;
 use std::sync::Arc;
@@ -140,13 +138,7 @@ fn set_info(st: &State, tenant: &str, handle: String, meta: crate::bases::Meta) 
         ("not resident", 0)
     };
     let curve = meta.curve_id();
-    let bytes = match curve {
-        Some(CurveId::Bn254) => wire::point_len::<Bn254>(PointEncoding::ArkUncompressed),
-        Some(CurveId::Bls12_381) => wire::point_len::<Bls12_381>(PointEncoding::ArkUncompressed),
-        None => Ok(0),
-    }
-    .unwrap_or(0) as u64
-        * meta.count;
+    let bytes = crate::bases::stored_point_bytes(curve) * meta.count;
     pb::BaseSetInfo {
         handle,
         curve: curve.map(convert::curve_out).unwrap_or(0),

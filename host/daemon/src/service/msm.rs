@@ -7,8 +7,8 @@ use crate::budget::Charge;
 use crate::convert;
 use ark_ec::short_weierstrass::Affine;
 use ark_ec::CurveGroup;
-use offload_core::job::{BaseSet, Bls12_381, Bn254, JobCurve, Msm};
-use offload_core::wire::{self, CurveId, WireField};
+use offload_core::job::{BaseSet, JobCurve, Msm};
+use offload_core::wire::{self, WireField};
 use offload_core::{Job, JobError, Output};
 use offload_proto::v1 as pb;
 use std::sync::Arc;
@@ -151,10 +151,7 @@ pub(super) async fn msm(
     charge: Charge,
     req: pb::MsmRequest,
 ) -> Result<pb::MsmResponse, JobError> {
-    match convert::curve(req.curve)? {
-        CurveId::Bn254 => msm_for::<Bn254>(st, caller, charge, req).await,
-        CurveId::Bls12_381 => msm_for::<Bls12_381>(st, caller, charge, req).await,
-    }
+    offload_core::with_curve!(convert::curve(req.curve)?, C => msm_for::<C>(st, caller, charge, req).await)
 }
 
 /// A streamed MSM: the header (bases, encodings, any scalars it already holds), then chunks of
@@ -184,11 +181,8 @@ pub(super) async fn msm_stream(
         Some(pb::msm_request::Bases::Handle(h)) => st.store.count(&caller.tenant.name, h)?,
         Some(pb::msm_request::Bases::Inline(b)) => {
             let enc = convert::encoding("inline.encoding", b.encoding)?;
-            let len = match convert::curve(header.curve)? {
-                CurveId::Bn254 => wire::point_len::<Bn254>(enc),
-                CurveId::Bls12_381 => wire::point_len::<Bls12_381>(enc),
-            }
-            .map_err(|e| JobError::invalid("inline.encoding", e))?;
+            let len = wire::curve_point_len(convert::curve(header.curve)?, enc)
+                .map_err(|e| JobError::invalid("inline.encoding", e))?;
             (b.points.len() / len) as u64
         }
         None => 0,
