@@ -72,6 +72,8 @@ cargo build --workspace --profile ci --bins -q
 bin=target/ci
 $bin/offload bench --op msm --log-n 10 --reps 2 --compare --format table
 $bin/offload bench --op ntt --log-n 12 --reps 2 --compare --format table
+# Groth16 proofs through the engine, each checked equal to ark-groth16's.
+$bin/offload bench --op groth16 --curve bls12-381 --log-n 10 --reps 2 --compare --format table
 # The GPU path with its kernels emulated on the host (no GPU here): results checked against
 # the CPU and the peers; --backend cuda says why it cannot run.
 $bin/offload-bench --backend cuda-emulated --op msm --curve bn254 \
@@ -92,6 +94,8 @@ for _ in $(seq 1 300); do [ -S "$work/offload.sock" ] && break; sleep 0.1; done
 [ -S "$work/offload.sock" ] || { cat "$work/offloadd.log"; echo "offloadd did not start" >&2; exit 1; }
 target/ci/offload bench --backend remote --addr "unix:$work/offload.sock" --shm-dir "$work/shm" \
   --op msm --log-n 10 --reps 2 --compare --format table
+target/ci/offload bench --backend remote --addr "unix:$work/offload.sock" \
+  --op groth16 --log-n 10 --reps 2 --compare --format table
 python3 examples/python/client.py "unix:$work/offload.sock"
 python3 examples/python/reflect.py "unix:$work/offload.sock"
 kill "$daemon"

@@ -96,6 +96,9 @@ pub fn runner(case: Case, backend: Arc<dyn Backend>) -> Result<Box<dyn Runner>, 
             })
         }
         Case::Verify { .. } => return Err(format!("{} verifies only Ed25519", backend.name())),
+        Case::Groth16 { .. } => {
+            return Err("Groth16 runs on the CPU or through a daemon (--backend cpu|remote)".into())
+        }
     };
     if !backend.accepts(&job) {
         return Err(format!("{} does not take {case}", backend.name()));

@@ -8,6 +8,7 @@
 pub mod bls;
 pub mod convert;
 pub mod device;
+pub mod groth16;
 pub mod msm;
 pub mod ntt;
 pub mod remote;
@@ -70,6 +71,11 @@ pub enum Case {
         scheme: Scheme,
         batch: usize,
     },
+    /// A Groth16 proof of a Poseidon chain of about 2^log_n constraints on `curve`'s pairing.
+    Groth16 {
+        curve: Curve,
+        log_n: u32,
+    },
 }
 
 impl Case {
@@ -78,12 +84,15 @@ impl Case {
             Case::Msm { .. } => "msm",
             Case::Ntt { .. } => "ntt",
             Case::Verify { scheme, .. } => scheme.name(),
+            Case::Groth16 { .. } => "groth16",
         }
     }
     /// log2 of the size (for a batch, of its length rounded down), for plots.
     pub fn log_n(&self) -> u32 {
         match *self {
-            Case::Msm { log_n, .. } | Case::Ntt { log_n, .. } => log_n,
+            Case::Msm { log_n, .. } | Case::Ntt { log_n, .. } | Case::Groth16 { log_n, .. } => {
+                log_n
+            }
             Case::Verify { batch, .. } => batch.max(1).ilog2(),
         }
     }
@@ -113,6 +122,7 @@ impl fmt::Display for Case {
             Case::Verify { scheme, batch } => {
                 write!(f, "{} {} batch {batch}", scheme.name(), scheme.policy())
             }
+            Case::Groth16 { curve, log_n } => write!(f, "groth16 {} 2^{log_n}", curve.name()),
         }
     }
 }
@@ -139,5 +149,6 @@ pub fn runners(case: Case, compare: bool) -> Vec<Box<dyn Runner>> {
         } => msm::runners(curve, log_n, fixed_bases, compare),
         Case::Ntt { field, log_n } => ntt::runners(field, log_n, compare),
         Case::Verify { scheme, batch } => sig::runners(scheme, batch, compare),
+        Case::Groth16 { curve, log_n } => groth16::runners(curve, log_n, compare),
     }
 }

@@ -159,6 +159,10 @@ impl Runner for Remote {
 /// The remote contender for `case`, uploading its bases first; an error says why a case cannot
 /// run remotely.
 pub fn runner(case: Case, target: &Target) -> Result<Box<dyn Runner>, String> {
+    // The prover brings its own client.
+    if let Case::Groth16 { curve, log_n } = case {
+        return groth16_runner(curve, log_n, target);
+    }
     let rt = Arc::new(
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -225,6 +229,7 @@ pub fn runner(case: Case, target: &Target) -> Result<Box<dyn Runner>, String> {
             };
             Call::Ntt { field, column }
         }
+        Case::Groth16 { curve, log_n } => return groth16_runner(curve, log_n, target),
         Case::Verify {
             scheme: Scheme::Ed25519(policy),
             batch,
@@ -298,4 +303,29 @@ fn verify_items(v: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>) -> Vec<pb::VerifyItem> {
             message: m,
         })
         .collect()
+}
+
+/// Our Groth16 prover with every MSM and FFT on the daemon, the key's queries uploaded once.
+fn groth16_runner(curve: Curve, log_n: u32, target: &Target) -> Result<Box<dyn Runner>, String> {
+    fn on<E: offload_prover::groth16::ProverPairing>(
+        curve: Curve,
+        log_n: u32,
+        target: &Target,
+    ) -> Result<Box<dyn Runner>, String>
+    where
+        E::ScalarField: ark_crypto_primitives::sponge::Absorb,
+    {
+        let offload = offload_prover::Offload::connect(&target.addr, &target.options)
+            .map_err(|e| e.to_string())?;
+        let inst = crate::groth16::instance::<E>(curve, log_n);
+        Ok(Box::new(crate::groth16::Ours::new(
+            "remote", offload, inst,
+        )?))
+    }
+    match curve {
+        Curve::Bn254 | Curve::Bn254G2 => on::<ark_bn254::Bn254>(Curve::Bn254, log_n, target),
+        Curve::Bls12_381 | Curve::Bls12_381G2 => {
+            on::<ark_bls12_381::Bls12_381>(Curve::Bls12_381, log_n, target)
+        }
+    }
 }

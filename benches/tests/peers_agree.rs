@@ -35,6 +35,13 @@ fn msm_peers_agree() {
 }
 
 #[test]
+fn groth16_proofs_agree_with_ark_groth16() {
+    for curve in [Curve::Bn254, Curve::Bls12_381] {
+        all_agree(Case::Groth16 { curve, log_n: 9 });
+    }
+}
+
+#[test]
 fn ntt_peers_agree() {
     for field in Field::ALL {
         for log_n in [1, 11] {

@@ -25,7 +25,7 @@ pub fn poseidon_config<F: PrimeField>() -> PoseidonConfig<F> {
 
 /// x_{i+1} = Poseidon(x_i), `links` times; x_0 and x_links are the public inputs.
 #[derive(Clone)]
-pub struct PoseidonChain<F: PrimeField + Absorb> {
+pub struct PoseidonChain<F: PrimeField> {
     pub config: PoseidonConfig<F>,
     pub start: F,
     pub links: usize,

@@ -14,9 +14,11 @@ use ark_groth16::r1cs_to_qap::evaluate_constraint;
 use ark_groth16::{Proof, ProvingKey};
 use ark_relations::r1cs::{
     ConstraintMatrices, ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisError,
+    SynthesisMode,
 };
 use offload_engine::ntt::NttConfig;
 use rayon::prelude::*;
+use std::time::{Duration, Instant};
 
 /// A pairing-friendly curve whose groups Offload serves: its G1 and G2 as the engine and the
 /// wire name them (the same arkworks types as the pairing's).
@@ -52,7 +54,8 @@ macro_rules! prover_pairing {
 prover_pairing!(ark_bn254::Bn254, ark_bn254);
 prover_pairing!(ark_bls12_381::Bls12_381, ark_bls12_381);
 
-/// A proving key with its query vectors loaded where the MSMs run.
+/// A proving key with its query vectors loaded where the MSMs run, and (once told the
+/// circuit) the circuit's constraint matrices, so that a proof synthesizes the witness only.
 pub struct LoadedKey<E: ProverPairing> {
     pub pk: ProvingKey<E>,
     a: Bases<E::G1C>,
@@ -60,6 +63,14 @@ pub struct LoadedKey<E: ProverPairing> {
     b_g2: Bases<E::G2C>,
     h: Bases<E::G1C>,
     l: Bases<E::G1C>,
+    shape: Option<Shape<E::ScalarField>>,
+}
+
+/// A circuit's constraints, which every proof of it shares.
+struct Shape<F: PrimeField> {
+    matrices: ConstraintMatrices<F>,
+    num_inputs: usize,
+    num_constraints: usize,
 }
 
 impl<E: ProverPairing> LoadedKey<E> {
@@ -72,7 +83,29 @@ impl<E: ProverPairing> LoadedKey<E> {
             h: offload.load_bases(E::g1(&pk.h_query), "groth16 h_query")?,
             l: offload.load_bases(E::g1(&pk.l_query), "groth16 l_query")?,
             pk,
+            shape: None,
         })
+    }
+
+    /// Keep the constraint matrices of `circuit` (any assignment, or none: it is synthesized
+    /// in setup mode), as ark-groth16's `create_proof_with_reduction_and_matrices` takes them:
+    /// proofs of circuits of this shape then synthesize only their witness. A proof of a
+    /// circuit whose counts differ from these is refused.
+    pub fn with_matrices_of<C: ConstraintSynthesizer<E::ScalarField>>(
+        mut self,
+        circuit: C,
+    ) -> Result<Self, ProverError> {
+        let cs = ConstraintSystem::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Setup);
+        circuit.generate_constraints(cs.clone())?;
+        cs.finalize();
+        self.shape = Some(Shape {
+            matrices: cs.to_matrices().ok_or(SynthesisError::MissingCS)?,
+            num_inputs: cs.num_instance_variables(),
+            num_constraints: cs.num_constraints(),
+        });
+        Ok(self)
     }
 }
 
@@ -85,13 +118,58 @@ pub fn prove<E: ProverPairing, C: ConstraintSynthesizer<E::ScalarField>>(
     r: E::ScalarField,
     s: E::ScalarField,
 ) -> Result<Proof<E>, ProverError> {
+    prove_timed(offload, key, circuit, r, s).map(|(p, _)| p)
+}
+
+/// Where a proof's time went.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Phases {
+    /// Running the circuit's gadgets and building the constraint matrices (the CPU's, always).
+    pub synthesis: Duration,
+    /// The constraint rows' values and the seven FFTs.
+    pub witness_map: Duration,
+    /// The four G1 MSMs and the G2 MSM, and assembling the proof.
+    pub msms: Duration,
+}
+
+/// [`prove`], with the time of each phase.
+pub fn prove_timed<E: ProverPairing, C: ConstraintSynthesizer<E::ScalarField>>(
+    offload: &Offload,
+    key: &LoadedKey<E>,
+    circuit: C,
+    r: E::ScalarField,
+    s: E::ScalarField,
+) -> Result<(Proof<E>, Phases), ProverError> {
+    let t0 = Instant::now();
     let cs = ConstraintSystem::new_ref();
     cs.set_optimization_goal(OptimizationGoal::Constraints);
+    if key.shape.is_some() {
+        cs.set_mode(SynthesisMode::Prove {
+            construct_matrices: false,
+        });
+    }
     circuit.generate_constraints(cs.clone())?;
     cs.finalize();
-    let matrices = cs.to_matrices().ok_or(SynthesisError::MissingCS)?;
     let num_inputs = cs.num_instance_variables();
     let num_constraints = cs.num_constraints();
+    let built;
+    let (matrices, num_inputs, num_constraints) = match &key.shape {
+        Some(shape) => {
+            if (num_inputs, num_constraints) != (shape.num_inputs, shape.num_constraints) {
+                return Err(ProverError::Shape {
+                    inputs: num_inputs,
+                    constraints: num_constraints,
+                    key_inputs: shape.num_inputs,
+                    key_constraints: shape.num_constraints,
+                });
+            }
+            (&shape.matrices, num_inputs, num_constraints)
+        }
+        None => {
+            built = cs.to_matrices().ok_or(SynthesisError::MissingCS)?;
+            (&built, num_inputs, num_constraints)
+        }
+    };
     let full: Vec<E::ScalarField> = {
         let inner = cs.borrow().ok_or(SynthesisError::MissingCS)?;
         [
@@ -101,8 +179,16 @@ pub fn prove<E: ProverPairing, C: ConstraintSynthesizer<E::ScalarField>>(
         .concat()
     };
     drop(cs);
-    let h = witness_map(offload, &matrices, num_inputs, num_constraints, &full)?;
-    assemble(offload, key, r, s, &h, &full, num_inputs)
+    let t1 = Instant::now();
+    let h = witness_map(offload, matrices, num_inputs, num_constraints, &full)?;
+    let t2 = Instant::now();
+    let proof = assemble(offload, key, r, s, &h, &full, num_inputs)?;
+    let phases = Phases {
+        synthesis: t1 - t0,
+        witness_map: t2 - t1,
+        msms: t2.elapsed(),
+    };
+    Ok((proof, phases))
 }
 
 /// The QAP witness: the coefficients of h = (a·b − c) / Z over the domain, a, b and c being

@@ -28,4 +28,11 @@ pub enum ProverError {
     Elsewhere,
     #[error("the circuit: {0}")]
     Synthesis(#[from] ark_relations::r1cs::SynthesisError),
+    #[error("the circuit has {inputs} inputs and {constraints} constraints; the key's matrices came from one with {key_inputs} and {key_constraints}")]
+    Shape {
+        inputs: usize,
+        constraints: usize,
+        key_inputs: usize,
+        key_constraints: usize,
+    },
 }

@@ -5,7 +5,7 @@
 use crate::ProverError;
 use ark_ec::short_weierstrass::{Affine, Projective};
 use offload_client::{Client, ClientCurve, ClientField, ConnectOptions};
-use offload_engine::msm::{self, MsmCurve};
+use offload_engine::msm::{FixedBaseTable, MsmCurve};
 use offload_engine::ntt::{Domain, NttConfig, NttField};
 use std::sync::{Arc, Mutex};
 
@@ -21,9 +21,16 @@ impl<F: NttField + ClientField> ProverField for F {}
 
 /// The engine in this process, or a daemon.
 pub enum Offload {
-    Local,
+    /// The engine, with fixed-base tables for loaded sets within this many bytes each (the
+    /// daemon keeps tables for resident sets the same way).
+    Local {
+        table_budget: usize,
+    },
     Remote(Box<Remote>),
 }
+
+/// Table memory per loaded set by default: every window of a 2^16 G2 set fits.
+pub const DEFAULT_TABLE_BUDGET: usize = 256 << 20;
 
 /// A daemon behind a blocking face: one client, driven by a runtime of its own (so the prover
 /// must not call it from inside another async runtime).
@@ -39,7 +46,7 @@ pub struct Bases<C: ProverCurve> {
 }
 
 enum Placed<C: ProverCurve> {
-    Local(Arc<Vec<Affine<C>>>),
+    Local(Arc<FixedBaseTable<C>>),
     Remote(String),
 }
 
@@ -56,15 +63,24 @@ impl<C: ProverCurve> Bases<C> {
     pub fn handle(&self) -> Option<&str> {
         match &self.at {
             Placed::Remote(h) => Some(h),
-            Placed::Local(_) => None,
+            Placed::Local { .. } => None,
         }
     }
 }
 
 impl Offload {
-    /// The in-process engine (AVX-512 IFMA where the CPU has it, chosen at run time).
+    /// The in-process engine (AVX-512 IFMA where the CPU has it, chosen at run time), with
+    /// fixed-base tables of [`DEFAULT_TABLE_BUDGET`] bytes per loaded set.
     pub fn local() -> Self {
-        Offload::Local
+        Self::local_with_tables(DEFAULT_TABLE_BUDGET)
+    }
+
+    /// The in-process engine with `bytes` of fixed-base table per loaded set (0: only the
+    /// GLV images of the bases, as an MSM without a table computes them each time).
+    pub fn local_with_tables(bytes: usize) -> Self {
+        Offload::Local {
+            table_budget: bytes,
+        }
     }
 
     /// A daemon at `addr` (`http://HOST:PORT`, `https://…` or `unix:/PATH`).
@@ -82,7 +98,7 @@ impl Offload {
     }
 
     pub fn is_local(&self) -> bool {
-        matches!(self, Offload::Local)
+        matches!(self, Offload::Local { .. })
     }
 
     fn remote<T>(
@@ -100,7 +116,9 @@ impl Offload {
         label: &str,
     ) -> Result<Bases<C>, ProverError> {
         let at = match self {
-            Offload::Local => Placed::Local(Arc::new(points.to_vec())),
+            Offload::Local { table_budget } => {
+                Placed::Local(Arc::new(FixedBaseTable::new(points, *table_budget)))
+            }
             Offload::Remote(r) => Placed::Remote(Self::remote(r, async |c| {
                 c.upload_bases(points, label).await
             })?),
@@ -125,13 +143,13 @@ impl Offload {
             });
         }
         match (&bases.at, self) {
-            (Placed::Local(points), _) => {
-                msm::msm(points, scalars).map_err(|e| ProverError::Engine(e.to_string()))
-            }
+            (Placed::Local(table), _) => table
+                .msm(scalars)
+                .map_err(|e| ProverError::Engine(e.to_string())),
             (Placed::Remote(h), Offload::Remote(r)) => {
                 Self::remote(r, async |c| c.msm::<C>(h, scalars).await)
             }
-            (Placed::Remote(_), Offload::Local) => Err(ProverError::Elsewhere),
+            (Placed::Remote(_), Offload::Local { .. }) => Err(ProverError::Elsewhere),
         }
     }
 
@@ -152,7 +170,7 @@ impl Offload {
             });
         }
         match self {
-            Offload::Local => {
+            Offload::Local { .. } => {
                 let domain =
                     Domain::<F>::for_len(n).map_err(|e| ProverError::Engine(e.to_string()))?;
                 use rayon::prelude::*;

@@ -38,7 +38,11 @@ where
     E::ScalarField: ark_crypto_primitives::sponge::Absorb,
 {
     let (chain, pk) = setup::<E>(constraints, seed);
-    let key = LoadedKey::load(offload, pk.clone()).expect("the key loads");
+    let plain = LoadedKey::load(offload, pk.clone()).expect("the key loads");
+    // The same key told the circuit's shape: proofs then synthesize the witness only.
+    let shaped = LoadedKey::load(offload, pk.clone())
+        .and_then(|k| k.with_matrices_of(chain.clone()))
+        .expect("the key loads");
     let pvk = prepare_verifying_key(&pk.vk);
     let inputs = chain.public_inputs();
     let mut rng = ChaCha20Rng::seed_from_u64(seed + 1);
@@ -51,8 +55,8 @@ where
         (E::ScalarField::zero(), E::ScalarField::rand(&mut rng)),
         (E::ScalarField::zero(), E::ScalarField::zero()),
     ];
-    for (r, s) in rs {
-        let ours = prove(offload, &key, chain.clone(), r, s).expect("proves");
+    for (key, (r, s)) in [&plain, &shaped, &shaped].into_iter().zip(rs) {
+        let ours = prove(offload, key, chain.clone(), r, s).expect("proves");
         let theirs =
             Groth16::<E>::create_proof_with_reduction(chain.clone(), &pk, r, s).expect("ark");
         assert_eq!(
@@ -64,6 +68,15 @@ where
         let mut wrong = inputs.clone();
         wrong[1] += E::ScalarField::from(1u64);
         assert!(!Groth16::<E>::verify_proof(&pvk, &ours, &wrong).expect("verifies"));
+    }
+    // A longer chain is a different circuit: the shaped key refuses it, naming the counts.
+    let longer = PoseidonChain::new(chain.start, chain.links + 1);
+    match prove(offload, &shaped, longer, rs[0].0, rs[0].1) {
+        Err(e @ offload_prover::ProverError::Shape { .. }) => {
+            assert!(e.to_string().contains("constraints"), "{e}")
+        }
+        Err(e) => panic!("refused for another reason: {e}"),
+        Ok(_) => panic!("a proof for another circuit's key"),
     }
 }
 

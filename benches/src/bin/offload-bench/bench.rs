@@ -15,6 +15,8 @@ pub enum Op {
     Ecdsa,
     Schnorr,
     Bls,
+    /// A Groth16 proof (ours against ark-groth16) of a Poseidon chain of 2^log_n constraints.
+    Groth16,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -220,6 +222,31 @@ fn cases(a: &BenchArgs) -> Result<Vec<Case>> {
                 }
             }
         }
+        Op::Groth16 => {
+            if a.field.is_some() || a.fixed_bases {
+                bail!("--op groth16 takes --curve (bn254, bls12-381) and --log-n");
+            }
+            let curves = match a.curve.as_deref() {
+                None => vec![Curve::Bn254],
+                Some(c) => match Curve::parse(c) {
+                    Some(c @ (Curve::Bn254 | Curve::Bls12_381)) => vec![c],
+                    _ => bail!("--op groth16: unknown curve '{c}' (bn254, bls12-381)"),
+                },
+            };
+            let sizes = if a.log_n.is_empty() {
+                vec![12]
+            } else {
+                a.log_n.clone()
+            };
+            for curve in curves {
+                for &log_n in &sizes {
+                    if !(8..=22).contains(&log_n) {
+                        bail!("--log-n {log_n}: Groth16 circuits of 2^8 to 2^22 constraints are supported by the bench");
+                    }
+                    v.push(Case::Groth16 { curve, log_n });
+                }
+            }
+        }
         Op::Ntt => {
             if a.curve.is_some() || a.fixed_bases {
                 bail!("--curve and --fixed-bases apply to --op msm; NTT takes --field");
@@ -270,6 +297,9 @@ impl Row {
             }
             Case::Ntt { field, .. } => {
                 m.insert("field".into(), json!(field.name()));
+            }
+            Case::Groth16 { curve, .. } => {
+                m.insert("curve".into(), json!(curve.name()));
             }
             Case::Verify { scheme, batch } => {
                 m.insert("policy".into(), json!(scheme.policy()));
