@@ -7,6 +7,7 @@
 pub mod circuits;
 pub mod groth16;
 pub mod offload;
+pub mod stark;
 
 pub use offload::{Bases, Offload, ProverCurve, ProverField};
 

@@ -1,0 +1,180 @@
+//! Plonky3 through Offload: `OffloadDft` against Plonky3's own DFT on every transform the PCS
+//! uses, and a Keccak AIR proved with it in Plonky3's PCS and checked by Plonky3's verifier, on
+//! Goldilocks and BabyBear, in process and through a started daemon.
+
+use offload_prover::stark::OffloadDft;
+use offload_prover::Offload;
+use p3_dft::{Radix2DitParallel, TwoAdicSubgroupDft};
+use p3_field::{PrimeCharacteristicRing, TwoAdicField};
+use p3_matrix::dense::RowMajorMatrix;
+use p3_matrix::Matrix;
+use std::sync::Arc;
+
+fn matrix<F: PrimeCharacteristicRing + Clone + Send + Sync>(
+    width: usize,
+    height: usize,
+    seed: u64,
+) -> RowMajorMatrix<F> {
+    // A fixed pseudo-random fill (splitmix64), reduced into the field.
+    let mut x = seed;
+    let values = (0..width * height)
+        .map(|_| {
+            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            F::from_u64(z ^ (z >> 31))
+        })
+        .collect();
+    RowMajorMatrix::new(values, width)
+}
+
+fn agrees_with_plonky3<F>(dft: &OffloadDft)
+where
+    F: offload_prover::ProverField + TwoAdicField + PrimeCharacteristicRing + Ord,
+{
+    let theirs = Radix2DitParallel::<F>::default();
+    for (width, log_h) in [(1, 0), (1, 1), (5, 6), (3, 10)] {
+        let m = matrix::<F>(width, 1 << log_h, 7 + log_h as u64);
+        let shift = F::GENERATOR;
+        let rows = |e: RowMajorMatrix<F>| e.to_row_major_matrix().values;
+        assert_eq!(
+            rows(dft.dft_batch(m.clone())),
+            rows(theirs.dft_batch(m.clone()).to_row_major_matrix()),
+            "dft {width}x2^{log_h}"
+        );
+        assert_eq!(
+            rows(dft.coset_dft_batch(m.clone(), shift)),
+            rows(
+                theirs
+                    .coset_dft_batch(m.clone(), shift)
+                    .to_row_major_matrix()
+            ),
+            "coset dft"
+        );
+        assert_eq!(
+            dft.idft_batch(m.clone()).values,
+            theirs.idft_batch(m.clone()).values,
+            "idft"
+        );
+        assert_eq!(
+            dft.coset_idft_batch(m.clone(), shift).values,
+            theirs.coset_idft_batch(m.clone(), shift).values,
+            "coset idft"
+        );
+        assert_eq!(
+            rows(
+                dft.coset_lde_batch(m.clone(), 2, shift)
+                    .to_row_major_matrix()
+            ),
+            rows(theirs.coset_lde_batch(m, 2, shift).to_row_major_matrix()),
+            "coset lde"
+        );
+    }
+}
+
+/// A Keccak AIR proof with `dft` in the PCS, checked by Plonky3's verifier; a proof checked
+/// against other public values fails.
+macro_rules! keccak_stark {
+    ($name:ident, $val:ty, $degree:literal, $challenger:ident) => {
+        fn $name(dft: OffloadDft, hashes: usize) {
+            use p3_challenger::{$challenger, HashChallenger};
+            use p3_commit::ExtensionMmcs;
+            use p3_field::extension::BinomialExtensionField;
+            use p3_fri::{FriParameters, TwoAdicFriPcs};
+            use p3_keccak::{Keccak256Hash, KeccakF};
+            use p3_keccak_air::{generate_trace_rows, KeccakAir};
+            use p3_merkle_tree::MerkleTreeMmcs;
+            use p3_symmetric::{
+                CompressionFunctionFromHasher, PaddingFreeSponge, SerializingHasher,
+            };
+            use p3_uni_stark::{prove, verify, StarkConfig};
+
+            type Val = $val;
+            type Challenge = BinomialExtensionField<Val, $degree>;
+            type U64Hash = PaddingFreeSponge<KeccakF, 25, 17, 4>;
+            type FieldHash = SerializingHasher<U64Hash>;
+            type Compress = CompressionFunctionFromHasher<U64Hash, 2, 4>;
+            type ValMmcs = MerkleTreeMmcs<
+                [Val; p3_keccak::VECTOR_LEN],
+                [u64; p3_keccak::VECTOR_LEN],
+                FieldHash,
+                Compress,
+                2,
+                4,
+            >;
+            type ChallengeMmcs = ExtensionMmcs<Val, Challenge, ValMmcs>;
+            type Challenger = $challenger<Val, HashChallenger<u8, Keccak256Hash, 32>>;
+            type Pcs = TwoAdicFriPcs<Val, OffloadDft, ValMmcs, ChallengeMmcs>;
+            type Config = StarkConfig<Pcs, Challenge, Challenger>;
+
+            let u64_hash = U64Hash::new(KeccakF {});
+            let val_mmcs = ValMmcs::new(FieldHash::new(u64_hash), Compress::new(u64_hash), 3);
+            let challenge_mmcs = ChallengeMmcs::new(val_mmcs.clone());
+            let fri = FriParameters::new_benchmark(challenge_mmcs);
+            let inputs: Vec<[u64; 25]> = (0..hashes as u64)
+                .map(|i| std::array::from_fn(|j| i * 1000 + j as u64))
+                .collect();
+            let trace = generate_trace_rows::<Val>(inputs, fri.log_blowup);
+            let pcs = Pcs::new(dft, val_mmcs, fri);
+            let config = Config::new(pcs, Challenger::from_hasher(vec![], Keccak256Hash {}));
+            let proof = prove(&config, &KeccakAir {}, trace, &[]).expect("Plonky3 proves");
+            verify(&config, &KeccakAir {}, &proof, &[]).expect("Plonky3's verifier accepts");
+            assert!(
+                verify(&config, &KeccakAir {}, &proof, &[Val::ONE]).is_err(),
+                "a proof checked against other public values is refused"
+            );
+        }
+    };
+}
+keccak_stark!(
+    goldilocks_keccak,
+    p3_goldilocks::Goldilocks,
+    2,
+    SerializingChallenger64
+);
+keccak_stark!(
+    babybear_keccak,
+    p3_baby_bear::BabyBear,
+    4,
+    SerializingChallenger32
+);
+
+#[test]
+fn offload_dft_equals_plonky3s_on_every_transform() {
+    agrees_with_plonky3::<p3_goldilocks::Goldilocks>(&OffloadDft::local());
+    agrees_with_plonky3::<p3_baby_bear::BabyBear>(&OffloadDft::local());
+}
+
+#[test]
+fn keccak_air_proved_in_process_and_verified_by_plonky3() {
+    goldilocks_keccak(OffloadDft::local(), 4);
+    babybear_keccak(OffloadDft::local(), 4);
+}
+
+#[test]
+fn keccak_air_proved_through_a_daemon() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sock = dir.path().join("offload.sock");
+    let config = offload_daemon::Config {
+        uds: Some(sock.clone()),
+        metrics_listen: "127.0.0.1:0".into(),
+        ..offload_daemon::Config::ephemeral(dir.path())
+    };
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let running = rt
+        .block_on(offload_daemon::serve(config))
+        .expect("daemon starts");
+    let offload = Arc::new(
+        Offload::connect(
+            &format!("unix:{}", sock.display()),
+            &offload_client::ConnectOptions::default(),
+        )
+        .expect("connects"),
+    );
+    agrees_with_plonky3::<p3_goldilocks::Goldilocks>(&OffloadDft::on(offload.clone()));
+    goldilocks_keccak(OffloadDft::on(offload.clone()), 2);
+    babybear_keccak(OffloadDft::on(offload.clone()), 2);
+    drop(offload);
+    rt.block_on(running.stop()).expect("stops");
+}
