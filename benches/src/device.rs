@@ -96,8 +96,8 @@ pub fn runner(case: Case, backend: Arc<dyn Backend>) -> Result<Box<dyn Runner>, 
             })
         }
         Case::Verify { .. } => return Err(format!("{} verifies only Ed25519", backend.name())),
-        Case::Groth16 { .. } => {
-            return Err("Groth16 runs on the CPU or through a daemon (--backend cpu|remote)".into())
+        Case::Groth16 { .. } | Case::Stark { .. } => {
+            return Err("provers run on the CPU or through a daemon (--backend cpu|remote)".into())
         }
     };
     if !backend.accepts(&job) {

@@ -14,6 +14,7 @@ pub mod ntt;
 pub mod remote;
 pub mod secp;
 pub mod sig;
+pub mod stark;
 pub mod timing;
 
 use std::fmt;
@@ -76,6 +77,11 @@ pub enum Case {
         curve: Curve,
         log_n: u32,
     },
+    /// A STARK proof (Plonky3's Keccak AIR, FRI) of a trace of about 2^log_n rows.
+    Stark {
+        field: Field,
+        log_n: u32,
+    },
 }
 
 impl Case {
@@ -85,14 +91,16 @@ impl Case {
             Case::Ntt { .. } => "ntt",
             Case::Verify { scheme, .. } => scheme.name(),
             Case::Groth16 { .. } => "groth16",
+            Case::Stark { .. } => "stark",
         }
     }
     /// log2 of the size (for a batch, of its length rounded down), for plots.
     pub fn log_n(&self) -> u32 {
         match *self {
-            Case::Msm { log_n, .. } | Case::Ntt { log_n, .. } | Case::Groth16 { log_n, .. } => {
-                log_n
-            }
+            Case::Msm { log_n, .. }
+            | Case::Ntt { log_n, .. }
+            | Case::Groth16 { log_n, .. }
+            | Case::Stark { log_n, .. } => log_n,
             Case::Verify { batch, .. } => batch.max(1).ilog2(),
         }
     }
@@ -123,6 +131,7 @@ impl fmt::Display for Case {
                 write!(f, "{} {} batch {batch}", scheme.name(), scheme.policy())
             }
             Case::Groth16 { curve, log_n } => write!(f, "groth16 {} 2^{log_n}", curve.name()),
+            Case::Stark { field, log_n } => write!(f, "stark keccak {} 2^{log_n}", field.name()),
         }
     }
 }
@@ -150,5 +159,8 @@ pub fn runners(case: Case, compare: bool) -> Vec<Box<dyn Runner>> {
         Case::Ntt { field, log_n } => ntt::runners(field, log_n, compare),
         Case::Verify { scheme, batch } => sig::runners(scheme, batch, compare),
         Case::Groth16 { curve, log_n } => groth16::runners(curve, log_n, compare),
+        Case::Stark { field, log_n } => {
+            stark::runners(field, log_n, ("cpu", stark::OffloadDft::local()), compare)
+        }
     }
 }

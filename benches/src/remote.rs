@@ -159,9 +159,18 @@ impl Runner for Remote {
 /// The remote contender for `case`, uploading its bases first; an error says why a case cannot
 /// run remotely.
 pub fn runner(case: Case, target: &Target) -> Result<Box<dyn Runner>, String> {
-    // The prover brings its own client.
-    if let Case::Groth16 { curve, log_n } = case {
-        return groth16_runner(curve, log_n, target);
+    // The provers bring their own client.
+    match case {
+        Case::Groth16 { curve, log_n } => return groth16_runner(curve, log_n, target),
+        Case::Stark { field, log_n } => {
+            let offload = offload_prover::Offload::connect(&target.addr, &target.options)
+                .map_err(|e| e.to_string())?;
+            let dft = crate::stark::OffloadDft::on(Arc::new(offload));
+            return crate::stark::runners(field, log_n, ("remote", dft), false)
+                .pop()
+                .ok_or_else(|| format!("no STARK over {field}"));
+        }
+        _ => {}
     }
     let rt = Arc::new(
         tokio::runtime::Builder::new_multi_thread()
@@ -229,7 +238,7 @@ pub fn runner(case: Case, target: &Target) -> Result<Box<dyn Runner>, String> {
             };
             Call::Ntt { field, column }
         }
-        Case::Groth16 { curve, log_n } => return groth16_runner(curve, log_n, target),
+        Case::Groth16 { .. } | Case::Stark { .. } => unreachable!("answered above"),
         Case::Verify {
             scheme: Scheme::Ed25519(policy),
             batch,

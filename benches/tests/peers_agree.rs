@@ -42,6 +42,13 @@ fn groth16_proofs_agree_with_ark_groth16() {
 }
 
 #[test]
+fn stark_proofs_agree_whichever_dft_the_pcs_has() {
+    for field in [Field::Goldilocks, Field::BabyBear] {
+        all_agree(Case::Stark { field, log_n: 6 });
+    }
+}
+
+#[test]
 fn ntt_peers_agree() {
     for field in Field::ALL {
         for log_n in [1, 11] {

@@ -33,26 +33,41 @@ impl OffloadDft {
         }
     }
 
+    fn fft<F: ProverField + TwoAdicField>(&self, cfg: &NttConfig<F>, columns: &mut [Vec<F>]) {
+        let ran = match &self.remote {
+            Some(o) => o.fft(cfg, columns),
+            None => Offload::local_with_tables(0).fft(cfg, columns),
+        };
+        if let Err(e) = ran {
+            let height = columns.first().map_or(0, Vec::len);
+            panic!(
+                "Offload could not run a DFT of {} columns of {height}: {e}",
+                columns.len()
+            );
+        }
+    }
+
+    fn columns<F: ProverField + TwoAdicField>(mat: RowMajorMatrix<F>) -> Vec<Vec<F>> {
+        let height = mat.height();
+        mat.transpose()
+            .values
+            .chunks(height)
+            .map(<[F]>::to_vec)
+            .collect()
+    }
+
     fn run<F: ProverField + TwoAdicField>(
         &self,
         mat: RowMajorMatrix<F>,
         cfg: NttConfig<F>,
     ) -> RowMajorMatrix<F> {
-        let (width, height) = (mat.width(), mat.height());
+        let height = mat.height();
         // A transform of length 1 is the identity, on a coset too.
-        if height <= 1 || width == 0 {
+        if height <= 1 || mat.width() == 0 {
             return mat;
         }
-        let t = mat.transpose();
-        let mut columns: Vec<Vec<F>> = t.values.chunks(height).map(<[F]>::to_vec).collect();
-        drop(t);
-        let ran = match &self.remote {
-            Some(o) => o.fft(&cfg, &mut columns),
-            None => Offload::local_with_tables(0).fft(&cfg, &mut columns),
-        };
-        if let Err(e) = ran {
-            panic!("Offload could not run a DFT of {width} columns of {height}: {e}");
-        }
+        let mut columns = Self::columns(mat);
+        self.fft(&cfg, &mut columns);
         RowMajorMatrix::new(columns.concat(), height).transpose()
     }
 }
@@ -74,5 +89,31 @@ impl<F: ProverField + TwoAdicField> TwoAdicSubgroupDft<F> for OffloadDft {
 
     fn coset_idft_batch(&self, mat: RowMajorMatrix<F>, shift: F) -> RowMajorMatrix<F> {
         self.run(mat, NttConfig::inverse().coset(shift))
+    }
+
+    /// The PCS's main call: interpolate, pad, evaluate on the larger coset, with the columns
+    /// transposed once each way.
+    fn coset_lde_batch(
+        &self,
+        mat: RowMajorMatrix<F>,
+        added_bits: usize,
+        shift: F,
+    ) -> RowMajorMatrix<F> {
+        let height = mat.height();
+        if mat.width() == 0 || height == 0 {
+            return mat;
+        }
+        let mut columns = Self::columns(mat);
+        if height > 1 {
+            self.fft(&NttConfig::inverse(), &mut columns);
+        }
+        let tall = height << added_bits;
+        for c in &mut columns {
+            c.resize(tall, F::ZERO);
+        }
+        if tall > 1 {
+            self.fft(&NttConfig::forward().coset(shift), &mut columns);
+        }
+        RowMajorMatrix::new(columns.concat(), tall).transpose()
     }
 }

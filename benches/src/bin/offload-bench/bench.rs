@@ -17,6 +17,9 @@ pub enum Op {
     Bls,
     /// A Groth16 proof (ours against ark-groth16) of a Poseidon chain of 2^log_n constraints.
     Groth16,
+    /// A STARK proof (Plonky3's Keccak AIR; ours against Plonky3's DFTs in the PCS) of a trace
+    /// of about 2^log_n rows, over --field goldilocks or babybear.
+    Stark,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -247,6 +250,31 @@ fn cases(a: &BenchArgs) -> Result<Vec<Case>> {
                 }
             }
         }
+        Op::Stark => {
+            if a.curve.is_some() || a.fixed_bases {
+                bail!("--op stark takes --field (goldilocks, babybear) and --log-n");
+            }
+            let fields = match a.field.as_deref() {
+                None => vec![Field::Goldilocks, Field::BabyBear],
+                Some(f) => match Field::parse(f) {
+                    Some(f @ (Field::Goldilocks | Field::BabyBear)) => vec![f],
+                    _ => bail!("--op stark: unknown field '{f}' (goldilocks, babybear)"),
+                },
+            };
+            let sizes = if a.log_n.is_empty() {
+                vec![10]
+            } else {
+                a.log_n.clone()
+            };
+            for field in fields {
+                for &log_n in &sizes {
+                    if !(5..=18).contains(&log_n) {
+                        bail!("--log-n {log_n}: STARK traces of 2^5 to 2^18 rows are supported by the bench");
+                    }
+                    v.push(Case::Stark { field, log_n });
+                }
+            }
+        }
         Op::Ntt => {
             if a.curve.is_some() || a.fixed_bases {
                 bail!("--curve and --fixed-bases apply to --op msm; NTT takes --field");
@@ -300,6 +328,9 @@ impl Row {
             }
             Case::Groth16 { curve, .. } => {
                 m.insert("curve".into(), json!(curve.name()));
+            }
+            Case::Stark { field, .. } => {
+                m.insert("field".into(), json!(field.name()));
             }
             Case::Verify { scheme, batch } => {
                 m.insert("policy".into(), json!(scheme.policy()));
