@@ -2,8 +2,10 @@
 //! and coset, many columns at once) on the in-process engine or on an offloadd, with base sets
 //! loaded once and used by reference. [`groth16`] proves with ark-groth16's keys and returns
 //! ark-groth16's proofs, every MSM and FFT of the proof through an [`Offload`]; [`circuits`]
-//! holds the circuit the tests and benchmarks prove.
+//! holds the circuit the tests and benchmarks prove. [`stark::OffloadDft`] is Plonky3's DFT
+//! trait on an [`Offload`]; [`airs`] holds the STARK the tests and benchmarks prove.
 
+pub mod airs;
 pub mod circuits;
 pub mod groth16;
 pub mod offload;

@@ -2,6 +2,7 @@
 //! uses, and a Keccak AIR proved with it in Plonky3's PCS and checked by Plonky3's verifier, on
 //! Goldilocks and BabyBear, in process and through a started daemon.
 
+use offload_prover::airs;
 use offload_prover::stark::OffloadDft;
 use offload_prover::Offload;
 use p3_dft::{Radix2DitParallel, TwoAdicSubgroupDft};
@@ -73,73 +74,6 @@ where
     }
 }
 
-/// A Keccak AIR proof with `dft` in the PCS, checked by Plonky3's verifier; a proof checked
-/// against other public values fails.
-macro_rules! keccak_stark {
-    ($name:ident, $val:ty, $degree:literal, $challenger:ident) => {
-        fn $name(dft: OffloadDft, hashes: usize) {
-            use p3_challenger::{$challenger, HashChallenger};
-            use p3_commit::ExtensionMmcs;
-            use p3_field::extension::BinomialExtensionField;
-            use p3_fri::{FriParameters, TwoAdicFriPcs};
-            use p3_keccak::{Keccak256Hash, KeccakF};
-            use p3_keccak_air::{generate_trace_rows, KeccakAir};
-            use p3_merkle_tree::MerkleTreeMmcs;
-            use p3_symmetric::{
-                CompressionFunctionFromHasher, PaddingFreeSponge, SerializingHasher,
-            };
-            use p3_uni_stark::{prove, verify, StarkConfig};
-
-            type Val = $val;
-            type Challenge = BinomialExtensionField<Val, $degree>;
-            type U64Hash = PaddingFreeSponge<KeccakF, 25, 17, 4>;
-            type FieldHash = SerializingHasher<U64Hash>;
-            type Compress = CompressionFunctionFromHasher<U64Hash, 2, 4>;
-            type ValMmcs = MerkleTreeMmcs<
-                [Val; p3_keccak::VECTOR_LEN],
-                [u64; p3_keccak::VECTOR_LEN],
-                FieldHash,
-                Compress,
-                2,
-                4,
-            >;
-            type ChallengeMmcs = ExtensionMmcs<Val, Challenge, ValMmcs>;
-            type Challenger = $challenger<Val, HashChallenger<u8, Keccak256Hash, 32>>;
-            type Pcs = TwoAdicFriPcs<Val, OffloadDft, ValMmcs, ChallengeMmcs>;
-            type Config = StarkConfig<Pcs, Challenge, Challenger>;
-
-            let u64_hash = U64Hash::new(KeccakF {});
-            let val_mmcs = ValMmcs::new(FieldHash::new(u64_hash), Compress::new(u64_hash), 3);
-            let challenge_mmcs = ChallengeMmcs::new(val_mmcs.clone());
-            let fri = FriParameters::new_benchmark(challenge_mmcs);
-            let inputs: Vec<[u64; 25]> = (0..hashes as u64)
-                .map(|i| std::array::from_fn(|j| i * 1000 + j as u64))
-                .collect();
-            let trace = generate_trace_rows::<Val>(inputs, fri.log_blowup);
-            let pcs = Pcs::new(dft, val_mmcs, fri);
-            let config = Config::new(pcs, Challenger::from_hasher(vec![], Keccak256Hash {}));
-            let proof = prove(&config, &KeccakAir {}, trace, &[]).expect("Plonky3 proves");
-            verify(&config, &KeccakAir {}, &proof, &[]).expect("Plonky3's verifier accepts");
-            assert!(
-                verify(&config, &KeccakAir {}, &proof, &[Val::ONE]).is_err(),
-                "a proof checked against other public values is refused"
-            );
-        }
-    };
-}
-keccak_stark!(
-    goldilocks_keccak,
-    p3_goldilocks::Goldilocks,
-    2,
-    SerializingChallenger64
-);
-keccak_stark!(
-    babybear_keccak,
-    p3_baby_bear::BabyBear,
-    4,
-    SerializingChallenger32
-);
-
 #[test]
 fn offload_dft_equals_plonky3s_on_every_transform() {
     agrees_with_plonky3::<p3_goldilocks::Goldilocks>(&OffloadDft::local());
@@ -148,8 +82,19 @@ fn offload_dft_equals_plonky3s_on_every_transform() {
 
 #[test]
 fn keccak_air_proved_in_process_and_verified_by_plonky3() {
-    goldilocks_keccak(OffloadDft::local(), 4);
-    babybear_keccak(OffloadDft::local(), 4);
+    // Each proves, checks the proof with p3-uni-stark's verifier and that the proof fails
+    // against other public values; the bytes equal those with Plonky3's own DFT.
+    for log_rows in [7, 8] {
+        let n = airs::hashes(log_rows);
+        assert_eq!(
+            airs::goldilocks::prove_with(OffloadDft::local(), n),
+            airs::goldilocks::prove_with(Radix2DitParallel::default(), n)
+        );
+        assert_eq!(
+            airs::babybear::prove_with(OffloadDft::local(), n),
+            airs::babybear::prove_with(Radix2DitParallel::default(), n)
+        );
+    }
 }
 
 #[test]
@@ -173,8 +118,15 @@ fn keccak_air_proved_through_a_daemon() {
         .expect("connects"),
     );
     agrees_with_plonky3::<p3_goldilocks::Goldilocks>(&OffloadDft::on(offload.clone()));
-    goldilocks_keccak(OffloadDft::on(offload.clone()), 2);
-    babybear_keccak(OffloadDft::on(offload.clone()), 2);
+    let n = airs::hashes(7);
+    assert_eq!(
+        airs::goldilocks::prove_with(OffloadDft::on(offload.clone()), n),
+        airs::goldilocks::prove_with(OffloadDft::local(), n)
+    );
+    assert_eq!(
+        airs::babybear::prove_with(OffloadDft::on(offload.clone()), n),
+        airs::babybear::prove_with(OffloadDft::local(), n)
+    );
     drop(offload);
     rt.block_on(running.stop()).expect("stops");
 }
