@@ -1,7 +1,8 @@
 //! A STARK proof: Plonky3's Keccak AIR proved by p3-uni-stark with FRI (the Keccak Merkle
 //! configuration of Plonky3's own example), the PCS's DFT being ours (`OffloadDft`, in process
-//! or through a daemon) or one of Plonky3's. The proof's transcript is deterministic, so every
-//! contender's proof must be the same bytes.
+//! or through a daemon) or one of Plonky3's. Every contender's proof is checked by Plonky3's
+//! verifier, and its trace and quotient commitments must equal ours (the rest of a proof
+//! follows a grinding nonce found by a parallel search, which may differ from run to run).
 
 use crate::{convert, Field, Runner};
 use offload_prover::airs::{babybear, goldilocks, hashes};

@@ -1,7 +1,9 @@
 //! The STARK the tests and benchmarks prove: Plonky3's Keccak AIR with FRI and Keccak Merkle
 //! trees (the configuration of Plonky3's own Keccak example), on Goldilocks and BabyBear, with
-//! whichever DFT the PCS is given. The transcript is deterministic, so two DFTs that compute
-//! the same transforms give the same proof bytes.
+//! whichever DFT the PCS is given. Until the prover's first grinding (a parallel search, whose
+//! nonce may differ from run to run) the transcript is deterministic: two DFTs that compute
+//! the same transforms commit to the same trace and quotient, and those commitments are what
+//! [`goldilocks::prove_with`] and [`babybear::prove_with`] return.
 //!
 //! These functions panic when proving or verifying fails: they are test and benchmark
 //! workloads, where a failed proof is a failed run.
@@ -45,8 +47,8 @@ macro_rules! keccak_stark {
             type Challenger = $challenger<Val, HashChallenger<u8, Keccak256Hash, 32>>;
 
             /// Prove `hashes` Keccak permutations with `dft` in the PCS and check the proof with
-            /// Plonky3's verifier (and that it fails against other public values); the proof
-            /// as JSON.
+            /// Plonky3's verifier (and that it fails against other public values); the proof's
+            /// trace and quotient commitments as JSON (the rest follows a grinding nonce).
             pub fn prove_with<D: TwoAdicSubgroupDft<Val>>(dft: D, hashes: usize) -> Vec<u8> {
                 let u64_hash = U64Hash::new(KeccakF {});
                 let val_mmcs = ValMmcs::new(FieldHash::new(u64_hash), Compress::new(u64_hash), 3);
@@ -67,7 +69,7 @@ macro_rules! keccak_stark {
                     verify(&config, &KeccakAir {}, &proof, &[Val::ONE]).is_err(),
                     "a proof checked against other public values is refused"
                 );
-                serde_json::to_vec(&proof).expect("a proof serializes")
+                serde_json::to_vec(&proof.commitments).expect("commitments serialize")
             }
         }
     };

@@ -83,7 +83,8 @@ fn offload_dft_equals_plonky3s_on_every_transform() {
 #[test]
 fn keccak_air_proved_in_process_and_verified_by_plonky3() {
     // Each proves, checks the proof with p3-uni-stark's verifier and that the proof fails
-    // against other public values; the bytes equal those with Plonky3's own DFT.
+    // against other public values; its trace and quotient commitments equal those made with
+    // Plonky3's own DFT.
     for log_rows in [7, 8] {
         let n = airs::hashes(log_rows);
         assert_eq!(
