@@ -6,12 +6,10 @@
 use crate::{Curve, Runner};
 use ark_ff::UniformRand;
 use ark_groth16::{Groth16, Proof, ProvingKey};
-use ark_relations::r1cs::{
-    ConstraintMatrices, ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode,
-};
+use ark_relations::r1cs::{ConstraintMatrices, SynthesisMode};
 use ark_serialize::CanonicalSerialize;
 use offload_prover::circuits::PoseidonChain;
-use offload_prover::groth16::{prove_timed, LoadedKey, ProverPairing};
+use offload_prover::groth16::{prove_timed, synthesize, LoadedKey, ProverPairing};
 use offload_prover::Offload;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -125,16 +123,10 @@ where
 {
     fn new(inst: Arc<Instance<E>>, keep_matrices: bool) -> Self {
         let matrices = keep_matrices.then(|| {
-            let cs = ConstraintSystem::new_ref();
-            cs.set_optimization_goal(OptimizationGoal::Constraints);
-            cs.set_mode(SynthesisMode::Setup);
-            inst.chain
-                .clone()
-                .generate_constraints(cs.clone())
+            let s = synthesize(inst.chain.clone(), SynthesisMode::Setup)
                 .expect("the circuit synthesizes");
-            cs.finalize();
-            let m = cs.to_matrices().expect("setup mode keeps matrices");
-            (m, cs.num_instance_variables(), cs.num_constraints())
+            let m = s.matrices.expect("setup mode keeps matrices");
+            (m, s.num_inputs, s.num_constraints)
         });
         Self {
             inst,
@@ -159,24 +151,14 @@ where
         let proof = match &self.matrices {
             None => Groth16::<E>::create_proof_with_reduction(i.chain.clone(), &i.pk, i.r, i.s),
             Some((m, inputs, constraints)) => {
-                let cs = ConstraintSystem::new_ref();
-                cs.set_optimization_goal(OptimizationGoal::Constraints);
-                cs.set_mode(SynthesisMode::Prove {
-                    construct_matrices: false,
-                });
-                i.chain
-                    .clone()
-                    .generate_constraints(cs.clone())
-                    .expect("the circuit synthesizes");
-                cs.finalize();
-                let full = {
-                    let inner = cs.borrow().expect("a live constraint system");
-                    [
-                        inner.instance_assignment.as_slice(),
-                        inner.witness_assignment.as_slice(),
-                    ]
-                    .concat()
-                };
+                let full = synthesize(
+                    i.chain.clone(),
+                    SynthesisMode::Prove {
+                        construct_matrices: false,
+                    },
+                )
+                .expect("the circuit synthesizes")
+                .assignment;
                 Groth16::<E>::create_proof_with_reduction_and_matrices(
                     &i.pk,
                     i.r,

@@ -95,18 +95,51 @@ impl<E: ProverPairing> LoadedKey<E> {
         mut self,
         circuit: C,
     ) -> Result<Self, ProverError> {
-        let cs = ConstraintSystem::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Setup);
-        circuit.generate_constraints(cs.clone())?;
-        cs.finalize();
+        let s = synthesize(circuit, SynthesisMode::Setup)?;
         self.shape = Some(Shape {
-            matrices: cs.to_matrices().ok_or(SynthesisError::MissingCS)?,
-            num_inputs: cs.num_instance_variables(),
-            num_constraints: cs.num_constraints(),
+            matrices: s.matrices.ok_or(SynthesisError::MissingCS)?,
+            num_inputs: s.num_inputs,
+            num_constraints: s.num_constraints,
         });
         Ok(self)
     }
+}
+
+/// A circuit synthesized as ark-groth16's prover does it (fewest constraints), in `mode`.
+pub struct Synthesis<F: PrimeField> {
+    /// The constraint matrices, unless `mode` left them out.
+    pub matrices: Option<ConstraintMatrices<F>>,
+    pub num_inputs: usize,
+    pub num_constraints: usize,
+    /// The instance assignment (its leading one first), then the witness.
+    pub assignment: Vec<F>,
+}
+
+/// Synthesize `circuit`: `SynthesisMode::Setup` for its matrices, `Prove { construct_matrices:
+/// false }` for its assignment alone, `Prove { construct_matrices: true }` for both.
+pub fn synthesize<F: PrimeField, C: ConstraintSynthesizer<F>>(
+    circuit: C,
+    mode: SynthesisMode,
+) -> Result<Synthesis<F>, ProverError> {
+    let cs = ConstraintSystem::new_ref();
+    cs.set_optimization_goal(OptimizationGoal::Constraints);
+    cs.set_mode(mode);
+    circuit.generate_constraints(cs.clone())?;
+    cs.finalize();
+    let assignment = {
+        let inner = cs.borrow().ok_or(SynthesisError::MissingCS)?;
+        [
+            inner.instance_assignment.as_slice(),
+            inner.witness_assignment.as_slice(),
+        ]
+        .concat()
+    };
+    Ok(Synthesis {
+        matrices: cs.to_matrices(),
+        num_inputs: cs.num_instance_variables(),
+        num_constraints: cs.num_constraints(),
+        assignment,
+    })
 }
 
 /// A proof of `circuit`'s satisfaction with randomness (r, s), equal to ark-groth16's
@@ -141,20 +174,11 @@ pub fn prove_timed<E: ProverPairing, C: ConstraintSynthesizer<E::ScalarField>>(
     s: E::ScalarField,
 ) -> Result<(Proof<E>, Phases), ProverError> {
     let t0 = Instant::now();
-    let cs = ConstraintSystem::new_ref();
-    cs.set_optimization_goal(OptimizationGoal::Constraints);
-    if key.shape.is_some() {
-        cs.set_mode(SynthesisMode::Prove {
-            construct_matrices: false,
-        });
-    }
-    circuit.generate_constraints(cs.clone())?;
-    cs.finalize();
-    let num_inputs = cs.num_instance_variables();
-    let num_constraints = cs.num_constraints();
-    let built;
-    let (matrices, num_inputs, num_constraints) = match &key.shape {
-        Some(shape) => {
+    let construct_matrices = key.shape.is_none();
+    let synthesis = synthesize(circuit, SynthesisMode::Prove { construct_matrices })?;
+    let (num_inputs, num_constraints) = (synthesis.num_inputs, synthesis.num_constraints);
+    let matrices = match (&key.shape, &synthesis.matrices) {
+        (Some(shape), _) => {
             if (num_inputs, num_constraints) != (shape.num_inputs, shape.num_constraints) {
                 return Err(ProverError::Shape {
                     inputs: num_inputs,
@@ -163,26 +187,16 @@ pub fn prove_timed<E: ProverPairing, C: ConstraintSynthesizer<E::ScalarField>>(
                     key_constraints: shape.num_constraints,
                 });
             }
-            (&shape.matrices, num_inputs, num_constraints)
+            &shape.matrices
         }
-        None => {
-            built = cs.to_matrices().ok_or(SynthesisError::MissingCS)?;
-            (&built, num_inputs, num_constraints)
-        }
+        (None, Some(built)) => built,
+        (None, None) => return Err(SynthesisError::MissingCS.into()),
     };
-    let full: Vec<E::ScalarField> = {
-        let inner = cs.borrow().ok_or(SynthesisError::MissingCS)?;
-        [
-            inner.instance_assignment.as_slice(),
-            inner.witness_assignment.as_slice(),
-        ]
-        .concat()
-    };
-    drop(cs);
+    let full = &synthesis.assignment;
     let t1 = Instant::now();
-    let h = witness_map(offload, matrices, num_inputs, num_constraints, &full)?;
+    let h = witness_map(offload, matrices, num_inputs, num_constraints, full)?;
     let t2 = Instant::now();
-    let proof = assemble(offload, key, r, s, &h, &full, num_inputs)?;
+    let proof = assemble(offload, key, r, s, &h, full, num_inputs)?;
     let phases = Phases {
         synthesis: t1 - t0,
         witness_map: t2 - t1,
