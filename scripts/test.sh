@@ -76,6 +76,8 @@ $bin/offload bench --op ntt --log-n 12 --reps 2 --compare --format table
 $bin/offload bench --op groth16 --curve bls12-381 --log-n 10 --reps 2 --compare --format table
 # STARK proofs (Plonky3's Keccak AIR) with our DFT and Plonky3's: verified, the same commitments.
 $bin/offload bench --op stark --log-n 8 --reps 1 --compare --format table
+# A trace matrix transformed in place and extended, against Plonky3's DFTs on the same matrix.
+$bin/offload bench --op lde --log-n 10 --width 8,37 --reps 2 --compare --format table
 # The GPU path with its kernels emulated on the host (no GPU here): results checked against
 # the CPU and the peers; --backend cuda says why it cannot run.
 $bin/offload-bench --backend cuda-emulated --op msm --curve bn254 \
@@ -100,6 +102,8 @@ target/ci/offload bench --backend remote --addr "unix:$work/offload.sock" \
   --op groth16 --log-n 10 --reps 2 --compare --format table
 target/ci/offload bench --backend remote --addr "unix:$work/offload.sock" \
   --op stark --field babybear --log-n 8 --reps 1 --compare --format table
+target/ci/offload bench --backend remote --addr "unix:$work/offload.sock" \
+  --op ntt-rows --field goldilocks --log-n 8 --width 5 --reps 1 --compare --format table
 python3 examples/python/client.py "unix:$work/offload.sock"
 python3 examples/python/reflect.py "unix:$work/offload.sock"
 kill "$daemon"

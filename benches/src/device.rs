@@ -99,6 +99,12 @@ pub fn runner(case: Case, backend: Arc<dyn Backend>) -> Result<Box<dyn Runner>, 
         Case::Groth16 { .. } | Case::Stark { .. } => {
             return Err("provers run on the CPU or through a daemon (--backend cpu|remote)".into())
         }
+        Case::Rows { .. } => {
+            return Err(
+                "row-major matrices run on the CPU or through a daemon (--backend cpu|remote)"
+                    .into(),
+            )
+        }
     };
     if !backend.accepts(&job) {
         return Err(format!("{} does not take {case}", backend.name()));

@@ -82,6 +82,14 @@ pub enum Case {
         field: Field,
         log_n: u32,
     },
+    /// A matrix of 2^log_n rows of `width` columns stored row by row, every column
+    /// transformed (`dft_batch`), or extended by 2 onto a coset (`lde`: `coset_lde_batch`).
+    Rows {
+        field: Field,
+        log_n: u32,
+        width: usize,
+        lde: bool,
+    },
 }
 
 impl Case {
@@ -92,6 +100,8 @@ impl Case {
             Case::Verify { scheme, .. } => scheme.name(),
             Case::Groth16 { .. } => "groth16",
             Case::Stark { .. } => "stark",
+            Case::Rows { lde: false, .. } => "ntt-rows",
+            Case::Rows { lde: true, .. } => "lde",
         }
     }
     /// log2 of the size (for a batch, of its length rounded down), for plots.
@@ -100,7 +110,8 @@ impl Case {
             Case::Msm { log_n, .. }
             | Case::Ntt { log_n, .. }
             | Case::Groth16 { log_n, .. }
-            | Case::Stark { log_n, .. } => log_n,
+            | Case::Stark { log_n, .. }
+            | Case::Rows { log_n, .. } => log_n,
             Case::Verify { batch, .. } => batch.max(1).ilog2(),
         }
     }
@@ -108,6 +119,7 @@ impl Case {
     pub fn n(&self) -> u64 {
         match *self {
             Case::Verify { batch, .. } => batch as u64,
+            Case::Rows { width, .. } => (width as u64) << self.log_n(),
             _ => 1u64 << self.log_n(),
         }
     }
@@ -132,6 +144,12 @@ impl fmt::Display for Case {
             }
             Case::Groth16 { curve, log_n } => write!(f, "groth16 {} 2^{log_n}", curve.name()),
             Case::Stark { field, log_n } => write!(f, "stark keccak {} 2^{log_n}", field.name()),
+            Case::Rows {
+                field,
+                log_n,
+                width,
+                ..
+            } => write!(f, "{} {} 2^{log_n} x {width}", self.op(), field.name()),
         }
     }
 }
@@ -161,6 +179,15 @@ pub fn runners(case: Case, compare: bool) -> Vec<Box<dyn Runner>> {
         Case::Groth16 { curve, log_n } => groth16::runners(curve, log_n, compare),
         Case::Stark { field, log_n } => {
             stark::runners(field, log_n, ("cpu", stark::OffloadDft::local()), compare)
+        }
+        Case::Rows {
+            field,
+            log_n,
+            width,
+            lde,
+        } => {
+            let local = std::sync::Arc::new(offload_prover::Offload::local_with_tables(0));
+            ntt::rows_runners(field, log_n, width, lde, ("cpu", local), compare)
         }
     }
 }

@@ -5,12 +5,14 @@ use crate::convert;
 use crate::{Field, Runner};
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
 use offload_engine::ntt::{self, NttConfig, NttField};
+use offload_prover::{Offload, ProverField};
 use p3_dft::{Radix2Bowers, Radix2DFTSmallBatch, Radix2DitParallel, TwoAdicSubgroupDft};
 use p3_field::{PrimeField64, TwoAdicField};
 use p3_matrix::dense::RowMajorMatrix;
 use p3_matrix::Matrix;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
+use std::sync::Arc;
 
 pub fn inputs<F: NttField>(n: usize, seed: u64) -> Vec<F> {
     let mut r = ChaCha20Rng::seed_from_u64(seed);
@@ -178,4 +180,141 @@ pub fn runners(field: Field, log_n: u32, compare: bool) -> Vec<Box<dyn Runner>> 
             v
         }
     }
+}
+
+/// A trace as a STARK prover holds it: `2^log_n` rows of `width` columns, row by row.
+pub fn matrix<F: NttField>(log_n: u32, width: usize) -> Vec<F> {
+    inputs::<F>(width << log_n, 0x0ff1_0ad3 + log_n as u64 + width as u64)
+}
+
+/// The blowup of the `lde` case: Plonky3's FRI configurations extend by 2.
+pub const LDE_ADDED_BITS: u32 = 1;
+
+/// A row-major matrix transformed whole, as `dft_batch` (forward, natural order) or as the
+/// PCS's `coset_lde_batch` (`lde`: interpolate, extend by 2, evaluate on the field's
+/// generator's coset): ours (`ours`: a name and where it runs, the engine in this process or
+/// a daemon, through the prover's adapter), then Plonky3's DFTs on the same matrix.
+pub fn rows_runners(
+    field: Field,
+    log_n: u32,
+    width: usize,
+    lde: bool,
+    ours: (&str, Arc<Offload>),
+    compare: bool,
+) -> Vec<Box<dyn Runner>> {
+    match field {
+        Field::BabyBear => {
+            type F = p3_baby_bear::BabyBear;
+            let input = matrix::<F>(log_n, width);
+            let big = (1usize << log_n) << LDE_ADDED_BITS;
+            let mut v = vec![rows_ours(ours, input.clone(), width, lde)];
+            if compare {
+                let rec = p3_monty_31::dft::RecursiveDft::<F>::new(big);
+                v.push(rows_p3(
+                    "peer:plonky3-recursive-dft",
+                    rec,
+                    &input,
+                    width,
+                    lde,
+                ));
+                let sb = Radix2DFTSmallBatch::<F>::new(big);
+                v.push(rows_p3(
+                    "peer:plonky3-radix2-small-batch",
+                    sb,
+                    &input,
+                    width,
+                    lde,
+                ));
+                let dp = Radix2DitParallel::<F>::default();
+                v.push(rows_p3(
+                    "peer:plonky3-radix2-dit-parallel",
+                    dp,
+                    &input,
+                    width,
+                    lde,
+                ));
+            }
+            v
+        }
+        Field::Goldilocks => {
+            type F = p3_goldilocks::Goldilocks;
+            let input = matrix::<F>(log_n, width);
+            let big = (1usize << log_n) << LDE_ADDED_BITS;
+            let mut v = vec![rows_ours(ours, input.clone(), width, lde)];
+            if compare {
+                let sb = Radix2DFTSmallBatch::<F>::new(big);
+                v.push(rows_p3(
+                    "peer:plonky3-radix2-small-batch",
+                    sb,
+                    &input,
+                    width,
+                    lde,
+                ));
+                let dp = Radix2DitParallel::<F>::default();
+                v.push(rows_p3(
+                    "peer:plonky3-radix2-dit-parallel",
+                    dp,
+                    &input,
+                    width,
+                    lde,
+                ));
+                v.push(rows_p3(
+                    "peer:plonky3-radix2-bowers",
+                    Radix2Bowers,
+                    &input,
+                    width,
+                    lde,
+                ));
+            }
+            v
+        }
+        Field::Bn254 | Field::Bls12_381 => Vec::new(),
+    }
+}
+
+fn rows_ours<F: ProverField + PrimeField64>(
+    (name, offload): (&str, Arc<Offload>),
+    input: Vec<F>,
+    width: usize,
+    lde: bool,
+) -> Box<dyn Runner> {
+    boxed(
+        name,
+        input,
+        move |d: &mut Vec<F>| {
+            if lde {
+                let g = F::GENERATOR;
+                *d = offload
+                    .lde_rows(d, width, LDE_ADDED_BITS, g)
+                    .expect("the LDE of a trace");
+            } else {
+                offload
+                    .fft_rows(&NttConfig::forward(), d, width)
+                    .expect("the DFT of a trace");
+            }
+        },
+        p3_digest::<F>,
+    )
+}
+
+fn rows_p3<F, D>(name: &str, dft: D, input: &[F], width: usize, lde: bool) -> Box<dyn Runner>
+where
+    F: TwoAdicField + PrimeField64,
+    D: TwoAdicSubgroupDft<F> + 'static,
+{
+    boxed(
+        name,
+        input.to_vec(),
+        move |d: &mut Vec<F>| {
+            let m = RowMajorMatrix::new(std::mem::take(d), width);
+            *d = if lde {
+                dft.coset_lde_batch(m, LDE_ADDED_BITS as usize, F::GENERATOR)
+                    .to_row_major_matrix()
+                    .values
+            } else {
+                dft.dft_batch(m).to_row_major_matrix().values
+            };
+        },
+        p3_digest::<F>,
+    )
 }

@@ -170,6 +170,19 @@ pub fn runner(case: Case, target: &Target) -> Result<Box<dyn Runner>, String> {
                 .pop()
                 .ok_or_else(|| format!("no STARK over {field}"));
         }
+        Case::Rows {
+            field,
+            log_n,
+            width,
+            lde,
+        } => {
+            let offload = offload_prover::Offload::connect(&target.addr, &target.options)
+                .map_err(|e| e.to_string())?;
+            let ours = ("remote", Arc::new(offload));
+            return crate::ntt::rows_runners(field, log_n, width, lde, ours, false)
+                .pop()
+                .ok_or_else(|| format!("no row-major transforms over {field}"));
+        }
         _ => {}
     }
     let rt = Arc::new(
@@ -238,7 +251,9 @@ pub fn runner(case: Case, target: &Target) -> Result<Box<dyn Runner>, String> {
             };
             Call::Ntt { field, column }
         }
-        Case::Groth16 { .. } | Case::Stark { .. } => unreachable!("answered above"),
+        Case::Groth16 { .. } | Case::Stark { .. } | Case::Rows { .. } => {
+            unreachable!("answered above")
+        }
         Case::Verify {
             scheme: Scheme::Ed25519(policy),
             batch,

@@ -49,6 +49,22 @@ fn stark_proofs_agree_whichever_dft_the_pcs_has() {
 }
 
 #[test]
+fn row_major_matrices_agree_with_plonky3s_dfts() {
+    for field in [Field::Goldilocks, Field::BabyBear] {
+        for (log_n, width) in [(1, 3), (9, 8), (10, 37)] {
+            for lde in [false, true] {
+                all_agree(Case::Rows {
+                    field,
+                    log_n,
+                    width,
+                    lde,
+                });
+            }
+        }
+    }
+}
+
+#[test]
 fn ntt_peers_agree() {
     for field in Field::ALL {
         for log_n in [1, 11] {

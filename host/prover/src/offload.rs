@@ -5,8 +5,9 @@
 use crate::ProverError;
 use ark_ec::short_weierstrass::{Affine, Projective};
 use offload_client::{Client, ClientCurve, ClientField, ConnectOptions};
+use offload_engine::cancel::Cancel;
 use offload_engine::msm::{FixedBaseTable, MsmCurve};
-use offload_engine::ntt::{Domain, NttConfig, NttField};
+use offload_engine::ntt::{self, Domain, NttConfig, NttField};
 use std::sync::{Arc, Mutex};
 
 /// A group the prover's MSMs run in: the engine's arithmetic and the wire's encodings.
@@ -153,6 +154,68 @@ impl Offload {
         }
     }
 
+    /// The same transform of every column of a matrix stored row by row (`width` elements a
+    /// row; the height a power of two), in place. The engine transforms the rows where they
+    /// are; a daemon takes columns, so the matrix is transposed there and back.
+    pub fn fft_rows<F: ProverField>(
+        &self,
+        cfg: &NttConfig<F>,
+        values: &mut [F],
+        width: usize,
+    ) -> Result<(), ProverError> {
+        if values.is_empty() {
+            return Ok(());
+        }
+        let height = values.len().checked_div(width).unwrap_or(0);
+        match self {
+            Offload::Local { .. } => Domain::<F>::for_len(height)
+                .and_then(|d| d.ntt_rows(values, width, cfg, &Cancel::never()))
+                .map_err(|e| ProverError::Engine(e.to_string())),
+            Offload::Remote(_) => {
+                check_rows(values.len(), height, width)?;
+                let mut columns = to_columns(values, height, width);
+                self.fft(cfg, &mut columns)?;
+                from_columns(&columns, values, width);
+                Ok(())
+            }
+        }
+    }
+
+    /// The low-degree extension of every column of a matrix stored row by row: interpolated
+    /// over the subgroup of its height, evaluated on `shift` times the subgroup
+    /// `2^added_bits` times larger (Plonky3's `coset_lde_batch`), returned row by row.
+    pub fn lde_rows<F: ProverField>(
+        &self,
+        values: &[F],
+        width: usize,
+        added_bits: u32,
+        shift: F,
+    ) -> Result<Vec<F>, ProverError> {
+        match self {
+            Offload::Local { .. } => {
+                ntt::lde_rows(values, width, added_bits, shift, &Cancel::never())
+                    .map_err(|e| ProverError::Engine(e.to_string()))
+            }
+            Offload::Remote(_) => {
+                if values.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let height = values.len().checked_div(width).unwrap_or(0);
+                check_rows(values.len(), height, width)?;
+                let mut columns = to_columns(values, height, width);
+                self.fft(&NttConfig::inverse(), &mut columns)?;
+                let tall = height << added_bits;
+                for c in &mut columns {
+                    c.resize(tall, F::zero());
+                }
+                self.fft(&NttConfig::forward().coset(shift), &mut columns)?;
+                let mut out = vec![F::zero(); tall * width];
+                from_columns(&columns, &mut out, width);
+                Ok(out)
+            }
+        }
+    }
+
     /// The same transform of every column (all of one power-of-two length), in place.
     pub fn fft<F: ProverField>(
         &self,
@@ -196,6 +259,33 @@ impl Offload {
                 }
                 Ok(())
             }
+        }
+    }
+}
+
+fn check_rows(len: usize, height: usize, width: usize) -> Result<(), ProverError> {
+    if height.checked_mul(width) != Some(len) {
+        return Err(ProverError::Length {
+            what: "matrix",
+            got: len,
+            want: height.saturating_mul(width),
+        });
+    }
+    Ok(())
+}
+
+/// The columns of a row-major matrix.
+fn to_columns<F: Copy>(values: &[F], height: usize, width: usize) -> Vec<Vec<F>> {
+    (0..width)
+        .map(|c| (0..height).map(|r| values[r * width + c]).collect())
+        .collect()
+}
+
+/// Columns back into a row-major matrix of `width`.
+fn from_columns<F: Copy>(columns: &[Vec<F>], out: &mut [F], width: usize) {
+    for (c, col) in columns.iter().enumerate() {
+        for (r, &x) in col.iter().enumerate() {
+            out[r * width + c] = x;
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Plonky3's DFT trait backed by Offload, for a STARK prover's PCS (`TwoAdicFriPcs::new(dft,
 //! …)`): the trace's low-degree extension and the quotient's transforms then run on the engine
 //! or on a daemon. Plonky3 keeps matrices row-major (a row per point, a column per
-//! polynomial); Offload transforms columns, so each call transposes in and out.
+//! polynomial); the engine transforms them where they are, many columns per instruction; a
+//! daemon takes columns, so a remote call transposes in and out.
 //!
 //! Plonky3's trait has no error path: a transform the daemon refuses or a connection lost
 //! mid-proof panics with the reason, as a prover cannot go on without the transform.
@@ -12,7 +13,7 @@ use p3_dft::TwoAdicSubgroupDft;
 use p3_field::TwoAdicField;
 use p3_matrix::dense::RowMajorMatrix;
 use p3_matrix::Matrix;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Where the DFTs run; the default is the engine in this process.
 #[derive(Clone, Default)]
@@ -33,42 +34,28 @@ impl OffloadDft {
         }
     }
 
-    fn fft<F: ProverField + TwoAdicField>(&self, cfg: &NttConfig<F>, columns: &mut [Vec<F>]) {
-        let ran = match &self.remote {
-            Some(o) => o.fft(cfg, columns),
-            None => Offload::local_with_tables(0).fft(cfg, columns),
-        };
-        if let Err(e) = ran {
-            let height = columns.first().map_or(0, Vec::len);
-            panic!(
-                "Offload could not run a DFT of {} columns of {height}: {e}",
-                columns.len()
-            );
+    fn offload(&self) -> &Offload {
+        static LOCAL: OnceLock<Offload> = OnceLock::new();
+        match &self.remote {
+            Some(o) => o,
+            None => LOCAL.get_or_init(|| Offload::local_with_tables(0)),
         }
-    }
-
-    fn columns<F: ProverField + TwoAdicField>(mat: RowMajorMatrix<F>) -> Vec<Vec<F>> {
-        let height = mat.height();
-        mat.transpose()
-            .values
-            .chunks(height)
-            .map(<[F]>::to_vec)
-            .collect()
     }
 
     fn run<F: ProverField + TwoAdicField>(
         &self,
-        mat: RowMajorMatrix<F>,
+        mut mat: RowMajorMatrix<F>,
         cfg: NttConfig<F>,
     ) -> RowMajorMatrix<F> {
-        let height = mat.height();
+        let (height, width) = (mat.height(), mat.width());
         // A transform of length 1 is the identity, on a coset too.
-        if height <= 1 || mat.width() == 0 {
+        if height <= 1 || width == 0 {
             return mat;
         }
-        let mut columns = Self::columns(mat);
-        self.fft(&cfg, &mut columns);
-        RowMajorMatrix::new(columns.concat(), height).transpose()
+        if let Err(e) = self.offload().fft_rows(&cfg, &mut mat.values, width) {
+            panic!("Offload could not run a DFT of {width} columns of {height}: {e}");
+        }
+        mat
     }
 }
 
@@ -91,29 +78,24 @@ impl<F: ProverField + TwoAdicField> TwoAdicSubgroupDft<F> for OffloadDft {
         self.run(mat, NttConfig::inverse().coset(shift))
     }
 
-    /// The PCS's main call: interpolate, pad, evaluate on the larger coset, with the columns
-    /// transposed once each way.
+    /// The PCS's main call: interpolate, pad, evaluate on the larger coset, in one pass over
+    /// each strip of columns on the engine.
     fn coset_lde_batch(
         &self,
         mat: RowMajorMatrix<F>,
         added_bits: usize,
         shift: F,
     ) -> RowMajorMatrix<F> {
-        let height = mat.height();
-        if mat.width() == 0 || height == 0 {
+        let (height, width) = (mat.height(), mat.width());
+        if width == 0 || height == 0 {
             return mat;
         }
-        let mut columns = Self::columns(mat);
-        if height > 1 {
-            self.fft(&NttConfig::inverse(), &mut columns);
+        let bits = u32::try_from(added_bits).unwrap_or(u32::MAX);
+        match self.offload().lde_rows(&mat.values, width, bits, shift) {
+            Ok(values) => RowMajorMatrix::new(values, width),
+            Err(e) => panic!(
+                "Offload could not extend {width} columns of {height} by 2^{added_bits}: {e}"
+            ),
         }
-        let tall = height << added_bits;
-        for c in &mut columns {
-            c.resize(tall, F::ZERO);
-        }
-        if tall > 1 {
-            self.fft(&NttConfig::forward().coset(shift), &mut columns);
-        }
-        RowMajorMatrix::new(columns.concat(), tall).transpose()
     }
 }

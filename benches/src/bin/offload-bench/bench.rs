@@ -20,6 +20,12 @@ pub enum Op {
     /// A STARK proof (Plonky3's Keccak AIR; ours against Plonky3's DFTs in the PCS) of a trace
     /// of about 2^log_n rows, over --field goldilocks or babybear.
     Stark,
+    /// A trace matrix (2^log_n rows of --width columns, row by row, --field goldilocks or
+    /// babybear) transformed column by column, as Plonky3's `dft_batch`.
+    NttRows,
+    /// The same matrix's low-degree extension by 2 onto a coset, as a STARK prover's PCS
+    /// takes it (Plonky3's `coset_lde_batch`).
+    Lde,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -42,6 +48,10 @@ pub struct BenchArgs {
     /// log2 of the size; a comma-separated list runs each.
     #[arg(long = "log-n", value_delimiter = ',')]
     log_n: Vec<u32>,
+    /// Columns of the matrix for --op ntt-rows and lde; a comma-separated list runs each
+    /// (default 8 and 256).
+    #[arg(long, value_delimiter = ',')]
+    width: Vec<usize>,
     /// Signatures per batch for signature ops; a comma-separated list runs each.
     #[arg(long, value_delimiter = ',')]
     batch: Vec<usize>,
@@ -123,6 +133,9 @@ fn cases(a: &BenchArgs) -> Result<Vec<Case>> {
         }
         return Ok(default_suite());
     };
+    if !a.width.is_empty() && !matches!(op, Op::NttRows | Op::Lde) {
+        bail!("--width applies to --op ntt-rows and lde");
+    }
     let signature_op = matches!(op, Op::Ed25519 | Op::Ecdsa | Op::Schnorr | Op::Bls);
     if !signature_op && (!a.batch.is_empty() || a.policy.is_some()) {
         bail!("--batch and --policy apply to signature ops (--op ed25519, ecdsa, schnorr, bls)");
@@ -275,6 +288,45 @@ fn cases(a: &BenchArgs) -> Result<Vec<Case>> {
                 }
             }
         }
+        Op::NttRows | Op::Lde => {
+            let name = if op == Op::Lde { "lde" } else { "ntt-rows" };
+            if a.curve.is_some() || a.fixed_bases {
+                bail!("--op {name} takes --field (goldilocks, babybear), --log-n and --width");
+            }
+            let fields = match a.field.as_deref() {
+                None => vec![Field::Goldilocks, Field::BabyBear],
+                Some(f) => match Field::parse(f) {
+                    Some(f @ (Field::Goldilocks | Field::BabyBear)) => vec![f],
+                    _ => bail!("--op {name}: unknown field '{f}' (goldilocks, babybear)"),
+                },
+            };
+            let sizes = if a.log_n.is_empty() {
+                vec![16]
+            } else {
+                a.log_n.clone()
+            };
+            let widths = if a.width.is_empty() {
+                vec![8, 256]
+            } else {
+                a.width.clone()
+            };
+            for field in fields {
+                for &log_n in &sizes {
+                    for &width in &widths {
+                        // Bounded so that the matrix and its extension stay within a few GiB.
+                        if !(1..=24).contains(&log_n) || width == 0 || (width << log_n) > 1 << 28 {
+                            bail!("--op {name}: 2^1 to 2^24 rows of 1 or more columns, 2^28 elements at most");
+                        }
+                        v.push(Case::Rows {
+                            field,
+                            log_n,
+                            width,
+                            lde: op == Op::Lde,
+                        });
+                    }
+                }
+            }
+        }
         Op::Ntt => {
             if a.curve.is_some() || a.fixed_bases {
                 bail!("--curve and --fixed-bases apply to --op msm; NTT takes --field");
@@ -331,6 +383,10 @@ impl Row {
             }
             Case::Stark { field, .. } => {
                 m.insert("field".into(), json!(field.name()));
+            }
+            Case::Rows { field, width, .. } => {
+                m.insert("field".into(), json!(field.name()));
+                m.insert("width".into(), json!(width));
             }
             Case::Verify { scheme, batch } => {
                 m.insert("policy".into(), json!(scheme.policy()));

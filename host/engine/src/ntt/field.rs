@@ -74,6 +74,28 @@ pub trait NttField:
         }
     }
 
+    /// (lo[i], hi[i]) ← (lo[i] + hi[i]·t, lo[i] − hi[i]·t), one twiddle for the whole run: a
+    /// Cooley–Tukey butterfly between two runs of rows of a matrix.
+    #[inline]
+    fn ct_run(lo: &mut [Self], hi: &mut [Self], t: Self) {
+        for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
+            let (x, y) = (*a, *b * t);
+            *a = x + y;
+            *b = x - y;
+        }
+    }
+
+    /// (lo[i], hi[i]) ← (lo[i] + hi[i], (lo[i] − hi[i])·t): a Gentleman–Sande butterfly
+    /// between two runs of rows.
+    #[inline]
+    fn gs_run(lo: &mut [Self], hi: &mut [Self], t: Self) {
+        for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
+            let (x, y) = (*a, *b);
+            *a = x + y;
+            *b = (x - y) * t;
+        }
+    }
+
     /// One decimation-in-frequency layer of half-size `h` over `a` (blocks of 2h), `w` the
     /// layer's h factors.
     #[inline]
@@ -198,6 +220,48 @@ macro_rules! p3_ntt_field {
                     let x = *a;
                     *a = x + t;
                     *b = x - t;
+                }
+            }
+
+            #[inline]
+            fn ct_run(lo: &mut [Self], hi: &mut [Self], t: Self) {
+                type P = <$f as P3Field>::Packing;
+                let (lp, ls) = P::pack_slice_with_suffix_mut(lo);
+                let (hp, hs) = P::pack_slice_with_suffix_mut(hi);
+                if t == <$f>::ONE {
+                    for (a, b) in lp.iter_mut().zip(hp.iter_mut()) {
+                        (*a, *b) = (*a + *b, *a - *b);
+                    }
+                } else {
+                    let tp = P::from(t);
+                    for (a, b) in lp.iter_mut().zip(hp.iter_mut()) {
+                        let y = *b * tp;
+                        (*a, *b) = (*a + y, *a - y);
+                    }
+                }
+                for (a, b) in ls.iter_mut().zip(hs.iter_mut()) {
+                    let y = *b * t;
+                    (*a, *b) = (*a + y, *a - y);
+                }
+            }
+
+            #[inline]
+            fn gs_run(lo: &mut [Self], hi: &mut [Self], t: Self) {
+                type P = <$f as P3Field>::Packing;
+                let (lp, ls) = P::pack_slice_with_suffix_mut(lo);
+                let (hp, hs) = P::pack_slice_with_suffix_mut(hi);
+                if t == <$f>::ONE {
+                    for (a, b) in lp.iter_mut().zip(hp.iter_mut()) {
+                        (*a, *b) = (*a + *b, *a - *b);
+                    }
+                } else {
+                    let tp = P::from(t);
+                    for (a, b) in lp.iter_mut().zip(hp.iter_mut()) {
+                        (*a, *b) = (*a + *b, (*a - *b) * tp);
+                    }
+                }
+                for (a, b) in ls.iter_mut().zip(hs.iter_mut()) {
+                    (*a, *b) = (*a + *b, (*a - *b) * t);
                 }
             }
 

@@ -10,9 +10,11 @@
 pub mod field;
 pub mod four_step;
 pub mod kernels;
+mod rows;
 pub mod twiddles;
 
 pub use field::NttField;
+pub use rows::lde_rows;
 
 use crate::cancel::{Cancel, Cancelled};
 use rayon::prelude::*;
@@ -31,6 +33,12 @@ pub enum NttError {
     },
     #[error("input has {len} elements but the domain has {size}")]
     LengthMismatch { len: usize, size: usize },
+    #[error("a matrix of {len} elements is not {height} rows of {width}")]
+    Shape {
+        len: usize,
+        height: usize,
+        width: usize,
+    },
     #[error("coset shift must be nonzero")]
     ZeroShift,
     #[error("cancelled")]
