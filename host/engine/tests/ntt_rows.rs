@@ -106,7 +106,16 @@ fn rows_equal_columns_past_the_cache_block() {
 fn lde_equals_plonky3() {
     fn check<F: NttField + p3_field::TwoAdicField>(seed: u64) {
         let dft = Radix2Dit::<F>::default();
-        for (log_h, w, added) in [(0, 3, 1), (1, 1, 2), (4, 17, 1), (6, 8, 3), (12, 37, 1)] {
+        for (log_h, w, added) in [
+            (0, 3, 1),
+            (0, 2, 3),
+            (1, 1, 2),
+            (4, 17, 1),
+            (5, 4, 0),
+            (6, 8, 3),
+            (12, 37, 1),
+            (13, 9, 2),
+        ] {
             let h = 1usize << log_h;
             let m = random::<F>(h * w, seed + log_h);
             let shift = F::GENERATOR;

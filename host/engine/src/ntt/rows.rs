@@ -57,7 +57,7 @@ impl<F: NttField> Domain<F> {
             scale_rows(data, width, &powers(n, g, F::one(), gs));
         }
         if gs {
-            gs_rows(data, width, &tw, inverse, 1, 0);
+            gs_rows(data, width, &tw, inverse, (1, 0), 1);
         } else {
             ct_rows(data, width, &tw, inverse, 1, 0);
         }
@@ -101,53 +101,90 @@ pub fn lde_rows<F: NttField>(
     let small = Domain::<F>::for_len(height.max(1))?;
     check_shape(data.len(), small.size(), width)?;
     let large = Domain::<F>::new(small.log_size() + added_bits)?;
-    let (n, copies) = (small.size(), 1usize << added_bits);
+    let n = small.size();
     let tw = twiddles::<F>(large.log_size());
 
     // The extension is built in the one allocation it is returned in (a second matrix would
-    // cost its page faults too): first the interpolation in its first block.
-    let block = n * width;
-    let mut out: Vec<F> = Vec::with_capacity(block * copies);
+    // cost its page faults too): first the interpolation in its first block, n·c_{rev(i)} in
+    // row i.
+    let (block, rows) = (n * width, n << added_bits);
+    let mut out: Vec<F> = Vec::with_capacity(rows * width);
     copy_uninit(&mut out.spare_capacity_mut()[..block], data);
     // SAFETY: the first `block` elements were all written just above.
     unsafe { out.set_len(block) };
-    // n·c_{rev(i)} in row i, then c_j·shift^j in row j.
     ct_rows(&mut out, width, &tw, true, 1, 0);
     cancel.check()?;
-    bit_reverse_rows(&mut out, width);
-    scale_rows(
-        &mut out,
-        width,
-        &powers(n, shift, F::from_u64(n as u64).inv(), false),
-    );
-    // The padded coefficients' top `added_bits` CT levels only copy (their upper halves are
-    // zero and the first twiddle of each level is 1): the extension starts as `copies`
-    // copies of the coefficients, each then block c of the level with `copies` blocks.
-    if copies > 1 {
-        let base = out.as_mut_ptr();
-        // SAFETY: the first block is initialized; the (copies − 1) blocks after it are within
-        // the capacity and disjoint from it; `MaybeUninit<F>` has `F`'s layout.
-        let (src, dst) = unsafe {
-            (
-                std::slice::from_raw_parts(base, block),
-                std::slice::from_raw_parts_mut(
-                    base.add(block).cast::<MaybeUninit<F>>(),
-                    block * (copies - 1),
-                ),
-            )
-        };
-        dst.par_chunks_mut(block)
-            .for_each(|copy| copy_uninit(copy, src));
-        // SAFETY: every block was written.
-        unsafe { out.set_len(block * copies) };
-    }
+    // Evaluation is GS on the padded coefficients d_j = c_j·shift^j in bit-reversed order,
+    // where d_{rev(i)} sits in row i·2^k and the rows between are zero. GS's k lowest levels
+    // on a block [x, 0, …, 0] of 2^k rows give row s of the block x times the twiddles of
+    // the levels whose bit is set in s: they are done while spreading the rows out.
+    spread(&mut out, width, added_bits, &tw, shift);
     cancel.check()?;
-    out.par_chunks_mut(block)
-        .enumerate()
-        .for_each(|(c, blk)| ct_rows(blk, width, &tw, false, copies, c));
-    cancel.check()?;
-    bit_reverse_rows(&mut out, width);
+    gs_rows(&mut out, width, &tw, false, (1, 0), 1 << added_bits);
     Ok(out)
+}
+
+/// `out` holds n rows (n·c_{rev(i)} in row i) within a capacity of n·2^k rows; leave row
+/// i·2^k + s = row i · shift^{rev(i)}/n · Π_{levels ℓ ≤ k with bit ℓ−1 of s set} t_ℓ(i), where
+/// t_ℓ(i) is the twiddle of the block of 2^ℓ rows starting at row i·2^k, on GS's level ℓ.
+fn spread<F: NttField>(out: &mut Vec<F>, width: usize, k: u32, tw: &Twiddles<F>, shift: F) {
+    let n = out.len() / width;
+    let (fan, total) = (1usize << k, n << k);
+    let first = powers(n, shift, F::from_u64(n as u64).inv(), true);
+    if k == 0 {
+        scale_rows(out, width, &first);
+        return;
+    }
+    // ℓ counts from 1 (blocks of 2 rows): level ℓ has total/2^ℓ blocks.
+    let factor = |i: usize, s: usize| {
+        (1..=k).fold(first[i], |f, l| {
+            if s >> (l - 1) & 1 == 1 {
+                f * twiddle(tw, false, total >> l, i << (k - l))
+            } else {
+                f
+            }
+        })
+    };
+    let base = SendPtr(out.as_mut_ptr());
+    // Row i goes to rows i·2^k…, all at or past row i: rows [n/2^k, n) go past the n rows
+    // written, then [n/2^{2k}, n/2^k) into rows already read, and so on, each wave
+    // parallel. Row 0, which lands on itself, goes last.
+    let mut hi = n;
+    while hi > 1 {
+        let lo = (hi >> k).max(1);
+        (lo..hi)
+            .into_par_iter()
+            .with_min_len(rows_per_chunk(width * fan))
+            .for_each(|i| {
+                let p = &base;
+                for s in (0..fan).rev() {
+                    let dst = (i * fan + s) * width;
+                    // SAFETY: source row i (i ≥ 1) lies before every destination row of this
+                    // wave's i, and no other task writes it in this wave (destinations of
+                    // wave rows are ≥ lo·2^k ≥ hi, or rows < n already read in an earlier
+                    // wave); destinations are within the capacity, disjoint between tasks;
+                    // each is initialized by the copy before the slice is formed.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(p.0.add(i * width), p.0.add(dst), width);
+                        let row = std::slice::from_raw_parts_mut(p.0.add(dst), width);
+                        F::scale(row, factor(i, s));
+                    }
+                }
+            });
+        hi = lo;
+    }
+    let row0: Vec<F> = out[..width].to_vec();
+    for s in (0..fan).rev() {
+        let f = factor(0, s);
+        // SAFETY: row s < 2^k ≤ total is within the capacity; `row0` is a separate copy.
+        unsafe {
+            let dst = base.0.add(s * width);
+            std::ptr::copy_nonoverlapping(row0.as_ptr(), dst, width);
+            F::scale(std::slice::from_raw_parts_mut(dst, width), f);
+        }
+    }
+    // SAFETY: every row of the n·2^k was written above.
+    unsafe { out.set_len(total * width) };
 }
 
 /// dst ← src (equal lengths), in parallel: first touches of a fresh allocation fault in
@@ -265,20 +302,22 @@ fn ct_rows<F: NttField>(
 
 /// Gentleman–Sande on `a`, block `b` of the level with `m` blocks: bit-reversed order in,
 /// natural out. CT's levels in reverse, each butterfly inverted (up to a factor 2).
+/// Blocks of at most `done` rows are taken as already transformed (1: none).
 fn gs_rows<F: NttField>(
     a: &mut [F],
     width: usize,
     tw: &Twiddles<F>,
     inverse: bool,
-    m: usize,
-    b: usize,
+    (m, b): (usize, usize),
+    done: usize,
 ) {
     let rows = a.len() / width;
-    if rows < 2 {
+    if rows <= done {
         return;
     }
-    if rows < 4 || size_of_val(a) <= BLOCK_BYTES {
-        let mut s = rows / 2;
+    if rows < 4 || rows <= 2 * done || size_of_val(a) <= BLOCK_BYTES {
+        // The levels whose blocks have more than `done` rows, smallest first.
+        let mut s = rows / (2 * done);
         while s >= 1 {
             let len = a.len() / s;
             for (j, blk) in a.chunks_exact_mut(len).enumerate() {
@@ -298,14 +337,14 @@ fn gs_rows<F: NttField>(
         rayon::join(
             || {
                 rayon::join(
-                    || gs_rows(q0, width, tw, inverse, m4, 4 * b),
-                    || gs_rows(q1, width, tw, inverse, m4, 4 * b + 1),
+                    || gs_rows(q0, width, tw, inverse, (m4, 4 * b), done),
+                    || gs_rows(q1, width, tw, inverse, (m4, 4 * b + 1), done),
                 )
             },
             || {
                 rayon::join(
-                    || gs_rows(q2, width, tw, inverse, m4, 4 * b + 2),
-                    || gs_rows(q3, width, tw, inverse, m4, 4 * b + 3),
+                    || gs_rows(q2, width, tw, inverse, (m4, 4 * b + 2), done),
+                    || gs_rows(q3, width, tw, inverse, (m4, 4 * b + 3), done),
                 )
             },
         );
@@ -347,7 +386,7 @@ impl<T> Clone for SendPtr<T> {
     }
 }
 impl<T> Copy for SendPtr<T> {}
-// SAFETY: used only by `bit_reverse_rows`, whose tasks touch disjoint rows.
+// SAFETY: used by `bit_reverse_rows` and `spread`, whose tasks touch disjoint rows.
 unsafe impl<T> Send for SendPtr<T> {}
 unsafe impl<T> Sync for SendPtr<T> {}
 
