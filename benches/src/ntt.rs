@@ -5,9 +5,11 @@ use crate::convert;
 use crate::{Field, Runner};
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
 use offload_engine::ntt::{self, NttConfig, NttField};
+use offload_prover::stark::OffloadDft;
 use offload_prover::{Offload, ProverField};
 use p3_dft::{Radix2Bowers, Radix2DFTSmallBatch, Radix2DitParallel, TwoAdicSubgroupDft};
 use p3_field::{PrimeField64, TwoAdicField};
+use p3_matrix::bitrev::BitReversibleMatrix;
 use p3_matrix::dense::RowMajorMatrix;
 use p3_matrix::Matrix;
 use rand::{Rng, SeedableRng};
@@ -192,8 +194,9 @@ pub const LDE_ADDED_BITS: u32 = 1;
 
 /// A row-major matrix transformed whole, as `dft_batch` (forward, natural order) or as the
 /// PCS's `coset_lde_batch` (`lde`: interpolate, extend by 2, evaluate on the field's
-/// generator's coset): ours (`ours`: a name and where it runs, the engine in this process or
-/// a daemon, through the prover's adapter), then Plonky3's DFTs on the same matrix.
+/// generator's coset; the rows bit-reversed, as the FRI prover takes them): ours through
+/// `OffloadDft` (`ours`: a name and where it runs, the engine in this process or a daemon),
+/// then Plonky3's DFTs on the same matrix, each called the same way.
 pub fn rows_runners(
     field: Field,
     log_n: u32,
@@ -272,29 +275,13 @@ pub fn rows_runners(
     }
 }
 
-fn rows_ours<F: ProverField + PrimeField64>(
+fn rows_ours<F: ProverField + TwoAdicField + PrimeField64>(
     (name, offload): (&str, Arc<Offload>),
     input: Vec<F>,
     width: usize,
     lde: bool,
 ) -> Box<dyn Runner> {
-    boxed(
-        name,
-        input,
-        move |d: &mut Vec<F>| {
-            if lde {
-                let g = F::GENERATOR;
-                *d = offload
-                    .lde_rows(d, width, LDE_ADDED_BITS, g)
-                    .expect("the LDE of a trace");
-            } else {
-                offload
-                    .fft_rows(&NttConfig::forward(), d, width)
-                    .expect("the DFT of a trace");
-            }
-        },
-        p3_digest::<F>,
-    )
+    rows_p3(name, OffloadDft::on(offload), &input, width, lde)
 }
 
 fn rows_p3<F, D>(name: &str, dft: D, input: &[F], width: usize, lde: bool) -> Box<dyn Runner>
@@ -308,7 +295,9 @@ where
         move |d: &mut Vec<F>| {
             let m = RowMajorMatrix::new(std::mem::take(d), width);
             *d = if lde {
+                // As the FRI prover takes it: the rows bit-reversed.
                 dft.coset_lde_batch(m, LDE_ADDED_BITS as usize, F::GENERATOR)
+                    .bit_reverse_rows()
                     .to_row_major_matrix()
                     .values
             } else {

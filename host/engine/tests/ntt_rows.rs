@@ -25,6 +25,22 @@ fn random<F: NttField>(n: usize, seed: u64) -> Vec<F> {
         .collect()
 }
 
+/// The rows of a row-major matrix in bit-reversed order.
+fn bitrev_rows<F: Copy>(m: &[F], width: usize) -> Vec<F> {
+    let rows: Vec<&[F]> = m.chunks(width).collect();
+    let bits = rows.len().trailing_zeros();
+    (0..rows.len())
+        .flat_map(|i| {
+            let r = if bits == 0 {
+                0
+            } else {
+                i.reverse_bits() >> (usize::BITS - bits)
+            };
+            rows[r].iter().copied()
+        })
+        .collect()
+}
+
 /// Row-major (height × width) → the columns one after another, and back.
 fn transpose<F: Copy>(m: &[F], rows: usize, cols: usize) -> Vec<F> {
     (0..cols)
@@ -100,6 +116,11 @@ fn rows_equal_columns_past_the_cache_block() {
     for log_n in 1..=3 {
         check_rows::<Bb>(log_n, &[40_000], true, 8);
     }
+    // Wide enough that the levels run band by band of columns (1 MiB of rows a band, the
+    // last band narrower).
+    check_rows::<Bb>(10, &[300], true, 9);
+    check_rows::<Gl>(12, &[100], true, 10);
+    check_rows::<Bn>(11, &[40], false, 11);
 }
 
 #[test]
@@ -115,13 +136,22 @@ fn lde_equals_plonky3() {
             (6, 8, 3),
             (12, 37, 1),
             (13, 9, 2),
+            (10, 300, 1),
         ] {
             let h = 1usize << log_h;
             let m = random::<F>(h * w, seed + log_h);
             let shift = F::GENERATOR;
             let theirs = dft.coset_lde_batch(RowMajorMatrix::new(m.clone(), w), added, shift);
-            let ours = ntt::lde_rows(&m, w, added as u32, shift, &Cancel::never()).unwrap();
+            let never = Cancel::never();
+            let ours = ntt::lde_rows(&m, w, added as u32, shift, Order::Natural, &never).unwrap();
             assert_eq!(ours, theirs.values, "{} 2^{log_h} × {w} +{added}", F::NAME);
+            let br = ntt::lde_rows(&m, w, added as u32, shift, Order::BitReversed, &never);
+            assert_eq!(
+                br.unwrap(),
+                bitrev_rows(&theirs.values, w),
+                "{} 2^{log_h} × {w} +{added} bit-reversed",
+                F::NAME
+            );
         }
     }
     check::<Bb>(10);
@@ -144,13 +174,19 @@ fn lde_equals_ark_poly() {
                 large.fft(&small.ifft(&col))
             })
             .collect();
-        let ours = ntt::lde_rows(&m, w, added, F::GENERATOR, &Cancel::never()).unwrap();
-        assert_eq!(
-            transpose(&ours, h << added, w),
-            want,
-            "{} 2^{log_h} × {w}",
-            F::NAME
-        );
+        for output in ORDERS {
+            let ours = ntt::lde_rows(&m, w, added, F::GENERATOR, output, &Cancel::never());
+            let mut ours = ours.unwrap();
+            if output == Order::BitReversed {
+                ours = bitrev_rows(&ours, w);
+            }
+            assert_eq!(
+                transpose(&ours, h << added, w),
+                want,
+                "{} 2^{log_h} × {w} {output:?}",
+                F::NAME
+            );
+        }
     }
     check::<Bn>(5, 3, 1, 30);
     check::<Bn>(10, 2, 2, 31);
@@ -184,11 +220,11 @@ fn bad_shapes_are_errors() {
     // Nothing to transform: width 0 with no data.
     assert_eq!(d.ntt_rows(&mut [], 0, &cfg, &never), Ok(()));
     assert_eq!(
-        ntt::lde_rows(&m[..21], 7, 1, Gl::from_u64(5), &never),
+        ntt::lde_rows(&m[..21], 7, 1, Gl::from_u64(5), Order::Natural, &never),
         Err(NttError::NotPowerOfTwo { len: 3 })
     );
     assert_eq!(
-        ntt::lde_rows(&m[..23], 5, 1, Gl::from_u64(5), &never),
+        ntt::lde_rows(&m[..23], 5, 1, Gl::from_u64(5), Order::Natural, &never),
         Err(NttError::Shape {
             len: 23,
             height: 4,
@@ -196,15 +232,15 @@ fn bad_shapes_are_errors() {
         })
     );
     assert_eq!(
-        ntt::lde_rows(&m, 3, 1, Gl::from_u64(0), &never),
+        ntt::lde_rows(&m, 3, 1, Gl::from_u64(0), Order::Natural, &never),
         Err(NttError::ZeroShift)
     );
     assert!(matches!(
-        ntt::lde_rows(&m, 3, 40, Gl::from_u64(5), &never),
+        ntt::lde_rows(&m, 3, 40, Gl::from_u64(5), Order::Natural, &never),
         Err(NttError::TooLarge { .. })
     ));
     assert_eq!(
-        ntt::lde_rows(&[], 3, 1, Gl::from_u64(5), &never),
+        ntt::lde_rows(&[], 3, 1, Gl::from_u64(5), Order::Natural, &never),
         Ok(vec![])
     );
 }
@@ -220,7 +256,7 @@ fn a_raised_cancel_stops_a_matrix() {
         Err(NttError::Cancelled)
     );
     assert_eq!(
-        ntt::lde_rows(&m, 40, 1, Bb::from_u64(3), &stop),
+        ntt::lde_rows(&m, 40, 1, Bb::from_u64(3), Order::Natural, &stop),
         Err(NttError::Cancelled)
     );
 }

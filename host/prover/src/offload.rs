@@ -7,7 +7,7 @@ use ark_ec::short_weierstrass::{Affine, Projective};
 use offload_client::{Client, ClientCurve, ClientField, ConnectOptions};
 use offload_engine::cancel::Cancel;
 use offload_engine::msm::{FixedBaseTable, MsmCurve};
-use offload_engine::ntt::{self, Domain, NttConfig, NttField};
+use offload_engine::ntt::{self, Domain, NttConfig, NttField, Order};
 use std::sync::{Arc, Mutex};
 
 /// A group the prover's MSMs run in: the engine's arithmetic and the wire's encodings.
@@ -183,17 +183,19 @@ impl Offload {
 
     /// The low-degree extension of every column of a matrix stored row by row: interpolated
     /// over the subgroup of its height, evaluated on `shift` times the subgroup
-    /// `2^added_bits` times larger (Plonky3's `coset_lde_batch`), returned row by row.
+    /// `2^added_bits` times larger (Plonky3's `coset_lde_batch`), returned row by row, the
+    /// rows in `output` order.
     pub fn lde_rows<F: ProverField>(
         &self,
         values: &[F],
         width: usize,
         added_bits: u32,
         shift: F,
+        output: Order,
     ) -> Result<Vec<F>, ProverError> {
         match self {
             Offload::Local { .. } => {
-                ntt::lde_rows(values, width, added_bits, shift, &Cancel::never())
+                ntt::lde_rows(values, width, added_bits, shift, output, &Cancel::never())
                     .map_err(|e| ProverError::Engine(e.to_string()))
             }
             Offload::Remote(_) => {
@@ -208,7 +210,10 @@ impl Offload {
                 for c in &mut columns {
                     c.resize(tall, F::zero());
                 }
-                self.fft(&NttConfig::forward().coset(shift), &mut columns)?;
+                let cfg = NttConfig::forward()
+                    .coset(shift)
+                    .orders(Order::Natural, output);
+                self.fft(&cfg, &mut columns)?;
                 let mut out = vec![F::zero(); tall * width];
                 from_columns(&columns, &mut out, width);
                 Ok(out)

@@ -7,6 +7,7 @@ use offload_prover::stark::OffloadDft;
 use offload_prover::Offload;
 use p3_dft::{Radix2DitParallel, TwoAdicSubgroupDft};
 use p3_field::{PrimeCharacteristicRing, TwoAdicField};
+use p3_matrix::bitrev::BitReversibleMatrix;
 use p3_matrix::dense::RowMajorMatrix;
 use p3_matrix::Matrix;
 use std::sync::Arc;
@@ -30,6 +31,11 @@ fn matrix<F: PrimeCharacteristicRing + Clone + Send + Sync>(
     RowMajorMatrix::new(values, width)
 }
 
+/// A matrix's values with its rows in the order it presents them.
+fn values<F: Clone + Send + Sync, M: Matrix<F>>(m: M) -> Vec<F> {
+    m.to_row_major_matrix().values
+}
+
 fn agrees_with_plonky3<F>(dft: &OffloadDft)
 where
     F: offload_prover::ProverField + TwoAdicField + PrimeCharacteristicRing + Ord,
@@ -38,19 +44,14 @@ where
     for (width, log_h) in [(1, 0), (1, 1), (5, 6), (3, 10)] {
         let m = matrix::<F>(width, 1 << log_h, 7 + log_h as u64);
         let shift = F::GENERATOR;
-        let rows = |e: RowMajorMatrix<F>| e.to_row_major_matrix().values;
         assert_eq!(
-            rows(dft.dft_batch(m.clone())),
-            rows(theirs.dft_batch(m.clone()).to_row_major_matrix()),
+            values(dft.dft_batch(m.clone())),
+            values(theirs.dft_batch(m.clone())),
             "dft {width}x2^{log_h}"
         );
         assert_eq!(
-            rows(dft.coset_dft_batch(m.clone(), shift)),
-            rows(
-                theirs
-                    .coset_dft_batch(m.clone(), shift)
-                    .to_row_major_matrix()
-            ),
+            values(dft.coset_dft_batch(m.clone(), shift)),
+            values(theirs.coset_dft_batch(m.clone(), shift)),
             "coset dft"
         );
         assert_eq!(
@@ -64,12 +65,15 @@ where
             "coset idft"
         );
         assert_eq!(
-            rows(
-                dft.coset_lde_batch(m.clone(), 2, shift)
-                    .to_row_major_matrix()
-            ),
-            rows(theirs.coset_lde_batch(m, 2, shift).to_row_major_matrix()),
+            values(dft.coset_lde_batch(m.clone(), 2, shift)),
+            values(theirs.coset_lde_batch(m.clone(), 2, shift)),
             "coset lde"
+        );
+        // As the FRI prover takes it: rows bit-reversed.
+        assert_eq!(
+            values(dft.coset_lde_batch(m.clone(), 1, shift).bit_reverse_rows()),
+            values(theirs.coset_lde_batch(m, 1, shift).bit_reverse_rows()),
+            "coset lde, bit-reversed"
         );
     }
 }

@@ -82,13 +82,15 @@ impl<F: NttField> Domain<F> {
 
 /// The low-degree extension of every column of `data` (`width` elements a row, row by row):
 /// interpolate each column over the subgroup of the matrix's height, then evaluate it on
-/// `shift` times the subgroup `2^added_bits` times larger. Plonky3's `coset_lde_batch`, row
-/// for row. Gives up with [`NttError::Cancelled`] soon after `cancel` is raised.
+/// `shift` times the subgroup `2^added_bits` times larger, the rows in `output` order (a FRI
+/// prover commits to them bit-reversed). Plonky3's `coset_lde_batch`, row for row. Gives up
+/// with [`NttError::Cancelled`] soon after `cancel` is raised.
 pub fn lde_rows<F: NttField>(
     data: &[F],
     width: usize,
     added_bits: u32,
     shift: F,
+    output: Order,
     cancel: &Cancel,
 ) -> Result<Vec<F>, NttError> {
     if shift.is_zero() {
@@ -114,6 +116,25 @@ pub fn lde_rows<F: NttField>(
     unsafe { out.set_len(block) };
     ct_rows(&mut out, width, &tw, true, 1, 0);
     cancel.check()?;
+    if output == Order::BitReversed {
+        // Evaluation is CT on the padded coefficients c_j·shift^j in natural order, whose
+        // top `added_bits` levels only copy (their upper halves are zero and the first
+        // twiddle of each level is 1): 2^k copies of the coefficients, each then block c of
+        // the level with 2^k blocks.
+        bit_reverse_rows(&mut out, width);
+        scale_rows(
+            &mut out,
+            width,
+            &powers(n, shift, F::from_u64(n as u64).inv(), false),
+        );
+        replicate(&mut out, rows * width);
+        cancel.check()?;
+        let copies = 1usize << added_bits;
+        out.par_chunks_mut(block)
+            .enumerate()
+            .for_each(|(c, blk)| ct_rows(blk, width, &tw, false, copies, c));
+        return Ok(out);
+    }
     // Evaluation is GS on the padded coefficients d_j = c_j·shift^j in bit-reversed order,
     // where d_{rev(i)} sits in row i·2^k and the rows between are zero. GS's k lowest levels
     // on a block [x, 0, …, 0] of 2^k rows give row s of the block x times the twiddles of
@@ -187,6 +208,28 @@ fn spread<F: NttField>(out: &mut Vec<F>, width: usize, k: u32, tw: &Twiddles<F>,
     unsafe { out.set_len(total * width) };
 }
 
+/// `out` (within a capacity of `total` elements, a multiple of its length) followed by copies
+/// of itself up to `total`.
+fn replicate<F: Copy + Send + Sync>(out: &mut Vec<F>, total: usize) {
+    let block = out.len();
+    if block == 0 || total <= block {
+        return;
+    }
+    let base = out.as_mut_ptr();
+    // SAFETY: the first block is initialized; the elements after it up to `total` are within
+    // the capacity and disjoint from it; `MaybeUninit<F>` has `F`'s layout.
+    let (src, dst) = unsafe {
+        (
+            std::slice::from_raw_parts(base, block),
+            std::slice::from_raw_parts_mut(base.add(block).cast::<MaybeUninit<F>>(), total - block),
+        )
+    };
+    dst.par_chunks_mut(block)
+        .for_each(|copy| copy_uninit(copy, src));
+    // SAFETY: every copy was written whole.
+    unsafe { out.set_len(total) };
+}
+
 /// dst ← src (equal lengths), in parallel: first touches of a fresh allocation fault in
 /// pages, which two threads do faster than one.
 fn copy_uninit<F: Copy + Send + Sync>(dst: &mut [MaybeUninit<F>], src: &[F]) {
@@ -251,15 +294,7 @@ fn ct_rows<F: NttField>(
         return;
     }
     if rows < 4 || size_of_val(a) <= BLOCK_BYTES {
-        let mut s = 1;
-        while a.len() / s >= 2 * width {
-            let len = a.len() / s;
-            for (j, blk) in a.chunks_exact_mut(len).enumerate() {
-                let (lo, hi) = blk.split_at_mut(len / 2);
-                F::ct_run(lo, hi, twiddle(tw, inverse, m * s, b * s + j));
-            }
-            s *= 2;
-        }
+        ct_serial(a, width, tw, inverse, (m, b));
         return;
     }
     // Two levels in one sweep: each work item holds a chunk of all four quarters, so the
@@ -301,8 +336,8 @@ fn ct_rows<F: NttField>(
 }
 
 /// Gentleman–Sande on `a`, block `b` of the level with `m` blocks: bit-reversed order in,
-/// natural out. CT's levels in reverse, each butterfly inverted (up to a factor 2).
-/// Blocks of at most `done` rows are taken as already transformed (1: none).
+/// natural out. CT's levels in reverse, each butterfly inverted (up to a factor 2). Blocks of
+/// at most `done` rows are taken as already transformed (1: none).
 fn gs_rows<F: NttField>(
     a: &mut [F],
     width: usize,
@@ -316,16 +351,7 @@ fn gs_rows<F: NttField>(
         return;
     }
     if rows < 4 || rows <= 2 * done || size_of_val(a) <= BLOCK_BYTES {
-        // The levels whose blocks have more than `done` rows, smallest first.
-        let mut s = rows / (2 * done);
-        while s >= 1 {
-            let len = a.len() / s;
-            for (j, blk) in a.chunks_exact_mut(len).enumerate() {
-                let (lo, hi) = blk.split_at_mut(len / 2);
-                F::gs_run(lo, hi, twiddle(tw, inverse, m * s, b * s + j));
-            }
-            s /= 2;
-        }
+        gs_serial(a, width, tw, inverse, (m, b), done);
         return;
     }
     let q = a.len() / 4;
@@ -367,6 +393,47 @@ fn gs_rows<F: NttField>(
             F::gs_run(a0, a2, t0);
             F::gs_run(a1, a3, t0);
         });
+}
+
+/// CT's levels over `a` (rows of `width`) once it fits in cache, largest blocks first.
+fn ct_serial<F: NttField>(
+    a: &mut [F],
+    width: usize,
+    tw: &Twiddles<F>,
+    inverse: bool,
+    (m, b): (usize, usize),
+) {
+    let mut s = 1;
+    while a.len() / s >= 2 * width {
+        let len = a.len() / s;
+        for (j, blk) in a.chunks_exact_mut(len).enumerate() {
+            let (lo, hi) = blk.split_at_mut(len / 2);
+            F::ct_run(lo, hi, twiddle(tw, inverse, m * s, b * s + j));
+        }
+        s *= 2;
+    }
+}
+
+/// GS's levels over `a` once it fits in cache, smallest blocks first, from blocks of more
+/// than `done` rows.
+fn gs_serial<F: NttField>(
+    a: &mut [F],
+    width: usize,
+    tw: &Twiddles<F>,
+    inverse: bool,
+    (m, b): (usize, usize),
+    done: usize,
+) {
+    let rows = a.len() / width;
+    let mut s = rows / (2 * done);
+    while s >= 1 {
+        let len = a.len() / s;
+        for (j, blk) in a.chunks_exact_mut(len).enumerate() {
+            let (lo, hi) = blk.split_at_mut(len / 2);
+            F::gs_run(lo, hi, twiddle(tw, inverse, m * s, b * s + j));
+        }
+        s /= 2;
+    }
 }
 
 /// Index `i` of `log_n` bits, bits reversed.
