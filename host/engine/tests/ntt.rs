@@ -359,3 +359,47 @@ fn a_raised_cancel_stops_a_batch() {
     let mut one = cols[..1 << 12].to_vec();
     assert!(ntt::four_step::natural(&mut one, false, &live).is_err());
 }
+
+/// Each field's whole-column networks (`NttField::dif`/`dit`: for BN254 and BLS12-381 the
+/// AVX-512 IFMA path where the CPU has one) against the portable butterfly kernels, themselves
+/// held to ark-poly and the naive DFT above: every size from below two vectors to past the
+/// radix-4 sweeps, both networks and directions, random columns and columns of 0, 1 and p − 1
+/// (the values where a lazy reduction that leaves something at or above p would show).
+#[test]
+fn whole_column_networks_equal_the_portable_kernels() {
+    use offload_engine::ntt::{kernels, twiddles};
+    fn check<F: NttField>(seed: u64) {
+        let mut r = rng(seed);
+        let edges = [F::zero(), F::one(), F::zero() - F::one()];
+        for log_n in 0..=17u32 {
+            let n = 1usize << log_n;
+            let tw = twiddles::twiddles::<F>(log_n);
+            let random = random::<F>(n, &mut r);
+            let edge: Vec<F> = (0..n).map(|_| edges[r.gen_range(0..3)]).collect();
+            let top = vec![F::zero() - F::one(); n];
+            for (what, input) in [("random", random), ("edges", edge), ("p-1", top)] {
+                for inverse in [false, true] {
+                    let (mut ours, mut portable) = (input.clone(), input.clone());
+                    F::dif(&mut ours, &tw, inverse);
+                    kernels::dif(&mut portable, &tw, inverse);
+                    assert!(
+                        ours == portable,
+                        "{} dif 2^{log_n} {what} inverse={inverse}",
+                        F::NAME
+                    );
+                    let (mut ours, mut portable) = (input.clone(), input.clone());
+                    F::dit(&mut ours, &tw, inverse);
+                    kernels::dit(&mut portable, &tw, inverse);
+                    assert!(
+                        ours == portable,
+                        "{} dit 2^{log_n} {what} inverse={inverse}",
+                        F::NAME
+                    );
+                }
+            }
+        }
+    }
+    check::<Bn>(91);
+    check::<Bls>(92);
+    check::<Bb>(93);
+}

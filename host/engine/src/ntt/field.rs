@@ -7,6 +7,8 @@
 //! `TwoAdicField::two_adic_generator(k)`. The forward transform is y_i = Σ_j a_j·ω^{ij} in both
 //! libraries, so outputs match theirs element for element.
 
+use super::kernels;
+use super::twiddles::Twiddles;
 use p3_field::{
     Field as P3Field, PackedFieldPow2, PackedValue, PrimeCharacteristicRing, TwoAdicField,
 };
@@ -51,6 +53,18 @@ pub trait NttField:
             e >>= 1;
         }
         acc
+    }
+
+    /// A whole column, natural order in, bit-reversed out; a field with a faster whole-column
+    /// path than its butterfly hooks (one that keeps its own representation across layers)
+    /// overrides this.
+    fn dif(a: &mut [Self], tw: &Twiddles<Self>, inverse: bool) {
+        kernels::dif(a, tw, inverse)
+    }
+
+    /// A whole column, bit-reversed order in, natural out.
+    fn dit(a: &mut [Self], tw: &Twiddles<Self>, inverse: bool) {
+        kernels::dit(a, tw, inverse)
     }
 
     /// (lo[i], hi[i]) ← (lo[i] + hi[i], (lo[i] − hi[i])·tw[i]): decimation in frequency.
@@ -133,8 +147,31 @@ pub trait NttField:
 }
 
 macro_rules! ark_ntt_field {
-    ($f:ty, $name:literal) => {
+    ($f:ty, $cfg:ty, $name:literal) => {
+        #[cfg(target_arch = "x86_64")]
+        impl super::ifma::IfmaField<$cfg> for $f {
+            fn ifma() -> Option<&'static super::ifma::Ifma<$cfg>> {
+                static CTX: std::sync::OnceLock<Option<super::ifma::Ifma<$cfg>>> =
+                    std::sync::OnceLock::new();
+                CTX.get_or_init(super::ifma::Ifma::new).as_ref()
+            }
+        }
+
         impl NttField for $f {
+            #[cfg(target_arch = "x86_64")]
+            fn dif(a: &mut [Self], tw: &Twiddles<Self>, inverse: bool) {
+                if !super::ifma::dif(a, tw, inverse) {
+                    kernels::dif(a, tw, inverse)
+                }
+            }
+
+            #[cfg(target_arch = "x86_64")]
+            fn dit(a: &mut [Self], tw: &Twiddles<Self>, inverse: bool) {
+                if !super::ifma::dit(a, tw, inverse) {
+                    kernels::dit(a, tw, inverse)
+                }
+            }
+
             const NAME: &'static str = $name;
             const TWO_ADICITY: u32 = <$f as ark_ff::FftField>::TWO_ADICITY;
             fn zero() -> Self {
@@ -161,8 +198,16 @@ macro_rules! ark_ntt_field {
     };
 }
 
-ark_ntt_field!(ark_bn254::Fr, "bn254");
-ark_ntt_field!(ark_bls12_381::Fr, "bls12-381");
+ark_ntt_field!(
+    ark_bn254::Fr,
+    ark_ff::MontBackend<ark_bn254::FrConfig, 4>,
+    "bn254"
+);
+ark_ntt_field!(
+    ark_bls12_381::Fr,
+    ark_ff::MontBackend<ark_bls12_381::FrConfig, 4>,
+    "bls12-381"
+);
 
 macro_rules! p3_ntt_field {
     ($f:ty, $name:literal) => {

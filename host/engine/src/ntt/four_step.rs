@@ -49,7 +49,7 @@ pub fn natural<F: NttField>(a: &mut [F], inverse: bool, cancel: &Cancel) -> Resu
 
 /// A cache-resident transform, natural order in and out.
 fn row_transform<F: NttField>(row: &mut [F], tw: &super::twiddles::Twiddles<F>, inverse: bool) {
-    kernels::dif(row, tw, inverse);
+    F::dif(row, tw, inverse);
     kernels::bit_reverse(row);
 }
 

@@ -8,9 +8,9 @@ use super::twiddles::Twiddles;
 use rayon::prelude::*;
 
 /// Sub-transforms at most this long run serially (32 KiB to 256 KiB: L2-resident).
-const BLOCK: usize = 1 << 13;
+pub(crate) const BLOCK: usize = 1 << 13;
 /// Butterflies per parallel work item in a whole-array pass.
-const PAR_CHUNK: usize = 1 << 11;
+pub(crate) const PAR_CHUNK: usize = 1 << 11;
 
 /// Natural-order input to bit-reversed output (decimation in frequency).
 pub fn dif<F: NttField>(a: &mut [F], tw: &Twiddles<F>, inverse: bool) {

@@ -9,6 +9,8 @@
 
 pub mod field;
 pub mod four_step;
+#[cfg(target_arch = "x86_64")]
+mod ifma;
 pub mod kernels;
 mod rows;
 pub mod twiddles;
@@ -201,15 +203,15 @@ fn transform<F: NttField>(
 
 fn radix2<F: NttField>(a: &mut [F], cfg: &NttConfig<F>, tw: &twiddles::Twiddles<F>, inverse: bool) {
     match (cfg.input, cfg.output) {
-        (Order::Natural, Order::BitReversed) => kernels::dif(a, tw, inverse),
-        (Order::BitReversed, Order::Natural) => kernels::dit(a, tw, inverse),
+        (Order::Natural, Order::BitReversed) => F::dif(a, tw, inverse),
+        (Order::BitReversed, Order::Natural) => F::dit(a, tw, inverse),
         (Order::Natural, Order::Natural) => {
-            kernels::dif(a, tw, inverse);
+            F::dif(a, tw, inverse);
             kernels::bit_reverse(a);
         }
         (Order::BitReversed, Order::BitReversed) => {
             kernels::bit_reverse(a);
-            kernels::dif(a, tw, inverse);
+            F::dif(a, tw, inverse);
         }
     }
 }

@@ -28,6 +28,11 @@ impl<F: NttField> Twiddles<F> {
         &t[h - 1..2 * h - 1]
     }
 
+    /// The largest transform this table serves, 2^log_max.
+    pub fn log_max(&self) -> u32 {
+        self.log_max
+    }
+
     fn build(log_max: u32) -> Self {
         let fwd = Self::table(F::root_of_unity(log_max), log_max);
         let inv = Self::table(F::root_of_unity(log_max).inv(), log_max);
@@ -66,33 +71,39 @@ type Cache = Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>;
 
 /// The shared table for `F`, covering transforms up to 2^log_n.
 pub fn twiddles<F: NttField>(log_n: u32) -> Arc<Twiddles<F>> {
+    let log_max = log_n.max(MIN_LOG).min(F::TWO_ADICITY);
+    shared::<F, Twiddles<F>>(|t| t.log_max, log_n, || Twiddles::build(log_max))
+}
+
+/// The process's one `T` under the key type `K`, built when none covers `need` (by `size`),
+/// and kept unless another thread meanwhile stored a larger one.
+pub(crate) fn shared<K: 'static, T: Send + Sync + 'static>(
+    size: impl Fn(&T) -> u32,
+    need: u32,
+    build: impl FnOnce() -> T,
+) -> Arc<T> {
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    let key = TypeId::of::<F>();
+    let key = TypeId::of::<K>();
+    let get = |map: &HashMap<TypeId, Arc<dyn Any + Send + Sync>>| {
+        map.get(&key).and_then(|t| t.clone().downcast::<T>().ok())
+    };
     {
         let map = cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(t) = map
-            .get(&key)
-            .and_then(|t| t.clone().downcast::<Twiddles<F>>().ok())
-        {
-            if t.log_max >= log_n {
+        if let Some(t) = get(&map) {
+            if size(&t) >= need {
                 return t;
             }
         }
     }
-    // Built outside the lock: a concurrent request for another field is not held up.
-    let log_max = log_n.max(MIN_LOG).min(F::TWO_ADICITY);
-    let built = Arc::new(Twiddles::<F>::build(log_max));
+    // Built outside the lock: a concurrent request for another key is not held up.
+    let built = Arc::new(build());
     let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
-    let keep = match map
-        .get(&key)
-        .and_then(|t| t.clone().downcast::<Twiddles<F>>().ok())
-    {
-        Some(t) if t.log_max >= log_max => t,
+    match get(&map) {
+        Some(t) if size(&t) >= size(&built) => t,
         _ => {
             map.insert(key, built.clone());
             built
         }
-    };
-    keep
+    }
 }
