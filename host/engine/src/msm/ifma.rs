@@ -202,36 +202,58 @@ impl<const N: usize> Lanes<N> {
     /// Callers need AVX-512F and IFMA ([`available`]).
     #[inline]
     #[target_feature(enable = "avx512f,avx512ifma")]
+    // The unrolled last round's carry into lo[N] is a dead branch the lint counts as a write.
+    #[allow(unused_assignments)]
     pub fn mul(&self, a: &Vec8<N>, b: &Vec8<N>) -> Vec8<N> {
+        // Product and reduction share one accumulator of 2N limbs, t[k] in lo[k] or hi[k − N],
+        // indexed rather than shifted down each round, and both loops unrolled: with constant
+        // indices every limb stays in a register. (Shifting the array, or indexing it in a
+        // loop the compiler kept, sent it through the stack every round.)
+        const { assert!(N <= 8, "unrolled for at most 8 limbs") };
         let zero = _mm512_setzero_si512();
-        let mut t = [zero; N];
-        let mut top = zero;
-        for &bi in b.iter() {
-            for j in 0..N {
-                t[j] = _mm512_madd52lo_epu64(t[j], a[j], bi);
-            }
-            for j in 0..N - 1 {
-                t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], a[j], bi);
-            }
-            top = _mm512_madd52hi_epu64(top, a[N - 1], bi);
-            // m makes the low limb divisible by 2^52: m = t₀·(−p⁻¹) mod 2^52.
-            let m = _mm512_madd52lo_epu64(zero, t[0], self.pinv);
-            for j in 0..N {
-                t[j] = _mm512_madd52lo_epu64(t[j], self.p[j], m);
-            }
-            for j in 0..N - 1 {
-                t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], self.p[j], m);
-            }
-            top = _mm512_madd52hi_epu64(top, self.p[N - 1], m);
-            let carry = _mm512_srli_epi64::<52>(t[0]);
-            for j in 0..N - 1 {
-                t[j] = t[j + 1];
-            }
-            t[0] = _mm512_add_epi64(t[0], carry);
-            t[N - 1] = top;
-            top = zero;
+        let mut lo = [zero; N];
+        let mut hi = [zero; N];
+        macro_rules! unroll {
+            ($i:ident => $body:block) => {
+                unroll!(@ $i, $body, 0 1 2 3 4 5 6 7)
+            };
+            (@ $i:ident, $body:block, $($k:literal)*) => {
+                $(if $k < N {
+                    let $i: usize = $k;
+                    $body
+                })*
+            };
         }
-        self.carry_unsigned(t)
+        macro_rules! acc {
+            ($k:expr, $op:ident, $x:expr, $y:expr) => {{
+                let k = $k;
+                if k < N {
+                    lo[k] = $op(lo[k], $x, $y);
+                } else {
+                    hi[k - N] = $op(hi[k - N], $x, $y);
+                }
+            }};
+        }
+        unroll!(i => {
+            let bi = b[i];
+            unroll!(j => {
+                acc!(i + j, _mm512_madd52lo_epu64, a[j], bi);
+                acc!(i + j + 1, _mm512_madd52hi_epu64, a[j], bi);
+            });
+            // m makes limb i divisible by 2^52: m = t_i·(−p⁻¹) mod 2^52.
+            let m = _mm512_madd52lo_epu64(zero, lo[i], self.pinv);
+            unroll!(j => {
+                acc!(i + j, _mm512_madd52lo_epu64, self.p[j], m);
+                acc!(i + j + 1, _mm512_madd52hi_epu64, self.p[j], m);
+            });
+            let carry = _mm512_srli_epi64::<52>(lo[i]);
+            if i + 1 < N {
+                lo[i + 1] = _mm512_add_epi64(lo[i + 1], carry);
+            } else {
+                hi[0] = _mm512_add_epi64(hi[0], carry);
+            }
+        });
+        self.carry_unsigned(hi)
     }
 
     #[inline]

@@ -135,10 +135,10 @@ pub trait NttField:
         data.iter_mut().for_each(|x| *x = *x * c);
     }
 
-    /// data[i] ← data[i]·w^i.
+    /// data[i] ← data[i]·start·w^i.
     #[inline]
-    fn mul_by_powers(data: &mut [Self], w: Self) {
-        let mut p = Self::one();
+    fn mul_by_powers(data: &mut [Self], start: Self, w: Self) {
+        let mut p = start;
         for x in data.iter_mut() {
             *x = *x * p;
             p = p * w;
@@ -169,6 +169,24 @@ macro_rules! ark_ntt_field {
             fn dit(a: &mut [Self], tw: &Twiddles<Self>, inverse: bool) {
                 if !super::ifma::dit(a, tw, inverse) {
                     kernels::dit(a, tw, inverse)
+                }
+            }
+
+            #[cfg(target_arch = "x86_64")]
+            fn scale(data: &mut [Self], c: Self) {
+                if !super::ifma::scale(data, c) {
+                    data.iter_mut().for_each(|x| *x *= c);
+                }
+            }
+
+            #[cfg(target_arch = "x86_64")]
+            fn mul_by_powers(data: &mut [Self], start: Self, w: Self) {
+                if !super::ifma::mul_by_powers(data, start, w) {
+                    let mut p = start;
+                    for x in data.iter_mut() {
+                        *x *= p;
+                        p *= w;
+                    }
                 }
             }
 
@@ -349,17 +367,17 @@ macro_rules! p3_ntt_field {
             }
 
             #[inline]
-            fn mul_by_powers(data: &mut [Self], w: Self) {
+            fn mul_by_powers(data: &mut [Self], start: Self, w: Self) {
                 type P = <$f as P3Field>::Packing;
                 let (dp, ds) = P::pack_slice_with_suffix_mut(data);
-                // Lane l holds w^(i·WIDTH + l); one multiplication by w^WIDTH steps all lanes.
-                let mut cur = P::from_fn(|l| w.exp_u64(l as u64));
+                // Lane l holds start·w^(i·WIDTH + l); one multiplication by w^WIDTH steps all.
+                let mut cur = P::from_fn(|l| start * w.exp_u64(l as u64));
                 let step = P::from(w.exp_u64(P::WIDTH as u64));
                 for x in dp.iter_mut() {
                     *x *= cur;
                     cur *= step;
                 }
-                let mut p = w.exp_u64((dp.len() * P::WIDTH) as u64);
+                let mut p = start * w.exp_u64((dp.len() * P::WIDTH) as u64);
                 for x in ds.iter_mut() {
                     *x *= p;
                     p *= w;

@@ -33,7 +33,7 @@ pub fn natural<F: NttField>(a: &mut [F], inverse: bool, cancel: &Cancel) -> Resu
     transpose(a, &mut b, n2, n1);
     b.par_chunks_mut(n2).enumerate().for_each(|(j1, row)| {
         row_transform(row, &tw2, inverse);
-        F::mul_by_powers(row, w.pow(j1 as u64));
+        F::mul_by_powers(row, F::one(), w.pow(j1 as u64));
     });
     cancel.check()?;
     // → row k2 over j1, transformed to row k2 over k1, holding y_{k2 + n2·k1}.

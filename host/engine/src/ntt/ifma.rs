@@ -565,3 +565,71 @@ fn store(g: &mut [u64], v: &V) {
         unsafe { _mm512_storeu_si512(g.as_mut_ptr().add(8 * i).cast(), *zi) };
     }
 }
+
+/// data[i] ← data[i]·start·w^i; false (nothing done) without IFMA.
+pub fn mul_by_powers<P: FpConfig<W>>(data: &mut [Fp<P, W>], start: Fp<P, W>, w: Fp<P, W>) -> bool
+where
+    Fp<P, W>: super::NttField + IfmaField<P>,
+{
+    use super::NttField;
+    let Some(ctx) = <Fp<P, W> as IfmaField<P>>::ifma() else {
+        return false;
+    };
+    let whole = data.len() / 8 * 8;
+    let (body, tail) = data.split_at_mut(whole);
+    // Lane l starts at start·w^l and steps by w^8, all as multipliers in R' form.
+    let mut first = [[0u64; L]; 8];
+    let mut p = start;
+    for f in first.iter_mut() {
+        *f = ctx.conv.from_ark(&p);
+        p *= w;
+    }
+    let step = ctx.conv.from_ark(&w.pow(8));
+    // SAFETY: a context exists only where IFMA is available.
+    unsafe {
+        powers(
+            &ctx.lanes,
+            words(body),
+            &pack(&first),
+            Some(&pack(&[step; 8])),
+        )
+    };
+    let mut p = start * w.pow(whole as u64);
+    for x in tail {
+        *x *= p;
+        p *= w;
+    }
+    true
+}
+
+/// data[i] ← data[i]·c; false (nothing done) without IFMA.
+pub fn scale<P: FpConfig<W>>(data: &mut [Fp<P, W>], c: Fp<P, W>) -> bool
+where
+    Fp<P, W>: super::NttField + IfmaField<P>,
+{
+    let Some(ctx) = <Fp<P, W> as IfmaField<P>>::ifma() else {
+        return false;
+    };
+    let whole = data.len() / 8 * 8;
+    let (body, tail) = data.split_at_mut(whole);
+    let c_lanes = pack(&[ctx.conv.from_ark(&c); 8]);
+    // SAFETY: a context exists only where IFMA is available.
+    unsafe { powers(&ctx.lanes, words(body), &c_lanes, None) };
+    for x in tail {
+        *x *= c;
+    }
+    true
+}
+
+/// Group g of eight is multiplied by cur·step^g (cur and step in R' form; no step: 1).
+#[target_feature(enable = "avx512f,avx512ifma")]
+unsafe fn powers(lanes: &Lanes<L>, a: &mut [u64], cur: &V, step: Option<&V>) {
+    let mut cur = *cur;
+    for g in a.chunks_exact_mut(8 * W) {
+        let x = lanes.mul(&load(g), &cur);
+        store(g, &lanes.canonical(&x));
+        if let Some(step) = step {
+            cur = lanes.mul(&cur, step);
+        }
+    }
+}

@@ -153,17 +153,18 @@ pub fn bit_reverse<F: Send + Sync>(a: &mut [F]) {
     });
 }
 
+/// a[i] ← a[i]·c, in parallel chunks.
+pub fn scale<F: NttField>(a: &mut [F], c: F) {
+    a.par_chunks_mut(1 << 12).for_each(|x| F::scale(x, c));
+}
+
 /// a[p] ← a[p]·c·g^{idx(p)}, idx(p) = p in natural order or its bit reversal.
 pub fn mul_powers<F: NttField>(a: &mut [F], g: F, c: F, bit_reversed: bool) {
     const CHUNK: usize = 1 << 12;
     if !bit_reversed {
-        a.par_chunks_mut(CHUNK).enumerate().for_each(|(k, out)| {
-            let mut w = c * g.pow((k * CHUNK) as u64);
-            for x in out {
-                *x = *x * w;
-                w = w * g;
-            }
-        });
+        a.par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(k, out)| F::mul_by_powers(out, c * g.pow((k * CHUNK) as u64), g));
         return;
     }
     let n = a.len();

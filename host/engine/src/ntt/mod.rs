@@ -193,7 +193,7 @@ fn transform<F: NttField>(
     if inverse {
         let n_inv = F::from_u64(n as u64).inv();
         match cfg.coset {
-            None => F::scale(a, n_inv),
+            None => kernels::scale(a, n_inv),
             // Coefficient j is scaled by g^{−j}/n, at position j or rev(j).
             Some(g) => kernels::mul_powers(a, g.inv(), n_inv, cfg.output == Order::BitReversed),
         }
