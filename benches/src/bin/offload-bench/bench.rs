@@ -81,9 +81,15 @@ pub struct BenchArgs {
     /// daemon's shm_dir) instead of inside the message.
     #[arg(long)]
     shm_dir: Option<std::path::PathBuf>,
-    /// Timed repetitions per contender, after one untimed warm-up.
+    /// Timed repetitions per contender (after warm-up runs until two agree within 10 %); from
+    /// 5 on, more rounds are added while any contender's median is known no better than 2 %,
+    /// up to --max-reps.
     #[arg(long, default_value_t = 7)]
     reps: usize,
+    /// The most rounds a run is extended to (default three times --reps; equal to --reps
+    /// for exactly that many).
+    #[arg(long)]
+    max_reps: Option<usize>,
     /// Also measure the peer libraries in this process, on the same inputs.
     #[arg(long)]
     compare: bool,
@@ -405,6 +411,14 @@ impl Row {
         m.insert("median_ms".into(), json!(round3(self.stats.median_ms)));
         m.insert("min_ms".into(), json!(round3(self.stats.min_ms)));
         m.insert("max_ms".into(), json!(round3(self.stats.max_ms)));
+        m.insert("q1_ms".into(), json!(round3(self.stats.q1_ms)));
+        m.insert("q3_ms".into(), json!(round3(self.stats.q3_ms)));
+        if self.stats.median_error.is_finite() {
+            m.insert(
+                "median_error".into(),
+                json!(round3(self.stats.median_error)),
+            );
+        }
         m.insert("reps".into(), json!(self.stats.reps));
         m.insert("threads".into(), json!(threads));
         if let Some(r) = self.ratio {
@@ -475,8 +489,17 @@ pub fn run(a: BenchArgs) -> Result<()> {
     if a.format == Format::Table {
         writeln!(
             out,
-            "{:<32} {:<36} {:>11} {:>11} {:>11} {:>8}",
-            "case", "backend", "median ms", "min ms", "max ms", "ratio"
+            "{:<32} {:<36} {:>11} {:>10} {:>10} {:>10} {:>10} {:>7} {:>5} {:>8}",
+            "case",
+            "backend",
+            "median ms",
+            "min ms",
+            "q1 ms",
+            "q3 ms",
+            "max ms",
+            "± med",
+            "reps",
+            "ratio"
         )?;
     }
     for case in cases {
@@ -505,7 +528,11 @@ pub fn run(a: BenchArgs) -> Result<()> {
             }
         };
         let mut runners = runners;
-        let measured = timing::measure_interleaved(&mut runners, a.reps);
+        let mut plan = timing::Plan::new(a.reps);
+        if let Some(m) = a.max_reps {
+            plan.max_reps = m.max(a.reps);
+        }
+        let measured = timing::measure_interleaved(&mut runners, plan);
         for (r, stats) in runners.into_iter().zip(measured) {
             let digest = r.digest();
             let (ratio, agrees) = match &ours {
@@ -526,12 +553,20 @@ pub fn run(a: BenchArgs) -> Result<()> {
                 Format::Json => writeln!(out, "{}", row.to_json(threads))?,
                 Format::Table => writeln!(
                     out,
-                    "{:<32} {:<36} {:>11.3} {:>11.3} {:>11.3} {:>8}",
+                    "{:<32} {:<36} {:>11.3} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>7} {:>5} {:>8}",
                     case.to_string(),
                     row.backend,
                     row.stats.median_ms,
                     row.stats.min_ms,
+                    row.stats.q1_ms,
+                    row.stats.q3_ms,
                     row.stats.max_ms,
+                    if row.stats.median_error.is_finite() {
+                        format!("{:.1}%", 100.0 * row.stats.median_error)
+                    } else {
+                        "-".into()
+                    },
+                    row.stats.reps,
                     row.ratio
                         .map(|r| format!("{r:.2}{}", if row.agrees { "" } else { "!" }))
                         .unwrap_or_default()
