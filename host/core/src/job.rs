@@ -162,9 +162,9 @@ pub type Scalars<C> = Vec<Canonical<<C as ark_ec::CurveConfig>::ScalarField>>;
 fn group_cost(c: CurveId) -> f64 {
     match c {
         CurveId::Bn254 => 1.0,
-        CurveId::Bls12_381 => 1.9,
-        CurveId::Bn254G2 => 3.4,
-        CurveId::Bls12_381G2 => 6.4,
+        CurveId::Bls12_381 => 1.7,
+        CurveId::Bn254G2 => 2.5,
+        CurveId::Bls12_381G2 => 5.3,
     }
 }
 

@@ -13,7 +13,7 @@ type Bn = ark_bn254::g1::Config;
 /// The BIP340 batch equation's curve.
 type Secp = offload_engine::msm::secp256k1::Config;
 type Bls = ark_bls12_381::g1::Config;
-/// G2 over Fq2 (Groth16's B term), portable arithmetic.
+/// G2 over Fq2 (Groth16's B term): the IFMA lanes two to a coordinate where the CPU has them.
 type Bn2 = ark_bn254::g2::Config;
 type Bls2 = ark_bls12_381::g2::Config;
 

@@ -23,10 +23,13 @@ pub trait MsmCurve:
 
 macro_rules! msm_curve {
     ($cfg:ty, $name:literal, $fq:ty, $m:literal, $n:literal) => {
+        msm_curve!($cfg, $name, $fq, $m, $n, 1);
+    };
+    ($cfg:ty, $name:literal, $fq:ty, $m:literal, $n:literal, $d:literal) => {
         impl MsmCurve for $cfg {
             const NAME: &'static str = $name;
             #[cfg(target_arch = "x86_64")]
-            type Fast = super::ifma::IfmaRepr<$cfg, ark_ff::MontBackend<$fq, $m>, $m, $n>;
+            type Fast = super::ifma::IfmaRepr<$cfg, ark_ff::MontBackend<$fq, $m>, $m, $n, $d>;
             #[cfg(not(target_arch = "x86_64"))]
             type Fast = super::repr::ArkRepr;
 
@@ -59,30 +62,24 @@ msm_curve!(
     6,
     8
 );
-/// A curve the vectorised arithmetic does not cover: the portable batch-affine representation
-/// on every CPU, with the GLV endomorphism and the bucket method unchanged.
-macro_rules! portable_msm_curve {
-    ($cfg:ty, $name:literal) => {
-        impl MsmCurve for $cfg {
-            const NAME: &'static str = $name;
-            type Fast = super::repr::ArkRepr;
-
-            fn glv_params() -> &'static GlvParams {
-                static P: OnceLock<GlvParams> = OnceLock::new();
-                P.get_or_init(GlvParams::new::<$cfg>)
-            }
-
-            fn fast() -> Option<&'static Self::Fast> {
-                None
-            }
-        }
-    };
-}
-
-// G2 over Fq2, which Groth16's B term needs. (The IFMA lanes hold one prime-field element;
-// an Fq2 representation for them is future work, measured first.)
-portable_msm_curve!(ark_bn254::g2::Config, "bn254-g2");
-portable_msm_curve!(ark_bls12_381::g2::Config, "bls12-381-g2");
+// G2 over Fq2 = Fq[u]/(u² + 1), which Groth16's B term needs: the same lanes, two per
+// coordinate, products by Karatsuba.
+msm_curve!(
+    ark_bn254::g2::Config,
+    "bn254-g2",
+    ark_bn254::FqConfig,
+    4,
+    5,
+    2
+);
+msm_curve!(
+    ark_bls12_381::g2::Config,
+    "bls12-381-g2",
+    ark_bls12_381::FqConfig,
+    6,
+    8,
+    2
+);
 
 // secp256k1's 256-bit p also fits 5 limbs: 2^260 > 4p.
 msm_curve!(

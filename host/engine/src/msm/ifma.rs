@@ -10,7 +10,7 @@
 // Limb loops index several arrays in step; iterator chains would hide the arithmetic.
 #![allow(clippy::needless_range_loop)]
 
-use ark_ff::{BigInt, Field, Fp, FpConfig, PrimeField};
+use ark_ff::{BigInt, Field, Fp, FpConfig, One, PrimeField};
 use num_bigint::BigUint;
 use std::arch::x86_64::*;
 
@@ -363,38 +363,79 @@ pub fn pack<const N: usize>(elems: &[[u64; N]; 8]) -> Vec8<N> {
     })
 }
 
-/// A point in our limbs; `x[0] == u64::MAX` (never a 52-bit limb) marks infinity.
-/// `repr(C)` keeps x and y as 2N consecutive words, which the gathers index.
+/// The base field of a curve as D prime-field coordinates: Fq itself (D = 1), or Fq2 = Fq[u]/(u² + 1)
+/// (D = 2, G2 of BN254 and BLS12-381, whose non-residue is −1).
+pub trait Coords<P: FpConfig<M>, const M: usize, const D: usize>: Field {
+    fn parts(&self) -> [Fp<P, M>; D];
+    fn from_parts(parts: [Fp<P, M>; D]) -> Self;
+    /// Whether the lanes' arithmetic for this field holds (Fq2's non-residue is −1).
+    fn supported() -> bool {
+        true
+    }
+}
+
+impl<P: FpConfig<M>, const M: usize> Coords<P, M, 1> for Fp<P, M> {
+    fn parts(&self) -> [Fp<P, M>; 1] {
+        [*self]
+    }
+    fn from_parts(parts: [Fp<P, M>; 1]) -> Self {
+        parts[0]
+    }
+}
+
+impl<P: FpConfig<M>, Q: Fp2Config<Fp = Fp<P, M>>, const M: usize> Coords<P, M, 2> for Fp2<Q> {
+    fn parts(&self) -> [Fp<P, M>; 2] {
+        [self.c0, self.c1]
+    }
+    fn from_parts(parts: [Fp<P, M>; 2]) -> Self {
+        Fp2::new(parts[0], parts[1])
+    }
+    fn supported() -> bool {
+        Q::NONRESIDUE == -Fp::<P, M>::from(1u64)
+    }
+}
+
+/// One coordinate in limbs: D prime-field elements.
+type Limbs<const N: usize, const D: usize> = [[u64; N]; D];
+/// Eight coordinates in lanes.
+type Lanes8<const N: usize, const D: usize> = [Vec8<N>; D];
+
+/// A point in our limbs; `x[0][0] == u64::MAX` (never a 52-bit limb) marks infinity.
+/// `repr(C)` keeps x and y as 2·N·D consecutive words, which the gathers index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
-pub struct Pt<const N: usize> {
-    x: [u64; N],
-    y: [u64; N],
+pub struct Pt<const N: usize, const D: usize> {
+    x: Limbs<N, D>,
+    y: Limbs<N, D>,
 }
 
 const INFINITY_MARK: u64 = u64::MAX;
 
-/// Bucket points in radix 2^52 with chord additions eight at a time.
-pub struct IfmaRepr<C, P: FpConfig<M>, const M: usize, const N: usize> {
+/// Bucket points in radix 2^52 with chord additions eight at a time, over Fq (D = 1) or Fq2
+/// (D = 2).
+pub struct IfmaRepr<C, P: FpConfig<M>, const M: usize, const N: usize, const D: usize> {
     conv: Convert<P, M, N>,
     lanes: Lanes<N>,
-    one: [u64; N],
+    one: Limbs<N, D>,
     _curve: std::marker::PhantomData<fn() -> C>,
 }
 
 // SAFETY: the lanes are plain register constants, read-only after construction.
-unsafe impl<C, P: FpConfig<M>, const M: usize, const N: usize> Sync for IfmaRepr<C, P, M, N> {}
+unsafe impl<C, P: FpConfig<M>, const M: usize, const N: usize, const D: usize> Sync
+    for IfmaRepr<C, P, M, N, D>
+{
+}
 
-pub struct IfmaWork<C: SWCurveConfig, const N: usize> {
+pub struct IfmaWork<C: SWCurveConfig, const N: usize, const D: usize> {
     chords: Vec<(u32, u32)>,
-    den: Vec<Vec8<N>>,
-    prefix: Vec<Vec8<N>>,
-    copies: Vec<(u32, Pt<N>)>,
+    den: Vec<Lanes8<N, D>>,
+    prefix: Vec<Lanes8<N, D>>,
+    copies: Vec<(u32, Pt<N, D>)>,
     special_in: Vec<(Affine<C>, Affine<C>)>,
     special_dst: Vec<u32>,
 }
 
-impl<C: SWCurveConfig, const N: usize> Default for IfmaWork<C, N> {
+impl<C: SWCurveConfig, const N: usize, const D: usize> Default for IfmaWork<C, N, D> {
     fn default() -> Self {
         Self {
             chords: Vec::new(),
@@ -408,31 +449,73 @@ impl<C: SWCurveConfig, const N: usize> Default for IfmaWork<C, N> {
 }
 
 // SAFETY: vectors of plain register values and points; nothing shared.
-unsafe impl<C: SWCurveConfig, const N: usize> Send for IfmaWork<C, N> {}
+unsafe impl<C: SWCurveConfig, const N: usize, const D: usize> Send for IfmaWork<C, N, D> {}
 
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::CurveGroup;
+use ark_ff::{Fp2, Fp2Config};
 
-impl<C, P, const M: usize, const N: usize> IfmaRepr<C, P, M, N>
+impl<C, P, const M: usize, const N: usize, const D: usize> IfmaRepr<C, P, M, N, D>
 where
-    C: SWCurveConfig<BaseField = Fp<P, M>>,
+    C: SWCurveConfig,
+    C::BaseField: Coords<P, M, D>,
     P: FpConfig<M>,
 {
-    /// `None` when this CPU lacks AVX-512 IFMA.
+    /// `None` when this CPU lacks AVX-512 IFMA (or the field is not one the lanes serve).
     pub fn new() -> Option<Self> {
-        if !available() {
+        if !available() || !<C::BaseField as Coords<P, M, D>>::supported() || !(1..=2).contains(&D)
+        {
             return None;
         }
         let conv = Convert::<P, M, N>::new();
         // SAFETY: `available()` checked AVX-512F.
         let lanes = unsafe { Lanes::new(conv.params()) };
-        let one = conv.from_ark(&Fp::<P, M>::from(1u64));
+        let one = std::array::from_fn(|d| {
+            conv.from_ark(&Fp::<P, M>::from(if d == 0 { 1u64 } else { 0 }))
+        });
         Some(Self {
             conv,
             lanes,
             one,
             _curve: std::marker::PhantomData,
         })
+    }
+
+    fn limbs(&self, v: &C::BaseField) -> Limbs<N, D> {
+        v.parts().map(|f| self.conv.from_ark(&f))
+    }
+
+    fn element(&self, l: &Limbs<N, D>) -> C::BaseField {
+        C::BaseField::from_parts(l.map(|f| self.conv.to_ark(&f)))
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    fn sub(&self, a: &Lanes8<N, D>, b: &Lanes8<N, D>) -> Lanes8<N, D> {
+        std::array::from_fn(|d| self.lanes.sub(&a[d], &b[d]))
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    fn canonical(&self, a: &Lanes8<N, D>) -> Lanes8<N, D> {
+        std::array::from_fn(|d| self.lanes.canonical(&a[d]))
+    }
+
+    /// The product in Fq, or in Fq2 with u² = −1 by Karatsuba's three products.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    fn mul(&self, a: &Lanes8<N, D>, b: &Lanes8<N, D>) -> Lanes8<N, D> {
+        let l = &self.lanes;
+        if D == 1 {
+            return std::array::from_fn(|d| l.mul(&a[d], &b[d]));
+        }
+        let (a0, a1, b0, b1) = (&a[0], &a[1], &b[0], &b[1]);
+        let v0 = l.mul(a0, b0);
+        let v1 = l.mul(a1, b1);
+        let s = l.mul(&l.add(a0, a1), &l.add(b0, b1));
+        let c0 = l.sub(&v0, &v1);
+        let c1 = l.sub(&l.sub(&s, &v0), &v1);
+        std::array::from_fn(|d| if d == 0 { c0 } else { c1 })
     }
 
     /// Phase A: denominators x2 − x1 and their running products; then one inversion of the
@@ -442,22 +525,25 @@ where
     /// AVX-512F and IFMA present (checked at construction); every index in `w.chords` is in
     /// bounds of `pts` (src + 1 and dst).
     #[target_feature(enable = "avx512f,avx512ifma")]
-    unsafe fn chords(&self, w: &mut IfmaWork<C, N>, pts: &mut [Pt<N>]) {
-        let l = &self.lanes;
+    unsafe fn chords(&self, w: &mut IfmaWork<C, N, D>, pts: &mut [Pt<N, D>]) {
         let groups = w.chords.len().div_ceil(8);
         // Pad the last group with copies of the last pair: same inputs, same output.
         let last = w.chords[w.chords.len() - 1];
         w.chords.resize(groups * 8, last);
         let base = pts.as_mut_ptr() as *mut i64;
-        let stride = (2 * N) as i64;
+        let stride = (2 * N * D) as i64;
         let offsets = |g: usize, which: fn((u32, u32)) -> i64| -> __m512i {
             let o: [i64; 8] = std::array::from_fn(|k| which(w.chords[g * 8 + k]) * stride);
             _mm512_loadu_si512(o.as_ptr().cast())
         };
-        let gather = |off: __m512i, first: usize| -> Vec8<N> {
-            std::array::from_fn(|j| {
-                let idx = _mm512_add_epi64(off, _mm512_set1_epi64((first + j) as i64));
-                _mm512_i64gather_epi64::<8>(idx, base as *const i64)
+        // Coordinate `first` (0 for x, D for y) of the eight points at `off`.
+        let gather = |off: __m512i, first: usize| -> Lanes8<N, D> {
+            std::array::from_fn(|d| {
+                std::array::from_fn(|j| {
+                    let word = ((first + d) * N + j) as i64;
+                    let idx = _mm512_add_epi64(off, _mm512_set1_epi64(word));
+                    _mm512_i64gather_epi64::<8>(idx, base as *const i64)
+                })
             })
         };
         let src = |c: (u32, u32)| c.0 as i64;
@@ -466,98 +552,108 @@ where
 
         w.den.clear();
         w.prefix.clear();
-        let mut acc: Vec8<N> = self.one.map(|v| _mm512_set1_epi64(v as i64));
+        let mut acc: Lanes8<N, D> = self.one.map(|c| c.map(|v| _mm512_set1_epi64(v as i64)));
         for g in 0..groups {
             let x1 = gather(offsets(g, src), 0);
             let x2 = gather(offsets(g, src2), 0);
-            let d = l.sub(&x2, &x1);
+            let d = self.sub(&x2, &x1);
             w.prefix.push(acc);
-            acc = l.mul(&acc, &d);
+            acc = self.mul(&acc, &d);
             w.den.push(d);
         }
 
         // Invert the eight lane products with one field inversion.
-        let vals: [Fp<P, M>; 8] = std::array::from_fn(|k| self.conv.to_ark(&extract(&acc, k)));
-        let mut pre = [Fp::<P, M>::from(1u64); 8];
-        let mut run = Fp::<P, M>::from(1u64);
+        let vals: [C::BaseField; 8] = std::array::from_fn(|k| {
+            let l: Limbs<N, D> = std::array::from_fn(|d| extract(&acc[d], k));
+            self.element(&l)
+        });
+        let mut pre = [C::BaseField::one(); 8];
+        let mut run = C::BaseField::one();
         for k in 0..8 {
             pre[k] = run;
             run *= vals[k];
         }
         let mut inv_run = run.inverse().expect("chord denominators are nonzero");
-        let mut invs = [[0u64; N]; 8];
+        let mut invs = [[[0u64; N]; 8]; D];
         for k in (0..8).rev() {
-            invs[k] = self.conv.from_ark(&(inv_run * pre[k]));
+            let l = self.limbs(&(inv_run * pre[k]));
+            for d in 0..D {
+                invs[d][k] = l[d];
+            }
             inv_run *= vals[k];
         }
-        let mut inv = pack(&invs);
+        let mut inv: Lanes8<N, D> = invs.map(|c| pack(&c));
         for g in (0..groups).rev() {
             let d = w.den[g];
-            w.den[g] = l.mul(&inv, &w.prefix[g]);
-            inv = l.mul(&inv, &d);
+            w.den[g] = self.mul(&inv, &w.prefix[g]);
+            inv = self.mul(&inv, &d);
         }
 
         for g in 0..groups {
             let (o1, o2) = (offsets(g, src), offsets(g, src2));
-            let (x1, y1) = (gather(o1, 0), gather(o1, N));
-            let (x2, y2) = (gather(o2, 0), gather(o2, N));
-            let lambda = l.mul(&l.sub(&y2, &y1), &w.den[g]);
-            let x3 = l.sub(&l.sub(&l.mul(&lambda, &lambda), &x1), &x2);
-            let y3 = l.sub(&l.mul(&lambda, &l.sub(&x1, &x3)), &y1);
-            let (x3, y3) = (l.canonical(&x3), l.canonical(&y3));
+            let (x1, y1) = (gather(o1, 0), gather(o1, D));
+            let (x2, y2) = (gather(o2, 0), gather(o2, D));
+            let lambda = self.mul(&self.sub(&y2, &y1), &w.den[g]);
+            let x3 = self.sub(&self.sub(&self.mul(&lambda, &lambda), &x1), &x2);
+            let y3 = self.sub(&self.mul(&lambda, &self.sub(&x1, &x3)), &y1);
+            let (x3, y3) = (self.canonical(&x3), self.canonical(&y3));
             let od = offsets(g, dst);
-            for j in 0..N {
-                let ix = _mm512_add_epi64(od, _mm512_set1_epi64(j as i64));
-                _mm512_i64scatter_epi64::<8>(base, ix, x3[j]);
-                let iy = _mm512_add_epi64(od, _mm512_set1_epi64((N + j) as i64));
-                _mm512_i64scatter_epi64::<8>(base, iy, y3[j]);
+            for d in 0..D {
+                for j in 0..N {
+                    let ix = _mm512_add_epi64(od, _mm512_set1_epi64((d * N + j) as i64));
+                    _mm512_i64scatter_epi64::<8>(base, ix, x3[d][j]);
+                    let iy = _mm512_add_epi64(od, _mm512_set1_epi64(((D + d) * N + j) as i64));
+                    _mm512_i64scatter_epi64::<8>(base, iy, y3[d][j]);
+                }
             }
         }
     }
 }
 
-impl<C, P, const M: usize, const N: usize> super::repr::Repr<C> for IfmaRepr<C, P, M, N>
+impl<C, P, const M: usize, const N: usize, const D: usize> super::repr::Repr<C>
+    for IfmaRepr<C, P, M, N, D>
 where
-    C: SWCurveConfig<BaseField = Fp<P, M>>,
+    C: SWCurveConfig,
+    C::BaseField: Coords<P, M, D>,
     P: FpConfig<M>,
 {
-    type Point = Pt<N>;
-    type Work = IfmaWork<C, N>;
+    type Point = Pt<N, D>;
+    type Work = IfmaWork<C, N, D>;
 
-    fn identity(&self) -> Pt<N> {
-        let mut x = [0u64; N];
-        x[0] = INFINITY_MARK;
-        Pt { x, y: [0; N] }
+    fn identity(&self) -> Pt<N, D> {
+        let mut x = [[0u64; N]; D];
+        x[0][0] = INFINITY_MARK;
+        Pt { x, y: [[0; N]; D] }
     }
-    fn is_identity(&self, p: &Pt<N>) -> bool {
-        p.x[0] == INFINITY_MARK
+    fn is_identity(&self, p: &Pt<N, D>) -> bool {
+        p.x[0][0] == INFINITY_MARK
     }
-    fn neg(&self, p: &Pt<N>) -> Pt<N> {
+    fn neg(&self, p: &Pt<N, D>) -> Pt<N, D> {
         if self.is_identity(p) {
             return *p;
         }
         Pt {
             x: p.x,
-            y: neg_scalar(&p.y, &self.conv.params().p),
+            y: p.y.map(|c| neg_scalar(&c, &self.conv.params().p)),
         }
     }
-    fn encode(&self, a: &Affine<C>) -> Pt<N> {
+    fn encode(&self, a: &Affine<C>) -> Pt<N, D> {
         if a.infinity {
             return self.identity();
         }
         Pt {
-            x: self.conv.from_ark(&a.x),
-            y: self.conv.from_ark(&a.y),
+            x: self.limbs(&a.x),
+            y: self.limbs(&a.y),
         }
     }
-    fn decode(&self, p: &Pt<N>) -> Affine<C> {
+    fn decode(&self, p: &Pt<N, D>) -> Affine<C> {
         if self.is_identity(p) {
             return Affine::identity();
         }
-        Affine::new_unchecked(self.conv.to_ark(&p.x), self.conv.to_ark(&p.y))
+        Affine::new_unchecked(self.element(&p.x), self.element(&p.y))
     }
 
-    fn add_pairs(&self, w: &mut Self::Work, pts: &mut [Pt<N>], pairs: &[(u32, u32)]) {
+    fn add_pairs(&self, w: &mut Self::Work, pts: &mut [Pt<N, D>], pairs: &[(u32, u32)]) {
         w.chords.clear();
         w.copies.clear();
         w.special_in.clear();
@@ -577,7 +673,7 @@ where
                 w.special_dst.push(dst);
             }
         }
-        assert!(pts.len() < (i64::MAX as usize) / (2 * N));
+        assert!(pts.len() < (i64::MAX as usize) / (2 * N * D));
         if !w.chords.is_empty() {
             // SAFETY: IFMA was detected when `self` was built; chord indices come from
             // `pairs`, whose src + 1 and dst index `pts` (checked by the reads above).
@@ -655,6 +751,77 @@ mod tests {
                 assert_eq!(extract(&c, i), conv.from_ark(&b[i]), "canonical lane {i}");
             }
         }
+    }
+
+    /// Fq2 products, differences and canonical forms in lanes against arkworks' Fq2, on edges
+    /// (0, 1, −1, u, 1 + u, −1 − u) and random values, one operand's components lifted into
+    /// [p, 2p) in every other lane.
+    fn check_fq2<C, P: FpConfig<M>, const M: usize, const N: usize>()
+    where
+        C: SWCurveConfig,
+        C::BaseField: Coords<P, M, 2> + UniformRand,
+    {
+        let Some(repr) = IfmaRepr::<C, P, M, N, 2>::new() else {
+            eprintln!("SKIPPED: this CPU has no AVX-512 IFMA; the portable path is tested instead");
+            return;
+        };
+        let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(11);
+        let f = |a: u64, b: i64| {
+            let b = if b < 0 {
+                -Fp::<P, M>::from(b.unsigned_abs())
+            } else {
+                Fp::from(b as u64)
+            };
+            C::BaseField::from_parts([Fp::from(a), b])
+        };
+        let mut vals = vec![f(0, 0), f(1, 0), -f(1, 0), f(0, 1), f(1, 1), -f(1, 1)];
+        vals.extend((0..58).map(|_| C::BaseField::rand(&mut r)));
+        let p = repr.conv.params().p;
+        let lift = |l: [u64; N]| -> [u64; N] {
+            let mut out = [0u64; N];
+            let mut carry = 0u64;
+            for j in 0..N {
+                let s = l[j] + p[j] + carry;
+                out[j] = s & MASK52;
+                carry = s >> 52;
+            }
+            out
+        };
+        for chunk in vals.chunks_exact(16) {
+            let (a, b) = chunk.split_at(8);
+            let lanes_of = |v: &[C::BaseField], lifted: bool| -> Lanes8<N, 2> {
+                std::array::from_fn(|d| {
+                    let l: [[u64; N]; 8] = std::array::from_fn(|i| {
+                        let limbs = repr.limbs(&v[i])[d];
+                        if lifted && i % 2 == 0 {
+                            lift(limbs)
+                        } else {
+                            limbs
+                        }
+                    });
+                    pack(&l)
+                })
+            };
+            let (va, vb) = (lanes_of(a, false), lanes_of(b, true));
+            let (m, d, c) =
+                unsafe { (repr.mul(&va, &vb), repr.sub(&va, &vb), repr.canonical(&vb)) };
+            let get = |v: &Lanes8<N, 2>, i: usize| {
+                repr.element(&std::array::from_fn(|k| extract(&v[k], i)))
+            };
+            for i in 0..8 {
+                assert_eq!(get(&m, i), a[i] * b[i], "fq2 mul lane {i}");
+                assert_eq!(get(&d, i), a[i] - b[i], "fq2 sub lane {i}");
+                let canon: Limbs<N, 2> = std::array::from_fn(|k| extract(&c[k], i));
+                assert_eq!(canon, repr.limbs(&b[i]), "fq2 canonical lane {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn fq2_lanes_match_arkworks() {
+        check_fq2::<ark_bn254::g2::Config, ark_ff::MontBackend<ark_bn254::FqConfig, 4>, 4, 5>();
+        check_fq2::<ark_bls12_381::g2::Config, ark_ff::MontBackend<ark_bls12_381::FqConfig, 6>, 6, 8>(
+        );
     }
 
     #[test]
