@@ -98,7 +98,7 @@ for _ in $(seq 1 300); do [ -S "$work/offload.sock" ] && break; sleep 0.1; done
 [ -S "$work/offload.sock" ] || { cat "$work/offloadd.log"; echo "offloadd did not start" >&2; exit 1; }
 target/ci/offload bench --backend remote --addr "unix:$work/offload.sock" --shm-dir "$work/shm" \
   --op msm --log-n 10 --reps 2 --compare --format table
-target/ci/offload bench --backend remote --addr "unix:$work/offload.sock" \
+target/ci/offload bench --backend remote --addr "unix:$work/offload.sock" --shm-dir "$work/shm" \
   --op groth16 --log-n 10 --reps 2 --compare --format table
 target/ci/offload bench --backend remote --addr "unix:$work/offload.sock" \
   --op stark --field babybear --log-n 8 --reps 1 --compare --format table

@@ -54,6 +54,9 @@ impl Conn {
             tls_identity: identity,
             tls_domain: self.tls_domain.clone(),
             token: self.token.clone(),
+            // The CLI sends its payloads in messages; shared memory is for programs that
+            // link the client (ConnectOptions::shm_dir, OFFLOAD_SHM_DIR).
+            shm_dir: None,
         })
     }
 }

@@ -39,6 +39,11 @@ pub enum ClientError {
     Status(#[from] tonic::Status),
     #[error("the daemon sent a result that does not decode: {0}")]
     Decode(String),
+    #[error("staging a payload in the shared-memory directory {dir}: {source}")]
+    Shared {
+        dir: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Points travel uncompressed: the daemon then checks each without a square root.
@@ -89,11 +94,16 @@ pub struct ConnectOptions {
     pub tls_domain: Option<String>,
     /// An API token (`offloadd token`), sent as "authorization: Bearer <token>".
     pub token: Option<String>,
+    /// The daemon's shared-memory directory (its `shm_dir`), for a client on the same host
+    /// over a Unix socket: MSM scalars and NTT columns are then written to a file there and
+    /// the daemon reads them, instead of receiving them inside messages.
+    pub shm_dir: Option<std::path::PathBuf>,
 }
 
 impl ConnectOptions {
     /// From the environment: OFFLOAD_TLS_CA, OFFLOAD_TLS_CLIENT_CERT and
-    /// OFFLOAD_TLS_CLIENT_KEY (file paths), OFFLOAD_TLS_DOMAIN and OFFLOAD_TOKEN.
+    /// OFFLOAD_TLS_CLIENT_KEY (file paths), OFFLOAD_TLS_DOMAIN, OFFLOAD_TOKEN and
+    /// OFFLOAD_SHM_DIR.
     pub fn from_env() -> Result<Self, ClientError> {
         let file = |var: &str| -> Result<Option<Vec<u8>>, ClientError> {
             match std::env::var_os(var) {
@@ -121,6 +131,7 @@ impl ConnectOptions {
             tls_identity: identity,
             tls_domain: text("OFFLOAD_TLS_DOMAIN"),
             token: text("OFFLOAD_TOKEN"),
+            shm_dir: text("OFFLOAD_SHM_DIR").map(Into::into),
         })
     }
 }
@@ -144,6 +155,22 @@ pub type RawClient = OffloadClient<InterceptedService<Channel, Bearer>>;
 #[derive(Clone)]
 pub struct Client {
     inner: RawClient,
+    shm_dir: Option<std::path::PathBuf>,
+}
+
+/// Payloads written to the shared-memory directory for one call, removed after it.
+struct Staged(Vec<std::path::PathBuf>);
+
+impl Staged {
+    async fn remove(self) {
+        // Off the async threads: a file system call can block.
+        let _ = tokio::task::spawn_blocking(move || {
+            for p in self.0 {
+                let _ = std::fs::remove_file(p);
+            }
+        })
+        .await;
+    }
 }
 
 impl Client {
@@ -210,7 +237,61 @@ impl Client {
             inner: OffloadClient::with_interceptor(channel, Bearer(bearer))
                 .max_decoding_message_size(usize::MAX)
                 .max_encoding_message_size(usize::MAX),
+            shm_dir: opts.shm_dir.clone(),
         })
+    }
+
+    /// Each payload as a message part: inside the message, or, with a shared-memory
+    /// directory, in a new file there (created exclusively, readable by this user only) that
+    /// the daemon reads; the files are returned for removal once the call is answered.
+    async fn sources(
+        &self,
+        payloads: Vec<Vec<u8>>,
+    ) -> Result<(Vec<pb::Elements>, Staged), ClientError> {
+        let Some(dir) = self.shm_dir.clone() else {
+            let parts = payloads
+                .into_iter()
+                .map(|b| pb::Elements {
+                    source: Some(pb::elements::Source::Packed(b)),
+                })
+                .collect();
+            return Ok((parts, Staged(Vec::new())));
+        };
+        let written = tokio::task::spawn_blocking(move || {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let mut out = Vec::new();
+            let mut paths = Vec::new();
+            for bytes in payloads {
+                let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let path = dir.join(format!("offload-client-{}-{n}", std::process::id()));
+                let written = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&path)
+                    .and_then(|mut f| f.write_all(&bytes));
+                if let Err(source) = written {
+                    for p in paths.iter().chain([&path]) {
+                        let _ = std::fs::remove_file(p);
+                    }
+                    return Err(ClientError::Shared { dir, source });
+                }
+                out.push(pb::Elements {
+                    source: Some(pb::elements::Source::Shared(pb::SharedMemory {
+                        path: path.display().to_string(),
+                        offset: 0,
+                        length: bytes.len() as u64,
+                    })),
+                });
+                paths.push(path);
+            }
+            Ok((out, Staged(paths)))
+        })
+        .await
+        .map_err(|e| ClientError::Address(format!("staging shared memory: {e}")))??;
+        Ok(written)
     }
 
     /// The generated client, for calls this wrapper does not cover.
@@ -337,17 +418,13 @@ impl Client {
             result_encoding: pb::PointEncoding::ArkUncompressed as i32,
         };
         let total: usize = vectors.iter().map(Vec::len).sum();
-        let r = if total <= STREAM_ABOVE {
-            let req = pb::MsmRequest {
-                scalars: vectors
-                    .into_iter()
-                    .map(|b| pb::Elements {
-                        source: Some(pb::elements::Source::Packed(b)),
-                    })
-                    .collect(),
-                ..header
-            };
-            self.inner.msm(req).await?.into_inner()
+        // Through shared memory the message stays small at any size.
+        let r = if total <= STREAM_ABOVE || self.shm_dir.is_some() {
+            let (scalars, staged) = self.sources(vectors).await?;
+            let req = pb::MsmRequest { scalars, ..header };
+            let r = self.inner.msm(req).await;
+            staged.remove().await;
+            r?.into_inner()
         } else {
             let mut msgs = vec![pb::MsmStreamRequest {
                 part: Some(pb::msm_stream_request::Part::Header(header)),
@@ -412,6 +489,8 @@ impl Client {
         if let Some(g) = cfg.coset {
             g.encode(&mut coset);
         }
+        let payloads = columns.iter().map(|c| wire::encode_elements(c)).collect();
+        let (columns, staged) = self.sources(payloads).await?;
         let req = pb::NttRequest {
             field: F::wire() as i32,
             direction: match cfg.direction {
@@ -421,14 +500,11 @@ impl Client {
             input_order: order(cfg.input),
             output_order: order(cfg.output),
             coset,
-            columns: columns
-                .iter()
-                .map(|c| pb::Elements {
-                    source: Some(pb::elements::Source::Packed(wire::encode_elements(c))),
-                })
-                .collect(),
+            columns,
         };
-        let r = self.inner.ntt(req).await?.into_inner();
+        let r = self.inner.ntt(req).await;
+        staged.remove().await;
+        let r = r?.into_inner();
         r.columns
             .iter()
             .map(|c| wire::decode_elements::<F>(c).map_err(|e| ClientError::Decode(e.to_string())))

@@ -98,6 +98,7 @@ fn through_a_daemon_on_a_unix_socket() {
         uds: Some(sock.clone()),
         metrics_listen: "127.0.0.1:0".into(),
         max_message_bytes: 64 << 20,
+        shm_dir: Some(dir.path().join("shm")),
         ..offload_daemon::Config::ephemeral(dir.path())
     };
     // The daemon runs on a runtime of its own; the prover blocks on its client's.
@@ -113,6 +114,35 @@ fn through_a_daemon_on_a_unix_socket() {
     proves_as_ark_does::<ark_bn254::Bn254>(&offload, 1 << 10, 3);
     proves_as_ark_does::<ark_bls12_381::Bls12_381>(&offload, 1 << 9, 4);
     drop(offload);
+
+    // Scalars and columns through the daemon's shared-memory directory: the same proofs, and
+    // nothing left behind there.
+    let shm = dir.path().join("shm");
+    let through = |shm_dir: &std::path::Path| {
+        Offload::connect(
+            &format!("unix:{}", sock.display()),
+            &offload_client::ConnectOptions {
+                shm_dir: Some(shm_dir.to_path_buf()),
+                ..Default::default()
+            },
+        )
+        .expect("connects")
+    };
+    proves_as_ark_does::<ark_bn254::Bn254>(&through(&shm), 1 << 10, 5);
+    let left: Vec<_> = std::fs::read_dir(&shm).expect("shm dir").collect();
+    assert!(left.is_empty(), "staged files left behind: {left:?}");
+    // A directory the daemon does not read from: the payloads really went by file, so the
+    // daemon finds none and says which field.
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).expect("mkdir");
+    let offload = through(&elsewhere);
+    let err = offload
+        .fft::<ark_bn254::Fr>(
+            &offload_engine::ntt::NttConfig::forward(),
+            &mut [vec![ark_bn254::Fr::from(1u64); 8]],
+        )
+        .expect_err("no such file in the daemon's directory");
+    assert!(err.to_string().contains("columns[0]"), "{err}");
     rt.block_on(running.stop()).expect("stops");
 }
 

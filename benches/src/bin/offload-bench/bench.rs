@@ -439,8 +439,16 @@ pub fn run(a: BenchArgs) -> Result<()> {
         "remote" => Some(offload_benches::remote::Target {
             addr: a.addr.clone(),
             shm_dir: a.shm_dir.clone(),
-            // TLS and token from OFFLOAD_TLS_CA, OFFLOAD_TLS_CLIENT_CERT/KEY, OFFLOAD_TOKEN.
-            options: offload_client::ConnectOptions::from_env()?,
+            // TLS and token from OFFLOAD_TLS_CA, OFFLOAD_TLS_CLIENT_CERT/KEY, OFFLOAD_TOKEN;
+            // the provers' calls (groth16, stark, ntt-rows, lde) stage their payloads in
+            // --shm-dir (or OFFLOAD_SHM_DIR) too.
+            options: {
+                let mut o = offload_client::ConnectOptions::from_env()?;
+                if a.shm_dir.is_some() {
+                    o.shm_dir = a.shm_dir.clone();
+                }
+                o
+            },
         }),
         "fpga-sim" | "cuda" | "cuda-emulated" => None,
         other => bail!(
