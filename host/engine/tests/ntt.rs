@@ -403,3 +403,24 @@ fn whole_column_networks_equal_the_portable_kernels() {
     check::<Bls>(92);
     check::<Bb>(93);
 }
+
+/// The tiled bit reversal against the definition, at every size to 2^18 and element sizes 4,
+/// 8 and 32 bytes (tiles of different shapes; sizes below two tiles take the plain loop).
+#[test]
+fn bit_reversal_is_the_permutation() {
+    fn check<T: Copy + Send + Sync + PartialEq + std::fmt::Debug>(make: impl Fn(usize) -> T) {
+        for log_n in 0..=18u32 {
+            let v: Vec<T> = (0..1usize << log_n).map(&make).collect();
+            let mut ours = v.clone();
+            offload_engine::ntt::kernels::bit_reverse(&mut ours);
+            assert!(
+                ours == bitrev_perm(&v),
+                "2^{log_n}, {} bytes",
+                std::mem::size_of::<T>()
+            );
+        }
+    }
+    check(|i| i as u32);
+    check(|i| i as u64);
+    check(|i| [i as u64, 1, 2, 3]);
+}

@@ -135,22 +135,86 @@ unsafe impl<T> Send for SendPtr<T> {}
 unsafe impl<T> Sync for SendPtr<T> {}
 
 /// In-place bit-reversal permutation of a power-of-two-length slice.
-pub fn bit_reverse<F: Send + Sync>(a: &mut [F]) {
+///
+/// Tiled: with i = (x, m, y) split into b high bits, the middle bits and b low bits, rev(i) =
+/// (rev y, rev m, rev x), so the 2^b × 2^b tile of middle index m swaps, transposed, with the
+/// tile of rev(m). Each tile is 2^b runs of 2^b contiguous elements (a few cache lines, b chosen
+/// for that), moved through a small buffer because the runs of a tile are a power-of-two stride
+/// apart (one cache set), and the tiles of different m are disjoint, so threads never write one
+/// line: the
+/// element-by-element swap this replaced spread every thread's writes over the whole slice and
+/// cost more than the transform it followed (BabyBear 2^16: 0.33 ms against 0.11).
+pub fn bit_reverse<F: Copy + Send + Sync>(a: &mut [F]) {
     let n = a.len();
     if n <= 2 {
         return;
     }
-    let shift = usize::BITS - n.trailing_zeros();
+    let k = n.trailing_zeros();
+    // Runs of at least 128 bytes.
+    let size = std::mem::size_of::<F>().max(1);
+    let b = (128usize.div_ceil(size).next_power_of_two().trailing_zeros()).max(1);
     let ptr = SendPtr(a.as_mut_ptr());
-    (0..n).into_par_iter().with_min_len(1 << 12).for_each(|i| {
-        let j = i.reverse_bits() >> shift;
-        if i < j {
-            let p = &ptr;
-            // SAFETY: i, j < n, and the pair {i, j} is swapped only by the task holding the
-            // smaller index, so no element is touched by two tasks.
-            unsafe { std::ptr::swap(p.0.add(i), p.0.add(j)) };
+    if k < 2 * b {
+        for i in 0..n {
+            let j = i.reverse_bits() >> (usize::BITS - k);
+            if i < j {
+                a.swap(i, j);
+            }
         }
-    });
+        return;
+    }
+    let mid = k - 2 * b;
+    let tiles = 1usize << mid;
+    let side = 1usize << b;
+    let rev = |v: usize, bits: u32| {
+        if bits == 0 {
+            0
+        } else {
+            v.reverse_bits() >> (usize::BITS - bits)
+        }
+    };
+    // At least 2^14 elements a task, so small slices stay on one thread.
+    let per_task = ((1usize << 14) >> (2 * b)).max(1);
+    let area = side * side;
+    (0..tiles)
+        .into_par_iter()
+        .with_min_len(per_task)
+        .for_each_init(
+            || Vec::with_capacity(2 * area),
+            |buf: &mut Vec<F>, m| {
+                let mr = rev(m, mid);
+                if m > mr {
+                    return;
+                }
+                let p = &ptr;
+                let row = |x: usize, t: usize| (x << (k - b)) | (t << b);
+                // Both tiles into the buffer run by run (the runs are 2^(k−b) apart, a stride
+                // that maps them all to one cache set, so each is read once, in order), then
+                // written back run by run from the buffer read transposed.
+                buf.clear();
+                for t in [m, mr] {
+                    for x in 0..side {
+                        // SAFETY: the run lies inside the slice (row(x, t) + side ≤ n) and only
+                        // this task touches tiles m and rev(m) (the smaller index takes both).
+                        let run = unsafe { std::slice::from_raw_parts(p.0.add(row(x, t)), side) };
+                        buf.extend_from_slice(run);
+                    }
+                }
+                let (tile_m, tile_r) = buf.split_at(area);
+                for (t, from) in [(m, tile_r), (mr, tile_m)] {
+                    for x in 0..side {
+                        // SAFETY: as above; the run is written only by this task.
+                        let run =
+                            unsafe { std::slice::from_raw_parts_mut(p.0.add(row(x, t)), side) };
+                        // Element (x, t, y) takes (rev y, t', rev x) of the partner tile t'.
+                        let rx = rev(x, b);
+                        for (y, out) in run.iter_mut().enumerate() {
+                            *out = from[rev(y, b) * side + rx];
+                        }
+                    }
+                }
+            },
+        );
 }
 
 /// a[i] ← a[i]·c, in parallel chunks.
