@@ -138,7 +138,7 @@ where
     let Some((ctx, ltw)) = prepare(a.len(), tw) else {
         return false;
     };
-    dif_rec(ctx, words(a), &ltw, inverse);
+    network(ctx, words(a), &ltw, inverse, false);
     true
 }
 
@@ -150,7 +150,7 @@ where
     let Some((ctx, ltw)) = prepare(a.len(), tw) else {
         return false;
     };
-    dit_rec(ctx, words(a), &ltw, inverse);
+    network(ctx, words(a), &ltw, inverse, true);
     true
 }
 
@@ -182,14 +182,29 @@ fn words<P: FpConfig<W>>(a: &mut [Fp<P, W>]) -> &mut [u64] {
     unsafe { std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<u64>(), a.len() * W) }
 }
 
-fn dif_rec<P: FpConfig<W>>(ctx: &Ifma<P>, a: &mut [u64], tw: &LaneTwiddles, inverse: bool) {
+/// The network over `a`: DIF runs each sweep before the sub-transforms it feeds, DIT (its
+/// mirror) after them.
+fn network<P: FpConfig<W>>(
+    ctx: &Ifma<P>,
+    a: &mut [u64],
+    tw: &LaneTwiddles,
+    inverse: bool,
+    dit: bool,
+) {
     let n = a.len() / W;
     if n <= BLOCK {
         // SAFETY: a context exists only where IFMA is available.
-        unsafe { dif_block(&ctx.lanes, a, tw, inverse) };
+        unsafe {
+            if dit {
+                dit_block(&ctx.lanes, a, tw, inverse)
+            } else {
+                dif_block(&ctx.lanes, a, tw, inverse)
+            }
+        };
         return;
     }
     let lanes = &ctx.lanes;
+    let recurse = |part: &mut [u64]| network(ctx, part, tw, inverse, dit);
     if n >= 4 * BLOCK {
         let q = n / 4;
         let (wa, wb) = (tw.layer(2 * q, inverse), tw.layer(q, inverse));
@@ -197,91 +212,40 @@ fn dif_rec<P: FpConfig<W>>(ctx: &Ifma<P>, a: &mut [u64], tw: &LaneTwiddles, inve
         let (h0, h1) = a.split_at_mut(2 * q * W);
         let (q0, q1) = h0.split_at_mut(q * W);
         let (q2, q3) = h1.split_at_mut(q * W);
-        q0.par_chunks_mut(PAR_CHUNK * W)
-            .zip(q1.par_chunks_mut(PAR_CHUNK * W))
-            .zip(q2.par_chunks_mut(PAR_CHUNK * W))
-            .zip(q3.par_chunks_mut(PAR_CHUNK * W))
-            .zip(wl.par_chunks(PAR_CHUNK / 8))
-            .zip(wh.par_chunks(PAR_CHUNK / 8))
-            .zip(wb.par_chunks(PAR_CHUNK / 8))
-            .for_each(|((((((a0, a1), a2), a3), wl), wh), wq)| {
-                // SAFETY: IFMA is available (a context exists); the runs are equally long.
-                unsafe { quad(lanes, [a0, a1, a2, a3], wl, wh, wq, false) }
-            });
+        let sweep = |q0: &mut [u64], q1: &mut [u64], q2: &mut [u64], q3: &mut [u64]| {
+            q0.par_chunks_mut(PAR_CHUNK * W)
+                .zip(q1.par_chunks_mut(PAR_CHUNK * W))
+                .zip(q2.par_chunks_mut(PAR_CHUNK * W))
+                .zip(q3.par_chunks_mut(PAR_CHUNK * W))
+                .zip(wl.par_chunks(PAR_CHUNK / 8))
+                .zip(wh.par_chunks(PAR_CHUNK / 8))
+                .zip(wb.par_chunks(PAR_CHUNK / 8))
+                .for_each(|((((((a0, a1), a2), a3), wl), wh), wq)| {
+                    // SAFETY: IFMA is available (a context exists); the runs are equally long.
+                    unsafe { quad(lanes, [a0, a1, a2, a3], wl, wh, wq, dit) }
+                });
+        };
+        if !dit {
+            sweep(q0, q1, q2, q3);
+        }
         rayon::join(
-            || {
-                rayon::join(
-                    || dif_rec(ctx, q0, tw, inverse),
-                    || dif_rec(ctx, q1, tw, inverse),
-                )
-            },
-            || {
-                rayon::join(
-                    || dif_rec(ctx, q2, tw, inverse),
-                    || dif_rec(ctx, q3, tw, inverse),
-                )
-            },
+            || rayon::join(|| recurse(q0), || recurse(q1)),
+            || rayon::join(|| recurse(q2), || recurse(q3)),
         );
+        if dit {
+            sweep(q0, q1, q2, q3);
+        }
         return;
     }
     let h = n / 2;
     let (lo, hi) = a.split_at_mut(h * W);
-    pair_sweep(lanes, lo, hi, tw.layer(h, inverse), false);
-    rayon::join(
-        || dif_rec(ctx, lo, tw, inverse),
-        || dif_rec(ctx, hi, tw, inverse),
-    );
-}
-
-fn dit_rec<P: FpConfig<W>>(ctx: &Ifma<P>, a: &mut [u64], tw: &LaneTwiddles, inverse: bool) {
-    let n = a.len() / W;
-    if n <= BLOCK {
-        // SAFETY: a context exists only where IFMA is available.
-        unsafe { dit_block(&ctx.lanes, a, tw, inverse) };
-        return;
+    if !dit {
+        pair_sweep(lanes, lo, hi, tw.layer(h, inverse), false);
     }
-    let lanes = &ctx.lanes;
-    if n >= 4 * BLOCK {
-        let q = n / 4;
-        let (wa, wb) = (tw.layer(2 * q, inverse), tw.layer(q, inverse));
-        let (wl, wh) = wa.split_at(q / 8);
-        let (h0, h1) = a.split_at_mut(2 * q * W);
-        let (q0, q1) = h0.split_at_mut(q * W);
-        let (q2, q3) = h1.split_at_mut(q * W);
-        rayon::join(
-            || {
-                rayon::join(
-                    || dit_rec(ctx, q0, tw, inverse),
-                    || dit_rec(ctx, q1, tw, inverse),
-                )
-            },
-            || {
-                rayon::join(
-                    || dit_rec(ctx, q2, tw, inverse),
-                    || dit_rec(ctx, q3, tw, inverse),
-                )
-            },
-        );
-        q0.par_chunks_mut(PAR_CHUNK * W)
-            .zip(q1.par_chunks_mut(PAR_CHUNK * W))
-            .zip(q2.par_chunks_mut(PAR_CHUNK * W))
-            .zip(q3.par_chunks_mut(PAR_CHUNK * W))
-            .zip(wl.par_chunks(PAR_CHUNK / 8))
-            .zip(wh.par_chunks(PAR_CHUNK / 8))
-            .zip(wb.par_chunks(PAR_CHUNK / 8))
-            .for_each(|((((((a0, a1), a2), a3), wl), wh), wq)| {
-                // SAFETY: IFMA is available (a context exists); the runs are equally long.
-                unsafe { quad(lanes, [a0, a1, a2, a3], wl, wh, wq, true) }
-            });
-        return;
+    rayon::join(|| recurse(lo), || recurse(hi));
+    if dit {
+        pair_sweep(lanes, lo, hi, tw.layer(h, inverse), true);
     }
-    let h = n / 2;
-    let (lo, hi) = a.split_at_mut(h * W);
-    rayon::join(
-        || dit_rec(ctx, lo, tw, inverse),
-        || dit_rec(ctx, hi, tw, inverse),
-    );
-    pair_sweep(lanes, lo, hi, tw.layer(h, inverse), true);
 }
 
 /// One layer between two halves, in parallel chunks.
