@@ -93,6 +93,7 @@ pub fn runner(case: Case, backend: Arc<dyn Backend>) -> Result<Box<dyn Runner>, 
             Job::Verify(VerifyJob {
                 scheme: SigScheme::Ed25519(policy),
                 items,
+                keys: None,
             })
         }
         Case::Verify { .. } => return Err(format!("{} verifies only Ed25519", backend.name())),

@@ -5,6 +5,7 @@
 use crate::{Runner, Scheme};
 use ed25519_dalek::{Signer, SigningKey, Verifier};
 use offload_engine::sig::ed25519::{self, Item, Policy};
+use offload_engine::sig::keys::Keys;
 use offload_engine::sig::Verdict;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -45,12 +46,18 @@ struct Ours {
     pks: Vec<[u8; 32]>,
     sigs: Vec<[u8; 64]>,
     msgs: Vec<Vec<u8>>,
+    /// A tenant's key cache, kept across runs: warm after the warm-up, as a validator's is
+    /// after its first batch.
+    keys: Option<Keys>,
     out: Vec<Verdict>,
 }
 
 impl Runner for Ours {
     fn name(&self) -> String {
-        "cpu".into()
+        match self.keys {
+            Some(_) => "cpu:key-cache".into(),
+            None => "cpu".into(),
+        }
     }
     fn run(&mut self) {
         let items: Vec<Item> = (0..self.pks.len())
@@ -60,7 +67,10 @@ impl Runner for Ours {
                 message: &self.msgs[i],
             })
             .collect();
-        self.out = ed25519::verify_batch(self.policy, &items);
+        self.out = match &self.keys {
+            Some(keys) => ed25519::verify_batch_cached(self.policy, &items, keys),
+            None => ed25519::verify_batch(self.policy, &items),
+        };
     }
     fn digest(&self) -> Vec<u8> {
         digest(self.out.iter().map(Verdict::is_valid))
@@ -119,6 +129,19 @@ fn dalek_batch(v: &DalekInputs) -> Vec<bool> {
     vec![ok; v.len()]
 }
 
+/// Keys parsed before the timed run, as a validator holds its validator set.
+type ParsedInputs = (
+    Vec<ed25519_dalek::VerifyingKey>,
+    Vec<ed25519_dalek::Signature>,
+    Vec<Vec<u8>>,
+);
+
+fn dalek_batch_parsed(v: &ParsedInputs) -> Vec<bool> {
+    let msgs: Vec<&[u8]> = v.2.iter().map(Vec::as_slice).collect();
+    let ok = ed25519_dalek::verify_batch(&msgs, &v.1, &v.0).is_ok();
+    vec![ok; v.0.len()]
+}
+
 fn dalek_single(v: &DalekInputs) -> Vec<bool> {
     v.iter()
         .map(|(k, s, m)| key(k).is_some_and(|k| k.verify(m, s).is_ok()))
@@ -139,13 +162,30 @@ pub fn runners(scheme: Scheme, batch: usize, compare: bool) -> Vec<Box<dyn Runne
         Scheme::Bls => return crate::bls::runners(batch, compare),
     };
     let inputs = ed25519_inputs(batch, ed25519_seed(batch));
-    let mut v: Vec<Box<dyn Runner>> = vec![Box::new(Ours {
-        policy,
-        pks: inputs.iter().map(|(k, _, _)| k.to_bytes()).collect(),
-        sigs: inputs.iter().map(|(_, s, _)| s.to_bytes()).collect(),
-        msgs: inputs.iter().map(|(_, _, m)| m.clone()).collect(),
-        out: Vec::new(),
-    })];
+    let ours = |keys: Option<Keys>| -> Box<dyn Runner> {
+        Box::new(Ours {
+            policy,
+            pks: inputs.iter().map(|(k, _, _)| k.to_bytes()).collect(),
+            sigs: inputs.iter().map(|(_, s, _)| s.to_bytes()).collect(),
+            msgs: inputs.iter().map(|(_, _, m)| m.clone()).collect(),
+            keys,
+            out: Vec::new(),
+        })
+    };
+    let mut v: Vec<Box<dyn Runner>> = vec![ours(None)];
+    if compare && policy == Policy::Zip215 {
+        v.push(ours(Some(Keys::default())));
+        let parsed: ParsedInputs = (
+            inputs.iter().map(|(k, _, _)| *k).collect(),
+            inputs.iter().map(|(_, s, _)| *s).collect(),
+            inputs.iter().map(|(_, _, m)| m.clone()).collect(),
+        );
+        v.push(Contender::boxed(
+            "peer:ed25519-dalek-verify-batch-parsed-keys",
+            parsed,
+            dalek_batch_parsed,
+        ));
+    }
     if compare {
         let peers: &[(&'static str, PeerFn)] = match policy {
             Policy::Zip215 => &[

@@ -335,6 +335,7 @@ fn check_verify(b: &dyn Backend, scheme: SchemeId, batch: &std::ops::RangeInclus
             let job = Job::Verify(VerifyJob {
                 scheme: SigScheme::Ed25519(policy),
                 items,
+                keys: None,
             });
             let Output::Verify(got) = run(b, job) else {
                 panic!("{}: a verify job returned another output", b.name())
@@ -346,6 +347,7 @@ fn check_verify(b: &dyn Backend, scheme: SchemeId, batch: &std::ops::RangeInclus
         let small = Job::Verify(VerifyJob {
             scheme: SigScheme::Ed25519(Policy::Zip215),
             items: ed25519_items(lo - 1, 7),
+            keys: None,
         });
         assert!(!b.accepts(&small), "{}: a batch below {lo}", b.name());
     }
@@ -373,6 +375,7 @@ fn check_contract(b: &dyn Backend) {
         Capability::Verify { batch, .. } => Job::Verify(VerifyJob {
             scheme: SigScheme::Ed25519(Policy::Zip215),
             items: ed25519_items((*batch.start()).max(1) as usize, 5),
+            keys: None,
         }),
     };
     assert!(b.accepts(&job), "{}: its own first capability", b.name());

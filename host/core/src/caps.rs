@@ -190,6 +190,7 @@ mod tests {
         Job::Verify(VerifyJob {
             scheme: SigScheme::Ed25519(Policy::Strict),
             items: vec![SigItem::default(); n],
+            keys: None,
         })
     }
 
@@ -225,6 +226,7 @@ mod tests {
         let bip = Job::Verify(VerifyJob {
             scheme: SigScheme::Bip340,
             items: vec![SigItem::default(); 100],
+            keys: None,
         });
         assert!(!v.admits(&bip) && !admits(&[ntt, v], &bip));
     }

@@ -9,6 +9,7 @@ use crate::tables::FixedTables;
 use crate::wire::CurveId;
 use offload_engine::msm;
 use offload_engine::ntt::{Domain, NttField};
+use offload_engine::sig::keys::Keys;
 use offload_engine::sig::{bls, ed25519, secp256k1, Verdict};
 use std::time::Duration;
 
@@ -83,17 +84,18 @@ fn run_ntt<F: NttField>(n: &mut Ntt<F>, cancel: &Cancel) -> Result<(), String> {
 fn verify_cancellable(
     scheme: SigScheme,
     items: &[SigItem],
+    keys: Option<&Keys>,
     cancel: &Cancel,
 ) -> Result<Vec<Verdict>, String> {
     let mut out = Vec::with_capacity(items.len());
     for slice in items.chunks(VERIFY_SLICE) {
         cancel.check().map_err(|e| e.to_string())?;
-        out.extend(verify(scheme, slice));
+        out.extend(verify(scheme, slice, keys));
     }
     Ok(out)
 }
 
-fn verify(scheme: SigScheme, items: &[SigItem]) -> Vec<Verdict> {
+fn verify(scheme: SigScheme, items: &[SigItem], keys: Option<&Keys>) -> Vec<Verdict> {
     macro_rules! items {
         ($($t:ident)::+) => {
             items
@@ -107,7 +109,10 @@ fn verify(scheme: SigScheme, items: &[SigItem]) -> Vec<Verdict> {
         };
     }
     match scheme {
-        SigScheme::Ed25519(policy) => ed25519::verify_batch(policy, &items!(ed25519::Item)),
+        SigScheme::Ed25519(policy) => match keys {
+            Some(keys) => ed25519::verify_batch_cached(policy, &items!(ed25519::Item), keys),
+            None => ed25519::verify_batch(policy, &items!(ed25519::Item)),
+        },
         SigScheme::Bip340 => secp256k1::verify_schnorr_batch(&items!(secp256k1::SchnorrItem)),
         SigScheme::BlsEth => bls::verify_batch(&items!(bls::Item)),
         SigScheme::Ecdsa(cfg) => {
@@ -183,7 +188,7 @@ impl Backend for CpuBackend {
                 };
                 r.map(|()| Output::Ntt(n)).map_err(fail)
             }
-            Job::Verify(v) => verify_cancellable(v.scheme, &v.items, cancel)
+            Job::Verify(v) => verify_cancellable(v.scheme, &v.items, v.keys.as_deref(), cancel)
                 .map(Output::Verify)
                 .map_err(fail),
         }
@@ -270,6 +275,7 @@ mod tests {
             Job::Verify(VerifyJob {
                 scheme: SigScheme::Ed25519(Policy::Zip215),
                 items: vec![SigItem::default(); VERIFY_SLICE + 3],
+                keys: None,
             })
         };
         let Ok(Output::Verify(v)) = CpuBackend::new().run(job(), &Cancel::new()) else {

@@ -368,6 +368,9 @@ pub struct SigItem {
 pub struct VerifyJob {
     pub scheme: SigScheme,
     pub items: Vec<SigItem>,
+    /// The submitting tenant's decoded public keys, kept across its calls (the CPU engine's
+    /// Ed25519 batch reads and fills it; `None`: decode every key).
+    pub keys: Option<std::sync::Arc<offload_engine::sig::keys::Keys>>,
 }
 
 /// Cloned only where a copy must survive a device that may not hand its job back (a run

@@ -51,6 +51,9 @@ pub struct Tenant {
     pub name: Arc<str>,
     pub publish: bool,
     pub quota: Arc<Quota>,
+    /// Public keys this tenant's batches decoded, kept for its next ones (bounded; its own, so
+    /// another tenant's keys never evict them).
+    pub keys: Arc<offload_engine::sig::keys::Keys>,
 }
 
 /// A tenant's quotas and what it holds of them now.
@@ -197,6 +200,7 @@ impl Auth {
                             )
                         }),
                     }),
+                    keys: Arc::default(),
                 },
                 tokens,
                 cert_names: s.cert_names.clone(),
@@ -209,6 +213,7 @@ impl Auth {
                 name: DEFAULT_TENANT.into(),
                 publish: true,
                 quota: Arc::default(),
+                keys: Arc::default(),
             },
         })
     }

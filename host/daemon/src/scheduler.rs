@@ -985,6 +985,7 @@ mod tests {
         Job::Verify(VerifyJob {
             scheme: SigScheme::Bip340,
             items: vec![SigItem::default(); n],
+            keys: None,
         })
     }
 

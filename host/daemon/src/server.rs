@@ -138,6 +138,7 @@ fn calibration_jobs() -> Vec<Job> {
     jobs.push(Job::Verify(VerifyJob {
         scheme: SigScheme::Ed25519(Default::default()),
         items,
+        keys: None,
     }));
     jobs
 }

@@ -216,6 +216,7 @@ fn ed25519_batches_run_in_chunks_and_give_the_cpu_verdicts() {
         let job = Job::Verify(VerifyJob {
             scheme: SigScheme::Ed25519(policy),
             items: items.clone(),
+            keys: None,
         });
         assert!(b.accepts(&job));
         let Ok(Output::Verify(got)) = b.run(job, &Cancel::never()) else {
@@ -241,6 +242,7 @@ fn ed25519_batches_run_in_chunks_and_give_the_cpu_verdicts() {
     let bip = Job::Verify(VerifyJob {
         scheme: SigScheme::Bip340,
         items: items.clone(),
+        keys: None,
     });
     assert!(!b.accepts(&bip));
     let gpu = GpuBackend::with(
@@ -255,6 +257,7 @@ fn ed25519_batches_run_in_chunks_and_give_the_cpu_verdicts() {
     let small = Job::Verify(VerifyJob {
         scheme: SigScheme::Ed25519(Policy::Zip215),
         items,
+        keys: None,
     });
     assert!(!gpu.accepts(&small));
 }
@@ -418,6 +421,7 @@ fn streamed_chunks_come_back_in_order_with_plans_in_flight() {
     let job = Job::Verify(VerifyJob {
         scheme: SigScheme::Ed25519(Policy::Zip215),
         items: items.clone(),
+        keys: None,
     });
     let Ok(Output::Verify(v)) = b.run(job, &Cancel::never()) else {
         panic!("the lagged executor failed")

@@ -86,7 +86,11 @@ pub(super) async fn verify(
         .scheduler
         .submit_until(
             &caller.tenant.name,
-            Job::Verify(VerifyJob { scheme, items }),
+            Job::Verify(VerifyJob {
+                scheme,
+                items,
+                keys: Some(caller.tenant.keys.clone()),
+            }),
             caller.deadline,
         )
         .await?;
@@ -113,7 +117,7 @@ const STREAM_MERGE_ITEMS: usize = 4096;
 /// Verify several requests of one scheme and policy as one job; one response per request.
 async fn verify_group(
     st: Arc<State>,
-    (tenant, deadline): (Arc<str>, Option<std::time::Instant>),
+    (tenant, deadline): (crate::auth::Tenant, Option<std::time::Instant>),
     group: Vec<pb::VerifyRequest>,
     held: (Charge, crate::auth::JobSlot),
 ) -> Vec<Result<pb::VerifyResponse, Status>> {
@@ -139,7 +143,15 @@ async fn verify_group(
     }
     let res = st
         .scheduler
-        .submit_until(&tenant, Job::Verify(VerifyJob { scheme, items }), deadline)
+        .submit_until(
+            &tenant.name,
+            Job::Verify(VerifyJob {
+                scheme,
+                items,
+                keys: Some(tenant.keys.clone()),
+            }),
+            deadline,
+        )
         .await;
     let (verdicts, rep) = match res {
         Ok((Output::Verify(v), rep)) => (v, rep),
@@ -247,7 +259,7 @@ pub(super) fn verify_stream_task(
             };
             let job = tokio::spawn(verify_group(
                 st.clone(),
-                (caller.tenant.name.clone(), caller.deadline),
+                (caller.tenant.clone(), caller.deadline),
                 group,
                 (charge, slot),
             ));

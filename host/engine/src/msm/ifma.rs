@@ -47,7 +47,12 @@ fn to_radix52<const N: usize>(v: &BigUint) -> [u64; N] {
 
 impl<const N: usize> Params<N> {
     pub fn new<F: PrimeField>() -> Self {
-        let p: BigUint = F::MODULUS.into();
+        Self::from_modulus(&F::MODULUS.into())
+    }
+
+    /// The constants of the odd prime `p` (below 2^(52N − 2)).
+    pub fn from_modulus(p: &BigUint) -> Self {
+        let p = p.clone();
         assert!(p.bits() + 2 <= 52 * N as u64, "R = 2^(52N) must exceed 4p");
         let p52 = to_radix52::<N>(&p);
         // Newton's iteration doubles the correct low bits of p⁻¹ mod 2^64 each step.

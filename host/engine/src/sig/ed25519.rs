@@ -10,6 +10,8 @@
 //! k = SHA-512(R ‖ A ‖ M) mod ℓ always hashes the encodings as given.
 
 use super::bisect::{self, BatchCheck};
+use super::ed25519_lanes::{self as lanes, Niels};
+use super::keys::{KeyCache, Keys};
 use super::{Field, Malformed, Verdict};
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
@@ -18,6 +20,7 @@ use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
 use rand::RngCore;
 use rayon::prelude::*;
 use sha2::{Digest, Sha512};
+use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Policy {
@@ -93,6 +96,15 @@ fn is_canonical(bytes: &[u8; 32]) -> bool {
 
 /// Decode an item, rejecting what the policy's reference rejects before any equation.
 fn decode(policy: Policy, item: &Item) -> Result<Decoded, Malformed> {
+    decode_with(policy, item, |a| decompress(a, Field::PublicKey))
+}
+
+/// [`decode`] with the public key's point from `key` (a cache, or decompression).
+fn decode_with(
+    policy: Policy,
+    item: &Item,
+    key: impl FnOnce([u8; 32]) -> Result<EdwardsPoint, Malformed>,
+) -> Result<Decoded, Malformed> {
     let a_bytes = array::<32>(item.public_key, Field::PublicKey)?;
     let sig = array::<64>(item.signature, Field::Signature)?;
     let mut r_bytes = [0u8; 32];
@@ -104,19 +116,32 @@ fn decode(policy: Policy, item: &Item) -> Result<Decoded, Malformed> {
     if policy != Policy::Zip215 && !is_canonical(&r_bytes) {
         return Err(Malformed::NonCanonical { field: Field::R });
     }
-    let a = decompress(a_bytes, Field::PublicKey)?;
+    let a = key(a_bytes)?;
     let r = match policy {
         Policy::Rfc8032 => None,
         Policy::Zip215 | Policy::Strict => Some(decompress(r_bytes, Field::R)?),
     };
-    let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes))
-        .ok_or(Malformed::ScalarOutOfRange { field: Field::S })?;
+    let s = scalar_s(s_bytes)?;
+    Ok(Decoded {
+        a,
+        r,
+        s,
+        k: challenge(&r_bytes, &a_bytes, item.message),
+    })
+}
+
+fn scalar_s(bytes: [u8; 32]) -> Result<Scalar, Malformed> {
+    Option::<Scalar>::from(Scalar::from_canonical_bytes(bytes))
+        .ok_or(Malformed::ScalarOutOfRange { field: Field::S })
+}
+
+/// k = SHA-512(R ‖ A ‖ M) mod ℓ, over the encodings as given.
+fn challenge(r: &[u8], a: &[u8], message: &[u8]) -> Scalar {
     let mut h = Sha512::new();
-    h.update(r_bytes);
-    h.update(a_bytes);
-    h.update(item.message);
-    let k = Scalar::from_hash(h);
-    Ok(Decoded { a, r, s, k })
+    h.update(r);
+    h.update(a);
+    h.update(message);
+    Scalar::from_hash(h)
 }
 
 /// The single verification of each policy, on a decoded item.
@@ -169,9 +194,38 @@ pub fn verify_batch(policy: Policy, items: &[Item]) -> Vec<Verdict> {
     verify_batch_with(policy, items, Fallback::default())
 }
 
+/// [`verify_batch`] with a tenant's decoded keys: public keys seen in earlier calls are not
+/// decompressed again, and this call's new ones are kept for the next.
+pub fn verify_batch_cached(policy: Policy, items: &[Item], keys: &Keys) -> Vec<Verdict> {
+    batch(policy, items, Fallback::default(), Some(&keys.ed25519))
+}
+
 /// [`verify_batch`] with a chosen fallback (`offload-benches`' `fallback` example measures
 /// both).
 pub fn verify_batch_with(policy: Policy, items: &[Item], fallback: Fallback) -> Vec<Verdict> {
+    batch(policy, items, fallback, None)
+}
+
+/// A public key as a cache keeps it: decoded by whichever path met it first. (One process
+/// runs one path; a key of the other form is decoded again.)
+#[derive(Clone, Copy)]
+pub struct CachedKey(KeyForm);
+
+#[derive(Clone, Copy)]
+enum KeyForm {
+    NotOnCurve,
+    Lanes(Niels),
+    Point(EdwardsPoint),
+}
+
+type Cache = KeyCache<[u8; 32], CachedKey>;
+
+fn batch(
+    policy: Policy,
+    items: &[Item],
+    fallback: Fallback,
+    cache: Option<&Cache>,
+) -> Vec<Verdict> {
     if policy != Policy::Zip215 {
         return items
             .par_iter()
@@ -179,11 +233,117 @@ pub fn verify_batch_with(policy: Policy, items: &[Item], fallback: Fallback) -> 
             .map(|it| verify(policy, it))
             .collect();
     }
-    let decoded: Vec<Result<Decoded, Malformed>> = items
-        .par_iter()
-        .with_min_len(8)
-        .map(|it| decode(policy, it))
+    match lanes::ifma() {
+        Some(engine) => batch_lanes(engine, items, fallback, cache),
+        None => batch_portable(items, fallback, cache),
+    }
+}
+
+/// The distinct public keys of `items` (those 32 bytes long), and each item's index into them.
+fn distinct_keys(items: &[Item]) -> (Vec<[u8; 32]>, Vec<u32>) {
+    let mut slot: HashMap<[u8; 32], u32> = HashMap::new();
+    let mut keys = Vec::new();
+    let of = items
+        .iter()
+        .map(|it| match <[u8; 32]>::try_from(it.public_key) {
+            Ok(k) => *slot.entry(k).or_insert_with(|| {
+                keys.push(k);
+                keys.len() as u32 - 1
+            }),
+            Err(_) => u32::MAX,
+        })
         .collect();
+    (keys, of)
+}
+
+/// Each distinct key decoded: from the cache where it has the key in this path's form, else
+/// by `decode` (whose results the cache then keeps).
+fn decoded_keys(
+    keys: &[[u8; 32]],
+    cache: Option<&Cache>,
+    wanted: impl Fn(&KeyForm) -> bool,
+    decode: impl Fn(&[[u8; 32]]) -> Vec<KeyForm>,
+) -> Vec<KeyForm> {
+    let mut out: Vec<Option<KeyForm>> = match cache {
+        Some(c) => c
+            .get_many(keys)
+            .into_iter()
+            .map(|k| k.map(|k| k.0).filter(&wanted))
+            .collect(),
+        None => vec![None; keys.len()],
+    };
+    let missing: Vec<usize> = (0..keys.len()).filter(|&i| out[i].is_none()).collect();
+    let fresh = decode(&missing.iter().map(|&i| keys[i]).collect::<Vec<_>>());
+    for (&i, f) in missing.iter().zip(&fresh) {
+        out[i] = Some(*f);
+    }
+    if let Some(c) = cache {
+        c.insert_many(
+            missing
+                .iter()
+                .zip(fresh)
+                .map(|(&i, f)| (keys[i], CachedKey(f))),
+        );
+    }
+    out.into_iter()
+        .map(|k| k.expect("every key decoded"))
+        .collect()
+}
+
+/// The portable ZIP-215 batch: curve25519-dalek's decompression and multiscalar
+/// multiplication.
+fn batch_portable(items: &[Item], fallback: Fallback, cache: Option<&Cache>) -> Vec<Verdict> {
+    settle(items, &decode_portable(items, cache), fallback, &Zip215)
+}
+
+/// Each item decoded, with its key's index among the call's distinct keys.
+fn decode_portable(
+    items: &[Item],
+    cache: Option<&Cache>,
+) -> Vec<Result<(u32, Decoded), Malformed>> {
+    let policy = Policy::Zip215;
+    let (keys, slot) = distinct_keys(items);
+    let points = decoded_keys(
+        &keys,
+        cache,
+        |k| !matches!(k, KeyForm::Lanes(_)),
+        |ks| {
+            ks.par_iter()
+                .with_min_len(8)
+                .map(|k| match CompressedEdwardsY(*k).decompress() {
+                    Some(p) => KeyForm::Point(p),
+                    None => KeyForm::NotOnCurve,
+                })
+                .collect()
+        },
+    );
+    items
+        .par_iter()
+        .zip(&slot)
+        .with_min_len(8)
+        .map(|(it, &s)| {
+            decode_with(policy, it, |_| match points[s as usize] {
+                KeyForm::Point(p) => Ok(p),
+                _ => Err(Malformed::NotOnCurve {
+                    field: Field::PublicKey,
+                }),
+            })
+            .map(|d| (s, d))
+        })
+        .collect()
+}
+
+/// Verdicts from decoded items: the malformed as they are, the rest valid unless the batch
+/// equation over their thread's share fails and the search names them.
+fn settle<D: Sync, C>(
+    items: &[Item],
+    decoded: &[Result<D, Malformed>],
+    fallback: Fallback,
+    check: &C,
+) -> Vec<Verdict>
+where
+    C: for<'a> BatchCheck<(usize, &'a D, Scalar)>,
+{
     let mut verdicts: Vec<Verdict> = decoded
         .iter()
         .map(|d| match d {
@@ -191,13 +351,13 @@ pub fn verify_batch_with(policy: Policy, items: &[Item], fallback: Fallback) -> 
             Ok(_) => Verdict::Valid,
         })
         .collect();
-    let ok: Vec<(usize, &Decoded)> = decoded
+    let ok: Vec<(usize, &D)> = decoded
         .iter()
         .enumerate()
         .filter_map(|(i, d)| d.as_ref().ok().map(|d| (i, d)))
         .collect();
     let zs = coefficients(items, ok.len());
-    let ok: Vec<Weighted> = ok
+    let ok: Vec<(usize, &D, Scalar)> = ok
         .into_iter()
         .zip(zs)
         .map(|((i, d), z)| (i, d, z))
@@ -208,9 +368,9 @@ pub fn verify_batch_with(policy: Policy, items: &[Item], fallback: Fallback) -> 
         .par_chunks(chunk)
         .flat_map_iter(|set| {
             let bad = match fallback {
-                Fallback::Bisect => bisect::find_bad(&Zip215, set),
-                Fallback::PerItem if Zip215.holds(set) => Vec::new(),
-                Fallback::PerItem => bisect::singles(&Zip215, set),
+                Fallback::Bisect => bisect::find_bad(check, set),
+                Fallback::PerItem if check.holds(set) => Vec::new(),
+                Fallback::PerItem => bisect::singles(check, set),
             };
             bad.into_iter().map(|(i, _, _)| *i)
         })
@@ -221,34 +381,193 @@ pub fn verify_batch_with(policy: Policy, items: &[Item], fallback: Fallback) -> 
     verdicts
 }
 
-/// A decoded item, its index in the batch and its coefficient.
-type Weighted<'a> = (usize, &'a Decoded, Scalar);
+/// An item decoded for the lanes: its key's index among the call's distinct keys, R, S, k.
+struct LaneDecoded {
+    key: u32,
+    r: Niels,
+    s: Scalar,
+    k: Scalar,
+}
+
+/// Encodings decompressed eight at a time; `None` for those that are not points.
+fn decompress_lanes(ctx: &dyn lanes::Engine, encs: &[[u8; 32]]) -> Vec<Option<Niels>> {
+    encs.par_chunks(64)
+        .flat_map_iter(|chunk| {
+            chunk
+                .chunks(8)
+                .flat_map(|g| {
+                    let mut e = [g[0]; 8];
+                    e[..g.len()].copy_from_slice(g);
+                    let (ok, pts) = ctx.decompress(&e);
+                    (0..g.len()).map(move |l| (ok >> l & 1 == 1).then_some(pts[l]))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The ZIP-215 batch on AVX-512 IFMA lanes ([`lanes`]): decompression and the batch
+/// equation there; a set whose equation fails is searched with the same equation, and its
+/// suspects are settled by [`verify`].
+fn batch_lanes(
+    ctx: &dyn lanes::Engine,
+    items: &[Item],
+    fallback: Fallback,
+    cache: Option<&Cache>,
+) -> Vec<Verdict> {
+    let (key_points, decoded) = decode_lanes(ctx, items, cache);
+    let check = LaneEquation {
+        ctx,
+        keys: &key_points,
+        items,
+    };
+    settle(items, &decoded, fallback, &check)
+}
+
+/// Each distinct key's point (`None`: not on the curve), and each item decoded.
+#[allow(clippy::type_complexity)]
+fn decode_lanes(
+    ctx: &dyn lanes::Engine,
+    items: &[Item],
+    cache: Option<&Cache>,
+) -> (Vec<Option<Niels>>, Vec<Result<LaneDecoded, Malformed>>) {
+    let (keys, slot) = distinct_keys(items);
+    let forms = decoded_keys(
+        &keys,
+        cache,
+        |k| !matches!(k, KeyForm::Point(_)),
+        |ks| {
+            decompress_lanes(ctx, ks)
+                .into_iter()
+                .map(|p| p.map_or(KeyForm::NotOnCurve, KeyForm::Lanes))
+                .collect()
+        },
+    );
+    let key_points: Vec<Option<Niels>> = forms
+        .iter()
+        .map(|f| match f {
+            KeyForm::Lanes(n) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    let r_bytes: Vec<[u8; 32]> = items
+        .iter()
+        .map(|it| {
+            it.signature
+                .get(..32)
+                .and_then(|r| r.try_into().ok())
+                .unwrap_or([0; 32])
+        })
+        .collect();
+    let rs = decompress_lanes(ctx, &r_bytes);
+    // The checks in `decode`'s order, so that an item malformed twice is named alike.
+    let decoded: Vec<Result<LaneDecoded, Malformed>> = items
+        .par_iter()
+        .zip(&slot)
+        .zip(&rs)
+        .with_min_len(8)
+        .map(|((it, &key), r)| {
+            let a = array::<32>(it.public_key, Field::PublicKey)?;
+            let sig = array::<64>(it.signature, Field::Signature)?;
+            key_points[key as usize].ok_or(Malformed::NotOnCurve {
+                field: Field::PublicKey,
+            })?;
+            let r = r.ok_or(Malformed::NotOnCurve { field: Field::R })?;
+            let s = scalar_s(sig[32..].try_into().expect("32 bytes"))?;
+            Ok(LaneDecoded {
+                key,
+                r,
+                s,
+                k: challenge(&sig[..32], &a, it.message),
+            })
+        })
+        .collect();
+    (key_points, decoded)
+}
+
+/// The ZIP-215 batch equation on the lanes; single checks by [`verify`].
+struct LaneEquation<'a> {
+    ctx: &'a dyn lanes::Engine,
+    keys: &'a [Option<Niels>],
+    items: &'a [Item<'a>],
+}
+
+impl BatchCheck<(usize, &LaneDecoded, Scalar)> for LaneEquation<'_> {
+    /// [8]·(Σ zᵢRᵢ + Σ_A (Σ_{i: Aᵢ = A} zᵢkᵢ)A − (Σ zᵢSᵢ)B) = 0: one term per distinct key.
+    fn holds(&self, set: &[(usize, &LaneDecoded, Scalar)]) -> bool {
+        let mut points: Vec<Niels> = Vec::with_capacity(2 * set.len() + 1);
+        let mut scalars: Vec<Scalar> = Vec::with_capacity(2 * set.len() + 1);
+        let mut b = Scalar::ZERO;
+        let mut at: HashMap<u32, usize> = HashMap::new();
+        let mut a_terms: Vec<(u32, Scalar)> = Vec::new();
+        for (_, d, z) in set {
+            b -= z * d.s;
+            points.push(d.r);
+            scalars.push(*z);
+            let zk = z * d.k;
+            match at.get(&d.key) {
+                Some(&j) => a_terms[j].1 += zk,
+                None => {
+                    at.insert(d.key, a_terms.len());
+                    a_terms.push((d.key, zk));
+                }
+            }
+        }
+        for (key, s) in a_terms {
+            points.push(self.keys[key as usize].expect("decoded items have points for keys"));
+            scalars.push(s);
+        }
+        points.push(*self.ctx.base());
+        scalars.push(b);
+        let bytes: Vec<[u8; 32]> = scalars.iter().map(|s| s.to_bytes()).collect();
+        self.ctx.msm_is_small_order(&points, &bytes)
+    }
+
+    fn single(&self, (i, _, _): &(usize, &LaneDecoded, Scalar)) -> bool {
+        verify(Policy::Zip215, &self.items[*i]) == Verdict::Valid
+    }
+}
+
+/// A decoded item with its key's index among the call's distinct keys, its index in the batch
+/// and its coefficient.
+type Weighted<'a> = (usize, &'a (u32, Decoded), Scalar);
 
 /// The ZIP-215 batch equation and single check.
 struct Zip215;
 
 impl BatchCheck<Weighted<'_>> for Zip215 {
-    /// [8]·(Σ zᵢRᵢ + Σ (zᵢkᵢ)Aᵢ − (Σ zᵢSᵢ)B) = 0.
+    /// [8]·(Σ zᵢRᵢ + Σ_A (Σ_{i: Aᵢ = A} zᵢkᵢ)A − (Σ zᵢSᵢ)B) = 0: one term per distinct key, so
+    /// a validator set's repeated keys cost one point each.
     fn holds(&self, set: &[Weighted]) -> bool {
         let mut b = Scalar::ZERO;
-        for (_, d, z) in set {
+        let mut at: HashMap<u32, usize> = HashMap::new();
+        let mut a_terms: Vec<(Scalar, EdwardsPoint)> = Vec::new();
+        for (_, (key, d), z) in set {
             b -= z * d.s;
+            let zk = z * d.k;
+            match at.get(key) {
+                Some(&j) => a_terms[j].0 += zk,
+                None => {
+                    at.insert(*key, a_terms.len());
+                    a_terms.push((zk, d.a));
+                }
+            }
         }
         let scalars = std::iter::once(b)
             .chain(set.iter().map(|(_, _, z)| *z))
-            .chain(set.iter().map(|(_, d, z)| z * d.k));
+            .chain(a_terms.iter().map(|(s, _)| *s));
         let points = std::iter::once(ED25519_BASEPOINT_POINT)
             .chain(
                 set.iter()
-                    .map(|(_, d, _)| d.r.expect("decoded under Zip215")),
+                    .map(|(_, (_, d), _)| d.r.expect("decoded under Zip215")),
             )
-            .chain(set.iter().map(|(_, d, _)| d.a));
+            .chain(a_terms.iter().map(|(_, a)| *a));
         EdwardsPoint::vartime_multiscalar_mul(scalars, points)
             .mul_by_cofactor()
             .is_identity()
     }
 
-    fn single(&self, (_, d, _): &Weighted) -> bool {
+    fn single(&self, (_, (_, d), _): &Weighted) -> bool {
         zip215_holds(d)
     }
 }
@@ -273,4 +592,151 @@ fn coefficients(items: &[Item], n: usize) -> Vec<Scalar> {
             Scalar::from(u128::from_le_bytes(b))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use curve25519_dalek::constants::EIGHT_TORSION;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha20Rng;
+
+    type Owned = ([u8; 32], Vec<u8>, Vec<u8>);
+
+    /// Signatures from eight keys, two of them with a small-order component (valid under
+    /// ZIP-215 only): s = r + k·a with k hashed over the key as given.
+    fn signed(n: usize, seed: u64) -> Vec<Owned> {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let secrets: Vec<Scalar> = (0..8).map(|_| Scalar::from(rng.gen::<u128>())).collect();
+        let keys: Vec<[u8; 32]> = secrets
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let t = if i < 2 {
+                    EIGHT_TORSION[2 * i + 1]
+                } else {
+                    EIGHT_TORSION[0]
+                };
+                (EdwardsPoint::mul_base(a) + t).compress().to_bytes()
+            })
+            .collect();
+        (0..n)
+            .map(|i| {
+                let j = i % 8;
+                let msg: Vec<u8> = (0..rng.gen_range(0..80)).map(|_| rng.gen()).collect();
+                let r = Scalar::from(rng.gen::<u128>());
+                let rb = EdwardsPoint::mul_base(&r).compress().to_bytes();
+                let k = challenge(&rb, &keys[j], &msg);
+                let s = r + k * secrets[j];
+                let sig = [rb, s.to_bytes()].concat();
+                (keys[j], sig, msg)
+            })
+            .collect()
+    }
+
+    fn items(v: &[Owned]) -> Vec<Item<'_>> {
+        v.iter()
+            .map(|(k, s, m)| Item {
+                public_key: k,
+                signature: s,
+                message: m,
+            })
+            .collect()
+    }
+
+    /// The lanes engines this CPU runs: the scalar model always, AVX-512 IFMA where present.
+    fn engines() -> Vec<&'static dyn lanes::Engine> {
+        let mut v: Vec<&dyn lanes::Engine> = vec![lanes::model::engine()];
+        match lanes::ifma() {
+            Some(e) => v.push(e),
+            None => eprintln!("no AVX-512 IFMA on this CPU: only the scalar model is tested"),
+        }
+        v
+    }
+
+    #[test]
+    fn the_lanes_equation_holds_exactly_when_every_item_is_valid() {
+        for (ctx, n) in engines()
+            .into_iter()
+            .flat_map(|e| [1usize, 5, 64, 333].map(|n| (e, n)))
+        {
+            let mut batch = signed(n, n as u64);
+            // The lanes' equation, and the portable one: they must agree.
+            let equation = |batch: &[Owned]| {
+                let its = items(batch);
+                let (keys, decoded) = decode_lanes(ctx, &its, None);
+                let zs = coefficients(&its, its.len());
+                let set: Vec<_> = decoded
+                    .iter()
+                    .zip(&zs)
+                    .enumerate()
+                    .map(|(i, (d, z))| (i, d.as_ref().expect("well formed"), *z))
+                    .collect();
+                let check = LaneEquation {
+                    ctx,
+                    keys: &keys,
+                    items: &its,
+                };
+                let portable = decode_portable(&its, None);
+                let set2: Vec<_> = portable
+                    .iter()
+                    .zip(&zs)
+                    .enumerate()
+                    .map(|(i, (d, z))| (i, d.as_ref().expect("well formed"), *z))
+                    .collect();
+                let holds = check.holds(&set);
+                assert_eq!(holds, Zip215.holds(&set2), "the two equations");
+                holds
+            };
+            assert!(equation(&batch), "{n} valid signatures");
+            assert!(
+                items(&batch)
+                    .iter()
+                    .all(|it| verify(Policy::Zip215, it).is_valid()),
+                "the oracle accepts them too"
+            );
+            // One bad signature anywhere fails the whole equation.
+            let i = n / 2;
+            batch[i].2.push(1);
+            assert!(!equation(&batch), "{n} with a changed message");
+            batch[i].2.pop();
+            batch[i].1[40] ^= 1;
+            assert!(!equation(&batch), "{n} with a changed S");
+        }
+    }
+
+    #[test]
+    fn lanes_and_portable_paths_give_the_same_verdicts() {
+        let mut batch = signed(300, 7);
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        // Bad signatures, malformed items of every kind, a key not on the curve.
+        for i in [3usize, 4, 100, 299] {
+            batch[i].2.push(0);
+        }
+        batch[10].1[63] = 0xff; // S ≥ ℓ
+        batch[11].1.pop(); // 63-byte signature
+        batch[12].0[0] ^= 1; // most often not on the curve
+        batch[13].1[..32].copy_from_slice(&[0xff; 32]); // R not on the curve (y = 2^255 − 1)
+        batch[14].1[0] = rng.gen();
+        let its = items(&batch);
+        let want: Vec<Verdict> = its.iter().map(|it| verify(Policy::Zip215, it)).collect();
+        assert!(want.iter().filter(|v| !v.is_valid()).count() >= 8);
+        for fallback in [Fallback::Bisect, Fallback::PerItem] {
+            assert_eq!(batch_portable(&its, fallback, None), want);
+            for ctx in engines() {
+                assert_eq!(batch_lanes(ctx, &its, fallback, None), want);
+            }
+        }
+        // The cache: filled, used, and keys in the other path's form decoded again.
+        let keys = Keys::new(64);
+        for ctx in engines() {
+            for _ in 0..2 {
+                let cached = Some(&keys.ed25519);
+                assert_eq!(batch_portable(&its, Fallback::Bisect, cached), want);
+                assert_eq!(batch_lanes(ctx, &its, Fallback::Bisect, cached), want);
+            }
+        }
+        assert_eq!(verify_batch_cached(Policy::Zip215, &its, &keys), want);
+        assert!(!keys.ed25519.is_empty() && keys.ed25519.len() <= 9);
+    }
 }

@@ -6,6 +6,8 @@ mod bip340_batch;
 mod bisect;
 pub mod bls;
 pub mod ed25519;
+mod ed25519_lanes;
+pub mod keys;
 pub mod secp256k1;
 
 use rand::{RngCore, SeedableRng};
