@@ -5,7 +5,8 @@ use crate::sig::Contender;
 use crate::Runner;
 use blst::min_pk::{PublicKey, SecretKey, Signature};
 use blst::{blst_scalar, BLST_ERROR};
-use offload_engine::sig::bls::{verify_batch, Item, DST};
+use offload_engine::sig::bls::{verify_batch, verify_batch_cached, Item, DST};
+use offload_engine::sig::keys::Keys;
 use offload_engine::sig::Verdict;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -13,16 +14,42 @@ use rand_chacha::ChaCha20Rng;
 /// (public key, signature, message) as bytes: distinct keys and messages.
 pub type Inputs = Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>;
 
-fn ours(v: &Inputs) -> Vec<bool> {
-    let items: Vec<Item> = v
-        .iter()
+fn items(v: &Inputs) -> Vec<Item<'_>> {
+    v.iter()
         .map(|(k, s, m)| Item {
             public_key: k,
             signature: s,
             message: m,
         })
-        .collect();
-    verify_batch(&items).iter().map(Verdict::is_valid).collect()
+        .collect()
+}
+
+fn ours(v: &Inputs) -> Vec<bool> {
+    verify_batch(&items(v))
+        .iter()
+        .map(Verdict::is_valid)
+        .collect()
+}
+
+/// Ours with a tenant's key cache kept across runs: warm after the warm-up, as a validator's
+/// is for a validator set it sees in every batch.
+struct Cached {
+    inputs: Inputs,
+    keys: Keys,
+    out: Vec<bool>,
+}
+
+impl Runner for Cached {
+    fn name(&self) -> String {
+        "cpu:key-cache".into()
+    }
+    fn run(&mut self) {
+        let v = verify_batch_cached(&items(&self.inputs), &self.keys);
+        self.out = v.iter().map(Verdict::is_valid).collect();
+    }
+    fn digest(&self) -> Vec<u8> {
+        crate::sig::digest(self.out.iter().copied())
+    }
 }
 
 /// blst as a caller uses it on bytes: KeyValidate, signature subgroup check, one batch call.
@@ -67,6 +94,11 @@ pub fn runners(batch: usize, compare: bool) -> Vec<Box<dyn Runner>> {
     let inputs = inputs(batch);
     let mut v: Vec<Box<dyn Runner>> = vec![Contender::boxed("cpu", inputs.clone(), ours)];
     if compare {
+        v.push(Box::new(Cached {
+            inputs: inputs.clone(),
+            keys: Keys::default(),
+            out: Vec::new(),
+        }));
         v.push(Contender::boxed(
             "peer:blst-verify-multiple-aggregate-signatures",
             inputs,

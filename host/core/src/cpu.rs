@@ -114,7 +114,10 @@ fn verify(scheme: SigScheme, items: &[SigItem], keys: Option<&Keys>) -> Vec<Verd
             None => ed25519::verify_batch(policy, &items!(ed25519::Item)),
         },
         SigScheme::Bip340 => secp256k1::verify_schnorr_batch(&items!(secp256k1::SchnorrItem)),
-        SigScheme::BlsEth => bls::verify_batch(&items!(bls::Item)),
+        SigScheme::BlsEth => match keys {
+            Some(keys) => bls::verify_batch_cached(&items!(bls::Item), keys),
+            None => bls::verify_batch(&items!(bls::Item)),
+        },
         SigScheme::Ecdsa(cfg) => {
             let v: Vec<secp256k1::EcdsaItem> = items
                 .iter()

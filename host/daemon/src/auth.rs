@@ -286,6 +286,12 @@ mod tests {
         }
     }
 
+    fn meta_for(token: &str) -> MetadataMap {
+        let mut meta = MetadataMap::new();
+        meta.insert("authorization", format!("Bearer {token}").parse().unwrap());
+        meta
+    }
+
     #[test]
     fn tokens_certificates_and_uids_name_tenants() {
         let (tok_a, hash_a) = new_token();
@@ -334,8 +340,13 @@ mod tests {
                 gid: Some(uid),
             })
         };
-        assert_eq!(&*auth.identify(&none, Some(&unix(1001))).unwrap().name, "a");
+        let a = auth.identify(&none, Some(&unix(1001))).unwrap();
+        assert_eq!(&*a.name, "a");
         assert!(auth.identify(&none, Some(&unix(1002))).is_err());
+        // Each tenant has its own key cache, the same one on every call.
+        let a2 = auth.identify(&meta_for(&tok_a), None).unwrap();
+        assert!(Arc::ptr_eq(&a.keys, &a2.keys));
+        assert!(!Arc::ptr_eq(&a.keys, &b.keys));
         assert!(auth.identify(&none, None).is_err());
 
         // Without tenants everyone is the default tenant.

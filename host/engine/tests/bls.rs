@@ -6,9 +6,10 @@ use ark_ff::UniformRand;
 use ark_serialize::CanonicalSerialize;
 use blst::min_pk::{AggregateSignature, SecretKey};
 use offload_engine::sig::bls::{
-    aggregate_verify, eth_fast_aggregate_verify, fast_aggregate_verify, verify, verify_batch, Item,
-    DST, G2_INFINITY,
+    aggregate_verify, eth_fast_aggregate_verify, fast_aggregate_verify, verify, verify_batch,
+    verify_batch_cached, Item, DST, G2_INFINITY,
 };
+use offload_engine::sig::keys::Keys;
 use offload_engine::sig::{Field, Malformed, Verdict};
 use rand::{seq::SliceRandom, Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -197,6 +198,23 @@ fn malformed_points_and_flags() {
             "item {i}"
         );
     }
+    // Through a key cache: the same verdicts on first sight, from the cache, and with keys
+    // repeated across items (the infinity key, a bad key, cached as malformed too).
+    let keys = Keys::new(64);
+    let mut again = signed(12, 6);
+    again.extend(signed(12, 6));
+    again[1].sig = G2_INFINITY.to_vec();
+    again[3].pk = inf_pk.clone();
+    again[15].pk = inf_pk.clone();
+    again[20].msg.push(b'!');
+    let its2 = items(&again);
+    let want: Vec<Verdict> = its2.iter().map(verify).collect();
+    for round in 0..3 {
+        assert_eq!(verify_batch_cached(&its2, &keys), want, "round {round}");
+        assert_eq!(verify_batch_cached(&its, &keys), v, "round {round}");
+    }
+    // The 11 good keys left (key 3 is the infinity key in both copies) and the infinity key.
+    assert_eq!(keys.bls.len(), 12);
 }
 
 #[test]

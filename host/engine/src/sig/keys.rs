@@ -89,15 +89,19 @@ impl<K: Eq + Hash, V> Generations<K, V> {
 /// Each scheme's decoded keys, for one tenant.
 pub struct Keys {
     pub ed25519: KeyCache<[u8; 32], super::ed25519::CachedKey>,
+    /// Compressed BLS12-381 G1 keys after KeyValidate.
+    pub bls: super::bls::Cache,
 }
 
 impl Keys {
-    /// Keys per scheme by default: 2^16 Ed25519 keys take about 12 MiB.
+    /// Keys per scheme by default: 2^16 Ed25519 keys take about 12 MiB, as many BLS keys
+    /// about 15 MiB.
     pub const DEFAULT_PER_SCHEME: usize = 1 << 16;
 
     pub fn new(per_scheme: usize) -> Self {
         Self {
             ed25519: KeyCache::new(per_scheme),
+            bls: KeyCache::new(per_scheme),
         }
     }
 }
@@ -106,6 +110,7 @@ impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Keys")
             .field("ed25519", &self.ed25519.len())
+            .field("bls", &self.bls.len())
             .finish()
     }
 }
