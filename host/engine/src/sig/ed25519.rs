@@ -649,7 +649,7 @@ mod tests {
         let mut v: Vec<&dyn lanes::Engine> = vec![lanes::model::engine()];
         match lanes::ifma() {
             Some(e) => v.push(e),
-            None => eprintln!("no AVX-512 IFMA on this CPU: only the scalar model is tested"),
+            None => eprintln!("no AVX-512 IFMA on this CPU: its lanes are not tested here"),
         }
         v
     }

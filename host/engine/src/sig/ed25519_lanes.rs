@@ -38,11 +38,16 @@ const KEYS: usize = WINDOWS * (BUCKETS + 1);
 const PAD: u16 = u16::MAX;
 const SIGN: u32 = 1 << 31;
 
-/// Eight elements of GF(2^255 − 19) in Montgomery form (R = 2^260), limbs of 52 bits, values
-/// below 2p. Every method is inlined into its caller, which for [`Ifma`] enables the CPU
-/// features the intrinsics need.
+/// Eight elements of GF(2^255 − 19), each stored in a row as five 64-bit words of the
+/// implementation's own form (Montgomery radix 2^52 for [`Ifma`] and the tests' model).
+/// Every method is inlined into its caller, which enables the CPU features the intrinsics
+/// need.
 pub(super) trait Arith: Sync + Send {
     type Fe: Copy;
+    /// The row words of the canonical integer `v` (below p).
+    fn encode(&self, v: &BigUint) -> [u64; 5];
+    /// The y of eight encodings (the sign bit dropped, 2^255 > y ≥ p taken mod p).
+    fn y_of(&self, enc: &[[u8; 32]; 8]) -> Self::Fe;
     fn mul(&self, a: &Self::Fe, b: &Self::Fe) -> Self::Fe;
     fn add(&self, a: &Self::Fe, b: &Self::Fe) -> Self::Fe;
     fn sub(&self, a: &Self::Fe, b: &Self::Fe) -> Self::Fe;
@@ -50,7 +55,7 @@ pub(super) trait Arith: Sync + Send {
     fn eq(&self, a: &Self::Fe, b: &Self::Fe) -> u8;
     /// b where `m` is set, a elsewhere.
     fn select(&self, m: u8, a: &Self::Fe, b: &Self::Fe) -> Self::Fe;
-    /// Lanes whose canonical value (of the limbs read as a plain integer) is odd.
+    /// Lanes whose canonical value is odd.
     fn odd(&self, a: &Self::Fe) -> u8;
     fn pack(&self, rows: &[[u64; 5]; 8]) -> Self::Fe;
     fn unpack(&self, a: &Self::Fe) -> [[u64; 5]; 8];
@@ -62,18 +67,27 @@ pub(super) trait Arith: Sync + Send {
     fn splat(&self, v: &[u64; 5]) -> Self::Fe {
         self.pack(&[*v; 8])
     }
+    /// The integer (mod p) of stored row words.
+    #[cfg(test)]
+    fn integer(&self, words: &[u64; 5]) -> BigUint;
+}
+
+/// The integer of Montgomery radix-2^52 words.
+#[cfg(test)]
+fn mont_integer(words: &[u64; 5]) -> BigUint {
+    let p = modulus();
+    let rinv = (BigUint::from(1u8) << 260u32).modpow(&(&p - 2u8), &p);
+    let v = (0..5)
+        .rev()
+        .fold(BigUint::from(0u8), |v, j| (v << 52u32) + words[j]);
+    v * rinv % p
 }
 
 /// The curve over one [`Arith`]: constants in lanes and the algorithms.
 pub(super) struct Curve<A: Arith> {
     a: A,
     zero: A::Fe,
-    /// 1 in Montgomery form (R mod p).
     one: A::Fe,
-    /// 1 as a plain integer: a product with it leaves Montgomery form.
-    raw_one: A::Fe,
-    /// R² mod p: a product with it enters Montgomery form.
-    r2: A::Fe,
     d: A::Fe,
     d2: A::Fe,
     sqrt_m1: A::Fe,
@@ -94,10 +108,31 @@ pub(super) trait Engine: Sync {
     fn msm_is_small_order(&self, points: &[Niels], scalars: &[[u8; 32]]) -> bool;
     /// The base point.
     fn base(&self) -> &Niels;
+    /// The integer (mod p) of a stored element.
+    #[cfg(test)]
+    fn integer(&self, words: &[u64; 5]) -> BigUint;
 }
 
-/// AVX-512 IFMA lanes (the MSM's [`Lanes`]).
-pub(super) struct Ifma(Lanes<5>);
+/// AVX-512 IFMA lanes (the MSM's [`Lanes`]): Montgomery form, R = 2^260.
+pub(super) struct Ifma {
+    l: Lanes<5>,
+    /// R² mod p: a product with it enters Montgomery form.
+    r2: Vec8<5>,
+    /// 1 as a plain integer: a product with it leaves Montgomery form.
+    raw_one: Vec8<5>,
+}
+
+/// R² mod p and 1, in radix 2^52, for the Montgomery implementations.
+fn mont_constants() -> ([u64; 5], [u64; 5]) {
+    let p = modulus();
+    let r = (BigUint::from(1u8) << 260u32) % &p;
+    (radix52(&(&r * &r % &p)), [1, 0, 0, 0, 0])
+}
+
+fn mont_encode(v: &BigUint) -> [u64; 5] {
+    let p = modulus();
+    radix52(&((v << 260u32) % &p))
+}
 
 /// The IFMA engine, or `None` on a CPU without AVX-512 IFMA (or, never yet seen, one where
 /// the lanes disagree with the scalar model on the known answers of [`self_test`]).
@@ -108,8 +143,13 @@ pub(super) fn ifma() -> Option<&'static Curve<Ifma>> {
             return None;
         }
         // SAFETY: `available()` checked AVX-512F and IFMA.
-        let lanes = unsafe { Lanes::new(&Params::<5>::from_modulus(&modulus())) };
-        let c = Curve::new(Ifma(lanes));
+        let l = unsafe { Lanes::new(&Params::<5>::from_modulus(&modulus())) };
+        let (r2, raw_one) = mont_constants();
+        let c = Curve::new(Ifma {
+            l,
+            r2: ifma::pack(&[r2; 8]),
+            raw_one: ifma::pack(&[raw_one; 8]),
+        });
         if let Err(e) = self_test(&c) {
             eprintln!("offload: Ed25519 on AVX-512 IFMA failed its self-test ({e}); verifying on the portable path");
             return None;
@@ -119,13 +159,14 @@ pub(super) fn ifma() -> Option<&'static Curve<Ifma>> {
     .as_ref()
 }
 
-/// The lanes against the scalar model, once per process before first use: decompression of
-/// edge encodings, and a batch equation that holds and one that does not. A signature verdict
-/// is consensus: a CPU whose vector unit computes otherwise must not decide one.
+/// Known answers from curve25519-dalek, checked once per process before an engine's first
+/// use: which edge encodings are points, and batch equations over decompressed points that
+/// hold and one that does not. A signature verdict is consensus: a CPU whose vector unit
+/// computes otherwise must not decide one.
 fn self_test(c: &dyn Engine) -> Result<(), String> {
     use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT as B, EIGHT_TORSION};
+    use curve25519_dalek::edwards::CompressedEdwardsY;
     use curve25519_dalek::scalar::Scalar;
-    let m = model::engine();
     let mut encs: Vec<[u8; 32]> = EIGHT_TORSION
         .iter()
         .map(|t| t.compress().to_bytes())
@@ -135,40 +176,42 @@ fn self_test(c: &dyn Engine) -> Result<(), String> {
     y[0] = 0xed;
     y[31] = 0x7f;
     encs.push(y); // y = p
-    let pts: Vec<_> = (1..7u64)
-        .map(|k| B * Scalar::from(k * 0x1234_5678_9abc))
-        .collect();
-    encs.extend(pts.iter().map(|p| p.compress().to_bytes()));
+                  // P_k = k·c·B for k = 1..=6.
+    encs.extend((1..7u64).map(|k| {
+        (B * Scalar::from(k * 0x1234_5678_9abc))
+            .compress()
+            .to_bytes()
+    }));
     let mut rows = Vec::new();
     for (g, chunk) in encs.chunks(8).enumerate() {
         let mut e = [chunk[0]; 8];
         e[..chunk.len()].copy_from_slice(chunk);
-        let ((ok, got), (want_ok, want)) = (c.decompress(&e), m.decompress(&e));
-        if ok != want_ok {
-            return Err(format!("decompression validity, group {g}"));
-        }
-        for l in 0..chunk.len() {
-            let same = (0..3).all(|k| {
-                let w = |r: &Niels| m.a.reduce(r[5 * k..5 * k + 5].try_into().expect("5 words"));
-                w(&got[l]) == w(&want[l])
-            });
-            if ok >> l & 1 == 1 && !same {
-                return Err(format!("decompressed point, group {g} lane {l}"));
+        let (ok, got) = c.decompress(&e);
+        for (l, enc) in chunk.iter().enumerate() {
+            if (ok >> l & 1 == 1) != CompressedEdwardsY(*enc).decompress().is_some() {
+                return Err(format!("decompression validity, group {g} lane {l}"));
             }
         }
         rows.extend_from_slice(&got[..chunk.len()]);
     }
-    // The last six rows are k·c·B: Σ sₖ·(k·c·B) = 0 for s = (6, 0, 0, 0, 0, −1), and
-    // (6, 0, 0, 0, 0, 1) is not of small order.
-    let pts = &rows[rows.len() - 6..];
-    for (last, want) in [(-Scalar::ONE, true), (Scalar::ONE, false)] {
-        let s: Vec<[u8; 32]> = [Scalar::from(6u8), Scalar::ZERO, Scalar::ZERO, Scalar::ZERO]
-            .into_iter()
-            .chain([Scalar::ZERO, last])
-            .map(|s| s.to_bytes())
+    let p = &rows[rows.len() - 6..];
+    let relations: [([i8; 6], bool); 5] = [
+        ([6, 0, 0, 0, 0, -1], true),
+        ([1, 1, -1, 0, 0, 0], true),
+        ([0, 1, 0, 1, 0, -1], true),
+        ([1, 0, 0, 1, -1, 0], true),
+        ([6, 0, 0, 0, 0, 1], false),
+    ];
+    for (k, (coefs, want)) in relations.iter().enumerate() {
+        let s: Vec<[u8; 32]> = coefs
+            .iter()
+            .map(|&x| {
+                let v = Scalar::from(x.unsigned_abs());
+                if x < 0 { -v } else { v }.to_bytes()
+            })
             .collect();
-        if c.msm_is_small_order(pts, &s) != want || m.msm_is_small_order(pts, &s) != want {
-            return Err(format!("the batch equation, expected {want}"));
+        if c.msm_is_small_order(p, &s) != *want {
+            return Err(format!("batch equation {k}, expected {want}"));
         }
     }
     Ok(())
@@ -194,30 +237,32 @@ fn radix52(v: &BigUint) -> [u64; 5] {
     limbs_of([w(0), w(1), w(2), w(3)])
 }
 
-/// The 255-bit integer of an encoding (the sign bit dropped), not reduced: a y ≥ p is
-/// accepted, as ZIP-215 and dalek accept it.
-fn y_limbs(b: &[u8; 32]) -> [u64; 5] {
+/// The 255-bit integer of an encoding (the sign bit dropped) as four words, not reduced: a
+/// y ≥ p is accepted, as ZIP-215 and dalek accept it.
+fn y_limbs_raw(b: &[u8; 32]) -> [u64; 4] {
     let w = |i: usize| u64::from_le_bytes(b[8 * i..8 * i + 8].try_into().expect("8 bytes"));
-    limbs_of([w(0), w(1), w(2), w(3) & (u64::MAX >> 1)])
+    [w(0), w(1), w(2), w(3) & (u64::MAX >> 1)]
+}
+
+/// [`y_limbs_raw`] in radix 2^52.
+fn y_limbs(b: &[u8; 32]) -> [u64; 5] {
+    limbs_of(y_limbs_raw(b))
 }
 
 impl<A: Arith> Curve<A> {
     fn new(a: A) -> Self {
         let p = modulus();
-        let r = (BigUint::from(1u8) << 260u32) % &p;
         let inv = |v: &BigUint| v.modpow(&(&p - 2u8), &p);
         // d = −121665/121666.
         let d = (&p - 121665u32) * inv(&BigUint::from(121666u32)) % &p;
         let sqrt_m1 = BigUint::from(2u8).modpow(&((&p - 1u8) >> 2u32), &p);
-        let mont = |v: &BigUint| a.splat(&radix52(&(v * &r % &p)));
+        let c = |v: &BigUint| a.splat(&a.encode(v));
         let mut c = Self {
-            zero: a.splat(&[0; 5]),
-            one: mont(&BigUint::from(1u8)),
-            raw_one: a.splat(&[1, 0, 0, 0, 0]),
-            r2: a.splat(&radix52(&(&r * &r % &p))),
-            d: mont(&d),
-            d2: mont(&(&d * 2u8 % &p)),
-            sqrt_m1: mont(&sqrt_m1),
+            zero: c(&BigUint::from(0u8)),
+            one: c(&BigUint::from(1u8)),
+            d: c(&d),
+            d2: c(&(&d * 2u8 % &p)),
+            sqrt_m1: c(&sqrt_m1),
             base: [0; 15],
             a,
         };
@@ -265,7 +310,7 @@ impl<A: Arith> Curve<A> {
     #[inline(always)]
     fn decompress_any(&self, enc: &[[u8; 32]; 8]) -> (u8, [Niels; 8]) {
         let a = &self.a;
-        let y = a.mul(&a.pack(&enc.map(|e| y_limbs(&e))), &self.r2);
+        let y = a.y_of(enc);
         let sign = enc
             .iter()
             .enumerate()
@@ -281,7 +326,7 @@ impl<A: Arith> Curve<A> {
         let correct = a.eq(&check, &u);
         let flipped = a.eq(&check, &self.neg(&u));
         let r = a.select(flipped & !correct, &r, &a.mul(&r, &self.sqrt_m1));
-        let odd = a.odd(&a.mul(&r, &self.raw_one));
+        let odd = a.odd(&r);
         let x = a.select(odd ^ sign, &r, &self.neg(&r));
         let yp = a.unpack(&a.add(&y, &x));
         let ym = a.unpack(&a.sub(&y, &x));
@@ -473,52 +518,64 @@ impl Engine for Curve<Ifma> {
     fn base(&self) -> &Niels {
         &self.base
     }
+
+    #[cfg(test)]
+    fn integer(&self, words: &[u64; 5]) -> BigUint {
+        self.a.integer(words)
+    }
 }
 
 impl Arith for Ifma {
     type Fe = Vec8<5>;
 
+    fn encode(&self, v: &BigUint) -> [u64; 5] {
+        mont_encode(v)
+    }
+
+    #[cfg(test)]
+    fn integer(&self, words: &[u64; 5]) -> BigUint {
+        mont_integer(words)
+    }
+
+    #[inline(always)]
+    fn y_of(&self, enc: &[[u8; 32]; 8]) -> Self::Fe {
+        self.mul(&ifma::pack(&enc.map(|e| y_limbs(&e))), &self.r2)
+    }
+
     #[inline(always)]
     fn mul(&self, a: &Self::Fe, b: &Self::Fe) -> Self::Fe {
         // SAFETY: an `Ifma` is made only on a CPU with AVX-512 IFMA.
-        unsafe { self.0.mul(a, b) }
+        unsafe { self.l.mul(a, b) }
     }
 
     #[inline(always)]
     fn add(&self, a: &Self::Fe, b: &Self::Fe) -> Self::Fe {
         // SAFETY: as above.
-        unsafe { self.0.add(a, b) }
+        unsafe { self.l.add(a, b) }
     }
 
     #[inline(always)]
     fn sub(&self, a: &Self::Fe, b: &Self::Fe) -> Self::Fe {
         // SAFETY: as above.
-        unsafe { self.0.sub(a, b) }
+        unsafe { self.l.sub(a, b) }
     }
 
     #[inline(always)]
     fn eq(&self, a: &Self::Fe, b: &Self::Fe) -> u8 {
         // SAFETY: as above.
-        unsafe {
-            let (a, b) = (self.0.canonical(a), self.0.canonical(b));
-            let mut m = 0xff;
-            for j in 0..5 {
-                m &= _mm512_cmpeq_epi64_mask(a[j], b[j]);
-            }
-            m
-        }
+        unsafe { ifma_eq(&self.l, a, b) }
     }
 
     #[inline(always)]
     fn select(&self, m: u8, a: &Self::Fe, b: &Self::Fe) -> Self::Fe {
         // SAFETY: as above.
-        std::array::from_fn(|j| unsafe { _mm512_mask_blend_epi64(m, a[j], b[j]) })
+        unsafe { ifma_select(m, a, b) }
     }
 
     #[inline(always)]
     fn odd(&self, a: &Self::Fe) -> u8 {
         // SAFETY: as above.
-        unsafe { _mm512_test_epi64_mask(self.0.canonical(a)[0], _mm512_set1_epi64(1)) }
+        unsafe { ifma_odd(&self.l, a, &self.raw_one) }
     }
 
     #[inline(always)]
@@ -528,26 +585,69 @@ impl Arith for Ifma {
 
     #[inline(always)]
     fn unpack(&self, a: &Self::Fe) -> [[u64; 5]; 8] {
-        let mut words = [[0u64; 8]; 5];
-        for j in 0..5 {
-            // SAFETY: 64 bytes into a 64-byte row.
-            unsafe { _mm512_storeu_si512(words[j].as_mut_ptr().cast(), a[j]) };
-        }
-        std::array::from_fn(|l| std::array::from_fn(|j| words[j][l]))
+        // SAFETY: as above.
+        unsafe { ifma_unpack(a) }
     }
 
     #[inline(always)]
     unsafe fn gather(&self, base: &[u64], offsets: &[u32; 8], first: usize) -> Self::Fe {
-        let off = _mm512_add_epi64(
-            _mm512_cvtepu32_epi64(_mm256_loadu_si256(offsets.as_ptr().cast())),
-            _mm512_set1_epi64(first as i64),
-        );
-        let ptr = base.as_ptr() as *const i64;
-        std::array::from_fn(|j| {
-            let idx = _mm512_add_epi64(off, _mm512_set1_epi64(j as i64));
-            _mm512_i64gather_epi64::<8>(idx, ptr)
-        })
+        ifma_gather(base, offsets, first)
     }
+}
+
+// The IFMA helpers enable the features themselves: an intrinsic is inlined only into code
+// compiled with its feature, and a closure or a generic caller without it would call each one
+// out of line.
+
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn ifma_eq(l: &Lanes<5>, a: &Vec8<5>, b: &Vec8<5>) -> u8 {
+    let (a, b) = (l.canonical(a), l.canonical(b));
+    let mut m = 0xff;
+    for j in 0..5 {
+        m &= _mm512_cmpeq_epi64_mask(a[j], b[j]);
+    }
+    m
+}
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn ifma_select(m: u8, a: &Vec8<5>, b: &Vec8<5>) -> Vec8<5> {
+    std::array::from_fn(|j| _mm512_mask_blend_epi64(m, a[j], b[j]))
+}
+
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn ifma_odd(l: &Lanes<5>, a: &Vec8<5>, raw_one: &Vec8<5>) -> u8 {
+    let plain = l.canonical(&l.mul(a, raw_one));
+    _mm512_test_epi64_mask(plain[0], _mm512_set1_epi64(1))
+}
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn ifma_unpack(a: &Vec8<5>) -> [[u64; 5]; 8] {
+    let mut words = [[0u64; 8]; 5];
+    for j in 0..5 {
+        // SAFETY: 64 bytes into a 64-byte row.
+        unsafe { _mm512_storeu_si512(words[j].as_mut_ptr().cast(), a[j]) };
+    }
+    std::array::from_fn(|l| std::array::from_fn(|j| words[j][l]))
+}
+
+/// # Safety
+/// AVX-512F present; every offset + first + 5 within `base`.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn ifma_gather(base: &[u64], offsets: &[u32; 8], first: usize) -> Vec8<5> {
+    let off = _mm512_add_epi64(
+        _mm512_cvtepu32_epi64(_mm256_loadu_si256(offsets.as_ptr().cast())),
+        _mm512_set1_epi64(first as i64),
+    );
+    let ptr = base.as_ptr() as *const i64;
+    std::array::from_fn(|j| {
+        let idx = _mm512_add_epi64(off, _mm512_set1_epi64(j as i64));
+        _mm512_i64gather_epi64::<8>(idx, ptr)
+    })
 }
 
 /// The MSM's work list: at step k, lane l adds the point at word offset `ents[k][l]` (with
@@ -624,14 +724,16 @@ impl Stream {
     }
 }
 
-/// A scalar model of the lanes' arithmetic (Montgomery with R = 2^260 on 52-bit limbs,
-/// values kept canonical): the IFMA engine's self-test, and the tests on any CPU.
+/// A scalar model of the IFMA lanes' arithmetic (Montgomery with R = 2^260 on 52-bit limbs,
+/// values kept canonical), for the tests on any CPU.
+#[cfg(test)]
 pub(super) mod model {
     use super::*;
 
     pub(crate) struct Model {
         p: [u64; 5],
         pinv: u64,
+        r2: [u64; 5],
     }
 
     /// The algorithms on the scalar model.
@@ -646,6 +748,7 @@ pub(super) mod model {
             Curve::new(Model {
                 p,
                 pinv: inv.wrapping_neg() & MASK52,
+                r2: mont_constants().0,
             })
         })
     }
@@ -729,6 +832,16 @@ pub(super) mod model {
     impl Arith for Model {
         type Fe = [[u64; 5]; 8];
 
+        fn encode(&self, v: &BigUint) -> [u64; 5] {
+            mont_encode(v)
+        }
+        fn integer(&self, words: &[u64; 5]) -> BigUint {
+            mont_integer(words)
+        }
+        fn y_of(&self, enc: &[[u8; 32]; 8]) -> Self::Fe {
+            std::array::from_fn(|l| self.mul1(&y_limbs(&enc[l]), &self.r2))
+        }
+
         fn mul(&self, a: &Self::Fe, b: &Self::Fe) -> Self::Fe {
             std::array::from_fn(|l| self.mul1(&a[l], &b[l]))
         }
@@ -747,7 +860,8 @@ pub(super) mod model {
             std::array::from_fn(|l| if m >> l & 1 == 1 { b[l] } else { a[l] })
         }
         fn odd(&self, a: &Self::Fe) -> u8 {
-            (0..8).fold(0, |m, l| m | ((self.reduce(a[l])[0] & 1) as u8) << l)
+            let one = [1, 0, 0, 0, 0];
+            (0..8).fold(0, |m, l| m | ((self.mul1(&a[l], &one)[0] & 1) as u8) << l)
         }
         fn pack(&self, rows: &[[u64; 5]; 8]) -> Self::Fe {
             *rows
@@ -777,6 +891,9 @@ pub(super) mod model {
         fn base(&self) -> &Niels {
             &self.base
         }
+        fn integer(&self, words: &[u64; 5]) -> BigUint {
+            self.a.integer(words)
+        }
     }
 }
 
@@ -794,22 +911,15 @@ mod tests {
         let mut v: Vec<(&str, &dyn Engine)> = vec![("model", model::engine())];
         match ifma() {
             Some(c) => v.push(("ifma", c)),
-            None => eprintln!("no AVX-512 IFMA on this CPU: only the scalar model is tested"),
+            None => eprintln!("no AVX-512 IFMA on this CPU: its lanes are not tested here"),
         }
         v
     }
 
     /// The canonical encoding of a lane point: (x, y) from y ± x, then x's sign on y.
-    fn encode(n: &Niels) -> [u8; 32] {
+    fn encode(e: &dyn Engine, n: &Niels) -> [u8; 32] {
         let p = modulus();
-        let rinv = (BigUint::from(1u8) << 260u32).modpow(&(&p - 2u8), &p);
-        let val = |k: usize| {
-            let mut v = BigUint::from(0u8);
-            for j in (0..5).rev() {
-                v = (v << 52u32) + n[k * 5 + j];
-            }
-            v * &rinv % &p
-        };
+        let val = |k: usize| e.integer(n[5 * k..5 * k + 5].try_into().expect("5 words"));
         let (yp, ym) = (val(0), val(1));
         let half: BigUint = (&p + 1u8) >> 1u32;
         let y = (&yp + &ym) * &half % &p;
@@ -887,12 +997,12 @@ mod tests {
                 let (ok, pts) = e.decompress(&chunk);
                 for l in 0..8 {
                     let want = CompressedEdwardsY(chunk[l]).decompress();
-                    let e = chunk[l];
-                    assert_eq!(ok >> l & 1 == 1, want.is_some(), "{name} {e:02x?}");
+                    let enc = chunk[l];
+                    assert_eq!(ok >> l & 1 == 1, want.is_some(), "{name} {enc:02x?}");
                     if let Some(want) = want {
                         valid += 1;
-                        let got = encode(&pts[l]);
-                        assert_eq!(got, want.compress().to_bytes(), "{name} {e:02x?}");
+                        let got = encode(e, &pts[l]);
+                        assert_eq!(got, want.compress().to_bytes(), "{name} {enc:02x?}");
                     }
                 }
             }
