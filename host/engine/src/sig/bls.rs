@@ -8,13 +8,12 @@
 //! found, so every verdict equals single verification.
 
 use super::bisect::{self, BatchCheck};
-use super::keys::{KeyCache, Keys};
+use super::keys::{self, KeyCache, Keys};
 use super::{Field, Malformed, Verdict};
 use blst::min_pk::{PublicKey, Signature};
 use blst::{blst_p1_affine, blst_p2_affine, blst_scalar, Pairing, BLST_ERROR};
 use rand::RngCore;
 use rayon::prelude::*;
-use std::collections::HashMap;
 
 /// Ethereum's proof-of-possession ciphersuite.
 pub const DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
@@ -156,40 +155,18 @@ pub(crate) type Cache = KeyCache<[u8; 48], Result<PublicKey, Malformed>>;
 /// Each item's key through KeyValidate: each distinct compressed key once (from `cache` where
 /// it has it), uncompressed ones as they come.
 fn keys_of(items: &[Item], cache: Option<&Cache>) -> Vec<Result<PublicKey, Malformed>> {
-    let mut slot: HashMap<[u8; 48], usize> = HashMap::new();
-    let mut distinct: Vec<[u8; 48]> = Vec::new();
-    let of: Vec<Option<usize>> = items
-        .iter()
-        .map(|it| {
-            let k = <[u8; 48]>::try_from(it.public_key).ok()?;
-            Some(*slot.entry(k).or_insert_with(|| {
-                distinct.push(k);
-                distinct.len() - 1
-            }))
-        })
-        .collect();
-    let mut known: Vec<Option<Result<PublicKey, Malformed>>> = match cache {
-        Some(c) => c.get_many(&distinct),
-        None => vec![None; distinct.len()],
-    };
-    let missing: Vec<usize> = (0..distinct.len())
-        .filter(|&i| known[i].is_none())
-        .collect();
-    let fresh: Vec<Result<PublicKey, Malformed>> = missing
-        .par_iter()
-        .map(|&i| parse_key(&distinct[i]))
-        .collect();
-    for (&i, f) in missing.iter().zip(&fresh) {
-        known[i] = Some(*f);
-    }
-    if let Some(c) = cache {
-        c.insert_many(missing.iter().zip(fresh).map(|(&i, f)| (distinct[i], f)));
-    }
+    let (distinct, slot) = keys::distinct(items.iter().map(|it| it.public_key.try_into().ok()));
+    let known = keys::resolve(
+        &distinct,
+        cache,
+        |_| true,
+        |ks| ks.par_iter().map(|k| parse_key(k)).collect(),
+    );
     items
         .par_iter()
-        .zip(of)
+        .zip(slot)
         .map(|(it, slot)| match slot {
-            Some(i) => known[i].expect("every distinct key parsed"),
+            Some(i) => known[i as usize],
             None => parse_key(it.public_key),
         })
         .collect()

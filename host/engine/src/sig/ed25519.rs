@@ -11,7 +11,7 @@
 
 use super::bisect::{self, BatchCheck};
 use super::ed25519_lanes::{self as lanes, Niels};
-use super::keys::{KeyCache, Keys};
+use super::keys::{self, KeyCache, Keys};
 use super::{Field, Malformed, Verdict};
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
@@ -239,55 +239,9 @@ fn batch(
     }
 }
 
-/// The distinct public keys of `items` (those 32 bytes long), and each item's index into them.
-fn distinct_keys(items: &[Item]) -> (Vec<[u8; 32]>, Vec<u32>) {
-    let mut slot: HashMap<[u8; 32], u32> = HashMap::new();
-    let mut keys = Vec::new();
-    let of = items
-        .iter()
-        .map(|it| match <[u8; 32]>::try_from(it.public_key) {
-            Ok(k) => *slot.entry(k).or_insert_with(|| {
-                keys.push(k);
-                keys.len() as u32 - 1
-            }),
-            Err(_) => u32::MAX,
-        })
-        .collect();
-    (keys, of)
-}
-
-/// Each distinct key decoded: from the cache where it has the key in this path's form, else
-/// by `decode` (whose results the cache then keeps).
-fn decoded_keys(
-    keys: &[[u8; 32]],
-    cache: Option<&Cache>,
-    wanted: impl Fn(&KeyForm) -> bool,
-    decode: impl Fn(&[[u8; 32]]) -> Vec<KeyForm>,
-) -> Vec<KeyForm> {
-    let mut out: Vec<Option<KeyForm>> = match cache {
-        Some(c) => c
-            .get_many(keys)
-            .into_iter()
-            .map(|k| k.map(|k| k.0).filter(&wanted))
-            .collect(),
-        None => vec![None; keys.len()],
-    };
-    let missing: Vec<usize> = (0..keys.len()).filter(|&i| out[i].is_none()).collect();
-    let fresh = decode(&missing.iter().map(|&i| keys[i]).collect::<Vec<_>>());
-    for (&i, f) in missing.iter().zip(&fresh) {
-        out[i] = Some(*f);
-    }
-    if let Some(c) = cache {
-        c.insert_many(
-            missing
-                .iter()
-                .zip(fresh)
-                .map(|(&i, f)| (keys[i], CachedKey(f))),
-        );
-    }
-    out.into_iter()
-        .map(|k| k.expect("every key decoded"))
-        .collect()
+/// The distinct 32-byte public keys of `items`, and each item's index among them.
+fn distinct_keys(items: &[Item]) -> (Vec<[u8; 32]>, Vec<Option<u32>>) {
+    keys::distinct(items.iter().map(|it| it.public_key.try_into().ok()))
 }
 
 /// The portable ZIP-215 batch: curve25519-dalek's decompression and multiscalar
@@ -303,16 +257,16 @@ fn decode_portable(
 ) -> Vec<Result<(u32, Decoded), Malformed>> {
     let policy = Policy::Zip215;
     let (keys, slot) = distinct_keys(items);
-    let points = decoded_keys(
+    let points = keys::resolve(
         &keys,
         cache,
-        |k| !matches!(k, KeyForm::Lanes(_)),
+        |k| !matches!(k.0, KeyForm::Lanes(_)),
         |ks| {
             ks.par_iter()
                 .with_min_len(8)
                 .map(|k| match CompressedEdwardsY(*k).decompress() {
-                    Some(p) => KeyForm::Point(p),
-                    None => KeyForm::NotOnCurve,
+                    Some(p) => CachedKey(KeyForm::Point(p)),
+                    None => CachedKey(KeyForm::NotOnCurve),
                 })
                 .collect()
         },
@@ -322,7 +276,9 @@ fn decode_portable(
         .zip(&slot)
         .with_min_len(8)
         .map(|(it, &s)| {
-            decode_with(policy, it, |_| match points[s as usize] {
+            // `decode_with` asks for the key only once it is 32 bytes long, so has a slot.
+            let s = s.unwrap_or(u32::MAX);
+            decode_with(policy, it, |_| match points[s as usize].0 {
                 KeyForm::Point(p) => Ok(p),
                 _ => Err(Malformed::NotOnCurve {
                     field: Field::PublicKey,
@@ -432,21 +388,21 @@ fn decode_lanes(
     cache: Option<&Cache>,
 ) -> (Vec<Option<Niels>>, Vec<Result<LaneDecoded, Malformed>>) {
     let (keys, slot) = distinct_keys(items);
-    let forms = decoded_keys(
+    let forms = keys::resolve(
         &keys,
         cache,
-        |k| !matches!(k, KeyForm::Point(_)),
+        |k| !matches!(k.0, KeyForm::Point(_)),
         |ks| {
             decompress_lanes(ctx, ks)
                 .into_iter()
-                .map(|p| p.map_or(KeyForm::NotOnCurve, KeyForm::Lanes))
+                .map(|p| CachedKey(p.map_or(KeyForm::NotOnCurve, KeyForm::Lanes)))
                 .collect()
         },
     );
     let key_points: Vec<Option<Niels>> = forms
         .iter()
-        .map(|f| match f {
-            KeyForm::Lanes(n) => Some(*n),
+        .map(|f| match f.0 {
+            KeyForm::Lanes(n) => Some(n),
             _ => None,
         })
         .collect();
@@ -469,6 +425,7 @@ fn decode_lanes(
         .map(|((it, &key), r)| {
             let a = array::<32>(it.public_key, Field::PublicKey)?;
             let sig = array::<64>(it.signature, Field::Signature)?;
+            let key = key.expect("a 32-byte key has a slot");
             key_points[key as usize].ok_or(Malformed::NotOnCurve {
                 field: Field::PublicKey,
             })?;
@@ -485,6 +442,29 @@ fn decode_lanes(
     (key_points, decoded)
 }
 
+/// The B and A terms of the batch equation over items (key, S, k, z): −Σ zᵢSᵢ, and for each
+/// distinct key, in order of first appearance, its first item's position and Σ zᵢkᵢ over its
+/// items (a validator set's repeated keys cost one point each).
+fn key_terms(
+    items: impl Iterator<Item = (u32, Scalar, Scalar, Scalar)>,
+) -> (Scalar, Vec<(usize, Scalar)>) {
+    let mut b = Scalar::ZERO;
+    let mut at: HashMap<u32, usize> = HashMap::new();
+    let mut terms: Vec<(usize, Scalar)> = Vec::new();
+    for (i, (key, s, k, z)) in items.enumerate() {
+        b -= z * s;
+        let zk = z * k;
+        match at.get(&key) {
+            Some(&j) => terms[j].1 += zk,
+            None => {
+                at.insert(key, terms.len());
+                terms.push((i, zk));
+            }
+        }
+    }
+    (b, terms)
+}
+
 /// The ZIP-215 batch equation on the lanes; single checks by [`verify`].
 struct LaneEquation<'a> {
     ctx: &'a dyn lanes::Engine,
@@ -495,26 +475,12 @@ struct LaneEquation<'a> {
 impl BatchCheck<(usize, &LaneDecoded, Scalar)> for LaneEquation<'_> {
     /// [8]·(Σ zᵢRᵢ + Σ_A (Σ_{i: Aᵢ = A} zᵢkᵢ)A − (Σ zᵢSᵢ)B) = 0: one term per distinct key.
     fn holds(&self, set: &[(usize, &LaneDecoded, Scalar)]) -> bool {
-        let mut points: Vec<Niels> = Vec::with_capacity(2 * set.len() + 1);
-        let mut scalars: Vec<Scalar> = Vec::with_capacity(2 * set.len() + 1);
-        let mut b = Scalar::ZERO;
-        let mut at: HashMap<u32, usize> = HashMap::new();
-        let mut a_terms: Vec<(u32, Scalar)> = Vec::new();
-        for (_, d, z) in set {
-            b -= z * d.s;
-            points.push(d.r);
-            scalars.push(*z);
-            let zk = z * d.k;
-            match at.get(&d.key) {
-                Some(&j) => a_terms[j].1 += zk,
-                None => {
-                    at.insert(d.key, a_terms.len());
-                    a_terms.push((d.key, zk));
-                }
-            }
-        }
-        for (key, s) in a_terms {
-            points.push(self.keys[key as usize].expect("decoded items have points for keys"));
+        let (b, a_terms) = key_terms(set.iter().map(|(_, d, z)| (d.key, d.s, d.k, *z)));
+        let mut points: Vec<Niels> = set.iter().map(|(_, d, _)| d.r).collect();
+        let mut scalars: Vec<Scalar> = set.iter().map(|(_, _, z)| *z).collect();
+        for (first, s) in a_terms {
+            let key = set[first].1.key as usize;
+            points.push(self.keys[key].expect("decoded items have points for keys"));
             scalars.push(s);
         }
         points.push(*self.ctx.base());
@@ -539,29 +505,16 @@ impl BatchCheck<Weighted<'_>> for Zip215 {
     /// [8]·(Σ zᵢRᵢ + Σ_A (Σ_{i: Aᵢ = A} zᵢkᵢ)A − (Σ zᵢSᵢ)B) = 0: one term per distinct key, so
     /// a validator set's repeated keys cost one point each.
     fn holds(&self, set: &[Weighted]) -> bool {
-        let mut b = Scalar::ZERO;
-        let mut at: HashMap<u32, usize> = HashMap::new();
-        let mut a_terms: Vec<(Scalar, EdwardsPoint)> = Vec::new();
-        for (_, (key, d), z) in set {
-            b -= z * d.s;
-            let zk = z * d.k;
-            match at.get(key) {
-                Some(&j) => a_terms[j].0 += zk,
-                None => {
-                    at.insert(*key, a_terms.len());
-                    a_terms.push((zk, d.a));
-                }
-            }
-        }
+        let (b, a_terms) = key_terms(set.iter().map(|(_, (key, d), z)| (*key, d.s, d.k, *z)));
         let scalars = std::iter::once(b)
             .chain(set.iter().map(|(_, _, z)| *z))
-            .chain(a_terms.iter().map(|(s, _)| *s));
+            .chain(a_terms.iter().map(|(_, s)| *s));
         let points = std::iter::once(ED25519_BASEPOINT_POINT)
             .chain(
                 set.iter()
                     .map(|(_, (_, d), _)| d.r.expect("decoded under Zip215")),
             )
-            .chain(a_terms.iter().map(|(_, a)| *a));
+            .chain(a_terms.iter().map(|&(first, _)| set[first].1 .1.a));
         EdwardsPoint::vartime_multiscalar_mul(scalars, points)
             .mul_by_cofactor()
             .is_identity()

@@ -86,6 +86,54 @@ impl<K: Eq + Hash, V> Generations<K, V> {
     }
 }
 
+/// The distinct keys of a batch in order of first appearance, and each item's index among them
+/// (`None` for an item whose key is not of the form cached).
+pub(crate) fn distinct<K: Eq + Hash + Copy>(
+    keys: impl Iterator<Item = Option<K>>,
+) -> (Vec<K>, Vec<Option<u32>>) {
+    let mut slot: HashMap<K, u32> = HashMap::new();
+    let mut out = Vec::new();
+    let of = keys
+        .map(|k| {
+            let k = k?;
+            Some(*slot.entry(k).or_insert_with(|| {
+                out.push(k);
+                out.len() as u32 - 1
+            }))
+        })
+        .collect();
+    (out, of)
+}
+
+/// What each of `keys` decodes to: the cache's entry where `usable` accepts it, else
+/// `decode`'s (one call for all the others), which the cache then keeps.
+pub(crate) fn resolve<K: Eq + Hash + Copy, V: Copy>(
+    keys: &[K],
+    cache: Option<&KeyCache<K, V>>,
+    usable: impl Fn(&V) -> bool,
+    decode: impl FnOnce(&[K]) -> Vec<V>,
+) -> Vec<V> {
+    let mut out: Vec<Option<V>> = match cache {
+        Some(c) => c
+            .get_many(keys)
+            .into_iter()
+            .map(|v| v.filter(&usable))
+            .collect(),
+        None => vec![None; keys.len()],
+    };
+    let missing: Vec<usize> = (0..keys.len()).filter(|&i| out[i].is_none()).collect();
+    let fresh = decode(&missing.iter().map(|&i| keys[i]).collect::<Vec<_>>());
+    for (&i, v) in missing.iter().zip(&fresh) {
+        out[i] = Some(*v);
+    }
+    if let Some(c) = cache {
+        c.insert_many(missing.iter().zip(fresh).map(|(&i, v)| (keys[i], v)));
+    }
+    out.into_iter()
+        .map(|v| v.expect("every key decoded"))
+        .collect()
+}
+
 /// Each scheme's decoded keys, for one tenant.
 pub struct Keys {
     pub ed25519: KeyCache<[u8; 32], super::ed25519::CachedKey>,
