@@ -74,6 +74,8 @@ uncapped!(
     GetInfoRequest,
     GetInfoResponse,
     UploadBasesRequest,
+    UploadProgressRequest,
+    UploadProgressResponse,
     BaseSetInfo,
     ListBasesRequest,
     ListBasesResponse,

@@ -259,6 +259,7 @@ pub async fn bases(c: &Conn, cmd: Bases) -> Result<()> {
                     count: (bytes.len() / point) as u64,
                     label,
                     shared,
+                    ..Default::default()
                 })),
             })
             .chain(bytes.chunks(1 << 21).map(|b| pb::UploadBasesRequest {

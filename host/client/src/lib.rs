@@ -13,6 +13,11 @@
 //! ```
 //!
 //! Addresses are `http://host:port` for TCP or `unix:/path/to/socket` for a Unix socket.
+//! Many daemons together: [`pool::Pool`] (endpoints kept healthy, calls retried elsewhere)
+//! and [`shard`] (MSMs, NTT batches and signature batches split across them).
+
+pub mod pool;
+pub mod shard;
 
 use ark_ec::short_weierstrass::{Affine, Projective};
 use offload_proto::v1 as pb;
@@ -44,6 +49,64 @@ pub enum ClientError {
         dir: std::path::PathBuf,
         source: std::io::Error,
     },
+}
+
+enum Target {
+    Unix(Endpoint, String),
+    Tcp(Endpoint),
+}
+
+fn unix_connector(
+    path: String,
+) -> impl tower::Service<
+    Uri,
+    Response = hyper_util::rt::TokioIo<tokio::net::UnixStream>,
+    Error = std::io::Error,
+    Future = impl Send,
+> + Clone
+       + Send {
+    tower::service_fn(move |_: Uri| {
+        let path = path.clone();
+        async move {
+            let s = tokio::net::UnixStream::connect(path).await?;
+            Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(s))
+        }
+    })
+}
+
+/// Where `addr` points, with the TLS `opts` give.
+fn endpoint(addr: &str, opts: &ConnectOptions) -> Result<Target, ClientError> {
+    if let Some(path) = addr.strip_prefix("unix:") {
+        let ep = Endpoint::try_from("http://[::1]:50051")
+            .map_err(|e| ClientError::Address(e.to_string()))?;
+        return Ok(Target::Unix(ep, path.to_string()));
+    }
+    let mut ep = Endpoint::from_shared(addr.to_string())
+        .map_err(|e| ClientError::Address(format!("{addr:?}: {e}")))?;
+    if addr.starts_with("https://") {
+        let ca = opts.tls_ca.as_ref().ok_or_else(|| {
+            ClientError::Address(format!(
+                "{addr}: TLS needs the CA that signed the daemon's certificate \
+                 (--tls-ca, OFFLOAD_TLS_CA)"
+            ))
+        })?;
+        let mut tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca));
+        if let Some((cert, key)) = &opts.tls_identity {
+            tls = tls.identity(Identity::from_pem(cert, key));
+        }
+        if let Some(d) = &opts.tls_domain {
+            tls = tls.domain_name(d.clone());
+        }
+        ep = ep.tls_config(tls).map_err(|source| ClientError::Connect {
+            addr: addr.into(),
+            source,
+        })?;
+    } else if opts.tls_ca.is_some() || opts.tls_identity.is_some() {
+        return Err(ClientError::Address(format!(
+            "{addr}: TLS material given for a plaintext address; use https://"
+        )));
+    }
+    Ok(Target::Tcp(ep))
 }
 
 /// Points travel uncompressed: the daemon then checks each without a square root.
@@ -155,7 +218,11 @@ pub type RawClient = OffloadClient<InterceptedService<Channel, Bearer>>;
 #[derive(Clone)]
 pub struct Client {
     inner: RawClient,
+    /// The same channel, for the health service.
+    channel: Channel,
     shm_dir: Option<std::path::PathBuf>,
+    /// Sent with every call as its grpc-timeout: the daemon stops the job when it passes.
+    timeout: Option<std::time::Duration>,
 }
 
 /// Payloads written to the shared-memory directory for one call, removed after it.
@@ -182,6 +249,28 @@ impl Client {
     /// `https://host:port` with TLS (the CA in `opts`), or `http://`, or `unix:/path`; the
     /// token, if any, on every call.
     pub async fn connect_with(addr: &str, opts: &ConnectOptions) -> Result<Self, ClientError> {
+        let channel = match endpoint(addr, opts)? {
+            Target::Unix(ep, path) => ep.connect_with_connector(unix_connector(path)).await,
+            Target::Tcp(ep) => ep.connect().await,
+        }
+        .map_err(|source| ClientError::Connect {
+            addr: addr.into(),
+            source,
+        })?;
+        Self::over(channel, opts)
+    }
+
+    /// The same, connecting at the first call and reconnecting after a failure by itself: for
+    /// a pool, whose members come and go.
+    pub fn connect_lazy(addr: &str, opts: &ConnectOptions) -> Result<Self, ClientError> {
+        let channel = match endpoint(addr, opts)? {
+            Target::Unix(ep, path) => ep.connect_with_connector_lazy(unix_connector(path)),
+            Target::Tcp(ep) => ep.connect_lazy(),
+        };
+        Self::over(channel, opts)
+    }
+
+    fn over(channel: Channel, opts: &ConnectOptions) -> Result<Self, ClientError> {
         let bearer =
             match &opts.token {
                 Some(t) => Some(format!("Bearer {t}").parse().map_err(|_| {
@@ -189,56 +278,43 @@ impl Client {
                 })?),
                 None => None,
             };
-        let channel = if let Some(path) = addr.strip_prefix("unix:") {
-            let path = path.to_string();
-            Endpoint::try_from("http://[::1]:50051")
-                .map_err(|e| ClientError::Address(e.to_string()))?
-                .connect_with_connector(tower::service_fn(move |_: Uri| {
-                    let path = path.clone();
-                    async move {
-                        let s = tokio::net::UnixStream::connect(path).await?;
-                        Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(s))
-                    }
-                }))
-                .await
-        } else {
-            let mut ep = Endpoint::from_shared(addr.to_string())
-                .map_err(|e| ClientError::Address(format!("{addr:?}: {e}")))?;
-            if addr.starts_with("https://") {
-                let ca = opts.tls_ca.as_ref().ok_or_else(|| {
-                    ClientError::Address(format!(
-                        "{addr}: TLS needs the CA that signed the daemon's certificate \
-                         (--tls-ca, OFFLOAD_TLS_CA)"
-                    ))
-                })?;
-                let mut tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca));
-                if let Some((cert, key)) = &opts.tls_identity {
-                    tls = tls.identity(Identity::from_pem(cert, key));
-                }
-                if let Some(d) = &opts.tls_domain {
-                    tls = tls.domain_name(d.clone());
-                }
-                ep = ep.tls_config(tls).map_err(|source| ClientError::Connect {
-                    addr: addr.into(),
-                    source,
-                })?;
-            } else if opts.tls_ca.is_some() || opts.tls_identity.is_some() {
-                return Err(ClientError::Address(format!(
-                    "{addr}: TLS material given for a plaintext address; use https://"
-                )));
-            }
-            ep.connect().await
-        }
-        .map_err(|source| ClientError::Connect {
-            addr: addr.into(),
-            source,
-        })?;
         Ok(Self {
-            inner: OffloadClient::with_interceptor(channel, Bearer(bearer))
+            inner: OffloadClient::with_interceptor(channel.clone(), Bearer(bearer))
                 .max_decoding_message_size(usize::MAX)
                 .max_encoding_message_size(usize::MAX),
+            channel,
             shm_dir: opts.shm_dir.clone(),
+            timeout: None,
         })
+    }
+
+    /// This client with `timeout` sent as every call's deadline (none: the daemon's own
+    /// limits only).
+    pub fn with_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// `msg` as a request carrying this client's deadline.
+    fn request<T>(&self, msg: T) -> tonic::Request<T> {
+        let mut r = tonic::Request::new(msg);
+        if let Some(t) = self.timeout {
+            r.set_timeout(t);
+        }
+        r
+    }
+
+    /// The daemon's gRPC health (no token needed): whether it serves the Offload service now.
+    pub async fn serving(&self) -> Result<bool, ClientError> {
+        use tonic_health::pb::health_check_response::ServingStatus;
+        let mut h = tonic_health::pb::health_client::HealthClient::new(self.channel.clone());
+        let r = h
+            .check(self.request(tonic_health::pb::HealthCheckRequest {
+                service: "offload.v1.Offload".into(),
+            }))
+            .await?
+            .into_inner();
+        Ok(r.status == ServingStatus::Serving as i32)
     }
 
     /// Each payload as a message part: inside the message, or, with a shared-memory
@@ -300,11 +376,8 @@ impl Client {
     }
 
     pub async fn info(&mut self) -> Result<pb::GetInfoResponse, ClientError> {
-        Ok(self
-            .inner
-            .get_info(pb::GetInfoRequest {})
-            .await?
-            .into_inner())
+        let req = self.request(pb::GetInfoRequest {});
+        Ok(self.inner.get_info(req).await?.into_inner())
     }
 
     /// Upload a base set; the handle names it in later calls (and is the same for the same
@@ -333,31 +406,109 @@ impl Client {
         label: &str,
         shared: bool,
     ) -> Result<String, ClientError> {
-        let mut bytes = Vec::new();
-        for p in points {
-            wire::encode_point::<C>(UPLOAD_ENCODING, p, &mut bytes)
-                .map_err(|e| ClientError::Decode(e.to_string()))?;
-        }
+        let bytes = encode_points(points)?;
+        let header = pb::UploadHeader {
+            curve: C::wire() as i32,
+            encoding: pb::PointEncoding::ArkUncompressed as i32,
+            count: points.len() as u64,
+            label: label.into(),
+            shared,
+            ..Default::default()
+        };
+        self.send_upload(header, &bytes).await
+    }
+
+    /// Upload a header and `bytes` (whole points from the header's offset on).
+    async fn send_upload(
+        &mut self,
+        header: pb::UploadHeader,
+        bytes: &[u8],
+    ) -> Result<String, ClientError> {
         let header = pb::UploadBasesRequest {
-            part: Some(pb::upload_bases_request::Part::Header(pb::UploadHeader {
-                curve: C::wire() as i32,
-                encoding: pb::PointEncoding::ArkUncompressed as i32,
-                count: points.len() as u64,
-                label: label.into(),
-                shared,
-            })),
+            part: Some(pb::upload_bases_request::Part::Header(header)),
         };
         let chunks: Vec<pb::UploadBasesRequest> = std::iter::once(header)
             .chain(bytes.chunks(CHUNK).map(|c| pb::UploadBasesRequest {
                 part: Some(pb::upload_bases_request::Part::Points(c.to_vec())),
             }))
             .collect();
-        let r = self
-            .inner
-            .upload_bases(tokio_stream::iter(chunks))
-            .await?
-            .into_inner();
-        Ok(r.handle)
+        let req = self.request(tokio_stream::iter(chunks));
+        Ok(self.inner.upload_bases(req).await?.into_inner().handle)
+    }
+
+    /// Upload a base set under `upload_id` (1 to 64 bytes of [A-Za-z0-9._-], unique to this
+    /// upload): when the stream breaks, the daemon keeps what arrived, and this continues
+    /// from there, up to `attempts` streams in all. Errors that retrying cannot mend (a bad
+    /// point, a quota) return at once.
+    pub async fn upload_bases_resumable<C: ClientCurve>(
+        &mut self,
+        points: &[Affine<C>],
+        label: &str,
+        upload_id: &str,
+        attempts: usize,
+    ) -> Result<String, ClientError> {
+        let bytes = encode_points(points)?;
+        let point_len = bytes.len() / points.len().max(1);
+        let mut last = None;
+        for attempt in 0..attempts.max(1) {
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt.min(5))).await;
+            }
+            let offset = match self.upload_progress(upload_id).await {
+                Ok(Some(p)) if p.active => {
+                    // The broken stream has not been noticed yet.
+                    last = Some(ClientError::Status(tonic::Status::aborted("upload active")));
+                    continue;
+                }
+                Ok(Some(p)) => p.received,
+                Ok(None) => 0,
+                Err(e) if retryable(&e) => {
+                    last = Some(e);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let start = usize::try_from(offset)
+                .ok()
+                .and_then(|o| o.checked_mul(point_len))
+                .filter(|&b| b <= bytes.len())
+                .ok_or_else(|| {
+                    ClientError::Decode(format!(
+                        "the daemon holds {offset} points of {}",
+                        points.len()
+                    ))
+                })?;
+            let header = pb::UploadHeader {
+                curve: C::wire() as i32,
+                encoding: pb::PointEncoding::ArkUncompressed as i32,
+                count: points.len() as u64,
+                label: label.into(),
+                upload_id: upload_id.into(),
+                offset,
+                ..Default::default()
+            };
+            match self.send_upload(header, &bytes[start..]).await {
+                Ok(h) => return Ok(h),
+                Err(e) if retryable(&e) || is_code(&e, tonic::Code::Aborted) => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| ClientError::Address("no attempt was made".into())))
+    }
+
+    /// How much of resumable upload `upload_id` the daemon holds; None if nothing.
+    pub async fn upload_progress(
+        &mut self,
+        upload_id: &str,
+    ) -> Result<Option<pb::UploadProgressResponse>, ClientError> {
+        let req = self.request(pb::UploadProgressRequest {
+            upload_id: upload_id.into(),
+        });
+        match self.inner.upload_progress(req).await {
+            Ok(r) => Ok(Some(r.into_inner())),
+            Err(s) if s.code() == tonic::Code::NotFound => Ok(None),
+            Err(s) => Err(s.into()),
+        }
     }
 
     /// Every stored set, page by page.
@@ -365,14 +516,11 @@ impl Client {
         let mut sets = Vec::new();
         let mut page_token = String::new();
         loop {
-            let page = self
-                .inner
-                .list_bases(pb::ListBasesRequest {
-                    page_size: 1000,
-                    page_token,
-                })
-                .await?
-                .into_inner();
+            let req = self.request(pb::ListBasesRequest {
+                page_size: 1000,
+                page_token,
+            });
+            let page = self.inner.list_bases(req).await?.into_inner();
             sets.extend(page.sets);
             if page.next_page_token.is_empty() {
                 return Ok(sets);
@@ -382,14 +530,10 @@ impl Client {
     }
 
     pub async fn delete_bases(&mut self, handle: &str) -> Result<bool, ClientError> {
-        Ok(self
-            .inner
-            .delete_bases(pb::DeleteBasesRequest {
-                handle: handle.into(),
-            })
-            .await?
-            .into_inner()
-            .deleted)
+        let req = self.request(pb::DeleteBasesRequest {
+            handle: handle.into(),
+        });
+        Ok(self.inner.delete_bases(req).await?.into_inner().deleted)
     }
 
     /// Σ scalars[i]·bases[i] over an uploaded set.
@@ -422,6 +566,7 @@ impl Client {
         let r = if total <= STREAM_ABOVE || self.shm_dir.is_some() {
             let (scalars, staged) = self.sources(vectors).await?;
             let req = pb::MsmRequest { scalars, ..header };
+            let req = self.request(req);
             let r = self.inner.msm(req).await;
             staged.remove().await;
             r?.into_inner()
@@ -439,10 +584,8 @@ impl Client {
                     });
                 }
             }
-            self.inner
-                .msm_stream(tokio_stream::iter(msgs))
-                .await?
-                .into_inner()
+            let req = self.request(tokio_stream::iter(msgs));
+            self.inner.msm_stream(req).await?.into_inner()
         };
         decode_results::<C>(&r)
     }
@@ -469,6 +612,7 @@ impl Client {
             }],
             result_encoding: pb::PointEncoding::ArkUncompressed as i32,
         };
+        let req = self.request(req);
         let r = self.inner.msm(req).await?.into_inner();
         decode_results::<C>(&r)?
             .pop()
@@ -502,6 +646,7 @@ impl Client {
             coset,
             columns,
         };
+        let req = self.request(req);
         let r = self.inner.ntt(req).await;
         staged.remove().await;
         let r = r?.into_inner();
@@ -518,16 +663,42 @@ impl Client {
         policy: pb::Policy,
         items: Vec<pb::VerifyItem>,
     ) -> Result<pb::VerifyResponse, ClientError> {
-        Ok(self
-            .inner
-            .verify(pb::VerifyRequest {
-                scheme: scheme as i32,
-                policy: policy as i32,
-                items,
-                tag: 0,
-            })
-            .await?
-            .into_inner())
+        let req = self.request(pb::VerifyRequest {
+            scheme: scheme as i32,
+            policy: policy as i32,
+            items,
+            tag: 0,
+        });
+        Ok(self.inner.verify(req).await?.into_inner())
+    }
+}
+
+fn encode_points<C: ClientCurve>(points: &[Affine<C>]) -> Result<Vec<u8>, ClientError> {
+    let mut bytes = Vec::new();
+    for p in points {
+        wire::encode_point::<C>(UPLOAD_ENCODING, p, &mut bytes)
+            .map_err(|e| ClientError::Decode(e.to_string()))?;
+    }
+    Ok(bytes)
+}
+
+fn is_code(e: &ClientError, code: tonic::Code) -> bool {
+    matches!(e, ClientError::Status(s) if s.code() == code)
+}
+
+/// Whether another try (on this daemon later, or on another) may succeed: the daemon or the
+/// path to it failed, or it was full; never for what the request itself got wrong.
+pub fn retryable(e: &ClientError) -> bool {
+    use tonic::Code;
+    match e {
+        ClientError::Connect { .. } => true,
+        // A connection that died mid-call surfaces as UNAVAILABLE, UNKNOWN or INTERNAL
+        // ("transport error", "h2 protocol error") depending on where it broke.
+        ClientError::Status(s) => matches!(
+            s.code(),
+            Code::Unavailable | Code::ResourceExhausted | Code::Unknown | Code::Internal
+        ),
+        _ => false,
     }
 }
 

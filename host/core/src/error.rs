@@ -26,6 +26,10 @@ pub enum JobError {
     /// Stored data failed its check (a base set whose content no longer matches its handle).
     #[error("{0}")]
     DataLoss(String),
+    /// The request conflicts with one still in progress (a resumable upload sent on two
+    /// streams at once); retry once that one ends.
+    #[error("{0}")]
+    Aborted(String),
     #[error("internal error: {0}")]
     Internal(String),
 }

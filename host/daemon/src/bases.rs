@@ -824,6 +824,17 @@ impl Upload {
         self.points.len()
     }
 
+    /// The points the header announced.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Forget the bytes of a point cut off at the end of a broken stream: a resumption
+    /// sends that point again, whole.
+    pub fn drop_carry(&mut self) {
+        self.carry.clear();
+    }
+
     /// Take a chunk; errors name the point's index in the whole set.
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), JobError> {
         let mut buf = std::mem::take(&mut self.carry);

@@ -52,6 +52,9 @@ pub struct Config {
     pub stream_idle_secs: u64,
     /// The same for a VerifyStream, whose clients (validators) may wait between batches.
     pub verify_stream_idle_secs: u64,
+    /// A resumable upload (one with an upload_id) whose stream ended or broke is kept this
+    /// long for the client to continue it; its points stay charged to max_inflight_bytes.
+    pub upload_resume_secs: u64,
     /// A connection with no call for this long is closed (clients reconnect by themselves).
     pub connection_idle_secs: u64,
     /// HTTP/2 pings to each connection this often; one unanswered within 20 s closes it.
@@ -144,6 +147,7 @@ impl Default for Config {
             max_uploads: 16,
             stream_idle_secs: 60,
             verify_stream_idle_secs: 600,
+            upload_resume_secs: 300,
             connection_idle_secs: 120,
             keepalive_secs: 30,
             drain_secs: 30,

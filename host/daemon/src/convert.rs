@@ -24,6 +24,7 @@ pub fn status(e: JobError) -> Status {
         JobError::DeadlineExceeded(_) => Code::DeadlineExceeded,
         JobError::DataLoss(_) => Code::DataLoss,
         JobError::PermissionDenied(_) => Code::PermissionDenied,
+        JobError::Aborted(_) => Code::Aborted,
     };
     let mut text = e.to_string();
     if text.len() > MAX_STATUS_TEXT {

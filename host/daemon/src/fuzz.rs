@@ -49,10 +49,11 @@ pub enum Call {
     UploadBases,
     MsmStream,
     VerifyStream,
+    UploadProgress,
 }
 
 impl Call {
-    pub const ALL: [Call; 9] = [
+    pub const ALL: [Call; 10] = [
         Call::GetInfo,
         Call::ListBases,
         Call::DeleteBases,
@@ -62,6 +63,7 @@ impl Call {
         Call::UploadBases,
         Call::MsmStream,
         Call::VerifyStream,
+        Call::UploadProgress,
     ];
 
     pub fn byte(self) -> u8 {
@@ -187,6 +189,7 @@ pub fn upload(curve: pb::Curve, enc: pb::PointEncoding, n: usize, shared: bool) 
             count: n as u64,
             label: format!("{n} points"),
             shared,
+            ..Default::default()
         })),
     };
     let pts = points(curve, enc, n);
@@ -283,6 +286,9 @@ impl Harness {
             }
             Call::ListBases => {
                 svc.list_bases(request(caller, unary(body)?)).await?;
+            }
+            Call::UploadProgress => {
+                svc.upload_progress(request(caller, unary(body)?)).await?;
             }
             Call::DeleteBases => {
                 let req: pb::DeleteBasesRequest = unary(body)?;

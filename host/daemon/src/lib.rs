@@ -14,6 +14,7 @@ pub mod fuzz;
 pub mod health;
 pub mod metrics;
 pub mod net;
+pub mod resume;
 pub mod scheduler;
 pub mod server;
 pub mod service;

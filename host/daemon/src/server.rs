@@ -288,6 +288,10 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
         auth,
         budget: Budget::new(config.max_inflight_bytes),
         uploads: Arc::new(tokio::sync::Semaphore::new(config.max_uploads)),
+        resumable: crate::resume::Resumable::new(
+            Duration::from_secs(config.upload_resume_secs),
+            config.max_uploads,
+        ),
         config: config.clone(),
         scheduler: scheduler.clone(),
         store: store.clone(),
@@ -320,6 +324,19 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
         kill.clone(),
     );
     let health = crate::health::start(state.clone(), kill.clone()).await;
+    {
+        // Parked uploads past upload_resume_secs give their memory back.
+        let (r, kill) = (state.resumable.clone(), kill.clone());
+        tokio::spawn(async move {
+            let every = Duration::from_secs(5);
+            loop {
+                tokio::select! {
+                    _ = kill.cancelled() => return,
+                    _ = tokio::time::sleep(every) => r.sweep(),
+                }
+            }
+        });
+    }
 
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await

@@ -215,6 +215,7 @@ async fn upload_raw(
             count,
             label: String::new(),
             shared: false,
+            ..Default::default()
         })),
     })
     .chain(bytes.chunks(chunk).map(|b| pb::UploadBasesRequest {

@@ -5,8 +5,10 @@ use super::decode::next_message;
 use super::{on_rayon, State};
 use crate::auth::Tenant;
 use crate::convert;
+use crate::resume::{lock, Claim, Declared, Partial, Slot};
 use offload_core::JobError;
 use offload_proto::v1 as pb;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tonic::Streaming;
 
@@ -55,6 +57,100 @@ pub(super) async fn upload(
             tenant.name
         )));
     }
+    let declared = Declared {
+        curve: header.curve,
+        encoding: header.encoding,
+        count: header.count,
+        shared: header.shared,
+    };
+    let mut claim = if header.upload_id.is_empty() {
+        if header.offset != 0 {
+            return Err(JobError::invalid(
+                "header.offset",
+                "only a resumable upload (header.upload_id) continues past point 0",
+            ));
+        }
+        Claim::unnamed()
+    } else {
+        (st.resumable).claim(&tenant.name, &header.upload_id, declared, header.offset)?
+    };
+    // A resumption continues at a whole point: bytes of a point cut off by the break go.
+    let resumed = lock(&claim.slot)
+        .as_mut()
+        .map(|p| p.up.drop_carry())
+        .is_some();
+    if !resumed {
+        let begun = begin(&st, &tenant, curve, enc, header);
+        match begun {
+            Ok(up) => {
+                *lock(&claim.slot) = Some(Partial {
+                    up,
+                    charge: st.budget.charge_with(tenant.quota.budget.as_ref()),
+                })
+            }
+            Err(e) => {
+                claim.done();
+                return Err(e);
+            }
+        }
+    }
+    // From here the points that arrive are kept if the stream breaks (a resumable upload);
+    // a bad point drops the whole upload.
+    while let Some(msg) = next_message(&mut stream, idle, "stream_idle_secs").await? {
+        match msg.part {
+            Some(pb::upload_bases_request::Part::Points(b)) => {
+                st.metrics.rpc_bytes("UploadBases", b.len());
+                let mut chunk = st.budget.charge_with(tenant.quota.budget.as_ref());
+                chunk.add("an upload chunk", b.len())?;
+                let (slot, received) = (claim.slot.clone(), claim.received.clone());
+                let r = on_rayon(move || push(&slot, &received, &b)).await?;
+                chunk.release();
+                if let Err(e) = r {
+                    if !matches!(e, JobError::ResourceExhausted(_)) {
+                        claim.done();
+                    }
+                    return Err(e);
+                }
+            }
+            _ => {
+                claim.done();
+                return Err(JobError::invalid("header", "a second header"));
+            }
+        }
+    }
+    let Some(Partial { mut up, charge }) = lock(&claim.slot).take() else {
+        claim.done();
+        return Err(JobError::Internal("an upload lost its points".into()));
+    };
+    if claim.named() && up.received() < up.count() {
+        // Ended early on purpose (or by a proxy): keep it for the rest.
+        up.drop_carry();
+        let held = up.received();
+        *lock(&claim.slot) = Some(Partial { up, charge });
+        return Err(JobError::invalid(
+            "points",
+            format!(
+                "the stream ended after {held} of the points announced; the upload is kept \
+                 for upload_resume_secs: continue it at offset {held}"
+            ),
+        ));
+    }
+    claim.done();
+    let store = st.store.clone();
+    let (handle, meta) = on_rayon(move || store.finish_upload(up)).await??;
+    drop(charge);
+    tracing::info!(%handle, count = meta.count, "base set stored");
+    Ok(set_info(&st, &tenant.name, handle, meta))
+}
+
+/// A new upload, within the tenant's quotas.
+fn begin(
+    st: &State,
+    tenant: &Tenant,
+    curve: offload_core::wire::CurveId,
+    enc: offload_core::wire::PointEncoding,
+    header: pb::UploadHeader,
+) -> Result<crate::bases::Upload, JobError> {
     let q = &tenant.quota;
     if q.max_sets.is_some() || q.max_stored_bytes.is_some() {
         let (sets, bytes) = st.store.owned(&tenant.name);
@@ -78,33 +174,36 @@ pub(super) async fn upload(
             )));
         }
     }
-    let mut up = st.store.begin_upload(
+    st.store.begin_upload(
         curve,
         enc,
         header.count,
         header.label,
         &tenant.name,
         header.shared,
-    )?;
-    // The decoded points stay in memory until the set is stored.
-    let mut charge = st.budget.charge_with(tenant.quota.budget.as_ref());
-    while let Some(msg) = next_message(&mut stream, idle, "stream_idle_secs").await? {
-        match msg.part {
-            Some(pb::upload_bases_request::Part::Points(b)) => {
-                st.metrics.rpc_bytes("UploadBases", b.len());
-                charge.add("the uploaded points", up.decoded_bytes(b.len()))?;
-                let mut chunk = st.budget.charge_with(tenant.quota.budget.as_ref());
-                chunk.add("an upload chunk", b.len())?;
-                up = on_rayon(move || up.push(&b).map(|()| up)).await??;
-                chunk.release();
-            }
-            _ => return Err(JobError::invalid("header", "a second header")),
+    )
+}
+
+/// Decode and keep one chunk (on rayon). The decoded points stay charged until the set is
+/// stored; a chunk that does not check out drops the upload, except for memory, which may be
+/// free again when the client retries.
+fn push(slot: &Slot, received: &AtomicU64, bytes: &[u8]) -> Result<(), JobError> {
+    let mut g = lock(slot);
+    let Some(p) = g.as_mut() else {
+        return Err(JobError::Internal("an upload lost its points".into()));
+    };
+    let more = p.up.decoded_bytes(bytes.len());
+    p.charge.add("the uploaded points", more)?;
+    match p.up.push(bytes) {
+        Ok(()) => {
+            received.store(p.up.received(), Ordering::Relaxed);
+            Ok(())
+        }
+        Err(e) => {
+            *g = None;
+            Err(e)
         }
     }
-    let store = st.store.clone();
-    let (handle, meta) = on_rayon(move || store.finish_upload(up)).await??;
-    tracing::info!(%handle, count = meta.count, "base set stored");
-    Ok(set_info(&st, &tenant.name, handle, meta))
 }
 
 /// A page of the sets `tenant` may see.

@@ -63,6 +63,7 @@ pub(super) fn info(st: &State, caller: &Caller) -> pb::GetInfoResponse {
             max_uploads: c.max_uploads as u32,
             stream_idle_secs: c.stream_idle_secs,
             verify_stream_idle_secs: c.verify_stream_idle_secs,
+            upload_resume_secs: c.upload_resume_secs,
             connection_idle_secs: c.connection_idle_secs,
             max_connections: c.max_connections as u32,
             max_connections_per_source: c.max_connections_per_source as u32,

@@ -42,6 +42,8 @@ pub struct State {
     pub budget: Arc<Budget>,
     /// Uploads in progress.
     pub uploads: Arc<tokio::sync::Semaphore>,
+    /// Resumable uploads, sending or parked.
+    pub resumable: Arc<crate::resume::Resumable>,
     /// The tenants, and who each call comes from.
     pub auth: Arc<Auth>,
 }
@@ -173,6 +175,21 @@ impl Offload for Service {
         let tenant = self.caller(&req)?.tenant;
         let r = bases::upload(self.st.clone(), tenant, req.into_inner()).await;
         self.checked("UploadBases", r)
+    }
+
+    async fn upload_progress(
+        &self,
+        req: Request<pb::UploadProgressRequest>,
+    ) -> Result<Response<pb::UploadProgressResponse>, Status> {
+        let tenant = self.caller(&req)?.tenant;
+        let r = (self.st.resumable)
+            .progress(&tenant.name, &req.into_inner().upload_id)
+            .map(|(received, count, active)| pb::UploadProgressResponse {
+                received,
+                count,
+                active,
+            });
+        self.checked("UploadProgress", r)
     }
 
     async fn list_bases(
