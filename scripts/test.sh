@@ -146,6 +146,9 @@ kill "$daemon"
 wait "$daemon" || true
 daemon=
 
+echo "== deployment: the Helm chart rendered and validated, compose.yaml, the Dockerfile"
+bash scripts/check-deploy.sh
+
 echo "== fuzz: the afl targets through the service and the decoders, 20 s each"
 bash scripts/fuzz.sh 20
 

@@ -152,6 +152,23 @@ async fn connect(c: &Conn) -> Result<Client> {
     Ok(Client::connect_with(&c.addr, &c.options()?).await?)
 }
 
+pub async fn health(c: &Conn, timeout: u64) -> Result<()> {
+    let t = std::time::Duration::from_secs(timeout);
+    let check = async {
+        let client = Client::connect_with(&c.addr, &c.options()?).await?;
+        Ok::<_, anyhow::Error>(client.with_timeout(Some(t)).serving().await?)
+    };
+    match tokio::time::timeout(t, check).await {
+        Ok(Ok(true)) => {
+            println!("serving");
+            Ok(())
+        }
+        Ok(Ok(false)) => anyhow::bail!("{}: not serving", c.addr),
+        Ok(Err(e)) => Err(e.context(format!("{}: health check", c.addr))),
+        Err(_) => anyhow::bail!("{}: no answer within {timeout} s", c.addr),
+    }
+}
+
 pub async fn info(c: &Conn) -> Result<()> {
     let i = connect(c).await?.info().await?;
     println!("offloadd {}", i.version);

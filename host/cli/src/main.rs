@@ -26,6 +26,14 @@ struct Cli {
 enum Command {
     /// What the daemon runs: backends, operations, limits, queues.
     Info(client::Conn),
+    /// gRPC health of the daemon: exits 0 while it serves, 1 otherwise (container probes).
+    Health {
+        #[command(flatten)]
+        conn: client::Conn,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 3)]
+        timeout: u64,
+    },
     /// Upload, list and delete base sets.
     Bases {
         #[command(flatten)]
@@ -72,6 +80,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info(conn) => on_runtime(client::info(&conn)),
+        Command::Health { conn, timeout } => on_runtime(client::health(&conn, timeout)),
         Command::Bases { conn, cmd } => on_runtime(client::bases(&conn, cmd)),
         Command::Msm { conn, args } => on_runtime(client::msm(&conn, args)),
         Command::Ntt { conn, args } => on_runtime(client::ntt(&conn, args)),

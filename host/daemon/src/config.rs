@@ -256,6 +256,10 @@ pub enum Command {
         #[arg(long)]
         tenant: String,
     },
+    /// Check the configuration (file, environment, flags) as serving would, without serving:
+    /// limits, tenants, TLS files, and whether the listen address may be served as
+    /// configured. Exits 0 and prints a summary when it would start.
+    CheckConfig,
 }
 
 /// `shm_dir = ""` in TOML means none, as `--shm-dir ""` does.

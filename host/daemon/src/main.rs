@@ -20,6 +20,11 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let config = Config::load(&flags)?;
+    if let Some(Command::CheckConfig) = &flags.command {
+        let summary = offload_daemon::server::preflight(&config)?;
+        println!("configuration OK: {summary}");
+        return Ok(());
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Logs go to stderr, as the README says; stdout is left to commands such as `token`.

@@ -145,6 +145,30 @@ fn calibration_jobs() -> Vec<Job> {
 
 /// A TCP listener beyond loopback needs TLS and tenants (or required client certificates),
 /// unless the operator has said otherwise in so many words.
+/// What `serve` checks before it binds, for `offloadd check-config`: the tenants, the TLS
+/// files, the devices' specs, and that the listen address may be served as configured.
+pub fn preflight(config: &Config) -> anyhow::Result<String> {
+    let auth = Auth::new(&tenant_shares(config)).context("tenants")?;
+    config.devices().context("devices")?;
+    if let Some(files) = config.tls.clone() {
+        Tls::load(files).context("TLS")?;
+    }
+    let addr: SocketAddr = (config.listen.parse())
+        .with_context(|| format!("listen {:?}: not an IP address and port", config.listen))?;
+    exposure_allowed(config, &auth, addr)?;
+    Ok(format!(
+        "listen {addr}{}, {} tenant(s), TLS {}, data in {}",
+        config
+            .uds
+            .as_ref()
+            .map(|u| format!(" and {}", u.display()))
+            .unwrap_or_default(),
+        config.tenants.len(),
+        if config.tls.is_some() { "on" } else { "off" },
+        config.data_dir.display()
+    ))
+}
+
 fn exposure_allowed(config: &Config, auth: &Auth, addr: SocketAddr) -> anyhow::Result<()> {
     if addr.ip().is_loopback() {
         return Ok(());
