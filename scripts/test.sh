@@ -92,7 +92,7 @@ $bin/offload hw list
 
 echo "== offloadd: bench through the daemon, and the Python client"
 work=$(mktemp -d)
-trap 'rm -f "$log"; [ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'rm -f "$log"; for d in ${daemon:-} ${daemon2:-}; do kill "$d" 2>/dev/null; done; rm -rf "$work"' EXIT
 target/ci/offloadd --listen 127.0.0.1:0 --metrics-listen "" --shm-dir "$work/shm" \
   --data-dir "$work/data" --uds "$work/offload.sock" >"$work/offloadd.log" 2>&1 &
 daemon=$!
@@ -108,6 +108,17 @@ target/ci/offload bench --backend remote --addr "unix:$work/offload.sock" \
   --op ntt-rows --field goldilocks --log-n 8 --width 5 --reps 1 --compare --format table
 python3 examples/python/client.py "unix:$work/offload.sock"
 python3 examples/python/reflect.py "unix:$work/offload.sock"
+# A second daemon: the Python pool shards an MSM and an NTT batch over both, past an address
+# where nothing answers.
+target/ci/offloadd --listen 127.0.0.1:0 --metrics-listen "" --data-dir "$work/data2" \
+  --uds "$work/second.sock" >"$work/offloadd2.log" 2>&1 &
+daemon2=$!
+for _ in $(seq 1 300); do [ -S "$work/second.sock" ] && break; sleep 0.1; done
+python3 examples/python/pool.py "unix:$work/offload.sock" "unix:$work/nothing.sock" \
+  "unix:$work/second.sock" || { cat "$work/offloadd2.log"; exit 1; }
+kill "$daemon2"
+wait "$daemon2" || true
+daemon2=
 kill "$daemon"
 wait "$daemon" || true
 daemon=

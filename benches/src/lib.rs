@@ -8,6 +8,7 @@
 pub mod bls;
 pub mod convert;
 pub mod device;
+pub mod fleet;
 pub mod groth16;
 pub mod msm;
 pub mod ntt;

@@ -61,6 +61,8 @@ pub struct BenchArgs {
     policy: Option<String>,
     /// Backend to measure: cpu (in this process), remote (through a running offloadd at
     /// --addr; with --compare the in-process engine and peers run too, on the same inputs),
+    /// fleet (MSM sharded over the daemons at --addr, one to all of them, and the upload of
+    /// one shard: what a failover re-upload costs),
     /// fpga-sim (BabyBear NTT on the FPGA engine's cycle-accurate simulation: cycles, the
     /// time they take at --fmax-mhz, and the CPU's time), cuda (MSM, NTT and Ed25519 on the
     /// GPU found; a clear refusal where there is none), or cuda-emulated (the same kernels
@@ -74,7 +76,8 @@ pub struct BenchArgs {
     /// With --backend fpga-sim: butterfly lanes of the simulated engine (1, 2 or 4).
     #[arg(long, default_value_t = 1)]
     lanes: u32,
-    /// The daemon for --backend remote: http://HOST:PORT or unix:/PATH.
+    /// The daemon for --backend remote: http://HOST:PORT or unix:/PATH; for --backend fleet,
+    /// several, comma-separated (or dns:///NAME:PORT).
     #[arg(long, default_value = "http://127.0.0.1:50051")]
     addr: String,
     /// With --backend remote: send MSM scalars through this shared-memory directory (the
@@ -450,10 +453,10 @@ pub fn run(a: BenchArgs) -> Result<()> {
                 o
             },
         }),
-        "fpga-sim" | "cuda" | "cuda-emulated" => None,
+        "fpga-sim" | "cuda" | "cuda-emulated" | "fleet" => None,
         other => bail!(
-            "backend '{other}' is not available in this build (cpu, remote, fpga-sim, cuda, \
-             cuda-emulated)"
+            "backend '{other}' is not available in this build (cpu, remote, fleet, fpga-sim, \
+             cuda, cuda-emulated)"
         ),
     };
     // Larger than the daemon's emulated GPU: a bench measures the plans at real sizes.
@@ -512,7 +515,27 @@ pub fn run(a: BenchArgs) -> Result<()> {
     }
     for case in cases {
         let mut ours: Option<(f64, Vec<u8>)> = None;
+        let fleet = if a.backend == "fleet" {
+            let Case::Msm { curve, log_n, .. } = case else {
+                bail!("--backend fleet runs MSM cases only (--op msm)");
+            };
+            let o = offload_client::ConnectOptions::from_env()?;
+            Some(
+                offload_benches::fleet::runners(curve, log_n, &a.addr, &o)
+                    .map_err(|e| anyhow::anyhow!("{case} across {}: {e}", a.addr))?,
+            )
+        } else {
+            None
+        };
         let runners = match (&remote, &device) {
+            _ if fleet.is_some() => {
+                let local = if a.compare {
+                    offload_benches::runners(case, true)
+                } else {
+                    Vec::new()
+                };
+                fleet.into_iter().flatten().chain(local).collect()
+            }
             (None, Some(d)) => {
                 let r = offload_benches::device::runner(case, d.clone())
                     .map_err(|e| anyhow::anyhow!("{case}: {e}"))?;
