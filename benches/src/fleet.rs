@@ -106,10 +106,7 @@ fn build<C: ClientCurve>(
 ) -> Result<Vec<Box<dyn Runner>>, String> {
     let members = pool.members();
     if members.iter().any(|m| !m.healthy()) {
-        return Err(format!(
-            "every daemon must be up: {:?}",
-            pool.states()
-        ));
+        return Err(format!("every daemon must be up: {:?}", pool.states()));
     }
     let scalars = Arc::new(scalars);
     let mut out: Vec<Box<dyn Runner>> = Vec::new();
