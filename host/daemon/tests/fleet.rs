@@ -3,6 +3,8 @@
 //! right, the daemon restarted and taking work again, NTT and signature batches split across
 //! the fleet, and an upload cut off halfway and resumed.
 
+mod common;
+
 use ark_ec::{CurveGroup, VariableBaseMSM};
 use ark_std::UniformRand;
 use ed25519_dalek::Signer;
@@ -11,9 +13,8 @@ use offload_client::shard::{ShardOptions, ShardedBases};
 use offload_client::v1 as pb;
 use offload_client::{Client, ConnectOptions};
 use rand::SeedableRng;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 type G1 = ark_bn254::G1Affine;
@@ -82,50 +83,12 @@ impl Proxy {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// offloadd on `port` with its data under `dir` (kept across restarts); no fixed-base tables
 /// (three daemons share two cores here, and the tables are not under test).
 fn start(dir: &Path, port: u16, extra: &str) -> Daemon {
-    let cfg = dir.join("offload.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "listen = \"127.0.0.1:{port}\"\nmetrics_listen = \"\"\nskip_calibration = true\n\
-             cuda = false\ntable_budget_bytes = 0\ndata_dir = \"{}\"\n{extra}",
-            dir.join("data").display()
-        ),
-    )
-    .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_offloadd"))
-        .arg("--config")
-        .arg(&cfg)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("offloadd starts");
-    let t0 = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = child.try_wait() {
-            let mut err = String::new();
-            let _ = child.stderr.take().unwrap().read_to_string(&mut err);
-            panic!("offloadd exited ({status}): {err}");
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "offloadd did not listen"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let toml = format!("table_budget_bytes = 0\n{extra}");
     Daemon {
-        child,
+        child: common::offloadd(dir, port, &toml, None),
         port,
         dir: dir.to_path_buf(),
     }
@@ -188,7 +151,7 @@ async fn a_sharded_msm_survives_a_killed_daemon_and_the_restarted_one_rejoins() 
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let mut ds: Vec<Daemon> = dirs
         .iter()
-        .map(|d| start(d.path(), free_port(), ""))
+        .map(|d| start(d.path(), common::free_port(), ""))
         .collect();
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(18);
     let n = 1 << 18;
@@ -313,7 +276,7 @@ async fn a_sharded_msm_survives_a_killed_daemon_and_the_restarted_one_rejoins() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_cut_off_halfway_resumes_where_it_stopped() {
     let dir = tempfile::tempdir().unwrap();
-    let d = start(dir.path(), free_port(), "upload_resume_secs = 30\n");
+    let d = start(dir.path(), common::free_port(), "upload_resume_secs = 30\n");
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
     let n = 4096usize;
     let pts = points(n, &mut rng);

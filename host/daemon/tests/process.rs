@@ -3,10 +3,11 @@
 //! connections are closed), and memory (peak RSS stays within the in-flight budget while many
 //! clients send the largest messages at once).
 
+mod common;
+
 use offload_client::v1 as pb;
 use std::io::Read;
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 struct Proc {
@@ -22,64 +23,11 @@ impl Drop for Proc {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// offloadd with `toml` as its configuration and, if given, a hard limit on open files.
 fn spawn(toml: &str, nofile: Option<u64>) -> Proc {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let cfg = dir.path().join("offload.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "listen = \"127.0.0.1:{port}\"\nmetrics_listen = \"\"\nskip_calibration = true\n\
-             cuda = false\ndata_dir = \"{}\"\n{toml}",
-            dir.path().join("data").display()
-        ),
-    )
-    .unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_offloadd"));
-    cmd.arg("--config")
-        .arg(&cfg)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    if let Some(n) = nofile {
-        // SAFETY: only setrlimit, async-signal-safe, between fork and exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                use rustix::process::{setrlimit, Resource, Rlimit};
-                setrlimit(
-                    Resource::Nofile,
-                    Rlimit {
-                        current: Some(n),
-                        maximum: Some(n),
-                    },
-                )
-                .map_err(std::io::Error::from)
-            });
-        }
-    }
-    let mut child = cmd.spawn().expect("offloadd starts");
-    let t0 = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = child.try_wait() {
-            let mut err = String::new();
-            let _ = child.stderr.take().unwrap().read_to_string(&mut err);
-            panic!("offloadd exited ({status}): {err}");
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "offloadd did not listen"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let port = common::free_port();
+    let child = common::offloadd(dir.path(), port, toml, nofile);
     Proc {
         child,
         port,
