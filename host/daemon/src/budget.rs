@@ -290,7 +290,9 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: http::Request<tonic::body::Body>) -> Self::Future {
+    fn call(&mut self, mut req: http::Request<tonic::body::Body>) -> Self::Future {
+        req.extensions_mut()
+            .insert(crate::deadline::Arrived(std::time::Instant::now()));
         let (budget, max) = (self.layer.budget.clone(), self.layer.max_message);
         // The call is open on its connection until its answer has been sent or dropped.
         let call = req

@@ -26,15 +26,24 @@ pub fn parse(value: &str) -> Option<Duration> {
     })
 }
 
-/// The instant the call's client stops waiting, from its metadata. A little before now + the
-/// timeout: the client's clock started before the request reached us (a result after its
-/// deadline is wasted work), and tonic's own timeout layer, which started counting as the
-/// request came in, must not drop the call first, or a passed deadline would read as a
-/// client that left.
-pub fn from_metadata(md: &MetadataMap) -> Option<Instant> {
+/// When a call reached the daemon, stamped by the outermost layer of ours
+/// ([`crate::budget::GuardService`]), which tonic's own timeout layer calls just before it
+/// starts its timer. A unary call's handler runs only once the whole message has been read,
+/// which on a busy machine can be many milliseconds later: a deadline counted from then would
+/// fall after tonic's timer, which would drop the call first, and a passed deadline would read
+/// as a client that left.
+#[derive(Clone, Copy, Debug)]
+pub struct Arrived(pub Instant);
+
+/// The instant the call's client stops waiting, from its metadata, counted from when the call
+/// arrived (`arrived`; now where no layer stamped it). A little before that instant + the
+/// timeout: the client's clock started before the request reached us, and a result after its
+/// deadline is wasted work.
+pub fn from_metadata(md: &MetadataMap, arrived: Option<Arrived>) -> Option<Instant> {
     let timeout = parse(md.get("grpc-timeout")?.to_str().ok()?)?;
     let margin = (timeout / 16).min(Duration::from_millis(5));
-    Instant::now().checked_add(timeout - margin)
+    let start = arrived.map_or_else(Instant::now, |a| a.0);
+    start.checked_add(timeout - margin)
 }
 
 #[cfg(test)]
@@ -68,8 +77,18 @@ mod tests {
             assert_eq!(parse(bad), None, "{bad:?}");
         }
         let mut md = MetadataMap::new();
-        assert_eq!(from_metadata(&md), None);
+        assert_eq!(from_metadata(&md, None), None);
         md.insert("grpc-timeout", "99999999H".parse().unwrap());
-        assert!(from_metadata(&md).is_some_and(|d| d > Instant::now()));
+        assert!(from_metadata(&md, None).is_some_and(|d| d > Instant::now()));
+    }
+
+    #[test]
+    fn counted_from_arrival_and_never_after_it() {
+        let mut md = MetadataMap::new();
+        md.insert("grpc-timeout", "400m".parse().unwrap());
+        let arrived = Instant::now() - Duration::from_millis(300);
+        let d = from_metadata(&md, Some(Arrived(arrived))).unwrap();
+        assert!(d <= arrived + Duration::from_millis(400), "{d:?}");
+        assert!(d >= arrived + Duration::from_millis(395), "{d:?}");
     }
 }

@@ -107,7 +107,8 @@ impl Service {
     fn caller<T>(&self, req: &Request<T>) -> Result<Caller, Status> {
         let peer = req.extensions().get::<Peer>().cloned();
         let tenant = self.st.auth.identify(req.metadata(), peer.as_ref())?;
-        let deadline = crate::deadline::from_metadata(req.metadata());
+        let arrived = req.extensions().get::<crate::deadline::Arrived>().copied();
+        let deadline = crate::deadline::from_metadata(req.metadata(), arrived);
         Ok(Caller {
             tenant,
             peer,
