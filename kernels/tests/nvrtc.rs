@@ -3,7 +3,9 @@
 //! wheels (scripts/test.sh); a missing NVRTC fails this test rather than skipping it.
 
 use offload_kernels::{cache, compile_ptx, compile_text, source, CompileError};
+use std::collections::HashMap;
 use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
 
 const ARCHS: [&str; 2] = ["compute_80", "compute_90"];
 
@@ -32,11 +34,30 @@ fn entries(name: &str) -> Vec<String> {
     }
 }
 
+/// `name`'s PTX for `arch`, compiled once for the whole test binary: on CI's cores NVRTC takes
+/// about a minute per architecture for the MSM kernels and ptxas longer, so the tests share
+/// what they compile and run them side by side (a test that needs PTX another is compiling
+/// waits for it).
+fn ptx(name: &'static str, arch: &'static str) -> String {
+    type Cells = Mutex<HashMap<(&'static str, &'static str), Arc<OnceLock<String>>>>;
+    static CELLS: OnceLock<Cells> = OnceLock::new();
+    let cell = CELLS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap()
+        .entry((name, arch))
+        .or_default()
+        .clone();
+    cell.get_or_init(|| compile_ptx(name, arch).unwrap_or_else(|e| panic!("{e}")))
+        .clone()
+}
+
 #[test]
 fn every_kernel_compiles_for_ampere_and_hopper() {
-    for name in source::KERNELS {
-        for arch in ARCHS {
-            let ptx = compile_ptx(name, arch).unwrap_or_else(|e| panic!("{e}"));
+    // Ampere first: the ptxas test starts on the Hopper PTX at the same time.
+    for arch in ARCHS {
+        for name in source::KERNELS {
+            let ptx = ptx(name, arch);
             let target = format!(".target sm_{}", &arch["compute_".len()..]);
             assert!(ptx.contains(&target), "{name} {arch}: no {target}");
             for e in entries(name) {
@@ -80,53 +101,63 @@ fn ptxas() -> String {
 
 #[test]
 fn ptxas_assembles_the_hopper_ptx() {
-    let dir = tempfile::tempdir().unwrap();
-    for name in source::KERNELS {
-        let ptx = compile_ptx(name, "compute_90").unwrap_or_else(|e| panic!("{e}"));
-        let file = dir.path().join("k.ptx");
-        std::fs::write(&file, ptx).unwrap();
-        let out = Command::new(ptxas())
-            .args(["-arch=sm_90", "-v", "-o"])
-            .arg(dir.path().join("k.cubin"))
-            .arg(&file)
-            .output()
-            .unwrap_or_else(|e| {
-                panic!("{}: {e} (set OFFLOAD_PTXAS or put ptxas on PATH)", ptxas())
-            });
-        let log = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "ptxas failed on {name}:\n{log}");
-        // One line per kernel: its registers and spills, for the CI log.
-        let mut current = String::new();
-        let mut kernels = 0;
-        for line in log.lines() {
-            if let Some(rest) = line.split("Compiling entry function '").nth(1) {
-                current = rest.split('\'').next().unwrap_or("").to_string();
-            }
-            if line.contains("spill stores") {
-                println!(
-                    "{current}: {}",
-                    line.trim_start_matches("ptxas info    : ").trim()
-                );
-            }
-            if line.contains("Used") && line.contains("registers") {
-                kernels += 1;
-                println!(
-                    "{current}: {}",
-                    line.trim_start_matches("ptxas info    : ").trim()
-                );
-            }
+    // One thread per translation unit: the MSM's NVRTC and ptxas runs are the long pole, and
+    // the others fit beside them.
+    std::thread::scope(|s| {
+        for name in source::KERNELS {
+            s.spawn(move || assemble(name));
         }
-        assert_eq!(kernels, entries(name).len(), "{name}: kernels in:\n{log}");
-        // Spilling kernels are slow kernels. The hot loops (NTT stages, bucket accumulation)
-        // must not spill; the per-window reduction of BLS12-381, which holds three 48-word
-        // points and runs over 2^(c−1) buckets rather than n points, is allowed to (reported
-        // above).
-        for (kernel, line) in spills(&log) {
-            assert!(
-                kernel == "msm_reduce_bls12_381",
-                "{kernel} spills in {name}: {line}"
+    });
+}
+
+/// ptxas on `name`'s sm_90 PTX: it must assemble, with every entry point, and only the
+/// kernels allowed to may spill.
+fn assemble(name: &'static str) {
+    let dir = tempfile::tempdir().unwrap();
+    let ptx = ptx(name, "compute_90");
+    let file = dir.path().join("k.ptx");
+    std::fs::write(&file, ptx).unwrap();
+    let out = Command::new(ptxas())
+        .args(["-arch=sm_90", "-v", "-o"])
+        .arg(dir.path().join("k.cubin"))
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e} (set OFFLOAD_PTXAS or put ptxas on PATH)", ptxas()));
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "ptxas failed on {name}:\n{log}");
+    // One line per kernel: its registers and spills, for the CI log (a block per unit, as
+    // the threads finish).
+    let mut report = String::new();
+    let mut current = String::new();
+    let mut kernels = 0;
+    for line in log.lines() {
+        if let Some(rest) = line.split("Compiling entry function '").nth(1) {
+            current = rest.split('\'').next().unwrap_or("").to_string();
+        }
+        if line.contains("spill stores") {
+            report += &format!(
+                "{current}: {}\n",
+                line.trim_start_matches("ptxas info    : ").trim()
             );
         }
+        if line.contains("Used") && line.contains("registers") {
+            kernels += 1;
+            report += &format!(
+                "{current}: {}\n",
+                line.trim_start_matches("ptxas info    : ").trim()
+            );
+        }
+    }
+    print!("{report}");
+    assert_eq!(kernels, entries(name).len(), "{name}: kernels in:\n{log}");
+    // Spilling kernels are slow kernels. The hot loops (NTT stages, bucket accumulation) must
+    // not spill; the per-window reduction of BLS12-381, which holds three 48-word points and
+    // runs over 2^(c−1) buckets rather than n points, is allowed to (reported above).
+    for (kernel, line) in spills(&log) {
+        assert!(
+            kernel == "msm_reduce_bls12_381",
+            "{kernel} spills in {name}: {line}"
+        );
     }
 }
 

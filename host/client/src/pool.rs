@@ -224,9 +224,16 @@ impl Pool {
     /// The members to try, best first: healthy ones by load (ties taken in turn), then the
     /// rest (a member marked down may be back before its next probe); none in `skip`.
     pub fn ranked(&self, skip: &[String]) -> Vec<Arc<Member>> {
-        let mut ms: Vec<Arc<Member>> = (self.members().into_iter())
-            .filter(|m| !skip.contains(&m.addr))
-            .collect();
+        self.rank(|m| !skip.contains(&m.addr))
+    }
+
+    /// [`Pool::ranked`] over the members among `only`.
+    pub fn ranked_among(&self, only: &[String]) -> Vec<Arc<Member>> {
+        self.rank(|m| only.contains(&m.addr))
+    }
+
+    fn rank(&self, keep: impl Fn(&Member) -> bool) -> Vec<Arc<Member>> {
+        let mut ms: Vec<Arc<Member>> = (self.members().into_iter()).filter(|m| keep(m)).collect();
         if ms.is_empty() {
             return ms;
         }
@@ -345,7 +352,7 @@ async fn refresh(inner: &Inner) -> Result<(), ClientError> {
         Ok(a) => a,
         // A DNS hiccup keeps the members we have.
         Err(e) if !lock(&inner.members).is_empty() => {
-            let _ = e;
+            tracing::warn!(error = %e, "re-resolving the pool's targets failed; keeping its members");
             lock(&inner.members)
                 .iter()
                 .map(|m| m.addr.clone())
@@ -391,7 +398,9 @@ async fn keep_fresh(inner: Weak<Inner>) {
         };
         tokio::time::sleep(every).await;
         let Some(i) = inner.upgrade() else { return };
-        let _ = refresh(&i).await;
+        if let Err(e) = refresh(&i).await {
+            tracing::warn!(error = %e, "refreshing the pool failed");
+        }
     }
 }
 

@@ -7,7 +7,8 @@
 //! one fails (a replica costs memory on a second daemon and nothing at call time); when every
 //! holder is gone, the shard is uploaded again from the client's copy of the points to the
 //! best other member (resumable, so a second failure mid-upload loses only what was in
-//! flight), and the call runs there.
+//! flight), and the call runs there. A background task restores each shard's replicas on
+//! healthy members after a holder goes down, so a second loss costs no upload at call time.
 
 use crate::pool::{lock, Member, Pool};
 use crate::{retryable, ClientCurve, ClientError, ClientField};
@@ -15,7 +16,8 @@ use ark_ec::short_weierstrass::{Affine, Projective};
 use offload_proto::v1 as pb;
 use offload_wire::ntt::NttConfig;
 use std::ops::Range;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 /// How a base set is spread.
 #[derive(Clone, Debug)]
@@ -24,10 +26,15 @@ pub struct ShardOptions {
     pub shards: usize,
     /// Daemons holding each shard (at most the members there are).
     pub replicas: usize,
-    /// Keep the points here, to upload a shard again when all its holders are gone.
+    /// Keep the points here, to upload a shard again when all its holders are gone, and to
+    /// restore its replicas.
     pub keep_copy: bool,
     /// Stream attempts per shard upload on one daemon (the upload resumes where it broke).
     pub upload_attempts: usize,
+    /// How often a background task restores `replicas` healthy holders for every shard (a
+    /// holder down or gone costs one shard upload to another member); None: only when
+    /// [`ShardedBases::repair`] is called. Needs `keep_copy`.
+    pub repair_every: Option<Duration>,
 }
 
 impl Default for ShardOptions {
@@ -37,6 +44,7 @@ impl Default for ShardOptions {
             replicas: 2,
             keep_copy: true,
             upload_attempts: 4,
+            repair_every: Some(Duration::from_secs(10)),
         }
     }
 }
@@ -44,19 +52,27 @@ impl Default for ShardOptions {
 struct Shard {
     range: Range<usize>,
     handle: String,
-    /// The members holding it, in upload order.
+    /// The members holding it, in upload order. One that is down stays listed (it may come
+    /// back with its volume); one that answers NOT_FOUND is dropped.
     holders: Mutex<Vec<String>>,
 }
 
 /// A base set spread across a pool. The handle of a shard is the same on every daemon (it is
-/// the hash of the points), so holders are interchangeable.
+/// the hash of the points), so holders are interchangeable. Dropping it stops its repair
+/// task; the sets stay on the daemons (remove them by handle).
 pub struct ShardedBases<C: ClientCurve> {
+    set: Arc<Set<C>>,
+}
+
+/// What the calls and the repair task share.
+struct Set<C: ClientCurve> {
     pool: Pool,
     shards: Vec<Shard>,
     len: usize,
     label: String,
     points: Option<Arc<Vec<Affine<C>>>>,
     attempts: usize,
+    replicas: usize,
 }
 
 /// Contiguous ranges of `n` items in `k` parts, sizes differing by at most one.
@@ -108,27 +124,32 @@ impl<C: ClientCurve> ShardedBases<C> {
                 holders: Mutex::new(holders),
             })
             .collect();
-        Ok(Self {
+        let set = Arc::new(Set {
             pool: pool.clone(),
             shards,
             len: points.len(),
             label: label.into(),
             points: opts.keep_copy.then_some(points),
             attempts: opts.upload_attempts,
-        })
+            replicas,
+        });
+        if let (Some(every), true) = (opts.repair_every, opts.keep_copy) {
+            tokio::spawn(keep_replicated(Arc::downgrade(&set), every));
+        }
+        Ok(Self { set })
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.set.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.set.len == 0
     }
 
     /// (points, handle, holders) of each shard.
     pub fn layout(&self) -> Vec<(Range<usize>, String, Vec<String>)> {
-        (self.shards.iter())
+        (self.set.shards.iter())
             .map(|s| (s.range.clone(), s.handle.clone(), lock(&s.holders).clone()))
             .collect()
     }
@@ -145,17 +166,18 @@ impl<C: ClientCurve> ShardedBases<C> {
         &self,
         vectors: &[&[C::ScalarField]],
     ) -> Result<Vec<Projective<C>>, ClientError> {
-        if let Some(v) = vectors.iter().find(|v| v.len() != self.len) {
+        let set = &self.set;
+        if let Some(v) = vectors.iter().find(|v| v.len() != set.len) {
             return Err(ClientError::Address(format!(
                 "a scalar vector of {} for a sharded set of {} points",
                 v.len(),
-                self.len
+                set.len
             )));
         }
-        let parts = self.shards.iter().enumerate().map(|(i, s)| {
+        let parts = set.shards.iter().enumerate().map(|(i, s)| {
             let slices: Vec<&[C::ScalarField]> =
                 vectors.iter().map(|v| &v[s.range.clone()]).collect();
-            async move { self.shard_msm(i, &slices).await }
+            async move { set.shard_msm(i, &slices).await }
         });
         let parts = futures::future::try_join_all(parts).await?;
         let mut sums = vec![Projective::<C>::default(); vectors.len()];
@@ -167,6 +189,15 @@ impl<C: ClientCurve> ShardedBases<C> {
         Ok(sums)
     }
 
+    /// Bring every shard back to its replica count on healthy members, uploading it from the
+    /// client's copy to the least loaded members that lack it; returns the uploads made. What
+    /// the repair task runs; without a copy there is nothing to upload from (0).
+    pub async fn repair(&self) -> Result<usize, ClientError> {
+        self.set.repair().await
+    }
+}
+
+impl<C: ClientCurve> Set<C> {
     async fn shard_msm(
         &self,
         i: usize,
@@ -180,7 +211,7 @@ impl<C: ClientCurve> ShardedBases<C> {
         };
         let mut last = None;
         let holders = lock(&shard.holders).clone();
-        for m in self.by_load(&holders) {
+        for m in self.pool.ranked_among(&holders) {
             match self.pool.try_on(&m, deadline, &run).await {
                 Ok(v) => return Ok(v),
                 // A holder that lost the set (a pod back without its volume) is no holder.
@@ -193,30 +224,21 @@ impl<C: ClientCurve> ShardedBases<C> {
                 Err(e) => return Err(e),
             }
         }
-        let Some(points) = &self.points else {
+        if self.points.is_none() {
             return Err(last
                 .unwrap_or_else(|| ClientError::Address(format!("shard {i}: no holder is left"))));
-        };
+        }
         // Every holder failed: place the shard on another member and run it there.
-        let pts = &points[shard.range.clone()];
         let skip = lock(&shard.holders).clone();
         for m in self.pool.ranked(&skip) {
-            let placed = self.upload_to(&m, pts, i).await;
-            match placed {
-                Ok(h) if h == shard.handle => {}
-                Ok(h) => {
-                    return Err(ClientError::Decode(format!(
-                        "shard {i} uploaded again has handle {h}, not {}",
-                        shard.handle
-                    )))
-                }
+            match self.place_on(&m, i).await {
+                Ok(()) => {}
                 Err(e) if retryable(&e) => {
                     last = Some(e);
                     continue;
                 }
                 Err(e) => return Err(e),
             }
-            lock(&shard.holders).push(m.addr.clone());
             match self.pool.try_on(&m, deadline, &run).await {
                 Ok(v) => return Ok(v),
                 Err(e) if retryable(&e) => last = Some(e),
@@ -226,24 +248,78 @@ impl<C: ClientCurve> ShardedBases<C> {
         Err(last.unwrap_or_else(|| ClientError::Address(format!("shard {i}: no member is left"))))
     }
 
-    async fn upload_to(
-        &self,
-        m: &Member,
-        pts: &[Affine<C>],
-        i: usize,
-    ) -> Result<String, ClientError> {
+    /// Upload shard `i` to `m` from the client's copy and count `m` among its holders.
+    async fn place_on(&self, m: &Member, i: usize) -> Result<(), ClientError> {
+        let shard = &self.shards[i];
+        let Some(points) = &self.points else {
+            return Err(ClientError::Address(format!(
+                "shard {i}: no copy of its points to upload"
+            )));
+        };
         let mut c = m.client(None);
-        c.upload_bases_resumable(pts, &self.label, &upload_id(i), self.attempts)
-            .await
+        let h = c
+            .upload_bases_resumable(
+                &points[shard.range.clone()],
+                &self.label,
+                &upload_id(i),
+                self.attempts,
+            )
+            .await?;
+        if h != shard.handle {
+            return Err(ClientError::Decode(format!(
+                "shard {i} uploaded again has handle {h}, not {}",
+                shard.handle
+            )));
+        }
+        let mut holders = lock(&shard.holders);
+        if !holders.contains(&m.addr) {
+            holders.push(m.addr.clone());
+        }
+        Ok(())
     }
 
-    /// The members among `addrs`, healthy and least loaded first.
-    fn by_load(&self, addrs: &[String]) -> Vec<Arc<Member>> {
-        let others: Vec<String> = (self.pool.members().iter())
-            .map(|m| m.addr.clone())
-            .filter(|a| !addrs.contains(a))
-            .collect();
-        self.pool.ranked(&others)
+    async fn repair(&self) -> Result<usize, ClientError> {
+        if self.points.is_none() {
+            return Ok(0);
+        }
+        let mut placed = 0;
+        for (i, shard) in self.shards.iter().enumerate() {
+            let holders = lock(&shard.holders).clone();
+            let live = (holders.iter())
+                .filter(|a| self.pool.member(a).is_some_and(|m| m.healthy()))
+                .count();
+            let mut missing = self.replicas.saturating_sub(live);
+            for m in self.pool.ranked(&holders) {
+                if missing == 0 || !m.healthy() {
+                    break;
+                }
+                match self.place_on(&m, i).await {
+                    Ok(()) => {
+                        placed += 1;
+                        missing -= 1;
+                    }
+                    // That member failed too: the next one.
+                    Err(e) if retryable(&e) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(placed)
+    }
+}
+
+/// The repair task: runs until its set is dropped.
+async fn keep_replicated<C: ClientCurve>(set: Weak<Set<C>>, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(set) = set.upgrade() else { return };
+        match set.repair().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(uploads = n, label = %set.label, "shards re-replicated"),
+            Err(e) => {
+                tracing::warn!(error = %e, label = %set.label, "re-replicating shards failed")
+            }
+        }
     }
 }
 

@@ -175,7 +175,11 @@ async fn a_sharded_msm_survives_a_killed_daemon_and_the_restarted_one_rejoins() 
         "{:?}",
         pool.states()
     );
-    let sharded = ShardedBases::upload(&pool, bases.clone(), "srs", &ShardOptions::default())
+    let opts = ShardOptions {
+        repair_every: Some(Duration::from_millis(200)),
+        ..ShardOptions::default()
+    };
+    let sharded = ShardedBases::upload(&pool, bases.clone(), "srs", &opts)
         .await
         .unwrap();
     let layout = sharded.layout();
@@ -218,6 +222,36 @@ async fn a_sharded_msm_survives_a_killed_daemon_and_the_restarted_one_rejoins() 
     let down: Vec<_> = pool.states().into_iter().filter(|m| !m.healthy).collect();
     assert_eq!(down.len(), 1, "{down:?}");
     assert_eq!(down[0].addr, victim_addr);
+    assert_eq!(sharded.msm(&scalars).await.unwrap(), oracle);
+
+    // The repair task puts the victim's shards on the third daemon: two live holders each
+    // again, and each live daemon really holds what the layout says it does.
+    let live = |holders: &[String]| holders.iter().filter(|a| **a != victim_addr).count();
+    let t0 = Instant::now();
+    while !sharded.layout().iter().all(|(_, _, h)| live(h) == 2) {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            sharded.layout()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!("shards re-replicated {:?} after the kill", t0.elapsed());
+    assert_eq!(sharded.repair().await.unwrap(), 0, "nothing left to repair");
+    for d in ds.iter().filter(|d| d.addr() != victim_addr) {
+        let held: Vec<String> = (Client::connect(&d.addr()).await.unwrap())
+            .list_bases()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|b| b.handle)
+            .collect();
+        for (range, handle, holders) in sharded.layout() {
+            if holders.contains(&d.addr()) {
+                assert!(held.contains(&handle), "{range:?} not on {}", d.addr());
+            }
+        }
+    }
     assert_eq!(sharded.msm(&scalars).await.unwrap(), oracle);
 
     // Restarted on its address with its data: healthy again, its shards still there.
